@@ -1,0 +1,81 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * The gateway's configuration, validated once at start. Every name the gateway uses (its SIP
+ * domain, the address it writes into Via and Record-Route) comes from here: nothing is looked up
+ * in DNS, at start or later.
+ */
+export const IceServerSchema = Type.Object(
+  {
+    urls: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    username: Type.Optional(Type.String()),
+    credential: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    /** IP address to listen on (a literal: a name would need DNS). Default 127.0.0.1. */
+    host: Type.String({ format: 'ipv4-or-ipv6' }),
+    /** TCP port for HTTP and WebSocket. Default 8080. */
+    port: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /** The SIP domain this registrar serves; requests for any other domain get 403. Default: `host`. */
+    sipDomain: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' }),
+    /** Host written into Via and Record-Route. Default: `host`. */
+    advertisedHost: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' }),
+    /** Shared secret for ephemeral credentials (Kamailio auth_ephemeral / coturn REST scheme). */
+    authSecret: Type.Optional(Type.String({ minLength: 16 })),
+    /** JSON file of static users: `{ "alice": "password", ... }`. */
+    usersFile: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Let clients register and call without credentials. Only allowed when listening on loopback.
+     * Default: true on loopback when neither `authSecret` nor `usersFile` is set.
+     */
+    allowAnonymous: Type.Boolean(),
+    /** Origins allowed to open the SIP WebSocket; `*` allows any. Default: loopback origins only. */
+    allowedOrigins: Type.Array(Type.String({ minLength: 1 })),
+    /** STUN/TURN servers handed to softphones. Default none. */
+    iceServers: Type.Array(IceServerSchema),
+    /** Largest SIP message accepted, in bytes; larger frames close the socket with 1009. Default 65536. */
+    maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 1048576 }),
+    registration: Type.Object(
+      {
+        /** Shortest registration accepted (423 below it). Default 60 s. */
+        minExpires: Type.Integer({ minimum: 1 }),
+        /** Longest registration granted; longer requests are shortened. Default 3600 s. */
+        maxExpires: Type.Integer({ minimum: 1 }),
+        /** Used when the client names no expiry. Default 600 s. */
+        defaultExpires: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    limits: Type.Object(
+      {
+        /** Sustained SIP messages per second per connection. Default 50. */
+        messagesPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+        /** Burst allowance above the sustained rate. Default 200. */
+        messageBurst: Type.Integer({ minimum: 1 }),
+        /** Open WebSocket connections per client IP. Default 1000. */
+        connectionsPerIp: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    timers: Type.Object(
+      {
+        /** Time for a non-INVITE request, or an INVITE without any provisional, to get an answer (Timer B/F, 64·T1). Default 32000 ms. */
+        transactionMs: Type.Integer({ minimum: 100 }),
+        /** Time an INVITE may ring after its last provisional response (Timer C, > 3 min in RFC 3261). Default 180000 ms. */
+        inviteMs: Type.Integer({ minimum: 100 }),
+        /** Longest wait at shutdown for transactions in flight. Default 5000 ms. */
+        shutdownGraceMs: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  },
+  { additionalProperties: false },
+);
+
+export type GatewayConfig = Static<typeof ConfigSchema>;
+export type IceServer = Static<typeof IceServerSchema>;

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigSchema, type GatewayConfig } from './config-schema.js';
+
+FormatRegistry.Set('ipv4-or-ipv6', (value) => isIP(value) !== 0);
+
+/** A configuration value that cannot be used; the message names the field and what was expected. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Parse = (raw: string) => unknown;
+const asString: Parse = (raw) => raw;
+const asNumber: Parse = (raw) => (raw.trim() === '' ? raw : Number(raw));
+const asBoolean: Parse = (raw) => ({ true: true, '1': true, false: false, '0': false })[raw.toLowerCase()] ?? raw;
+const asList: Parse = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const asJson: Parse = (raw) => {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw; // left as a string, so validation names the field
+  }
+};
+
+/** Environment variables and the configuration path each one sets. */
+const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]> = [
+  ['HOST', 'host', asString],
+  ['PORT', 'port', asNumber],
+  ['SIP_DOMAIN', 'sipDomain', asString],
+  ['ADVERTISED_HOST', 'advertisedHost', asString],
+  ['AUTH_SECRET', 'authSecret', asString],
+  ['USERS_FILE', 'usersFile', asString],
+  ['ALLOW_ANONYMOUS', 'allowAnonymous', asBoolean],
+  ['ALLOWED_ORIGINS', 'allowedOrigins', asList],
+  ['ICE_SERVERS', 'iceServers', asJson],
+  ['MAX_MESSAGE_BYTES', 'maxMessageBytes', asNumber],
+  ['REGISTER_MIN_EXPIRES', 'registration.minExpires', asNumber],
+  ['REGISTER_MAX_EXPIRES', 'registration.maxExpires', asNumber],
+  ['REGISTER_DEFAULT_EXPIRES', 'registration.defaultExpires', asNumber],
+  ['RATE_MESSAGES_PER_SECOND', 'limits.messagesPerSecond', asNumber],
+  ['RATE_MESSAGE_BURST', 'limits.messageBurst', asNumber],
+  ['MAX_CONNECTIONS_PER_IP', 'limits.connectionsPerIp', asNumber],
+  ['TRANSACTION_TIMEOUT_MS', 'timers.transactionMs', asNumber],
+  ['INVITE_TIMEOUT_MS', 'timers.inviteMs', asNumber],
+  ['SHUTDOWN_GRACE_MS', 'timers.shutdownGraceMs', asNumber],
+  ['LOG_LEVEL', 'logLevel', asString],
+];
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  allowedOrigins: [] as string[],
+  iceServers: [],
+  maxMessageBytes: 65536,
+  registration: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 },
+  limits: { messagesPerSecond: 50, messageBurst: 200, connectionsPerIp: 1000 },
+  timers: { transactionMs: 32000, inviteMs: 180000, shutdownGraceMs: 5000 },
+  logLevel: 'info',
+};
+
+type Tree = Record<string, unknown>;
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof current === 'object' && current
+        ? merge(current as Tree, value as Tree)
+        : value;
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`CONFIG_FILE: cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Tree;
+  } catch (error) {
+    throw new ConfigError(`CONFIG_FILE: ${path} is not a JSON object: ${(error as Error).message}`);
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * Builds the configuration from defaults, an optional JSON file (CONFIG_FILE) and environment
+ * variables, in that order of precedence (the environment wins). Throws ConfigError naming the
+ * first field that is wrong.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Tree = {}): GatewayConfig {
+  let tree: Tree = merge({}, DEFAULTS);
+  if (env.CONFIG_FILE) tree = merge(tree, readConfigFile(env.CONFIG_FILE));
+  const fromEnv: Tree = {};
+  for (const [variable, path, parse] of ENVIRONMENT) {
+    const raw = env[variable];
+    if (raw !== undefined && raw !== '') setPath(fromEnv, path, parse(raw));
+  }
+  tree = merge(merge(tree, fromEnv), overrides);
+  tree.sipDomain ??= tree.host;
+  tree.advertisedHost ??= tree.host;
+  tree.allowAnonymous ??= typeof tree.host === 'string' && isLoopback(tree.host) && !tree.authSecret && !tree.usersFile;
+  return validate(tree);
+}
+
+function validate(tree: Tree): GatewayConfig {
+  const first = Value.Errors(ConfigSchema, tree).First();
+  if (first) {
+    const field = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+    const variable = ENVIRONMENT.find(([, path]) => path === field)?.[0];
+    const hint = variable ? ` (environment ${variable})` : '';
+    throw new ConfigError(`invalid configuration: ${field}${hint}: ${first.message}; got ${JSON.stringify(first.value)}`);
+  }
+  const config = tree as GatewayConfig;
+  const { minExpires, maxExpires, defaultExpires } = config.registration;
+  if (minExpires > maxExpires || defaultExpires < minExpires || defaultExpires > maxExpires) {
+    throw new ConfigError(
+      `invalid configuration: registration: need minExpires ≤ defaultExpires ≤ maxExpires; got ${minExpires}, ${defaultExpires}, ${maxExpires}`,
+    );
+  }
+  const hasAuth = Boolean(config.authSecret || config.usersFile);
+  if (!isLoopback(config.host) && (!hasAuth || config.allowAnonymous)) {
+    throw new ConfigError(
+      `refusing to listen on ${config.host} without authentication: set AUTH_SECRET or USERS_FILE (and not ALLOW_ANONYMOUS), or HOST=127.0.0.1`,
+    );
+  }
+  if (config.allowAnonymous && hasAuth) {
+    throw new ConfigError('invalid configuration: allowAnonymous cannot be combined with authSecret or usersFile');
+  }
+  return config;
+}

@@ -1,0 +1,99 @@
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { WebSocket } from 'ws';
+import type { GatewayConfig } from '../config/config-schema.js';
+import type { Flow } from '../sip/flow.js';
+import type { SipServer } from '../sip/sip-server.js';
+
+/** RFC 6455 §7.4.1 close codes the gateway uses. */
+const GOING_AWAY = 1001;
+
+const LOOPBACK_ORIGIN = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
+
+function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  // A client without Origin is not a browser page, so there is no cross-site request to guard against.
+  if (origin === undefined) return true;
+  if (allowed.includes('*')) return true;
+  if (allowed.length === 0) return LOOPBACK_ORIGIN.test(origin);
+  return allowed.includes(origin);
+}
+
+function offersSipProtocol(request: FastifyRequest): boolean {
+  const offered = request.headers['sec-websocket-protocol'];
+  return (offered ?? '').split(',').some((p) => p.trim().toLowerCase() === 'sip');
+}
+
+/**
+ * The SIP WebSocket edge (RFC 7118) at `/sip`: refuses handshakes without the `sip`
+ * subprotocol, from origins not allowed, or past the per-address connection limit; then turns
+ * each connection into a flow of the SIP server. One frame is one SIP message; frames above
+ * `maxMessageBytes` close the connection with 1009 (ws's maxPayload).
+ */
+async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig; sip: SipServer }) {
+  const { config, sip } = opts;
+  const perAddress = new Map<string, number>();
+  const sockets = new Set<WebSocket>();
+  let nextFlow = 0;
+
+  await app.register(websocket, {
+    options: {
+      maxPayload: config.maxMessageBytes,
+      handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
+    },
+    preClose: async () => {
+      // Graceful shutdown: refuse new calls, give calls being set up a bounded time, then tell
+      // every client to reconnect elsewhere (1001 Going Away).
+      sip.proxy.drain();
+      const deadline = Date.now() + config.timers.shutdownGraceMs;
+      while (sip.proxy.busy && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const socket of sockets) socket.close(GOING_AWAY, 'gateway shutting down');
+    },
+  });
+
+  const refuse = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ error: message });
+
+  app.get(
+    '/sip',
+    {
+      websocket: true,
+      preValidation: async (request, reply) => {
+        if (!offersSipProtocol(request)) return refuse(reply, 400, 'WebSocket subprotocol "sip" is required (RFC 7118)');
+        if (!originAllowed(request.headers.origin, config.allowedOrigins)) {
+          request.log.warn({ origin: request.headers.origin }, 'WebSocket origin refused');
+          return refuse(reply, 403, 'origin not allowed');
+        }
+        if ((perAddress.get(request.ip) ?? 0) >= config.limits.connectionsPerIp) {
+          return refuse(reply.header('retry-after', '10'), 503, 'too many connections from this address');
+        }
+      },
+    },
+    (socket, request) => {
+      const address = request.socket.remoteAddress ?? request.ip;
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      sockets.add(socket);
+      const flow: Flow = {
+        id: `f${++nextFlow}`,
+        transport: request.protocol === 'https' ? 'WSS' : 'WS',
+        remoteAddress: address,
+        remotePort: request.socket.remotePort ?? 0,
+        send: (text) => {
+          if (socket.readyState === socket.OPEN) socket.send(text);
+        },
+        close: (code, reason) => socket.close(code, reason),
+      };
+      sip.attach(flow);
+      socket.on('message', (data: Buffer) => sip.receive(flow.id, data));
+      socket.on('error', (error) => request.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
+      socket.on('close', () => {
+        sockets.delete(socket);
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left === 0) perAddress.delete(address);
+        else perAddress.set(address, left);
+        sip.detach(flow.id);
+      });
+    },
+  );
+}
+
+export default fp(sipWebSocket, { name: 'sip-websocket' });

@@ -1,0 +1,42 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics, on a registry of its own so that several gateways in one
+ * process (tests, benchmarks) do not collide.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    connections: new Gauge({ name: 'ringway_ws_connections', help: 'Open SIP WebSocket connections', registers: [registry] }),
+    bindings: new Gauge({ name: 'ringway_registrar_bindings', help: 'Registered contacts', registers: [registry] }),
+    transactions: new Gauge({
+      name: 'ringway_proxy_transactions',
+      help: 'Proxy server transactions in memory (in progress or lingering)',
+      registers: [registry],
+    }),
+    calls: new Counter({
+      name: 'ringway_calls_total',
+      help: 'Initial INVITEs by final status sent to the caller',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    parseErrors: new Counter({ name: 'ringway_sip_parse_errors_total', help: 'Malformed SIP messages', registers: [registry] }),
+    rejected: new Counter({
+      name: 'ringway_sip_rejected_total',
+      help: 'Messages refused before routing, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    handling: new Histogram({
+      name: 'ringway_sip_handling_seconds',
+      help: 'Time to handle one incoming SIP message',
+      labelNames: ['kind'] as const,
+      buckets: [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1],
+      registers: [registry],
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

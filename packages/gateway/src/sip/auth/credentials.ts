@@ -1,0 +1,80 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Where a digest username's password comes from, and which SIP user it speaks for.
+ * `lookup` returns undefined when the username is unknown or its credential has expired.
+ */
+export interface CredentialSource {
+  lookup(username: string, now: number): { password: string; user: string } | undefined;
+  /** Users that exist whether or not they are registered (for 404 against 480). */
+  knownUsers(): Iterable<string>;
+}
+
+/**
+ * Ephemeral credentials: username `<expiry-unix-seconds>:<user>`, password
+ * `base64(HMAC-SHA1(secret, username))` — the scheme of Kamailio's auth_ephemeral
+ * (username_format 1, sha_algorithm 0) and of coturn's `use-auth-secret` TURN REST API.
+ */
+export function ephemeralCredentials(secret: string): CredentialSource {
+  return {
+    lookup(username, now) {
+      const match = /^(\d+):(.+)$/.exec(username);
+      if (!match || Number(match[1]) * 1000 <= now) return undefined;
+      return { password: ephemeralPassword(secret, username), user: match[2] as string };
+    },
+    knownUsers: () => [],
+  };
+}
+
+export function ephemeralPassword(secret: string, username: string): string {
+  return createHmac('sha1', secret).update(username).digest('base64');
+}
+
+/** A username and password for `user`, valid for `ttlSeconds` from `now` (ms). */
+export function issueEphemeralCredential(
+  secret: string,
+  user: string,
+  ttlSeconds: number,
+  now: number = Date.now(),
+): { username: string; password: string; expiresAt: number } {
+  const expiry = Math.floor(now / 1000) + ttlSeconds;
+  const username = `${expiry}:${user}`;
+  return { username, password: ephemeralPassword(secret, username), expiresAt: expiry * 1000 };
+}
+
+/** Static users from a JSON file `{ "user": "password" }`; the file is read once, at start. */
+export function staticCredentials(path: string): CredentialSource {
+  let users: Record<string, string>;
+  try {
+    users = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw new Error(`usersFile: cannot read ${path} as JSON: ${(error as Error).message}`);
+  }
+  if (typeof users !== 'object' || users === null || Array.isArray(users)) {
+    throw new Error(`usersFile: ${path} must be a JSON object of user names to passwords`);
+  }
+  for (const [user, password] of Object.entries(users)) {
+    if (typeof password !== 'string' || password.length === 0) {
+      throw new Error(`usersFile: ${path}: the password of "${user}" must be a non-empty string`);
+    }
+  }
+  return {
+    lookup: (username) => (Object.hasOwn(users, username) ? { password: users[username] as string, user: username } : undefined),
+    knownUsers: () => Object.keys(users),
+  };
+}
+
+/** Tries each source in turn. */
+export function combinedCredentials(sources: CredentialSource[]): CredentialSource {
+  return {
+    lookup(username, now) {
+      for (const source of sources) {
+        const found = source.lookup(username, now);
+        if (found) return found;
+      }
+      return undefined;
+    },
+    knownUsers: () => sources.flatMap((s) => [...s.knownUsers()]),
+  };
+}

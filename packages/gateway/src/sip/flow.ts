@@ -1,0 +1,16 @@
+/**
+ * A flow (RFC 5626 §3.1): one client connection the gateway can send SIP on. The transport layer
+ * (the WebSocket plugin) creates flows; the SIP layer knows nothing about WebSockets.
+ */
+export interface Flow {
+  readonly id: string;
+  /** Via transport token of the connection: WS or WSS (RFC 7118 §5.2). */
+  readonly transport: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  send(text: string): void;
+  /** Ends the connection (a WebSocket close code, RFC 6455 §7.4). */
+  close(code: number, reason: string): void;
+  /** The SIP user this flow proved to be (by a successful REGISTER), if any. */
+  authenticatedUser?: string;
+}

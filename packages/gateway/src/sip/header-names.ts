@@ -1,0 +1,73 @@
+/**
+ * Header names as data: the compact forms of RFC 3261 §7.3.3 (and the extensions that define
+ * one), the canonical spelling of names whose capitalisation is not plain Title-Case, and which
+ * headers may carry a comma-separated list (RFC 3261 §7.3.1) and so can be split into one value
+ * per field. Headers such as WWW-Authenticate or Date contain commas that are not list separators
+ * and must never be split.
+ */
+const COMPACT_FORMS: Readonly<Record<string, string>> = {
+  a: 'Accept-Contact',
+  b: 'Referred-By',
+  c: 'Content-Type',
+  d: 'Request-Disposition',
+  e: 'Content-Encoding',
+  f: 'From',
+  i: 'Call-ID',
+  j: 'Reject-Contact',
+  k: 'Supported',
+  l: 'Content-Length',
+  m: 'Contact',
+  n: 'Identity-Info',
+  o: 'Event',
+  r: 'Refer-To',
+  s: 'Subject',
+  t: 'To',
+  u: 'Allow-Events',
+  v: 'Via',
+  x: 'Session-Expires',
+  y: 'Identity',
+};
+
+const IRREGULAR_SPELLINGS: Readonly<Record<string, string>> = {
+  'call-id': 'Call-ID',
+  cseq: 'CSeq',
+  'www-authenticate': 'WWW-Authenticate',
+  'mime-version': 'MIME-Version',
+  rack: 'RAck',
+  rseq: 'RSeq',
+  'sip-etag': 'SIP-ETag',
+  'sip-if-match': 'SIP-If-Match',
+};
+
+const LIST_HEADERS: ReadonlySet<string> = new Set([
+  'Accept',
+  'Accept-Encoding',
+  'Accept-Language',
+  'Allow',
+  'Allow-Events',
+  'Contact',
+  'Content-Encoding',
+  'Content-Language',
+  'In-Reply-To',
+  'Path',
+  'Proxy-Require',
+  'Record-Route',
+  'Require',
+  'Route',
+  'Supported',
+  'Unsupported',
+  'Via',
+]);
+
+/** The canonical spelling of a header name, expanding compact forms. */
+export function canonicalHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  const expanded = COMPACT_FORMS[lower] ?? IRREGULAR_SPELLINGS[lower];
+  if (expanded) return expanded;
+  return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+}
+
+/** Whether a header's value is a comma-separated list that may be split into several fields. */
+export function isListHeader(canonicalName: string): boolean {
+  return LIST_HEADERS.has(canonicalName);
+}

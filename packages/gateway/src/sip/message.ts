@@ -1,0 +1,65 @@
+/**
+ * The SIP message model the gateway works on: a start line, an ordered list of header fields
+ * (one value per field, list headers already split) and a body. Plain data, so that the proxy
+ * can copy a request, change a few fields and serialise it again.
+ */
+export interface SipHeaderField {
+  /** Canonical name (see header-names.ts). */
+  name: string;
+  value: string;
+}
+
+interface SipMessageBase {
+  headers: SipHeaderField[];
+  body: string;
+}
+
+export interface SipRequest extends SipMessageBase {
+  kind: 'request';
+  method: string;
+  uri: string;
+}
+
+export interface SipResponse extends SipMessageBase {
+  kind: 'response';
+  status: number;
+  reason: string;
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+/** The first value of a header, or undefined. */
+export function header(message: SipMessage, name: string): string | undefined {
+  return message.headers.find((h) => h.name === name)?.value;
+}
+
+/** Every value of a header, in order. */
+export function headers(message: SipMessage, name: string): string[] {
+  return message.headers.filter((h) => h.name === name).map((h) => h.value);
+}
+
+/** A copy of the message with every field of `name` replaced by one field (or removed if undefined). */
+export function withHeader<M extends SipMessage>(message: M, name: string, value: string | undefined): M {
+  const at = message.headers.findIndex((h) => h.name === name);
+  const rest = message.headers.filter((h) => h.name !== name);
+  if (value === undefined) return { ...message, headers: rest };
+  const position = at === -1 ? rest.length : at;
+  return { ...message, headers: [...rest.slice(0, position), { name, value }, ...rest.slice(position)] };
+}
+
+/** A copy of the message with a field added before every other field of that name (or at the top). */
+export function withHeaderPrepended<M extends SipMessage>(message: M, name: string, value: string): M {
+  const at = message.headers.findIndex((h) => h.name === name);
+  const position = at === -1 ? 0 : at;
+  return {
+    ...message,
+    headers: [...message.headers.slice(0, position), { name, value }, ...message.headers.slice(position)],
+  };
+}
+
+/** A copy of the message without the first field of `name`. */
+export function withoutFirstHeader<M extends SipMessage>(message: M, name: string): M {
+  const at = message.headers.findIndex((h) => h.name === name);
+  if (at === -1) return message;
+  return { ...message, headers: [...message.headers.slice(0, at), ...message.headers.slice(at + 1)] };
+}

@@ -1,0 +1,138 @@
+import { canonicalHeaderName, isListHeader } from './header-names.js';
+import type { SipHeaderField, SipMessage } from './message.js';
+import { SipParseError } from './parse-error.js';
+
+const REQUEST_LINE = /^([A-Za-z0-9.!%*_+`'~-]+) +(\S+) +SIP\/(\d+\.\d+)$/;
+const STATUS_LINE = /^SIP\/(\d+\.\d+) +(\d{3}) *(.*)$/;
+const HEADER_LINE = /^([A-Za-z0-9.!%*_+`'~-]+)[ \t]*:[ \t]*(.*)$/;
+const URI_SHAPE = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
+const REQUIRED_IN_REQUESTS = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
+const MAX_CSEQ = 2 ** 31 - 1;
+
+/**
+ * Splits a list header's value at commas that are not inside a quoted string or a <...> URI
+ * (RFC 3261 §7.3.1: a display name or a URI may contain commas).
+ */
+export function splitHeaderList(value: string): string[] {
+  const parts: string[] = [];
+  let inQuotes = false;
+  let inAngle = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (inQuotes) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inQuotes = false;
+    } else if (ch === '"') inQuotes = true;
+    else if (ch === '<') inAngle = true;
+    else if (ch === '>') inAngle = false;
+    else if (ch === ',' && !inAngle) {
+      parts.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(value.slice(start).trim());
+  return parts.filter((p) => p.length > 0);
+}
+
+function splitHeadFromBody(data: Buffer): { head: string; body: Buffer } {
+  const crlf = data.indexOf('\r\n\r\n');
+  if (crlf !== -1) return { head: data.subarray(0, crlf).toString('utf8'), body: data.subarray(crlf + 4) };
+  // Tolerate bare LF line ends, as many hand-written clients send them (RFC 3261 §7.5 asks for leniency).
+  const lf = data.indexOf('\n\n');
+  if (lf !== -1) return { head: data.subarray(0, lf).toString('utf8'), body: data.subarray(lf + 2) };
+  return { head: data.toString('utf8'), body: Buffer.alloc(0) };
+}
+
+/** Header lines with continuation lines (leading SP/HT, RFC 3261 §7.3.1) folded into their field. */
+function unfold(lines: string[]): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && out.length > 0) {
+      out[out.length - 1] = `${out[out.length - 1]} ${line.trim()}`;
+    } else out.push(line);
+  }
+  return out;
+}
+
+function parseHeaderFields(lines: string[], method: string): SipHeaderField[] {
+  const fields: SipHeaderField[] = [];
+  for (const line of unfold(lines)) {
+    const match = HEADER_LINE.exec(line);
+    if (!match) throw new SipParseError(`malformed header line "${line.slice(0, 60)}"`, { method, headers: fields });
+    const name = canonicalHeaderName(match[1] as string);
+    const value = (match[2] as string).trim();
+    if (isListHeader(name)) for (const part of splitHeaderList(value)) fields.push({ name, value: part });
+    else fields.push({ name, value });
+  }
+  return fields;
+}
+
+function single(fields: SipHeaderField[], name: string): string | undefined {
+  return fields.find((f) => f.name === name)?.value;
+}
+
+function checkContentLength(fields: SipHeaderField[], body: Buffer, partial: SipParseError['partial']): void {
+  const declared = fields.filter((f) => f.name === 'Content-Length');
+  if (declared.length === 0) return; // optional on a message-based transport such as WebSocket (RFC 7118 §5)
+  if (declared.length > 1) throw new SipParseError('more than one Content-Length', partial);
+  const value = (declared[0] as SipHeaderField).value;
+  if (!/^\d+$/.test(value)) throw new SipParseError(`Content-Length "${value}" is not a number`, partial);
+  if (Number(value) !== body.length) {
+    throw new SipParseError(`Content-Length ${value} does not match the body's ${body.length} bytes`, partial);
+  }
+}
+
+function checkRequestHeaders(method: string, fields: SipHeaderField[]): void {
+  const partial = { method, headers: fields };
+  for (const name of REQUIRED_IN_REQUESTS) {
+    if (single(fields, name) === undefined) throw new SipParseError(`missing ${name} header`, partial);
+  }
+  for (const name of ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards']) {
+    if (fields.filter((f) => f.name === name).length > 1) throw new SipParseError(`more than one ${name}`, partial);
+  }
+  const cseq = /^(\d+)\s+(\S+)$/.exec(single(fields, 'CSeq') as string);
+  if (!cseq || Number(cseq[1]) > MAX_CSEQ) throw new SipParseError('malformed CSeq', partial);
+  if (cseq[2] !== method) throw new SipParseError(`CSeq method ${cseq[2]} does not match ${method}`, partial);
+  const maxForwards = single(fields, 'Max-Forwards');
+  if (maxForwards !== undefined && !/^\d{1,3}$/.test(maxForwards)) {
+    throw new SipParseError(`malformed Max-Forwards "${maxForwards}"`, partial);
+  }
+}
+
+/**
+ * Parses one SIP message from a WebSocket frame (RFC 7118: one message per frame).
+ * Throws SipParseError, carrying what could be read, when the message is malformed.
+ */
+export function parseSipMessage(input: Buffer | string): SipMessage {
+  const data = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const { head, body } = splitHeadFromBody(data);
+  const lines = head.replace(/^(\r?\n)+/, '').split(/\r?\n/);
+  const startLine = (lines.shift() ?? '').trim();
+
+  const status = STATUS_LINE.exec(startLine);
+  if (status) {
+    if (status[1] !== '2.0') throw new SipParseError(`SIP version ${status[1]} is not supported`);
+    const fields = parseHeaderFields(lines, '');
+    checkContentLength(fields, body, undefined);
+    return {
+      kind: 'response',
+      status: Number(status[2]),
+      reason: status[3] ?? '',
+      headers: fields,
+      body: body.toString('utf8'),
+    };
+  }
+
+  const request = REQUEST_LINE.exec(startLine);
+  if (!request) throw new SipParseError(`malformed start line "${startLine.slice(0, 60)}"`);
+  const method = request[1] as string;
+  const uri = request[2] as string;
+  const fields = parseHeaderFields(lines, method);
+  const partial = { method, headers: fields };
+  if (request[3] !== '2.0') throw new SipParseError(`SIP version ${request[3]} is not supported`, partial, 505);
+  if (!URI_SHAPE.test(uri)) throw new SipParseError(`malformed Request-URI "${uri.slice(0, 60)}"`, partial);
+  checkRequestHeaders(method, fields);
+  checkContentLength(fields, body, partial);
+  return { kind: 'request', method, uri, headers: fields, body: body.toString('utf8') };
+}

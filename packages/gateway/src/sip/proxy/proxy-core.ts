@@ -1,0 +1,412 @@
+import type { Logger } from '../logger.js';
+import { addressOfRecord, parseNameAddr, parseUri } from '../address.js';
+import type { Flow } from '../flow.js';
+import type { FlowTable } from '../flow-table.js';
+import {
+  header,
+  headers,
+  type SipHeaderField,
+  type SipRequest,
+  type SipResponse,
+  withHeader,
+  withHeaderPrepended,
+  withoutFirstHeader,
+} from '../message.js';
+import type { LocationService } from '../registrar/location-service.js';
+import { createResponse, cseqMethod, warning } from '../responses.js';
+import { serializeSipMessage } from '../serializer.js';
+import { parseVia, viaParam } from '../via.js';
+import { bestResponse } from './best-response.js';
+import { loopHash, MAGIC_COOKIE, newBranch, statelessBranch } from './branch-id.js';
+import { type ClientBranch, type ServerTransaction, transactionKey } from './transactions.js';
+
+const AGENT = 'ringway';
+/** How long a finished transaction is kept to absorb an ACK or answer a late CANCEL (64·T1). */
+const LINGER_MS = 32_000;
+/** Requests outside a dialog that create one, and so are record-routed (RFC 3261 §16.6 step 4). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+export interface ProxyTimers {
+  /** Timer B/F: no final (or, for INVITE, no provisional) answer from a branch. */
+  transactionMs: number;
+  /** Timer C: an INVITE branch rang this long after its last provisional. */
+  inviteMs: number;
+}
+
+export interface ProxyEvents {
+  /** A final response to an initial INVITE went back to the caller. */
+  callCompleted(status: number, callId: string, setupMs: number): void;
+  transactionsChanged(count: number): void;
+}
+
+interface Target {
+  flow: Flow;
+  uri: string;
+}
+
+type Resolution = { targets: Target[] } | { status: number; text: string };
+
+/**
+ * The proxy core (RFC 3261 §16) between WebSocket clients: a stateful, forking, record-routing
+ * proxy. Knows nothing of HTTP or WebSockets: it reads requests and responses from flows and
+ * writes to flows.
+ */
+export class ProxyCore {
+  readonly #servers = new Map<string, ServerTransaction>();
+  readonly #branches = new Map<string, ClientBranch>();
+  #draining = false;
+
+  constructor(
+    private readonly flows: FlowTable,
+    private readonly location: LocationService,
+    private readonly identity: { sentBy: () => string; isLocalHost: (host: string) => boolean; isOurDomain: (host: string) => boolean },
+    private readonly timers: ProxyTimers,
+    private readonly log: Logger,
+    private readonly events: ProxyEvents,
+    private readonly knownUsers: ReadonlySet<string>,
+  ) {}
+
+  get transactionCount(): number {
+    return this.#servers.size;
+  }
+
+  /** True while any transaction still waits for its final response. */
+  get busy(): boolean {
+    return [...this.#servers.values()].some((s) => !s.finalSent);
+  }
+
+  /** From now on new calls are refused with 503, so that a restart does not cut a call half set up. */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  close(): void {
+    for (const server of this.#servers.values()) clearTimeout(server.lingerTimer);
+    for (const branch of this.#branches.values()) clearTimeout(branch.timer);
+    this.#servers.clear();
+    this.#branches.clear();
+  }
+
+  handleRequest(request: SipRequest, flow: Flow): void {
+    if (request.method === 'CANCEL') return this.#handleCancel(request, flow);
+    if (request.method === 'ACK') return this.#handleAck(request, flow);
+    const reply = (status: number, text?: string, extra: SipHeaderField[] = []) =>
+      this.#send(flow, createResponse(request, status, text ? [warning(AGENT, text), ...extra] : extra));
+
+    const maxForwards = Number(header(request, 'Max-Forwards') ?? 70);
+    if (maxForwards === 0) {
+      // RFC 3261 §16.3 step 3: a proxy may answer an OPTIONS that has run out of hops itself.
+      return request.method === 'OPTIONS' ? this.#answerOptions(request, flow) : reply(483);
+    }
+    if (this.#looped(request)) return reply(482, 'request came back to this proxy');
+    const routed = this.#consumeOwnRoute(request);
+    const foreignRoute = header(routed, 'Route');
+    if (foreignRoute !== undefined) return reply(403, `no relay to ${foreignRoute}`);
+
+    const uri = parseUri(routed.uri);
+    if (!uri) return reply(416, `cannot route to ${routed.uri}`);
+    if (request.method === 'OPTIONS' && !uri.user && this.identity.isOurDomain(uri.host)) {
+      return this.#answerOptions(request, flow);
+    }
+    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
+    if (this.#draining && request.method === 'INVITE' && initial) {
+      return reply(503, 'gateway is shutting down', [{ name: 'Retry-After', value: '5' }]);
+    }
+    const resolution = this.#resolve(routed);
+    if ('status' in resolution) return reply(resolution.status, resolution.text);
+
+    const key = transactionKey(this.#topBranch(request), request.method);
+    if (this.#servers.has(key)) {
+      this.log.debug({ key }, 'request merged with a transaction in progress; ignored');
+      return;
+    }
+    const server: ServerTransaction = {
+      key,
+      request,
+      flow,
+      callId: header(request, 'Call-ID') as string,
+      branches: [],
+      finals: [],
+      finalSent: false,
+      cancelled: false,
+      startedAt: Date.now(),
+    };
+    this.#servers.set(key, server);
+    this.events.transactionsChanged(this.#servers.size);
+    if (request.method === 'INVITE') this.#send(flow, createResponse(request, 100));
+
+    const forwarded = withHeader(routed, 'Max-Forwards', String(maxForwards - 1));
+    const recordRouted =
+      initial && DIALOG_CREATING.has(request.method)
+        ? withHeaderPrepended(forwarded, 'Record-Route', `<sip:${this.identity.sentBy()};transport=ws;lr>`)
+        : forwarded;
+    for (const target of resolution.targets) this.#fork(server, recordRouted, target);
+  }
+
+  handleResponse(response: SipResponse, _flow: Flow): void {
+    const via = parseVia(header(response, 'Via') ?? '');
+    const branch = via && this.#branches.get(viaParam(via, 'branch') ?? '');
+    if (!branch) {
+      this.log.debug({ status: response.status }, 'response matches no transaction; dropped');
+      return;
+    }
+    // The answer to our own CANCEL ends there (RFC 3261 §16.10).
+    if (cseqMethod(response) !== branch.request.method) return;
+    const server = branch.server;
+    const forwarded = withoutFirstHeader(response, 'Via');
+    const isInvite = branch.request.method === 'INVITE';
+
+    if (response.status < 200) {
+      if (branch.state === 'trying') {
+        branch.state = 'proceeding';
+        if (isInvite) this.#armTimer(branch, this.timers.inviteMs);
+        if (branch.cancelWanted) this.#sendCancel(branch);
+      } else if (isInvite && branch.state === 'proceeding') this.#armTimer(branch, this.timers.inviteMs);
+      if (response.status !== 100 && !server.finalSent) this.#send(server.flow, forwarded);
+      return;
+    }
+    if (branch.state === 'completed') {
+      // A UAS retransmits its 2xx until the ACK arrives (RFC 3261 §13.3.1.4); pass every one on.
+      if (isInvite && response.status < 300) this.#send(server.flow, forwarded);
+      return;
+    }
+    this.#complete(branch, response.status);
+    if (response.status < 300) {
+      const first = !server.finalSent;
+      this.#send(server.flow, forwarded);
+      if (first) this.#finished(server, response.status);
+      if (isInvite) this.#cancelBranches(server);
+      return;
+    }
+    if (isInvite) this.#sendAck(branch, response);
+    server.finals.push(forwarded);
+    if (response.status >= 600 && isInvite) this.#cancelBranches(server);
+    this.#maybeFinish(server);
+  }
+
+  /** The flow went away: its callers' requests are cancelled, requests waiting on it fail. */
+  flowClosed(flowId: string): void {
+    for (const server of this.#servers.values()) {
+      if (server.flow.id === flowId && !server.finalSent) {
+        server.cancelled = true;
+        this.#cancelBranches(server);
+      }
+    }
+    for (const branch of this.#branches.values()) {
+      if (branch.flow.id === flowId && branch.state !== 'completed') {
+        this.#fail(branch, 480, 'the callee’s connection closed');
+      }
+    }
+  }
+
+  #answerOptions(request: SipRequest, flow: Flow): void {
+    this.#send(
+      flow,
+      createResponse(request, 200, [
+        { name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, MESSAGE, REFER, NOTIFY, SUBSCRIBE, PRACK' },
+        { name: 'Accept', value: 'application/sdp' },
+      ]),
+    );
+  }
+
+  #topBranch(request: SipRequest): string {
+    const via = parseVia(header(request, 'Via') ?? '');
+    return (via && viaParam(via, 'branch')) ?? '';
+  }
+
+  /** RFC 3261 §16.3 step 4: our own Via with this request's loop hash means it came back. */
+  #looped(request: SipRequest): boolean {
+    const marker = MAGIC_COOKIE + loopHash(request);
+    const sentBy = this.identity.sentBy();
+    return headers(request, 'Via').some((value) => {
+      const via = parseVia(value);
+      if (!via) return false;
+      const host = via.port === undefined ? via.host : `${via.host}:${via.port}`;
+      return host === sentBy && (viaParam(via, 'branch') ?? '').startsWith(marker);
+    });
+  }
+
+  /** Loose routing (RFC 3261 §16.4): a top Route naming us is removed. */
+  #consumeOwnRoute(request: SipRequest): SipRequest {
+    const top = header(request, 'Route');
+    if (top === undefined) return request;
+    const route = parseNameAddr(top);
+    if (!route || !this.identity.isLocalHost(route.uri.host)) return request;
+    return this.#consumeOwnRoute(withoutFirstHeader(request, 'Route'));
+  }
+
+  /** Where a request goes: a contact one of our flows sent, or the bindings of one of our AoRs. */
+  #resolve(request: SipRequest): Resolution {
+    const uri = parseUri(request.uri);
+    if (!uri) return { status: 416, text: `cannot route to ${request.uri}` };
+    const direct = this.flows.flowForContact(uri.user, uri.host);
+    if (direct) return { targets: [{ flow: direct, uri: request.uri }] };
+    if (!this.identity.isOurDomain(uri.host)) {
+      return { status: 403, text: `domain ${uri.host} is not served here; this is not an open relay` };
+    }
+    const aor = addressOfRecord(uri);
+    const targets = this.location
+      .lookup(aor)
+      .sort((a, b) => (b.q ?? 1) - (a.q ?? 1))
+      .flatMap((binding) => {
+        const flow = this.flows.get(binding.flowId);
+        return flow ? [{ flow, uri: binding.contact }] : [];
+      });
+    if (targets.length > 0) return { targets };
+    const known = this.location.isKnown(aor) || (uri.user !== undefined && this.knownUsers.has(uri.user));
+    return known
+      ? { status: 480, text: `${aor} has no registered device` }
+      : { status: 404, text: `no user ${aor}` };
+  }
+
+  #fork(server: ServerTransaction, request: SipRequest, target: Target): void {
+    const id = newBranch(server.request);
+    const branchRequest = withHeaderPrepended(
+      { ...request, uri: target.uri },
+      'Via',
+      `SIP/2.0/${target.flow.transport} ${this.identity.sentBy()};branch=${id}`,
+    );
+    const branch: ClientBranch = {
+      id,
+      flow: target.flow,
+      request: branchRequest,
+      server,
+      state: 'trying',
+      cancelWanted: server.cancelled,
+    };
+    this.#branches.set(id, branch);
+    server.branches.push(branch);
+    this.#armTimer(branch, this.timers.transactionMs);
+    this.#send(target.flow, branchRequest);
+  }
+
+  #armTimer(branch: ClientBranch, ms: number): void {
+    clearTimeout(branch.timer);
+    branch.timer = setTimeout(() => this.#timedOut(branch), ms);
+    branch.timer.unref();
+  }
+
+  #timedOut(branch: ClientBranch): void {
+    if (branch.state === 'completed') return;
+    if (branch.state === 'proceeding' && branch.request.method === 'INVITE') this.#sendCancel(branch);
+    this.#fail(branch, 408, `no final answer from ${branch.request.uri} in time`);
+  }
+
+  /** Ends a branch with a response the proxy makes up (timeout, lost connection). */
+  #fail(branch: ClientBranch, status: number, text: string): void {
+    this.#complete(branch, status);
+    branch.server.finals.push(createResponse(branch.server.request, status, [warning(AGENT, text)]));
+    this.#maybeFinish(branch.server);
+  }
+
+  #complete(branch: ClientBranch, status: number): void {
+    branch.state = 'completed';
+    branch.finalStatus = status;
+    clearTimeout(branch.timer);
+  }
+
+  #maybeFinish(server: ServerTransaction): void {
+    if (server.finalSent || server.branches.some((b) => b.state !== 'completed')) return;
+    let response = bestResponse(server.finals) ?? createResponse(server.request, 408);
+    if (server.cancelled) response = createResponse(server.request, 487);
+    // RFC 3261 §16.7 step 6: a 503 from downstream would make the caller try elsewhere for the wrong reason.
+    if (response.status === 503) response = { ...response, status: 500, reason: 'Server Internal Error' };
+    this.#send(server.flow, response);
+    this.#finished(server, response.status);
+  }
+
+  #finished(server: ServerTransaction, status: number): void {
+    server.finalSent = true;
+    const initialInvite = server.request.method === 'INVITE' && !/;\s*tag=/i.test(header(server.request, 'To') ?? '');
+    if (initialInvite) this.events.callCompleted(status, server.callId, Date.now() - server.startedAt);
+    server.lingerTimer = setTimeout(() => this.#forget(server), LINGER_MS);
+    server.lingerTimer.unref();
+  }
+
+  #forget(server: ServerTransaction): void {
+    for (const branch of server.branches) {
+      clearTimeout(branch.timer);
+      this.#branches.delete(branch.id);
+    }
+    this.#servers.delete(server.key);
+    this.events.transactionsChanged(this.#servers.size);
+  }
+
+  #cancelBranches(server: ServerTransaction): void {
+    for (const branch of server.branches) {
+      if (branch.state === 'proceeding') this.#sendCancel(branch);
+      else if (branch.state === 'trying') branch.cancelWanted = true;
+    }
+  }
+
+  /** A request for the same branch as `branch`'s INVITE: CANCEL or the ACK of a non-2xx (RFC 3261 §9.1, §17.1.1.3). */
+  #hopRequest(branch: ClientBranch, method: 'CANCEL' | 'ACK', to: string): SipRequest {
+    const original = branch.request;
+    const cseq = Number.parseInt(header(original, 'CSeq') ?? '0', 10);
+    return {
+      kind: 'request',
+      method,
+      uri: original.uri,
+      headers: [
+        { name: 'Via', value: header(original, 'Via') as string },
+        ...headers(original, 'Route').map((value) => ({ name: 'Route', value })),
+        { name: 'Max-Forwards', value: '70' },
+        { name: 'From', value: header(original, 'From') as string },
+        { name: 'To', value: to },
+        { name: 'Call-ID', value: header(original, 'Call-ID') as string },
+        { name: 'CSeq', value: `${cseq} ${method}` },
+      ],
+      body: '',
+    };
+  }
+
+  #sendCancel(branch: ClientBranch): void {
+    branch.cancelWanted = false;
+    this.#send(branch.flow, this.#hopRequest(branch, 'CANCEL', header(branch.request, 'To') as string));
+  }
+
+  #sendAck(branch: ClientBranch, response: SipResponse): void {
+    this.#send(branch.flow, this.#hopRequest(branch, 'ACK', header(response, 'To') as string));
+  }
+
+  #handleCancel(request: SipRequest, flow: Flow): void {
+    const server = this.#servers.get(transactionKey(this.#topBranch(request), 'CANCEL'));
+    if (!server) {
+      this.#send(flow, createResponse(request, 481, [warning(AGENT, 'no INVITE to cancel')]));
+      return;
+    }
+    this.#send(flow, createResponse(request, 200));
+    if (server.finalSent) return;
+    server.cancelled = true;
+    this.#cancelBranches(server);
+  }
+
+  /**
+   * The ACK of a non-2xx final response belongs to our transaction and ends here; the ACK of a
+   * 2xx is a request of its own, routed end to end without transaction state (RFC 3261 §16.11).
+   */
+  #handleAck(request: SipRequest, _flow: Flow): void {
+    const incomingBranch = this.#topBranch(request);
+    if (this.#servers.has(transactionKey(incomingBranch, 'ACK'))) return;
+    const maxForwards = Number(header(request, 'Max-Forwards') ?? 70);
+    if (maxForwards === 0) return;
+    const routed = this.#consumeOwnRoute(request);
+    if (header(routed, 'Route') !== undefined) return;
+    const resolution = this.#resolve(routed);
+    if ('status' in resolution) {
+      this.log.debug({ status: resolution.status }, 'ACK has nowhere to go; dropped');
+      return;
+    }
+    const target = resolution.targets[0] as Target;
+    const forwarded = withHeaderPrepended(
+      withHeader({ ...routed, uri: target.uri }, 'Max-Forwards', String(maxForwards - 1)),
+      'Via',
+      `SIP/2.0/${target.flow.transport} ${this.identity.sentBy()};branch=${statelessBranch(incomingBranch)}`,
+    );
+    this.#send(target.flow, forwarded);
+  }
+
+  #send(flow: Flow, message: SipRequest | SipResponse): void {
+    flow.send(serializeSipMessage(message));
+  }
+}

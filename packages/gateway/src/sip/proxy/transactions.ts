@@ -1,0 +1,48 @@
+import type { Flow } from '../flow.js';
+import type { SipRequest, SipResponse } from '../message.js';
+
+/**
+ * State of one forwarded request on one target (RFC 3261 §17.1, seen from a proxy):
+ * 1. "trying" --> "proceeding"  (a provisional response came)
+ * 2. "trying" --> "completed"   (a final response came, or the branch timed out)
+ * 3. "proceeding" --> "completed"
+ * Only a "proceeding" INVITE branch may be cancelled (RFC 3261 §9.1); a "trying" one remembers
+ * that it should be, and is cancelled when its first provisional arrives.
+ */
+export type BranchState = 'trying' | 'proceeding' | 'completed';
+
+export interface ClientBranch {
+  readonly id: string;
+  readonly flow: Flow;
+  readonly request: SipRequest;
+  readonly server: ServerTransaction;
+  state: BranchState;
+  cancelWanted: boolean;
+  finalStatus?: number;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A request the proxy took responsibility for (RFC 3261 §16: a stateful proxy's server
+ * transaction together with its response context). It is "final" once a final response went
+ * back to the client; it lingers after that to absorb the ACK of a non-2xx answer and to answer
+ * a late CANCEL.
+ */
+export interface ServerTransaction {
+  readonly key: string;
+  readonly request: SipRequest;
+  readonly flow: Flow;
+  readonly callId: string;
+  readonly branches: ClientBranch[];
+  /** Final responses of completed branches, for choosing the best one (RFC 3261 §16.7 step 6). */
+  readonly finals: SipResponse[];
+  finalSent: boolean;
+  cancelled: boolean;
+  lingerTimer?: NodeJS.Timeout;
+  readonly startedAt: number;
+}
+
+/** The transaction key of a request: its top Via branch, with ACK and CANCEL matched to their INVITE. */
+export function transactionKey(branch: string, method: string): string {
+  return `${branch}|${method === 'ACK' || method === 'CANCEL' ? 'INVITE' : method}`;
+}

@@ -1,0 +1,238 @@
+import type { Logger } from './logger.js';
+import type { GatewayConfig } from '../config/config-schema.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { parseNameAddr } from './address.js';
+import { combinedCredentials, type CredentialSource, ephemeralCredentials, staticCredentials } from './auth/credentials.js';
+import { DigestAuthenticator } from './auth/digest.js';
+import type { Flow } from './flow.js';
+import { FlowTable } from './flow-table.js';
+import { header, type SipHeaderField, type SipMessage, type SipRequest, withHeader } from './message.js';
+import { SipParseError } from './parse-error.js';
+import { parseSipMessage } from './parser.js';
+import { ProxyCore } from './proxy/proxy-core.js';
+import { TokenBucket } from './rate-limiter.js';
+import { LocationService } from './registrar/location-service.js';
+import { Registrar } from './registrar/registrar.js';
+import { createResponse, warning } from './responses.js';
+import { serializeSipMessage } from './serializer.js';
+import { formatVia, parseVia, withSource } from './via.js';
+
+const AGENT = 'ringway';
+/** RFC 5626 §3.5.1: a client pings with CRLFCRLF, the server pongs with CRLF. */
+const KEEPALIVE_PING = /^(\r\n)+$/;
+/** Requests never challenged: they belong to an INVITE transaction that already was (RFC 3261 §22.1). */
+const NEVER_CHALLENGED = new Set(['ACK', 'CANCEL']);
+
+interface FlowState {
+  flow: Flow;
+  bucket: TokenBucket;
+}
+
+/**
+ * The SIP side of the gateway: takes frames from flows, parses them, applies limits and
+ * authentication, and hands requests to the registrar or the proxy core.
+ */
+export class SipServer {
+  readonly flows = new FlowTable();
+  readonly location: LocationService;
+  readonly proxy: ProxyCore;
+  readonly #registrar: Registrar;
+  readonly #authenticator: DigestAuthenticator | undefined;
+  readonly #states = new Map<string, FlowState>();
+  readonly #localHosts: Set<string>;
+  #sentBy: string;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly log: Logger,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.location = new LocationService((count) => metrics.bindings.set(count));
+    this.#registrar = new Registrar(this.location, config);
+    const credentials = credentialSource(config);
+    this.#authenticator = credentials && new DigestAuthenticator(config.sipDomain, credentials);
+    this.#localHosts = new Set([config.sipDomain, config.advertisedHost, config.host].map((h) => h.toLowerCase()));
+    this.#sentBy = `${config.advertisedHost}:${config.port}`;
+    const knownUsers = new Set(credentials ? [...credentials.knownUsers()] : []);
+    this.proxy = new ProxyCore(
+      this.flows,
+      this.location,
+      {
+        sentBy: () => this.#sentBy,
+        isLocalHost: (host) => this.#localHosts.has(host.toLowerCase()),
+        isOurDomain: (host) => this.#localHosts.has(host.toLowerCase()),
+      },
+      { transactionMs: config.timers.transactionMs, inviteMs: config.timers.inviteMs },
+      log,
+      {
+        callCompleted: (status, callId, setupMs) => {
+          metrics.calls.inc({ status: String(status) });
+          log.info({ callId, status, setupMs }, 'call attempt ended');
+        },
+        transactionsChanged: (count) => metrics.transactions.set(count),
+      },
+      knownUsers,
+    );
+  }
+
+  /** Called once the listening port is known (it may be 0 in configuration). */
+  setListeningPort(port: number): void {
+    this.#sentBy = `${this.config.advertisedHost}:${port}`;
+  }
+
+  attach(flow: Flow): void {
+    this.flows.add(flow);
+    const { messagesPerSecond, messageBurst } = this.config.limits;
+    this.#states.set(flow.id, { flow, bucket: new TokenBucket(messagesPerSecond, messageBurst) });
+    this.metrics.connections.set(this.flows.size);
+  }
+
+  detach(flowId: string): void {
+    if (!this.#states.delete(flowId)) return;
+    const removed = this.location.removeFlow(flowId);
+    this.flows.remove(flowId);
+    this.proxy.flowClosed(flowId);
+    this.metrics.connections.set(this.flows.size);
+    this.log.debug({ flowId, bindingsRemoved: removed }, 'flow closed');
+  }
+
+  receive(flowId: string, data: Buffer | string): void {
+    const state = this.#states.get(flowId);
+    if (!state) return;
+    const { flow, bucket } = state;
+    if (data.length <= 8 && KEEPALIVE_PING.test(data.toString())) {
+      flow.send('\r\n');
+      return;
+    }
+    const started = process.hrtime.bigint();
+    let message: SipMessage;
+    try {
+      message = parseSipMessage(data);
+    } catch (error) {
+      this.#malformed(flow, error);
+      return;
+    }
+    if (message.kind === 'request' && !bucket.take()) {
+      this.metrics.rejected.inc({ reason: 'rate' });
+      if (bucket.exhausted) {
+        this.log.warn({ flowId, remote: flow.remoteAddress }, 'flow far over its message rate; closing');
+        flow.close(1008, 'message rate exceeded');
+      } else if (message.method !== 'ACK') {
+        this.#reply(flow, message, 503, 'message rate exceeded', [{ name: 'Retry-After', value: '1' }]);
+      }
+      return;
+    }
+    try {
+      if (message.kind === 'request') this.#onRequest(flow, message);
+      else {
+        this.flows.learnContacts(flow, message);
+        this.proxy.handleResponse(message, flow);
+      }
+    } catch (error) {
+      // A bug must cost one message, never the process or the other clients' calls.
+      this.log.error({ err: error, callId: header(message, 'Call-ID') }, 'failed to handle SIP message');
+      if (message.kind === 'request' && message.method !== 'ACK') this.#reply(flow, message, 500, 'internal error');
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.handling.observe({ kind: message.kind === 'request' ? message.method : 'response' }, seconds);
+  }
+
+  close(): void {
+    this.proxy.close();
+    this.location.clear();
+  }
+
+  #onRequest(flow: Flow, received: SipRequest): void {
+    const via = parseVia(header(received, 'Via') as string);
+    if (!via) return this.#reply(flow, received, 400, 'malformed Via');
+    const request = withHeader(received, 'Via', formatVia(withSource(via, flow.remoteAddress, flow.remotePort)));
+    const callId = header(request, 'Call-ID');
+    this.log.debug({ callId, method: request.method, uri: request.uri, flowId: flow.id }, 'request in');
+    this.flows.learnContacts(flow, request);
+
+    if (request.method === 'REGISTER') return this.#onRegister(flow, request);
+    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
+    if (initial && !NEVER_CHALLENGED.has(request.method) && !this.#authorize(flow, request)) return;
+    this.proxy.handleRequest(request, flow);
+  }
+
+  #onRegister(flow: Flow, request: SipRequest): void {
+    let user: string | undefined;
+    if (this.#authenticator) {
+      const result = this.#check(flow, request, 'Authorization', 401, 'WWW-Authenticate');
+      if (!result) return;
+      user = result;
+    }
+    const response = this.#registrar.register({ request, flow, user, now: Date.now() });
+    if (response.status === 200 && user !== undefined) flow.authenticatedUser = user;
+    this.log.info(
+      { callId: header(request, 'Call-ID'), status: response.status, aor: header(request, 'To'), flowId: flow.id },
+      'REGISTER',
+    );
+    this.#sendMessage(flow, response);
+  }
+
+  /** Whether an initial request may proceed; answers 407/403 itself when not. */
+  #authorize(flow: Flow, request: SipRequest): boolean {
+    if (!this.#authenticator) return true;
+    const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
+    // A flow that registered as this user needs no second challenge per request: the WebSocket
+    // connection is the proven identity (as Kamailio does for WS clients authenticated at REGISTER).
+    if (flow.authenticatedUser !== undefined && flow.authenticatedUser === fromUser) return true;
+    const user = this.#check(flow, request, 'Proxy-Authorization', 407, 'Proxy-Authenticate');
+    if (user === undefined) return false;
+    if (user !== fromUser) {
+      this.#reply(flow, request, 403, `${user} may not send as ${fromUser ?? 'nobody'}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Verifies digest credentials; on failure sends the challenge and returns undefined. */
+  #check(flow: Flow, request: SipRequest, credentialHeader: string, status: 401 | 407, challengeHeader: string) {
+    const authenticator = this.#authenticator as DigestAuthenticator;
+    const credential = header(request, credentialHeader);
+    let stale = false;
+    if (credential !== undefined) {
+      const result = authenticator.verify(request.method, credential);
+      if (result.ok) return result.user;
+      stale = result.stale;
+      this.metrics.rejected.inc({ reason: 'auth' });
+      this.log.info({ callId: header(request, 'Call-ID'), reason: result.reason }, 'authentication failed');
+    }
+    const challenges = authenticator.challenges(stale).map((value) => ({ name: challengeHeader, value }));
+    this.#sendMessage(flow, createResponse(request, status, challenges));
+    return undefined;
+  }
+
+  #malformed(flow: Flow, error: unknown): void {
+    this.metrics.parseErrors.inc();
+    if (!(error instanceof SipParseError)) {
+      this.log.error({ err: error, flowId: flow.id }, 'SIP parser failed');
+      return;
+    }
+    const partial = error.partial;
+    const callId = partial?.headers.find((h) => h.name === 'Call-ID')?.value;
+    const answerable =
+      partial !== undefined &&
+      partial.method !== 'ACK' &&
+      ['Via', 'From', 'To', 'Call-ID', 'CSeq'].every((name) => partial.headers.some((h) => h.name === name));
+    this.log.warn({ flowId: flow.id, callId, problem: error.warning, answered: answerable }, 'malformed SIP message');
+    if (answerable) this.#sendMessage(flow, createResponse(partial, error.status, [warning(AGENT, error.warning)]));
+  }
+
+  #reply(flow: Flow, request: SipRequest, status: number, text: string, extra: SipHeaderField[] = []): void {
+    this.#sendMessage(flow, createResponse(request, status, [warning(AGENT, text), ...extra]));
+  }
+
+  #sendMessage(flow: Flow, message: SipMessage): void {
+    flow.send(serializeSipMessage(message));
+  }
+}
+
+function credentialSource(config: GatewayConfig): CredentialSource | undefined {
+  const sources: CredentialSource[] = [];
+  if (config.authSecret) sources.push(ephemeralCredentials(config.authSecret));
+  if (config.usersFile) sources.push(staticCredentials(config.usersFile));
+  return sources.length > 0 ? combinedCredentials(sources) : undefined;
+}

@@ -1,0 +1,56 @@
+/**
+ * The Via header (RFC 3261 §20.42, §18.2.1; rport per RFC 3581). Written by hand rather than with
+ * SIP.js's grammar because that grammar drops a bare `rport` and the proxy must rewrite Vias
+ * without losing parameters it does not know.
+ */
+export interface Via {
+  transport: string;
+  host: string;
+  port?: number;
+  /** Parameters in their original order; a flag parameter has the value undefined. */
+  params: Array<[name: string, value: string | undefined]>;
+}
+
+const VIA = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9-]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::(\d+))?\s*((?:;.*)?)$/;
+
+export function parseVia(value: string): Via | undefined {
+  const match = VIA.exec(value.trim());
+  if (!match) return undefined;
+  const params: Via['params'] = [];
+  for (const raw of (match[4] ?? '').split(';').slice(1)) {
+    const [name, ...rest] = raw.split('=');
+    const key = (name ?? '').trim().toLowerCase();
+    if (key) params.push([key, rest.length > 0 ? rest.join('=').trim() : undefined]);
+  }
+  return {
+    transport: (match[1] as string).toUpperCase(),
+    host: match[2] as string,
+    ...(match[3] ? { port: Number(match[3]) } : {}),
+    params,
+  };
+}
+
+export function formatVia(via: Via): string {
+  const port = via.port === undefined ? '' : `:${via.port}`;
+  const params = via.params.map(([name, value]) => (value === undefined ? `;${name}` : `;${name}=${value}`));
+  return `SIP/2.0/${via.transport} ${via.host}${port}${params.join('')}`;
+}
+
+export function viaParam(via: Via, name: string): string | undefined {
+  return via.params.find(([key]) => key === name)?.[1];
+}
+
+export function hasViaParam(via: Via, name: string): boolean {
+  return via.params.some(([key]) => key === name);
+}
+
+/**
+ * Records where a request really came from (RFC 3261 §18.2.1 received, RFC 3581 rport). A WS
+ * client's sent-by is a made-up `.invalid` host, so received is always added.
+ */
+export function withSource(via: Via, address: string, port: number): Via {
+  const params = via.params.filter(([key]) => key !== 'received' && key !== 'rport');
+  params.push(['received', address]);
+  if (hasViaParam(via, 'rport')) params.push(['rport', String(port)]);
+  return { ...via, params };
+}
