@@ -26,7 +26,9 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   const sip = new SipServer(config, app.log, metrics);
   app.decorate('sip', sip);
   if (config.allowAnonymous) {
-    app.log.warn('anonymous registration is allowed (loopback development mode); set AUTH_SECRET or USERS_FILE to require credentials');
+    app.log.warn(
+      'anonymous registration is allowed (loopback development mode); set AUTH_SECRET or USERS_FILE to require credentials',
+    );
   }
   app.addHook('onListen', async () => {
     const address = app.server.address();

@@ -9,8 +9,16 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    connections: new Gauge({ name: 'ringway_ws_connections', help: 'Open SIP WebSocket connections', registers: [registry] }),
-    bindings: new Gauge({ name: 'ringway_registrar_bindings', help: 'Registered contacts', registers: [registry] }),
+    connections: new Gauge({
+      name: 'ringway_ws_connections',
+      help: 'Open SIP WebSocket connections',
+      registers: [registry],
+    }),
+    bindings: new Gauge({
+      name: 'ringway_registrar_bindings',
+      help: 'Registered contacts',
+      registers: [registry],
+    }),
     transactions: new Gauge({
       name: 'ringway_proxy_transactions',
       help: 'Proxy server transactions in memory (in progress or lingering)',
@@ -22,7 +30,11 @@ export function createMetrics() {
       labelNames: ['status'] as const,
       registers: [registry],
     }),
-    parseErrors: new Counter({ name: 'ringway_sip_parse_errors_total', help: 'Malformed SIP messages', registers: [registry] }),
+    parseErrors: new Counter({
+      name: 'ringway_sip_parse_errors_total',
+      help: 'Malformed SIP messages',
+      registers: [registry],
+    }),
     rejected: new Counter({
       name: 'ringway_sip_rejected_total',
       help: 'Messages refused before routing, by reason',

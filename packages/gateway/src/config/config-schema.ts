@@ -7,7 +7,10 @@ import { type Static, Type } from '@sinclair/typebox';
  */
 export const IceServerSchema = Type.Object(
   {
-    urls: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    urls: Type.Union([
+      Type.String({ minLength: 1 }),
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    ]),
     username: Type.Optional(Type.String()),
     credential: Type.Optional(Type.String()),
   },
@@ -72,7 +75,9 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    ),
   },
   { additionalProperties: false },
 );

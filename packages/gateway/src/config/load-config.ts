@@ -14,7 +14,8 @@ export class ConfigError extends Error {
 type Parse = (raw: string) => unknown;
 const asString: Parse = (raw) => raw;
 const asNumber: Parse = (raw) => (raw.trim() === '' ? raw : Number(raw));
-const asBoolean: Parse = (raw) => ({ true: true, '1': true, false: false, '0': false })[raw.toLowerCase()] ?? raw;
+const asBoolean: Parse = (raw) =>
+  ({ true: true, '1': true, false: false, '0': false })[raw.toLowerCase()] ?? raw;
 const asList: Parse = (raw) =>
   raw
     .split(',')
@@ -81,7 +82,11 @@ function merge(base: Tree, over: Tree): Tree {
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
     out[key] =
-      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof current === 'object' && current
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof current === 'object' &&
+      current
         ? merge(current as Tree, value as Tree)
         : value;
   }
@@ -97,7 +102,8 @@ function readConfigFile(path: string): Tree {
   }
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not a JSON object');
     return parsed as Tree;
   } catch (error) {
     throw new ConfigError(`CONFIG_FILE: ${path} is not a JSON object: ${(error as Error).message}`);
@@ -124,7 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Tree
   tree = merge(merge(tree, fromEnv), overrides);
   tree.sipDomain ??= tree.host;
   tree.advertisedHost ??= tree.host;
-  tree.allowAnonymous ??= typeof tree.host === 'string' && isLoopback(tree.host) && !tree.authSecret && !tree.usersFile;
+  tree.allowAnonymous ??=
+    typeof tree.host === 'string' && isLoopback(tree.host) && !tree.authSecret && !tree.usersFile;
   return validate(tree);
 }
 
@@ -134,7 +141,9 @@ function validate(tree: Tree): GatewayConfig {
     const field = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
     const variable = ENVIRONMENT.find(([, path]) => path === field)?.[0];
     const hint = variable ? ` (environment ${variable})` : '';
-    throw new ConfigError(`invalid configuration: ${field}${hint}: ${first.message}; got ${JSON.stringify(first.value)}`);
+    throw new ConfigError(
+      `invalid configuration: ${field}${hint}: ${first.message}; got ${JSON.stringify(first.value)}`,
+    );
   }
   const config = tree as GatewayConfig;
   const { minExpires, maxExpires, defaultExpires } = config.registration;
@@ -150,7 +159,9 @@ function validate(tree: Tree): GatewayConfig {
     );
   }
   if (config.allowAnonymous && hasAuth) {
-    throw new ConfigError('invalid configuration: allowAnonymous cannot be combined with authSecret or usersFile');
+    throw new ConfigError(
+      'invalid configuration: allowAnonymous cannot be combined with authSecret or usersFile',
+    );
   }
   return config;
 }

@@ -51,14 +51,16 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
     },
   });
 
-  const refuse = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ error: message });
+  const refuse = (reply: FastifyReply, status: number, message: string) =>
+    reply.code(status).send({ error: message });
 
   app.get(
     '/sip',
     {
       websocket: true,
       preValidation: async (request, reply) => {
-        if (!offersSipProtocol(request)) return refuse(reply, 400, 'WebSocket subprotocol "sip" is required (RFC 7118)');
+        if (!offersSipProtocol(request))
+          return refuse(reply, 400, 'WebSocket subprotocol "sip" is required (RFC 7118)');
         if (!originAllowed(request.headers.origin, config.allowedOrigins)) {
           request.log.warn({ origin: request.headers.origin }, 'WebSocket origin refused');
           return refuse(reply, 403, 'origin not allowed');

@@ -1,6 +1,6 @@
 import { parseContact } from './address.js';
 import type { Flow } from './flow.js';
-import { type SipMessage, headers } from './message.js';
+import { headers, type SipMessage } from './message.js';
 
 /** The key a contact URI is found by: user and host, lower-cased. */
 function contactKey(user: string | undefined, host: string): string {

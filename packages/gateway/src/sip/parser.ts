@@ -59,7 +59,8 @@ function parseHeaderFields(lines: string[], method: string): SipHeaderField[] {
   const fields: SipHeaderField[] = [];
   for (const line of unfold(lines)) {
     const match = HEADER_LINE.exec(line);
-    if (!match) throw new SipParseError(`malformed header line "${line.slice(0, 60)}"`, { method, headers: fields });
+    if (!match)
+      throw new SipParseError(`malformed header line "${line.slice(0, 60)}"`, { method, headers: fields });
     const name = canonicalHeaderName(match[1] as string);
     const value = (match[2] as string).trim();
     if (isListHeader(name)) for (const part of splitHeaderList(value)) fields.push({ name, value: part });
@@ -79,7 +80,10 @@ function checkContentLength(fields: SipHeaderField[], body: Buffer, partial: Sip
   const value = (declared[0] as SipHeaderField).value;
   if (!/^\d+$/.test(value)) throw new SipParseError(`Content-Length "${value}" is not a number`, partial);
   if (Number(value) !== body.length) {
-    throw new SipParseError(`Content-Length ${value} does not match the body's ${body.length} bytes`, partial);
+    throw new SipParseError(
+      `Content-Length ${value} does not match the body's ${body.length} bytes`,
+      partial,
+    );
   }
 }
 
@@ -89,7 +93,8 @@ function checkRequestHeaders(method: string, fields: SipHeaderField[]): void {
     if (single(fields, name) === undefined) throw new SipParseError(`missing ${name} header`, partial);
   }
   for (const name of ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards']) {
-    if (fields.filter((f) => f.name === name).length > 1) throw new SipParseError(`more than one ${name}`, partial);
+    if (fields.filter((f) => f.name === name).length > 1)
+      throw new SipParseError(`more than one ${name}`, partial);
   }
   const cseq = /^(\d+)\s+(\S+)$/.exec(single(fields, 'CSeq') as string);
   if (!cseq || Number(cseq[1]) > MAX_CSEQ) throw new SipParseError('malformed CSeq', partial);
@@ -130,7 +135,8 @@ export function parseSipMessage(input: Buffer | string): SipMessage {
   const uri = request[2] as string;
   const fields = parseHeaderFields(lines, method);
   const partial = { method, headers: fields };
-  if (request[3] !== '2.0') throw new SipParseError(`SIP version ${request[3]} is not supported`, partial, 505);
+  if (request[3] !== '2.0')
+    throw new SipParseError(`SIP version ${request[3]} is not supported`, partial, 505);
   if (!URI_SHAPE.test(uri)) throw new SipParseError(`malformed Request-URI "${uri.slice(0, 60)}"`, partial);
   checkRequestHeaders(method, fields);
   checkContentLength(fields, body, partial);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type SipHeaderField, type SipRequest, type SipResponse, header } from './message.js';
+import { header, type SipHeaderField, type SipRequest, type SipResponse } from './message.js';
 import { REASON_PHRASES } from './reason-phrases.js';
 
 /** Headers a response copies from its request (RFC 3261 §8.2.6.2). */

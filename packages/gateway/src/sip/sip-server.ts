@@ -1,11 +1,16 @@
-import type { Logger } from './logger.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parseNameAddr } from './address.js';
-import { combinedCredentials, type CredentialSource, ephemeralCredentials, staticCredentials } from './auth/credentials.js';
+import {
+  type CredentialSource,
+  combinedCredentials,
+  ephemeralCredentials,
+  staticCredentials,
+} from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
+import type { Logger } from './logger.js';
 import { header, type SipHeaderField, type SipMessage, type SipRequest, withHeader } from './message.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
@@ -51,7 +56,9 @@ export class SipServer {
     this.#registrar = new Registrar(this.location, config);
     const credentials = credentialSource(config);
     this.#authenticator = credentials && new DigestAuthenticator(config.sipDomain, credentials);
-    this.#localHosts = new Set([config.sipDomain, config.advertisedHost, config.host].map((h) => h.toLowerCase()));
+    this.#localHosts = new Set(
+      [config.sipDomain, config.advertisedHost, config.host].map((h) => h.toLowerCase()),
+    );
     this.#sentBy = `${config.advertisedHost}:${config.port}`;
     const knownUsers = new Set(credentials ? [...credentials.knownUsers()] : []);
     this.proxy = new ProxyCore(
@@ -131,10 +138,14 @@ export class SipServer {
     } catch (error) {
       // A bug must cost one message, never the process or the other clients' calls.
       this.log.error({ err: error, callId: header(message, 'Call-ID') }, 'failed to handle SIP message');
-      if (message.kind === 'request' && message.method !== 'ACK') this.#reply(flow, message, 500, 'internal error');
+      if (message.kind === 'request' && message.method !== 'ACK')
+        this.#reply(flow, message, 500, 'internal error');
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.metrics.handling.observe({ kind: message.kind === 'request' ? message.method : 'response' }, seconds);
+    this.metrics.handling.observe(
+      { kind: message.kind === 'request' ? message.method : 'response' },
+      seconds,
+    );
   }
 
   close(): void {
@@ -145,7 +156,11 @@ export class SipServer {
   #onRequest(flow: Flow, received: SipRequest): void {
     const via = parseVia(header(received, 'Via') as string);
     if (!via) return this.#reply(flow, received, 400, 'malformed Via');
-    const request = withHeader(received, 'Via', formatVia(withSource(via, flow.remoteAddress, flow.remotePort)));
+    const request = withHeader(
+      received,
+      'Via',
+      formatVia(withSource(via, flow.remoteAddress, flow.remotePort)),
+    );
     const callId = header(request, 'Call-ID');
     this.log.debug({ callId, method: request.method, uri: request.uri, flowId: flow.id }, 'request in');
     this.flows.learnContacts(flow, request);
@@ -166,7 +181,12 @@ export class SipServer {
     const response = this.#registrar.register({ request, flow, user, now: Date.now() });
     if (response.status === 200 && user !== undefined) flow.authenticatedUser = user;
     this.log.info(
-      { callId: header(request, 'Call-ID'), status: response.status, aor: header(request, 'To'), flowId: flow.id },
+      {
+        callId: header(request, 'Call-ID'),
+        status: response.status,
+        aor: header(request, 'To'),
+        flowId: flow.id,
+      },
       'REGISTER',
     );
     this.#sendMessage(flow, response);
@@ -189,7 +209,13 @@ export class SipServer {
   }
 
   /** Verifies digest credentials; on failure sends the challenge and returns undefined. */
-  #check(flow: Flow, request: SipRequest, credentialHeader: string, status: 401 | 407, challengeHeader: string) {
+  #check(
+    flow: Flow,
+    request: SipRequest,
+    credentialHeader: string,
+    status: 401 | 407,
+    challengeHeader: string,
+  ) {
     const authenticator = this.#authenticator as DigestAuthenticator;
     const credential = header(request, credentialHeader);
     let stale = false;
@@ -217,8 +243,12 @@ export class SipServer {
       partial !== undefined &&
       partial.method !== 'ACK' &&
       ['Via', 'From', 'To', 'Call-ID', 'CSeq'].every((name) => partial.headers.some((h) => h.name === name));
-    this.log.warn({ flowId: flow.id, callId, problem: error.warning, answered: answerable }, 'malformed SIP message');
-    if (answerable) this.#sendMessage(flow, createResponse(partial, error.status, [warning(AGENT, error.warning)]));
+    this.log.warn(
+      { flowId: flow.id, callId, problem: error.warning, answered: answerable },
+      'malformed SIP message',
+    );
+    if (answerable)
+      this.#sendMessage(flow, createResponse(partial, error.status, [warning(AGENT, error.warning)]));
   }
 
   #reply(flow: Flow, request: SipRequest, status: number, text: string, extra: SipHeaderField[] = []): void {

@@ -11,7 +11,8 @@ export interface Via {
   params: Array<[name: string, value: string | undefined]>;
 }
 
-const VIA = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9-]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::(\d+))?\s*((?:;.*)?)$/;
+const VIA =
+  /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9-]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::(\d+))?\s*((?:;.*)?)$/;
 
 export function parseVia(value: string): Via | undefined {
   const match = VIA.exec(value.trim());

@@ -60,7 +60,8 @@ export function staticCredentials(path: string): CredentialSource {
     }
   }
   return {
-    lookup: (username) => (Object.hasOwn(users, username) ? { password: users[username] as string, user: username } : undefined),
+    lookup: (username) =>
+      Object.hasOwn(users, username) ? { password: users[username] as string, user: username } : undefined,
     knownUsers: () => Object.keys(users),
   };
 }

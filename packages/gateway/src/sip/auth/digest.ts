@@ -25,7 +25,9 @@ export function parseDigestParams(value: string): Record<string, string> | undef
   const params: Record<string, string> = {};
   for (const pair of (match[1] as string).matchAll(/([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]+)/g)) {
     const raw = pair[2] as string;
-    params[(pair[1] as string).toLowerCase()] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+    params[(pair[1] as string).toLowerCase()] = raw.startsWith('"')
+      ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
+      : raw;
   }
   return params;
 }
@@ -71,9 +73,11 @@ export class DigestAuthenticator {
     const p = parseDigestParams(authorization);
     if (!p) return { ok: false, stale: false, reason: 'not a Digest credential' };
     const algorithm = (p.algorithm ?? 'MD5').toUpperCase() as Algorithm;
-    if (!(algorithm in ALGORITHMS)) return { ok: false, stale: false, reason: `algorithm ${p.algorithm} not supported` };
+    if (!(algorithm in ALGORITHMS))
+      return { ok: false, stale: false, reason: `algorithm ${p.algorithm} not supported` };
     const { username, realm, nonce, uri, response } = p;
-    if (!username || !nonce || !uri || !response) return { ok: false, stale: false, reason: 'incomplete credential' };
+    if (!username || !nonce || !uri || !response)
+      return { ok: false, stale: false, reason: 'incomplete credential' };
     if (realm !== this.realm) return { ok: false, stale: false, reason: `wrong realm ${realm}` };
     const nonceState = this.#nonceState(nonce);
     if (nonceState === 'forged') return { ok: false, stale: false, reason: 'nonce not issued here' };
@@ -87,7 +91,8 @@ export class DigestAuthenticator {
         : hash(algorithm, `${ha1}:${nonce}:${ha2}`);
     const a = Buffer.from(expected);
     const b = Buffer.from(response.toLowerCase());
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, stale: false, reason: 'wrong password' };
+    if (a.length !== b.length || !timingSafeEqual(a, b))
+      return { ok: false, stale: false, reason: 'wrong password' };
     // A correct answer to an old nonce: ask again with stale=true so the client retries silently.
     if (nonceState === 'stale') return { ok: false, stale: true, reason: 'nonce expired' };
     return { ok: true, user: found.user, username };

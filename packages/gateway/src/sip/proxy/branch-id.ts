@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type SipRequest, header } from '../message.js';
+import { header, type SipRequest } from '../message.js';
 
 /** RFC 3261 §8.1.1.7: branches that start with the magic cookie are unique per transaction. */
 export const MAGIC_COOKIE = 'z9hG4bK';

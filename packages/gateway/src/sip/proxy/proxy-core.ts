@@ -1,7 +1,7 @@
-import type { Logger } from '../logger.js';
 import { addressOfRecord, parseNameAddr, parseUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
+import type { Logger } from '../logger.js';
 import {
   header,
   headers,
@@ -59,7 +59,11 @@ export class ProxyCore {
   constructor(
     private readonly flows: FlowTable,
     private readonly location: LocationService,
-    private readonly identity: { sentBy: () => string; isLocalHost: (host: string) => boolean; isOurDomain: (host: string) => boolean },
+    private readonly identity: {
+      sentBy: () => string;
+      isLocalHost: (host: string) => boolean;
+      isOurDomain: (host: string) => boolean;
+    },
     private readonly timers: ProxyTimers,
     private readonly log: Logger,
     private readonly events: ProxyEvents,
@@ -203,7 +207,11 @@ export class ProxyCore {
     this.#send(
       flow,
       createResponse(request, 200, [
-        { name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, MESSAGE, REFER, NOTIFY, SUBSCRIBE, PRACK' },
+        {
+          name: 'Allow',
+          value:
+            'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, MESSAGE, REFER, NOTIFY, SUBSCRIBE, PRACK',
+        },
         { name: 'Accept', value: 'application/sdp' },
       ]),
     );
@@ -317,7 +325,8 @@ export class ProxyCore {
 
   #finished(server: ServerTransaction, status: number): void {
     server.finalSent = true;
-    const initialInvite = server.request.method === 'INVITE' && !/;\s*tag=/i.test(header(server.request, 'To') ?? '');
+    const initialInvite =
+      server.request.method === 'INVITE' && !/;\s*tag=/i.test(header(server.request, 'To') ?? '');
     if (initialInvite) this.events.callCompleted(status, server.callId, Date.now() - server.startedAt);
     server.lingerTimer = setTimeout(() => this.#forget(server), LINGER_MS);
     server.lingerTimer.unref();

@@ -46,7 +46,8 @@ export class Registrar {
 
     if (contactValues.includes('*')) {
       // RFC 3261 §10.3 step 6: `*` only alone and only with Expires: 0.
-      if (contactValues.length !== 1 || expiresHeader !== '0') return reject(400, 'Contact * needs Expires: 0 alone');
+      if (contactValues.length !== 1 || expiresHeader !== '0')
+        return reject(400, 'Contact * needs Expires: 0 alone');
       for (const binding of this.location.lookup(aor)) {
         if (binding.callId !== callId || binding.cseq < cseq) this.location.remove(binding);
       }
@@ -100,7 +101,12 @@ export class Registrar {
       this.location.upsert(binding);
     }
     this.location.markKnown(aor);
-    return this.#ok(request, aor, now, contacts.some((c) => c.params['reg-id'] !== undefined));
+    return this.#ok(
+      request,
+      aor,
+      now,
+      contacts.some((c) => c.params['reg-id'] !== undefined),
+    );
   }
 
   #ok(request: SipRequest, aor: string, now: number, outbound = false): SipResponse {
@@ -110,7 +116,11 @@ export class Registrar {
     }));
     // RFC 5626 §6: the registrar tells an outbound client that its flow is kept.
     const extra = outbound ? [{ name: 'Require', value: 'outbound' }] : [];
-    return createResponse(request, 200, [...contacts, ...extra, { name: 'Date', value: new Date(now).toUTCString() }]);
+    return createResponse(request, 200, [
+      ...contacts,
+      ...extra,
+      { name: 'Date', value: new Date(now).toUTCString() },
+    ]);
   }
 }
 

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  port: number;
+  wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** A gateway listening on a free loopback port, configured from `env` as main.ts would be. */
+export async function startGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', PORT: '0', SIP_DOMAIN: 'ringway.test', ...env });
+  const app = await buildApp(config);
+  await app.listen({ host: config.host, port: 0 });
+  const port = (app.server.address() as { port: number }).port;
+  return { app, port, wsUrl: `ws://127.0.0.1:${port}/sip`, close: () => app.close() };
+}
