@@ -13,7 +13,7 @@ async function phone(user: string, options: Parameters<typeof sipjsPhone>[2] = {
 }
 
 beforeAll(async () => {
-  gateway = await startGateway(process.env.GW_DEBUG ? { LOG_LEVEL: 'debug' } : {});
+  gateway = await startGateway();
 });
 afterEach(async () => {
   await Promise.all(phones.splice(0).map((p) => p.stop()));

@@ -47,6 +47,15 @@ export function withHeader<M extends SipMessage>(message: M, name: string, value
   return { ...message, headers: [...rest.slice(0, position), { name, value }, ...rest.slice(position)] };
 }
 
+/** A copy of the message with the first field of `name` given a new value (appended if there is none). */
+export function withFirstHeader<M extends SipMessage>(message: M, name: string, value: string): M {
+  const at = message.headers.findIndex((h) => h.name === name);
+  if (at === -1) return { ...message, headers: [...message.headers, { name, value }] };
+  const fields = [...message.headers];
+  fields[at] = { name, value };
+  return { ...message, headers: fields };
+}
+
 /** A copy of the message with a field added before every other field of that name (or at the top). */
 export function withHeaderPrepended<M extends SipMessage>(message: M, name: string, value: string): M {
   const at = message.headers.findIndex((h) => h.name === name);

@@ -100,7 +100,8 @@ function checkRequestHeaders(method: string, fields: SipHeaderField[]): void {
   if (!cseq || Number(cseq[1]) > MAX_CSEQ) throw new SipParseError('malformed CSeq', partial);
   if (cseq[2] !== method) throw new SipParseError(`CSeq method ${cseq[2]} does not match ${method}`, partial);
   const maxForwards = single(fields, 'Max-Forwards');
-  if (maxForwards !== undefined && !/^\d{1,3}$/.test(maxForwards)) {
+  // 1*DIGIT, leading zeros allowed (RFC 4475 wsinv), at most 255 (RFC 4475 scalar02).
+  if (maxForwards !== undefined && (!/^\d+$/.test(maxForwards) || Number(maxForwards) > 255)) {
     throw new SipParseError(`malformed Max-Forwards "${maxForwards}"`, partial);
   }
 }

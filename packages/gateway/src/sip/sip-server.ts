@@ -11,7 +11,7 @@ import { DigestAuthenticator } from './auth/digest.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
 import type { Logger } from './logger.js';
-import { header, type SipHeaderField, type SipMessage, type SipRequest, withHeader } from './message.js';
+import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
 import { ProxyCore } from './proxy/proxy-core.js';
@@ -156,7 +156,7 @@ export class SipServer {
   #onRequest(flow: Flow, received: SipRequest): void {
     const via = parseVia(header(received, 'Via') as string);
     if (!via) return this.#reply(flow, received, 400, 'malformed Via');
-    const request = withHeader(
+    const request = withFirstHeader(
       received,
       'Via',
       formatVia(withSource(via, flow.remoteAddress, flow.remotePort)),

@@ -11,7 +11,12 @@ export interface RunningGateway {
 
 /** A gateway listening on a free loopback port, configured from `env` as main.ts would be. */
 export async function startGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', PORT: '0', SIP_DOMAIN: 'ringway.test', ...env });
+  const config = loadConfig({
+    LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    SIP_DOMAIN: 'ringway.test',
+    ...env,
+  });
   const app = await buildApp(config);
   await app.listen({ host: config.host, port: 0 });
   const port = (app.server.address() as { port: number }).port;

@@ -18,7 +18,13 @@ export class RawSipClient {
       const text = data.toString();
       this.rawFrames.push(text);
       if (/^\s*$/.test(text)) return;
-      const message = parseSipMessage(text);
+      let message: SipMessage;
+      try {
+        message = parseSipMessage(text);
+      } catch (error) {
+        console.error('unparseable frame from the gateway', text, error);
+        return;
+      }
       this.received.push(message);
       const at = this.#waiters.findIndex((w) => w.match(message));
       if (at !== -1) this.#waiters.splice(at, 1)[0]?.resolve(message);

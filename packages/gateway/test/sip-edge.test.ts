@@ -1,0 +1,205 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { header, type SipRequest } from '../src/sip/message.js';
+import { parseSipMessage } from '../src/sip/parser.js';
+import { loopHash } from '../src/sip/proxy/branch-id.js';
+import { type RunningGateway, startGateway } from './support/gateway.js';
+import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
+
+const gateways: RunningGateway[] = [];
+const clients: RawSipClient[] = [];
+
+async function gatewayWith(env: Record<string, string> = {}): Promise<RunningGateway> {
+  const gateway = await startGateway(env);
+  gateways.push(gateway);
+  return gateway;
+}
+
+async function client(gateway: RunningGateway, protocols?: string[], headers?: Record<string, string>) {
+  const c = await RawSipClient.connect(gateway.wsUrl, protocols, headers);
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(gateways.splice(0).map((g) => g.close()));
+});
+
+function register(user: string, contact: string, extra: string[] = []): string {
+  return sipRequest('REGISTER', 'sip:ringway.test', {
+    from: `sip:${user}@ringway.test`,
+    to: `sip:${user}@ringway.test`,
+    extra: [`Contact: ${contact}`, ...extra],
+  });
+}
+
+describe('the SIP WebSocket edge', () => {
+  it('refuses a handshake without the sip subprotocol', async () => {
+    const gateway = await gatewayWith();
+    await expect(RawSipClient.connect(gateway.wsUrl, ['chat'])).rejects.toThrow('handshake refused: 400');
+  });
+
+  it('refuses an Origin that is not allowed and accepts a loopback one', async () => {
+    const gateway = await gatewayWith();
+    await expect(client(gateway, ['sip'], { Origin: 'https://evil.example' })).rejects.toThrow(
+      'handshake refused: 403',
+    );
+    await expect(
+      client(gateway, ['sip'], { Origin: `http://127.0.0.1:${gateway.port}` }),
+    ).resolves.toBeDefined();
+  });
+
+  it('answers a CRLFCRLF keep-alive with CRLF (RFC 5626 §4.4.1)', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    c.send('\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.rawFrames).toEqual(['\r\n']);
+  });
+
+  it('closes with 1009 when a frame exceeds the maximum message size', async () => {
+    const gateway = await gatewayWith({ MAX_MESSAGE_BYTES: '2048' });
+    const c = await client(gateway);
+    c.send(sipRequest('MESSAGE', 'sip:bob@ringway.test', { body: 'x'.repeat(4096) }));
+    expect((await c.closed).code).toBe(1009);
+  });
+
+  it('answers a malformed request with 400 and a Warning, then keeps serving the connection', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    c.send(sipRequest('OPTIONS', 'sip:ringway.test').replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE'));
+    const bad = await c.response(400);
+    expect(header(bad, 'Warning')).toMatch(/^399 ringway ".*does not match OPTIONS"$/);
+    c.send('this is not SIP at all\r\n\r\n');
+    c.send(sipRequest('OPTIONS', 'sip:ringway.test'));
+    await c.response(200);
+    const metrics = await gateway.app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/ringway_sip_parse_errors_total 2/);
+  });
+
+  it('answers 483 when Max-Forwards is exhausted', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    c.send(sipRequest('INVITE', 'sip:bob@ringway.test').replace('Max-Forwards: 70', 'Max-Forwards: 0'));
+    await c.response(483);
+  });
+
+  it('answers 482 to a request that comes back with our own Via and loop hash', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    const text = sipRequest('MESSAGE', 'sip:bob@ringway.test');
+    const hash = loopHash(parseSipMessage(text) as SipRequest);
+    const looped = text.replace(
+      'Max-Forwards',
+      `Via: SIP/2.0/WS 127.0.0.1:${gateway.port};branch=z9hG4bK${hash}.1\r\nMax-Forwards`,
+    );
+    c.send(looped);
+    await c.response(482);
+  });
+
+  it('is not an open relay: a request for another domain gets 403', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    c.send(sipRequest('INVITE', 'sip:bob@elsewhere.example'));
+    const refused = await c.response(403);
+    expect(header(refused, 'Warning')).toMatch(/not an open relay/);
+  });
+
+  it('answers 408 when the callee never answers', async () => {
+    const gateway = await gatewayWith({ TRANSACTION_TIMEOUT_MS: '300' });
+    const callee = await client(gateway);
+    callee.send(register('bob', '<sip:bob@callee.invalid;transport=ws>'));
+    await callee.response(200);
+    const caller = await client(gateway);
+    caller.send(sipRequest('INVITE', 'sip:bob@ringway.test'));
+    await caller.response(100);
+    await callee.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    await caller.response(408, 2000);
+  });
+
+  it('answers 503 with Retry-After past the message rate', async () => {
+    const gateway = await gatewayWith({ RATE_MESSAGES_PER_SECOND: '1', RATE_MESSAGE_BURST: '2' });
+    const c = await client(gateway);
+    for (let i = 0; i < 3; i++) c.send(sipRequest('OPTIONS', 'sip:ringway.test'));
+    const limited = await c.response(503);
+    expect(header(limited, 'Retry-After')).toBe('1');
+  });
+
+  it('refuses connections past the per-address limit', async () => {
+    const gateway = await gatewayWith({ MAX_CONNECTIONS_PER_IP: '1' });
+    await client(gateway);
+    await expect(client(gateway)).rejects.toThrow('handshake refused: 503');
+  });
+
+  it('on close refuses new work and tells clients to go away with 1001', async () => {
+    const gateway = await startGateway();
+    const c = await client(gateway);
+    await gateway.close();
+    expect((await c.closed).code).toBe(1001);
+  });
+});
+
+describe('the registrar', () => {
+  it('answers 423 with Min-Expires to a too-short registration', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    c.send(register('alice', '<sip:alice@a.invalid;transport=ws>', ['Expires: 5']));
+    const brief = await c.response(423);
+    expect(header(brief, 'Min-Expires')).toBe('60');
+  });
+
+  it('keeps several contacts of one address, lists them, and removes all with *', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    c.send(
+      register('alice', '<sip:alice@a.invalid;transport=ws>;expires=120, <sip:alice@b.invalid;transport=ws>'),
+    );
+    const ok = await c.response(200);
+    expect(ok.headers.filter((h) => h.name === 'Contact').map((h) => h.value)).toEqual([
+      '<sip:alice@a.invalid;transport=ws>;expires=120',
+      '<sip:alice@b.invalid;transport=ws>;expires=600',
+    ]);
+    c.send(register('alice', '*', ['Expires: 0']));
+    const cleared = await c.response(200);
+    expect(cleared.headers.some((h) => h.name === 'Contact')).toBe(false);
+  });
+
+  it('lets a binding expire', async () => {
+    const gateway = await gatewayWith({ REGISTER_MIN_EXPIRES: '1', REGISTER_DEFAULT_EXPIRES: '1' });
+    const c = await client(gateway);
+    c.send(register('alice', '<sip:alice@a.invalid;transport=ws>'));
+    await c.response(200);
+    expect(gateway.app.sip.location.lookup('sip:alice@ringway.test')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(gateway.app.sip.location.lookup('sip:alice@ringway.test')).toHaveLength(0);
+  });
+
+  it('refuses to register an address of another domain', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    c.send(
+      sipRequest('REGISTER', 'sip:ringway.test', {
+        to: 'sip:alice@elsewhere.example',
+        extra: ['Contact: <sip:alice@a.invalid>'],
+      }),
+    );
+    await c.response(403);
+  });
+});
+
+describe('health and metrics', () => {
+  it('reports health, readiness and Prometheus metrics', async () => {
+    const gateway = await gatewayWith();
+    expect((await gateway.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await gateway.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    const metrics = (await gateway.app.inject({ url: '/metrics' })).body;
+    for (const name of [
+      'ringway_ws_connections',
+      'ringway_registrar_bindings',
+      'ringway_calls_total',
+      'ringway_sip_handling_seconds',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+  });
+});
