@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../src/config/load-config.js';
+
+describe('loadConfig', () => {
+  it('defaults to loopback, port 8080 and anonymous development mode', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      sipDomain: '127.0.0.1',
+      allowAnonymous: true,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /port \(environment PORT\)/],
+    [{ PORT: '70000' }, /port \(environment PORT\)/],
+    [{ HOST: 'gateway.example.com' }, /host \(environment HOST\)/],
+    [{ ICE_SERVERS: '[{"url":"stun:x"}]' }, /iceServers/],
+    [{ ICE_SERVERS: 'not json' }, /iceServers \(environment ICE_SERVERS\)/],
+    [{ AUTH_SECRET: 'short' }, /authSecret \(environment AUTH_SECRET\)/],
+    [{ REGISTER_MIN_EXPIRES: '600', REGISTER_MAX_EXPIRES: '60' }, /minExpires ≤ defaultExpires ≤ maxExpires/],
+    [{ LOG_LEVEL: 'loud' }, /logLevel/],
+  ])('stops on %j with a message naming the field', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('refuses to listen beyond loopback without authentication', () => {
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(
+      /refusing to listen on 0.0.0.0 without authentication/,
+    );
+    expect(loadConfig({ HOST: '0.0.0.0', AUTH_SECRET: 'x'.repeat(32) })).toMatchObject({
+      allowAnonymous: false,
+    });
+    expect(() =>
+      loadConfig({ HOST: '0.0.0.0', AUTH_SECRET: 'x'.repeat(32), ALLOW_ANONYMOUS: 'true' }),
+    ).toThrow(ConfigError);
+  });
+
+  it('reads a JSON file and lets the environment override it', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ringway-')), 'gateway.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ port: 9000, sipDomain: 'example.org', registration: { maxExpires: 7200 } }),
+    );
+    const config = loadConfig({ CONFIG_FILE: file, PORT: '9001' });
+    expect(config).toMatchObject({ port: 9001, sipDomain: 'example.org' });
+    expect(config.registration).toEqual({ minExpires: 60, maxExpires: 7200, defaultExpires: 600 });
+  });
+
+  it('names the field of a bad value in the file', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ringway-')), 'gateway.json');
+    writeFileSync(file, JSON.stringify({ registration: { minExpires: 'soon' } }));
+    expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/registration\.minExpires/);
+    writeFileSync(file, JSON.stringify({ colour: 'blue' }));
+    expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/colour/);
+  });
+});

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tripwire = join(here, 'support', 'dns-tripwire.mjs');
+const main = join(here, '..', 'dist', 'main.js');
+
+/** Runs a node program with the DNS tripwire until `ready` appears on stdout, then stops it. */
+function run(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', tripwire, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready in time: ${stdout}${stderr}`));
+    }, 10_000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (ready.test(stdout)) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr });
+    });
+  });
+}
+
+describe('start-up', () => {
+  it('resolves no name, even with names in its configuration', async () => {
+    const { stdout, stderr } = await run(
+      [main],
+      { PORT: '0', SIP_DOMAIN: 'pbx.example.com', ADVERTISED_HOST: 'edge.example.com', LOG_LEVEL: 'info' },
+      /SIP WebSocket at/,
+    );
+    expect(stdout).toMatch(/SIP WebSocket at ws:\/\/127\.0\.0\.1:\d+\/sip/);
+    expect(stderr).not.toMatch(/DNS-TRIPWIRE/);
+  });
+
+  it('the tripwire catches a look-up of a name and the reverse look-up of an address', async () => {
+    const { stderr } = await run(
+      [
+        '--input-type=module',
+        '-e',
+        "import { lookup, promises } from 'node:dns'; lookup('localhost', () => promises.reverse('127.0.0.1').catch(() => {}).finally(() => console.log('looked up')));",
+      ],
+      {},
+      /looked up/,
+    );
+    expect(stderr).toMatch(/DNS-TRIPWIRE dns\.lookup "localhost"/);
+    expect(stderr).toMatch(/DNS-TRIPWIRE dns\.promises\.reverse "127.0.0.1"/);
+  });
+});
