@@ -1,0 +1,103 @@
+// Runs in the test page: one softphone per page, on SIP.js or JsSIP, driven by the tests through
+// page.evaluate(). Kept deliberately thin: the product's softphone lives in packages/softphone.
+/* global SIP, JsSIP */
+(() => {
+  const state = { ua: undefined, session: undefined, incoming: [], library: undefined };
+  const audioOnly = { audio: true, video: false };
+
+  const waitFor = (check, what, ms = 10000) =>
+    new Promise((resolve, reject) => {
+      const started = Date.now();
+      const poll = () => {
+        const value = check();
+        if (value) resolve(value);
+        else if (Date.now() - started > ms) reject(new Error(`timed out waiting for ${what}`));
+        else setTimeout(poll, 20);
+      };
+      poll();
+    });
+
+  const sipjs = {
+    async start(user, wsServer, domain) {
+      const ua = new SIP.UserAgent({
+        uri: SIP.UserAgent.makeURI(`sip:${user}@${domain}`),
+        transportOptions: { server: wsServer },
+        sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { iceServers: [] } },
+        logLevel: 'error',
+        delegate: { onInvite: (invitation) => state.incoming.push(invitation) },
+      });
+      await ua.start();
+      const registerer = new SIP.Registerer(ua);
+      const registered = new Promise((resolve) =>
+        registerer.stateChange.addListener((s) => s === SIP.RegistererState.Registered && resolve()),
+      );
+      await registerer.register();
+      await registered;
+      state.ua = ua;
+    },
+    async dial(target) {
+      const inviter = new SIP.Inviter(state.ua, SIP.UserAgent.makeURI(target), {
+        sessionDescriptionHandlerOptions: { constraints: audioOnly },
+      });
+      state.session = inviter;
+      await inviter.invite();
+    },
+    async answer() {
+      const invitation = await waitFor(() => state.incoming.shift(), 'an incoming call');
+      state.session = invitation;
+      await invitation.accept({ sessionDescriptionHandlerOptions: { constraints: audioOnly } });
+    },
+    established: () => state.session?.state === SIP.SessionState.Established,
+    peerConnection: () => state.session?.sessionDescriptionHandler?.peerConnection,
+    hangup: () => (state.session.state === SIP.SessionState.Established ? state.session.bye() : undefined),
+  };
+
+  const jssip = {
+    async start(user, wsServer, domain) {
+      const ua = new JsSIP.UA({
+        sockets: [new JsSIP.WebSocketInterface(wsServer)],
+        uri: `sip:${user}@${domain}`,
+        session_timers: false,
+      });
+      ua.on('newRTCSession', (e) => e.originator === 'remote' && state.incoming.push(e.session));
+      await new Promise((resolve, reject) => {
+        ua.on('registered', resolve);
+        ua.on('registrationFailed', (e) => reject(new Error(`registration failed: ${e.cause}`)));
+        ua.start();
+      });
+      state.ua = ua;
+    },
+    async dial(target) {
+      state.session = state.ua.call(target, { mediaConstraints: audioOnly, pcConfig: { iceServers: [] } });
+    },
+    async answer() {
+      const session = await waitFor(() => state.incoming.shift(), 'an incoming call');
+      state.session = session;
+      session.answer({ mediaConstraints: audioOnly, pcConfig: { iceServers: [] } });
+    },
+    established: () => Boolean(state.session?.isEstablished()),
+    peerConnection: () => state.session?.connection,
+    hangup: () => state.session?.terminate(),
+  };
+
+  window.phone = {
+    async start(library, user, wsServer, domain) {
+      state.library = library === 'jssip' ? jssip : sipjs;
+      await state.library.start(user, wsServer, domain);
+    },
+    dial: (target) => state.library.dial(target),
+    answer: () => state.library.answer(),
+    established: () => state.library.established(),
+    hangup: () => state.library.hangup(),
+    /** Audio RTP bytes received so far, from getStats() inbound-rtp. */
+    async audioBytesReceived() {
+      const pc = state.library.peerConnection();
+      if (!pc) return 0;
+      let bytes = 0;
+      (await pc.getStats()).forEach((report) => {
+        if (report.type === 'inbound-rtp' && report.kind === 'audio') bytes += report.bytesReceived ?? 0;
+      });
+      return bytes;
+    },
+  };
+})();
