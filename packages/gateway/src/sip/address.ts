@@ -1,4 +1,4 @@
-import { Grammar, type NameAddrHeader, type URI } from 'sip.js';
+import { Grammar, type NameAddrHeader, type URI } from 'sip.js/lib/grammar/index.js';
 
 /**
  * SIP URIs and name-addr values, parsed with SIP.js's grammar (RFC 3261 §25) rather than a
