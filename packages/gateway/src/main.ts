@@ -1,17 +1,15 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
+import type { GatewayConfig } from './config/config-schema.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 
-const startedAt = performance.now();
-let config: ReturnType<typeof loadConfig>;
+let config: GatewayConfig;
 try {
   config = loadConfig();
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`ringway-gateway: ${error.message}`);
-    process.exit(78); // EX_CONFIG
-  }
-  throw error;
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`ringway-gateway: ${error.message}`);
+  process.exit(78); // EX_CONFIG
 }
 
 const app = await buildApp(config);
@@ -21,7 +19,9 @@ closeWithGrace({ delay: config.timers.shutdownGraceMs + 2000 }, async ({ signal,
   await app.close();
 });
 await app.listen({ host: config.host, port: config.port });
+const { port } = app.server.address() as { port: number };
+// performance.now() counts from the start of the process, so this is the whole start-up.
 app.log.info(
-  { startupMs: Math.round(performance.now() - startedAt), sipDomain: config.sipDomain },
-  `SIP WebSocket at ws://${config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}/sip`,
+  { startupMs: Math.round(performance.now()), sipDomain: config.sipDomain },
+  `SIP WebSocket at ws://${config.host}:${port}/sip`,
 );

@@ -1,0 +1,20 @@
+// Bundles the compiled gateway into one ES module for `npm start`. Node 20 spends most of its
+// start-up resolving and compiling hundreds of small ES modules (fastify, prom-client, typebox);
+// one file roughly halves the time from spawn to listening (measured by `npm run bench:register`).
+// Identifiers are kept so that stack traces stay readable.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['dist/main.js'],
+  outfile: 'dist/gateway.mjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Some dependencies are CommonJS and call require(); give the ES module one.
+  banner: { js: "import { createRequire as __ringwayCreateRequire } from 'node:module'; const require = __ringwayCreateRequire(import.meta.url);" },
+});
