@@ -16,5 +16,7 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   // Some dependencies are CommonJS and call require(); give the ES module one.
-  banner: { js: "import { createRequire as __ringwayCreateRequire } from 'node:module'; const require = __ringwayCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ringwayCreateRequire } from 'node:module'; const require = __ringwayCreateRequire(import.meta.url);",
+  },
 });

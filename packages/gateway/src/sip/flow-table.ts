@@ -1,4 +1,4 @@
-import { parseContact } from './address.js';
+import { parseNameAddr } from './address.js';
 import type { Flow } from './flow.js';
 import { headers, type SipMessage } from './message.js';
 
@@ -47,7 +47,7 @@ export class FlowTable {
   learnContacts(flow: Flow, message: SipMessage): void {
     for (const value of headers(message, 'Contact')) {
       if (value === '*') continue;
-      const contact = parseContact(value);
+      const contact = parseNameAddr(value);
       if (!contact) continue;
       const key = contactKey(contact.uri.user, contact.uri.host);
       if (this.#contactFlow.get(key) === flow.id) continue;

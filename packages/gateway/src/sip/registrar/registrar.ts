@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../../config/config-schema.js';
-import { addressOfRecord, type ContactValue, parseContact, parseNameAddr } from '../address.js';
+import { addressOfRecord, type NameAddr, parseNameAddr } from '../address.js';
 import type { Flow } from '../flow.js';
 import { header, headers, type SipHeaderField, type SipRequest, type SipResponse } from '../message.js';
 import { createResponse, warning } from '../responses.js';
@@ -54,14 +54,14 @@ export class Registrar {
       return this.#ok(request, aor, now);
     }
 
-    const contacts: ContactValue[] = [];
+    const contacts: NameAddr[] = [];
     for (const value of contactValues) {
-      const contact = parseContact(value);
+      const contact = parseNameAddr(value);
       if (!contact) return reject(400, `malformed Contact ${value.slice(0, 60)}`);
       contacts.push(contact);
     }
     const { minExpires, maxExpires, defaultExpires } = this.config.registration;
-    const changes: Array<{ contact: ContactValue; key: string; expires: number }> = [];
+    const changes: Array<{ contact: NameAddr; key: string; expires: number }> = [];
     for (const contact of contacts) {
       const raw = contact.params.expires ?? expiresHeader ?? String(defaultExpires);
       if (!/^\d+$/.test(raw)) return reject(400, `malformed expires ${raw}`);
@@ -89,7 +89,7 @@ export class Registrar {
       const q = contact.params.q;
       const binding: Binding = {
         aor,
-        contact: contactUri(contact),
+        contact: contact.uri.withoutHeaders,
         key,
         flowId: flow.id,
         expiresAt: now + expires * 1000,
@@ -124,14 +124,8 @@ export class Registrar {
   }
 }
 
-function contactUri(contact: ContactValue): string {
-  const uri = contact.uri.clone();
-  uri.clearHeaders();
-  return uri.toString();
-}
-
-function bindingKey(contact: ContactValue): string {
+function bindingKey(contact: NameAddr): string {
   const instance = contact.params['+sip.instance'];
   const regId = contact.params['reg-id'];
-  return instance && regId ? `${instance}#${regId}` : contactUri(contact);
+  return instance && regId ? `${instance}#${regId}` : contact.uri.withoutHeaders;
 }

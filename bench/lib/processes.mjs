@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+function accepting(port, deadline) {
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
+        else setTimeout(attempt, 1);
+      });
+    };
+    attempt();
+  });
+}
+
+/**
+ * Spawns a server and measures the milliseconds from spawn to the first accepted TCP
+ * connection: the start-up a user waits for. Stop it with `stop()` (by its PID only).
+ */
+export async function startServer(command, args, { port, env = {} }) {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await Promise.race([
+      accepting(port, Date.now() + 10_000),
+      exited.then((code) => {
+        throw new Error(`${command} exited with ${code}: ${stderr}`);
+      }),
+    ]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    pid: child.pid,
+    startMs: performance.now() - started,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resident memory (RSS) of one process, in MB. */
+export async function memoryMb(pid) {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}

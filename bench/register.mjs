@@ -1,0 +1,145 @@
+// npm run bench:register — the gateway's registrar against Kamailio 5.6 on the same machine, in
+// the same run: REGISTER/s, p50 and p99 under one bounded load client (50 WebSockets, closed
+// loop, 10 s), start-up from spawn to listening, and the gateway's RSS with 10,000 registered
+// WebSocket clients. Everything listens on 127.0.0.1.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { memoryMb, startServer } from './lib/processes.mjs';
+import { registerMany, registerStorm } from './lib/sip-load.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const idleClients = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
+const KAMAILIO_PORT = 18_100;
+const GATEWAY_PORT = 18_200;
+const BARE_NODE_PORT = 18_300;
+const gatewayBundle = join(here, '..', 'packages', 'gateway', 'dist', 'gateway.mjs');
+
+function kamailioConfig(workers) {
+  const text = readFileSync(join(here, 'kamailio-ws-registrar.cfg'), 'utf8')
+    .replace(/^children=WORKERS$/m, `children=${workers}`)
+    .replace(/^tcp_children=WORKERS$/m, `tcp_children=${workers}`)
+    .replace(/^listen=LISTEN$/m, `listen=tcp:127.0.0.1:${KAMAILIO_PORT}`);
+  const file = join(mkdtempSync(join(tmpdir(), 'ringway-bench-')), 'kamailio.cfg');
+  writeFileSync(file, text);
+  return file;
+}
+
+const gatewayEnv = {
+  PORT: String(GATEWAY_PORT),
+  LOG_LEVEL: 'warn',
+  // The load client is one address sending as fast as it is answered: lift the per-connection
+  // and per-address limits that protect a real deployment, as Kamailio's config has none.
+  RATE_MESSAGES_PER_SECOND: '1000000',
+  RATE_MESSAGE_BURST: '1000000',
+  MAX_CONNECTIONS_PER_IP: '20000',
+};
+
+async function measureKamailio(workers) {
+  const server = await startServer(
+    'kamailio',
+    ['-DD', '-E', '-f', kamailioConfig(workers), '-m', '256', '-M', '16'],
+    {
+      port: KAMAILIO_PORT,
+    },
+  );
+  try {
+    const load = await registerStorm(`ws://127.0.0.1:${KAMAILIO_PORT}/`, '127.0.0.1', {
+      connections,
+      seconds,
+    });
+    return { startMs: server.startMs, ...load };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measureGateway() {
+  const server = await startServer(process.execPath, [gatewayBundle], {
+    port: GATEWAY_PORT,
+    env: gatewayEnv,
+  });
+  try {
+    const load = await registerStorm(`ws://127.0.0.1:${GATEWAY_PORT}/sip`, '127.0.0.1', {
+      connections,
+      seconds,
+    });
+    return { startMs: server.startMs, ...load };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measureGatewayMemory() {
+  const server = await startServer(process.execPath, [gatewayBundle], {
+    port: GATEWAY_PORT,
+    env: gatewayEnv,
+  });
+  try {
+    const before = await memoryMb(server.pid);
+    const { sockets, failures } = await registerMany(
+      `ws://127.0.0.1:${GATEWAY_PORT}/sip`,
+      '127.0.0.1',
+      idleClients,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await memoryMb(server.pid);
+    for (const socket of sockets) socket.terminate();
+    return { before, after, registered: sockets.length - failures };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function bareNodeStartMs() {
+  const program = `require('node:http').createServer().listen(${BARE_NODE_PORT}, '127.0.0.1')`;
+  const server = await startServer(process.execPath, ['-e', program], { port: BARE_NODE_PORT });
+  await server.stop();
+  return server.startMs;
+}
+
+const f = (n, digits = 1) => n.toFixed(digits);
+const kamailio = await measureKamailio(2);
+const kamailioOneWorker = await measureKamailio(1);
+const gateway = await measureGateway();
+const bare = await bareNodeStartMs();
+const memory = await measureGatewayMemory();
+
+console.log(
+  `REGISTER storm: ${connections} WebSocket connections, closed loop, ${seconds} s each, on ${process.arch}`,
+);
+console.table({
+  'Kamailio 5.6 (2 TCP workers)': {
+    'REGISTER/s': Math.round(kamailio.perSecond),
+    'p50 ms': f(kamailio.p50, 2),
+    'p99 ms': f(kamailio.p99, 2),
+    failures: kamailio.failures,
+    'start ms': Math.round(kamailio.startMs),
+  },
+  'Kamailio 5.6 (1 TCP worker)': {
+    'REGISTER/s': Math.round(kamailioOneWorker.perSecond),
+    'p50 ms': f(kamailioOneWorker.p50, 2),
+    'p99 ms': f(kamailioOneWorker.p99, 2),
+    failures: kamailioOneWorker.failures,
+    'start ms': Math.round(kamailioOneWorker.startMs),
+  },
+  'Ringway gateway (1 Node thread)': {
+    'REGISTER/s': Math.round(gateway.perSecond),
+    'p50 ms': f(gateway.p50, 2),
+    'p99 ms': f(gateway.p99, 2),
+    failures: gateway.failures,
+    'start ms': Math.round(gateway.startMs),
+  },
+});
+console.log(
+  `ratio gateway/Kamailio REGISTER/s: ${f(gateway.perSecond / kamailio.perSecond, 2)}× (goal ≥ 1.0×); against one Kamailio worker: ${f(gateway.perSecond / kamailioOneWorker.perSecond, 2)}×`,
+);
+console.log(
+  `start to listening: gateway ${Math.round(gateway.startMs)} ms (goal ≤ 100 ms), Kamailio ${Math.round(kamailio.startMs)} ms, bare Node http server ${Math.round(bare)} ms`,
+);
+console.log(
+  `gateway RSS: ${f(memory.before)} MB idle, ${f(memory.after)} MB with ${memory.registered} registered WebSocket clients (goal ≤ 200 MB)`,
+);
