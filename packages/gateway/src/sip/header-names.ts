@@ -28,16 +28,46 @@ const COMPACT_FORMS: Readonly<Record<string, string>> = {
   y: 'Identity',
 };
 
-const IRREGULAR_SPELLINGS: Readonly<Record<string, string>> = {
-  'call-id': 'Call-ID',
-  cseq: 'CSeq',
-  'www-authenticate': 'WWW-Authenticate',
-  'mime-version': 'MIME-Version',
-  rack: 'RAck',
-  rseq: 'RSeq',
-  'sip-etag': 'SIP-ETag',
-  'sip-if-match': 'SIP-If-Match',
-};
+/** Names whose capitalisation is not plain Title-Case. */
+const IRREGULAR_SPELLINGS = [
+  'Call-ID',
+  'CSeq',
+  'WWW-Authenticate',
+  'MIME-Version',
+  'RAck',
+  'RSeq',
+  'SIP-ETag',
+  'SIP-If-Match',
+];
+
+/** Names seen in almost every message, looked up without building a string (the parser's hot path). */
+const COMMON_NAMES = [
+  'Via',
+  'From',
+  'To',
+  'Contact',
+  'Max-Forwards',
+  'Expires',
+  'Content-Length',
+  'Content-Type',
+  'User-Agent',
+  'Allow',
+  'Supported',
+  'Route',
+  'Record-Route',
+  'Authorization',
+  'Proxy-Authorization',
+  'Require',
+  'Event',
+  'Accept',
+  'Min-Expires',
+  'Server',
+  'Warning',
+];
+
+const KNOWN_NAMES: ReadonlyMap<string, string> = new Map(
+  [...IRREGULAR_SPELLINGS, ...COMMON_NAMES].map((name) => [name.toLowerCase(), name]),
+);
 
 const LIST_HEADERS: ReadonlySet<string> = new Set([
   'Accept',
@@ -62,7 +92,7 @@ const LIST_HEADERS: ReadonlySet<string> = new Set([
 /** The canonical spelling of a header name, expanding compact forms. */
 export function canonicalHeaderName(name: string): string {
   const lower = name.toLowerCase();
-  const expanded = COMPACT_FORMS[lower] ?? IRREGULAR_SPELLINGS[lower];
+  const expanded = KNOWN_NAMES.get(lower) ?? COMPACT_FORMS[lower];
   if (expanded) return expanded;
   return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
 }

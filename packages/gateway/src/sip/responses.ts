@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { header, type SipHeaderField, type SipRequest, type SipResponse } from './message.js';
+import { randomToken } from './random-token.js';
 import { REASON_PHRASES } from './reason-phrases.js';
 
 /** Headers a response copies from its request (RFC 3261 §8.2.6.2). */
 const COPIED = new Set(['Via', 'From', 'Call-ID', 'CSeq']);
 
 export function newTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomToken();
 }
 
 /**

@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { header, type SipRequest } from '../message.js';
+import { randomToken } from '../random-token.js';
 
 /** RFC 3261 §8.1.1.7: branches that start with the magic cookie are unique per transaction. */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -21,7 +22,7 @@ export function loopHash(request: SipRequest): string {
 }
 
 export function newBranch(request: SipRequest): string {
-  return `${MAGIC_COOKIE}${loopHash(request)}.${randomBytes(6).toString('hex')}`;
+  return `${MAGIC_COOKIE}${loopHash(request)}.${randomToken()}`;
 }
 
 /** A stateless proxy's branch must be the same for retransmissions (RFC 3261 §16.11). */
