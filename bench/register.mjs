@@ -16,7 +16,12 @@ const idleClients = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
 const KAMAILIO_PORT = 18_100;
 const GATEWAY_PORT = 18_200;
 const BARE_NODE_PORT = 18_300;
-const gatewayBundle = join(here, '..', 'packages', 'gateway', 'dist', 'gateway.mjs');
+// The same command as `npm start` in packages/gateway: a young generation capped at 2 MB per
+// semi-space keeps RSS per idle WebSocket near 16 KB instead of 24 KB, at no measured cost in REGISTER/s.
+const gatewayCommand = [
+  '--max-semi-space-size=2',
+  join(here, '..', 'packages', 'gateway', 'dist', 'gateway.mjs'),
+];
 
 function kamailioConfig(workers) {
   const text = readFileSync(join(here, 'kamailio-ws-registrar.cfg'), 'utf8')
@@ -58,7 +63,7 @@ async function measureKamailio(workers) {
 }
 
 async function measureGateway() {
-  const server = await startServer(process.execPath, [gatewayBundle], {
+  const server = await startServer(process.execPath, gatewayCommand, {
     port: GATEWAY_PORT,
     env: gatewayEnv,
   });
@@ -74,7 +79,7 @@ async function measureGateway() {
 }
 
 async function measureGatewayMemory() {
-  const server = await startServer(process.execPath, [gatewayBundle], {
+  const server = await startServer(process.execPath, gatewayCommand, {
     port: GATEWAY_PORT,
     env: gatewayEnv,
   });

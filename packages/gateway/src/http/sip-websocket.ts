@@ -24,6 +24,25 @@ function offersSipProtocol(request: FastifyRequest): boolean {
   return (offered ?? '').split(',').some((p) => p.trim().toLowerCase() === 'sip');
 }
 
+function newFlow(
+  socket: WebSocket,
+  id: string,
+  transport: string,
+  remoteAddress: string,
+  remotePort: number,
+): Flow {
+  return {
+    id,
+    transport,
+    remoteAddress,
+    remotePort,
+    send: (text) => {
+      if (socket.readyState === socket.OPEN) socket.send(text);
+    },
+    close: (code, reason) => socket.close(code, reason),
+  };
+}
+
 /**
  * The SIP WebSocket edge (RFC 7118) at `/sip`: refuses handshakes without the `sip`
  * subprotocol, from origins not allowed, or past the per-address connection limit; then turns
@@ -71,22 +90,21 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
       },
     },
     (socket, request) => {
+      // Keep only what the flow needs: a closure over `request` would keep Fastify's request,
+      // reply and the upgrade's HTTP objects alive for the life of every connection.
       const address = request.socket.remoteAddress ?? request.ip;
+      const flow = newFlow(
+        socket,
+        `f${++nextFlow}`,
+        request.protocol === 'https' ? 'WSS' : 'WS',
+        address,
+        request.socket.remotePort ?? 0,
+      );
       perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
       sockets.add(socket);
-      const flow: Flow = {
-        id: `f${++nextFlow}`,
-        transport: request.protocol === 'https' ? 'WSS' : 'WS',
-        remoteAddress: address,
-        remotePort: request.socket.remotePort ?? 0,
-        send: (text) => {
-          if (socket.readyState === socket.OPEN) socket.send(text);
-        },
-        close: (code, reason) => socket.close(code, reason),
-      };
       sip.attach(flow);
       socket.on('message', (data: Buffer) => sip.receive(flow.id, data));
-      socket.on('error', (error) => request.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
+      socket.on('error', (error) => app.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
       socket.on('close', () => {
         sockets.delete(socket);
         const left = (perAddress.get(address) ?? 1) - 1;
