@@ -63,6 +63,16 @@ describe('digest authentication at the gateway', () => {
     await expect(phone('alice', bob.username, bob.password)).rejects.toThrow(/REGISTER refused: 403/);
   });
 
+  it('challenges a request for a user that carries a made-up To tag', async () => {
+    const client = await RawSipClient.connect(gateway.wsUrl);
+    try {
+      client.send(sipRequest('MESSAGE', 'sip:carol@ringway.test', { toTag: 'forged' }));
+      await client.response(407);
+    } finally {
+      client.close();
+    }
+  });
+
   it('challenges an unauthenticated INVITE with 407 and REGISTER with 401, offering SHA-256 and MD5', async () => {
     const client = await RawSipClient.connect(gateway.wsUrl);
     try {

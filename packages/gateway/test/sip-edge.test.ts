@@ -57,6 +57,14 @@ describe('the SIP WebSocket edge', () => {
     expect(c.rawFrames).toEqual(['\r\n']);
   });
 
+  it('answers a WebSocket ping with a pong', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    const pong = new Promise<string>((resolve) => c.socket.once('pong', (data) => resolve(data.toString())));
+    c.socket.ping('are you there');
+    expect(await pong).toBe('are you there');
+  });
+
   it('closes with 1009 when a frame exceeds the maximum message size', async () => {
     const gateway = await gatewayWith({ MAX_MESSAGE_BYTES: '2048' });
     const c = await client(gateway);
@@ -129,6 +137,14 @@ describe('the SIP WebSocket edge', () => {
     const gateway = await gatewayWith({ MAX_CONNECTIONS_PER_IP: '1' });
     await client(gateway);
     await expect(client(gateway)).rejects.toThrow('handshake refused: 503');
+  });
+
+  it('while draining for shutdown answers a new INVITE with 503 and Retry-After', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    gateway.app.sip.proxy.drain();
+    c.send(sipRequest('INVITE', 'sip:bob@ringway.test'));
+    expect(header(await c.response(503), 'Retry-After')).toBe('5');
   });
 
   it('on close refuses new work and tells clients to go away with 1001', async () => {

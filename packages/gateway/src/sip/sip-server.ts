@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { parseNameAddr } from './address.js';
+import { parseNameAddr, parseUri } from './address.js';
 import {
   type CredentialSource,
   combinedCredentials,
@@ -166,9 +166,24 @@ export class SipServer {
     this.flows.learnContacts(flow, request);
 
     if (request.method === 'REGISTER') return this.#onRegister(flow, request);
-    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
-    if (initial && !NEVER_CHALLENGED.has(request.method) && !this.#authorize(flow, request)) return;
+    if (
+      !NEVER_CHALLENGED.has(request.method) &&
+      !this.#withinDialog(request) &&
+      !this.#authorize(flow, request)
+    )
+      return;
     this.proxy.handleRequest(request, flow);
+  }
+
+  /**
+   * A request inside a dialog the gateway set up: it has a To tag and targets a contact one of
+   * our flows sent. A To tag alone proves nothing (anyone can write one), so a tagged request
+   * for an address-of-record is challenged like a new one.
+   */
+  #withinDialog(request: SipRequest): boolean {
+    if (!/;\s*tag=/i.test(header(request, 'To') ?? '')) return false;
+    const target = parseUri(request.uri);
+    return target !== undefined && this.flows.flowForContact(target.user, target.host) !== undefined;
   }
 
   #onRegister(flow: Flow, request: SipRequest): void {

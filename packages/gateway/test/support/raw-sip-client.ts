@@ -85,6 +85,7 @@ export function sipRequest(
   uri: string,
   options: {
     from?: string;
+    toTag?: string;
     to?: string;
     callId?: string;
     cseq?: number;
@@ -99,7 +100,7 @@ export function sipRequest(
     `Via: SIP/2.0/WS raw.invalid;branch=${branch}`,
     'Max-Forwards: 70',
     `From: <${options.from ?? 'sip:alice@ringway.test'}>;tag=${randomBytes(4).toString('hex')}`,
-    `To: <${options.to ?? uri}>`,
+    `To: <${options.to ?? uri}>${options.toTag ? `;tag=${options.toTag}` : ''}`,
     `Call-ID: ${options.callId ?? randomBytes(8).toString('hex')}`,
     `CSeq: ${options.cseq ?? 1} ${method}`,
     ...(options.extra ?? []),
