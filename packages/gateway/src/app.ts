@@ -21,8 +21,6 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     logger: { level: config.logLevel, name: 'ringway-gateway' },
     // Behind no proxy by default; the client address is the socket's.
     trustProxy: false,
-    // One log line per HTTP request would also hang a listener on every WebSocket for its whole life.
-    disableRequestLogging: true,
   });
   const metrics = createMetrics();
   const sip = new SipServer(config, app.log, metrics);
