@@ -1,0 +1,140 @@
+import type { ResolvedPolicy } from './codec-policy.js';
+import { NoCommonCodecError } from './errors.js';
+import { interopFix } from './interop-fixes.js';
+import { applyMediaParameters } from './media-parameters.js';
+import { keepPayloads, payloadCodecs } from './payloads.js';
+import { attribute, type MediaSection, RULES, readSdp, type SdpDocument, writeSdp } from './sdp-lines.js';
+import { selectPayloads } from './select-payloads.js';
+
+const isAudio = (section: MediaSection) => section.media.type === 'audio';
+const isActive = (section: MediaSection) => section.media.port !== 0;
+
+function applyFixes(document: SdpDocument, policy: ResolvedPolicy): SdpDocument {
+  const drops = policy.fixes.flatMap((name) => interopFix(name).dropLine ?? []);
+  if (drops.length === 0) return document;
+  const keep = (line: string) => !drops.some((drop) => drop(line));
+  return {
+    session: document.session.filter(keep),
+    media: document.media.map((section) => ({ ...section, lines: section.lines.filter(keep) })),
+  };
+}
+
+/** A refused stream keeps its m-line with port 0 (RFC 3264 §6, §8.2) and leaves the BUNDLE group (RFC 8843 §7.3.3). */
+function refuse(document: SdpDocument, index: number): SdpDocument {
+  const section = document.media[index] as MediaSection;
+  const mid = attribute(section.lines, 'mid');
+  const session =
+    mid === undefined
+      ? document.session
+      : document.session.map((line) => {
+          const group = line.startsWith('a=') ? RULES.group.exec(line.slice(2)) : null;
+          if (!group || group[1] !== 'BUNDLE') return line;
+          return `a=group:BUNDLE ${(group[2] as string)
+            .split(' ')
+            .filter((m) => m !== mid)
+            .join(' ')}`.trimEnd();
+        });
+  const media = document.media.map((s, i) => (i === index ? { ...s, media: { ...s.media, port: 0 } } : s));
+  return { session, media };
+}
+
+/**
+ * Applies a policy to every audio section and refuses the others when the policy is audio-only.
+ * `peerOf(index)` gives the codecs the other side offered for that section (for answers).
+ */
+function applyPolicy(
+  document: SdpDocument,
+  policy: ResolvedPolicy,
+  peerOf: (index: number) => ReadonlySet<string> | undefined,
+): SdpDocument {
+  let result = applyFixes(document, policy);
+  const offered: string[] = [];
+  let audioKept = 0;
+  result.media.forEach((section, index) => {
+    if (!isActive(section)) return;
+    if (!isAudio(section)) {
+      if (policy.audioOnly) result = refuse(result, index);
+      return;
+    }
+    const selection = selectPayloads(section, policy, peerOf(index));
+    offered.push(...selection.offered);
+    if (selection.kept.length === 0) {
+      result = refuse(result, index);
+      return;
+    }
+    audioKept += 1;
+    const chosen = applyMediaParameters(keepPayloads(section, selection.payloads), policy);
+    result = { ...result, media: result.media.map((s, i) => (i === index ? chosen : s)) };
+  });
+  const hadAudio = document.media.some((s) => isAudio(s) && isActive(s));
+  if (hadAudio && audioKept === 0) {
+    throw new NoCommonCodecError([...new Set(offered)], policy.allow ?? policy.preferences);
+  }
+  return result;
+}
+
+/** Applies the policy to an SDP offer: codecs filtered and ordered, streams refused, parameters set. */
+export function applyToOffer(sdp: string, policy: ResolvedPolicy): string {
+  return writeSdp(applyPolicy(readSdp(sdp), policy, () => undefined));
+}
+
+function codecSet(section: MediaSection | undefined): ReadonlySet<string> {
+  return new Set(section && isActive(section) ? payloadCodecs(section).map((c) => c.key) : []);
+}
+
+/**
+ * Applies the policy to an answer, keeping it within what the offer allowed (RFC 3264 §6):
+ * only codecs the offer carried, and no stream the offer refused.
+ */
+export function applyToAnswer(offer: string, answer: string, policy: ResolvedPolicy): string {
+  const offered = readSdp(offer);
+  const answered = readSdp(answer);
+  if (offered.media.length !== answered.media.length) {
+    throw new TypeError(
+      `the answer has ${answered.media.length} m-lines but the offer had ${offered.media.length} (RFC 3264 §6)`,
+    );
+  }
+  let result = answered;
+  offered.media.forEach((section, index) => {
+    if (!isActive(section) && isActive(result.media[index] as MediaSection)) result = refuse(result, index);
+  });
+  return writeSdp(applyPolicy(result, policy, (index) => codecSet(offered.media[index])));
+}
+
+/** The audio codecs of an SDP that the policy allows, in the policy's order of preference. */
+export function commonCodecs(sdp: string, policy: ResolvedPolicy): string[] {
+  const document = readSdp(sdp);
+  const kept = document.media.filter((s) => isAudio(s) && isActive(s)).flatMap((s) => selectPayloads(s, policy).kept);
+  return [...new Set(kept)];
+}
+
+/**
+ * The codec a call will use: the first audio codec of the answer's first active audio stream that
+ * the offer also carried (RFC 3264 §6.1: the answerer lists its preference first).
+ */
+export function negotiatedCodec(offer: string, answer: string): string | undefined {
+  const offered = readSdp(offer);
+  const answered = readSdp(answer);
+  const index = answered.media.findIndex((s) => isAudio(s) && isActive(s));
+  if (index === -1) return undefined;
+  const inOffer = codecSet(offered.media[index]);
+  const everything = { ...emptyPolicy(), preferences: [] };
+  return selectPayloads(answered.media[index] as MediaSection, everything, inOffer).kept[0];
+}
+
+/** A policy that changes nothing: every codec allowed, no parameters, no fixes. */
+export function emptyPolicy(): ResolvedPolicy {
+  return {
+    preferences: [],
+    allow: undefined,
+    deny: [],
+    telephoneEvent: true,
+    comfortNoise: true,
+    opus: undefined,
+    ptime: undefined,
+    maxptime: undefined,
+    audioOnly: false,
+    bandwidth: undefined,
+    fixes: [],
+  };
+}
