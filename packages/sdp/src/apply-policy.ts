@@ -104,7 +104,9 @@ export function applyToAnswer(offer: string, answer: string, policy: ResolvedPol
 /** The audio codecs of an SDP that the policy allows, in the policy's order of preference. */
 export function commonCodecs(sdp: string, policy: ResolvedPolicy): string[] {
   const document = readSdp(sdp);
-  const kept = document.media.filter((s) => isAudio(s) && isActive(s)).flatMap((s) => selectPayloads(s, policy).kept);
+  const kept = document.media
+    .filter((s) => isAudio(s) && isActive(s))
+    .flatMap((s) => selectPayloads(s, policy).kept);
   return [...new Set(kept)];
 }
 

@@ -47,7 +47,14 @@ export const STATIC_PAYLOAD_TYPES: Readonly<Record<number, string>> = {
 };
 
 /** Payloads that carry no audio of their own: kept or dropped by what they accompany. */
-export const COMPANION_CODECS: ReadonlySet<string> = new Set(['telephone-event', 'CN', 'red', 'ulpfec', 'rtx', 'flexfec-03']);
+export const COMPANION_CODECS: ReadonlySet<string> = new Set([
+  'telephone-event',
+  'CN',
+  'red',
+  'ulpfec',
+  'rtx',
+  'flexfec-03',
+]);
 
 export function codecKey(name: string, clock: number, channels?: number): string {
   const canonical = CANONICAL_NAMES[name.toLowerCase()] ?? name;

@@ -69,17 +69,23 @@ const RANGES: ReadonlyArray<[field: string, read: (p: CodecPolicy) => unknown, m
 
 function codecList(field: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value)) throw new PolicyError(field, `expected a list of codecs, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value))
+    throw new PolicyError(field, `expected a list of codecs, got ${JSON.stringify(value)}`);
   return value.map((written, index) => {
     const key = typeof written === 'string' ? normaliseCodec(written) : undefined;
-    if (!key) throw new PolicyError(`${field}[${index}]`, `"${String(written)}" is not a codec like "PCMU/8000" or "opus"`);
+    if (!key)
+      throw new PolicyError(
+        `${field}[${index}]`,
+        `"${String(written)}" is not a codec like "PCMU/8000" or "opus"`,
+      );
     return key;
   });
 }
 
 function flag(field: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new PolicyError(field, `expected true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean')
+    throw new PolicyError(field, `expected true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -88,16 +94,23 @@ export function resolvePolicy(input: CodecPolicy): ResolvedPolicy {
   if (typeof input !== 'object' || input === null) throw new PolicyError('(policy)', 'expected an object');
   for (const [field, read, min, max] of RANGES) {
     const value = read(input);
-    if (value !== undefined && (!Number.isInteger(value) || (value as number) < min || (value as number) > max)) {
+    if (
+      value !== undefined &&
+      (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+    ) {
       throw new PolicyError(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
   }
-  for (const name of ['useinbandfec', 'usedtx', 'stereo'] as const) flag(`opus.${name}`, input.opus?.[name], false);
+  for (const name of ['useinbandfec', 'usedtx', 'stereo'] as const)
+    flag(`opus.${name}`, input.opus?.[name], false);
   const fixes = input.fixes ?? [];
   if (!Array.isArray(fixes)) throw new PolicyError('fixes', 'expected a list of fix names');
   fixes.forEach((fix, index) => {
     if (!Object.hasOwn(INTEROP_FIXES, fix)) {
-      throw new PolicyError(`fixes[${index}]`, `unknown fix "${fix}"; known: ${Object.keys(INTEROP_FIXES).join(', ')}`);
+      throw new PolicyError(
+        `fixes[${index}]`,
+        `unknown fix "${fix}"; known: ${Object.keys(INTEROP_FIXES).join(', ')}`,
+      );
     }
   });
   const allow = codecList('allow', input.allow);

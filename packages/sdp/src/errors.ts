@@ -19,6 +19,8 @@ export class NoCommonCodecError extends Error {
     readonly offered: readonly string[],
     readonly allowed: readonly string[],
   ) {
-    super(`no common audio codec: offered ${offered.join(', ') || 'none'}; allowed ${allowed.join(', ') || 'none'}`);
+    super(
+      `no common audio codec: offered ${offered.join(', ') || 'none'}; allowed ${allowed.join(', ') || 'none'}`,
+    );
   }
 }

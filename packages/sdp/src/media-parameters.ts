@@ -4,7 +4,12 @@ import { payloadCodecs } from './payloads.js';
 import type { MediaSection } from './sdp-lines.js';
 
 /** Writes a line of type `prefix` in place of the existing one, or adds it where `insertAt` says. */
-function setLine(lines: string[], prefix: string, value: string, insertAt: (lines: string[]) => number): string[] {
+function setLine(
+  lines: string[],
+  prefix: string,
+  value: string,
+  insertAt: (lines: string[]) => number,
+): string[] {
   const line = `${prefix}${value}`;
   const at = lines.findIndex((l) => l.startsWith(prefix));
   if (at !== -1) return lines.map((l, i) => (i === at ? line : l));
@@ -20,7 +25,9 @@ const afterConnection = (lines: string[]) => {
 };
 
 function fmtpValue(existing: string | undefined, opus: NonNullable<ResolvedPolicy['opus']>): string {
-  const params: Record<string, string | number | undefined> = existing ? sdpTransform.parseParams(existing) : {};
+  const params: Record<string, string | number | undefined> = existing
+    ? sdpTransform.parseParams(existing)
+    : {};
   for (const [name, value] of Object.entries(opus)) {
     if (value !== undefined) params[name] = typeof value === 'boolean' ? Number(value) : value;
   }
@@ -43,7 +50,8 @@ export function applyMediaParameters(section: MediaSection, policy: ResolvedPoli
   }
   if (policy.ptime !== undefined) lines = setLine(lines, 'a=ptime:', String(policy.ptime), atEnd);
   if (policy.maxptime !== undefined) lines = setLine(lines, 'a=maxptime:', String(policy.maxptime), atEnd);
-  if (policy.bandwidth?.as !== undefined) lines = setLine(lines, 'b=AS:', String(policy.bandwidth.as), afterConnection);
+  if (policy.bandwidth?.as !== undefined)
+    lines = setLine(lines, 'b=AS:', String(policy.bandwidth.as), afterConnection);
   if (policy.bandwidth?.tias !== undefined) {
     lines = setLine(lines, 'b=TIAS:', String(policy.bandwidth.tias), afterConnection);
   }

@@ -16,7 +16,10 @@ export function payloadCodecs(section: MediaSection): PayloadCodec[] {
     if (!line.startsWith('a=')) continue;
     const map = RULES.rtpmap.exec(line.slice(2));
     if (map) {
-      rtpmap.set(map[1] as string, codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined));
+      rtpmap.set(
+        map[1] as string,
+        codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined),
+      );
       continue;
     }
     const parameters = RULES.fmtp.exec(line.slice(2));

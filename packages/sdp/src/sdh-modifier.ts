@@ -2,7 +2,9 @@ import { applyToOffer } from './apply-policy.js';
 import type { ResolvedPolicy } from './codec-policy.js';
 
 /** The shape of a SIP.js SessionDescriptionHandlerModifier, without depending on SIP.js. */
-export type DescriptionModifier = (description: RTCSessionDescriptionInit) => Promise<RTCSessionDescriptionInit>;
+export type DescriptionModifier = (
+  description: RTCSessionDescriptionInit,
+) => Promise<RTCSessionDescriptionInit>;
 
 /**
  * A SIP.js `SessionDescriptionHandlerModifier` that applies a policy to the browser's own offers
@@ -12,5 +14,7 @@ export type DescriptionModifier = (description: RTCSessionDescriptionInit) => Pr
  */
 export function codecPolicyModifier(policy: ResolvedPolicy): DescriptionModifier {
   return async (description) =>
-    description.sdp === undefined ? description : { ...description, sdp: applyToOffer(description.sdp, policy) };
+    description.sdp === undefined
+      ? description
+      : { ...description, sdp: applyToOffer(description.sdp, policy) };
 }

@@ -1,4 +1,4 @@
-import { codecClock, codecName, COMPANION_CODECS } from './codec-key.js';
+import { COMPANION_CODECS, codecClock, codecName } from './codec-key.js';
 import type { ResolvedPolicy } from './codec-policy.js';
 import { interopFix } from './interop-fixes.js';
 import { type PayloadCodec, payloadCodecs } from './payloads.js';
@@ -24,13 +24,20 @@ function rank(preferences: readonly string[], key: string): number {
  * they accompany: telephone-event and CN at the clock rates of the kept codecs, red when the
  * payloads it carries are kept, rtx when its apt is kept.
  */
-export function selectPayloads(section: MediaSection, policy: ResolvedPolicy, peer?: ReadonlySet<string>): Selection {
+export function selectPayloads(
+  section: MediaSection,
+  policy: ResolvedPolicy,
+  peer?: ReadonlySet<string>,
+): Selection {
   const codecs = payloadCodecs(section);
   const dropped = new Set(policy.fixes.flatMap((fix) => interopFix(fix).dropCodecs ?? []));
-  const usable = (codec: PayloadCodec) => !dropped.has(codecName(codec.key)) && (!peer || peer.has(codec.key));
+  const usable = (codec: PayloadCodec) =>
+    !dropped.has(codecName(codec.key)) && (!peer || peer.has(codec.key));
   const primary = codecs.filter((c) => !COMPANION_CODECS.has(codecName(c.key)));
   const chosen = primary
-    .filter((c) => usable(c) && (!policy.allow || policy.allow.includes(c.key)) && !policy.deny.includes(c.key))
+    .filter(
+      (c) => usable(c) && (!policy.allow || policy.allow.includes(c.key)) && !policy.deny.includes(c.key),
+    )
     .sort((a, b) => rank(policy.preferences, a.key) - rank(policy.preferences, b.key));
   const keptPayloads = new Set(chosen.map((c) => c.payload));
   const clocks = new Set(chosen.map((c) => codecClock(c.key)));
@@ -49,8 +56,17 @@ export function selectPayloads(section: MediaSection, policy: ResolvedPolicy, pe
         return true;
     }
   });
+  // Primaries take the slots of primaries in preference order; companions keep their places, so
+  // a policy that changes nothing leaves the m-line as it was.
+  const kept = new Set([...chosen, ...companions]);
+  let next = 0;
+  const payloads = codecs
+    .filter((c) => kept.has(c))
+    .map((c) =>
+      COMPANION_CODECS.has(codecName(c.key)) ? c.payload : (chosen[next++] as PayloadCodec).payload,
+    );
   return {
-    payloads: [...chosen, ...companions].map((c) => c.payload),
+    payloads,
     offered: primary.map((c) => c.key),
     kept: chosen.map((c) => c.key),
   };

@@ -73,7 +73,7 @@ function parseParams(text: string, lowerCaseValues: boolean): Record<string, str
   return params;
 }
 
-function unescape(text: string): string | undefined {
+function decodeUserPart(text: string): string | undefined {
   try {
     return decodeURIComponent(text);
   } catch {
@@ -93,7 +93,7 @@ export function parseUri(text: string): SipUri | undefined {
   if (at !== -1) {
     const userinfo = rest.slice(0, at);
     const colon = userinfo.indexOf(':');
-    user = unescape(colon === -1 ? userinfo : userinfo.slice(0, colon));
+    user = decodeUserPart(colon === -1 ? userinfo : userinfo.slice(0, colon));
     if (user === undefined || user === '' || /[\s<>"]/.test(user)) return undefined;
   }
   const hostAndParams = rest.slice(at + 1);
