@@ -13,7 +13,11 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   // TypeScript sources import siblings as './x.js' (NodeNext); map them back to the .ts files.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // Workspace packages are tested from their sources, so a test run needs no build first.
+    '^@ringway/sdp$': '<rootDir>/packages/sdp/src/index.ts',
+  },
   testEnvironment: 'node',
 };
 

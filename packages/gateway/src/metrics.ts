@@ -30,6 +30,12 @@ export function createMetrics() {
       labelNames: ['status'] as const,
       registers: [registry],
     }),
+    codecs: new Counter({
+      name: 'ringway_call_codecs_total',
+      help: 'Answered calls by the audio codec they negotiated',
+      labelNames: ['codec'] as const,
+      registers: [registry],
+    }),
     parseErrors: new Counter({
       name: 'ringway_sip_parse_errors_total',
       help: 'Malformed SIP messages',

@@ -1,3 +1,4 @@
+import type { CodecPolicy } from '@ringway/sdp';
 import { type Static, Type } from '@sinclair/typebox';
 
 /**
@@ -75,6 +76,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * Codec policies (packages/sdp) applied to SDP in flight: `browser` for calls between
+     * WebSocket clients, `upstream` for calls to a PBX. Validated by resolvePolicy at start.
+     * Default: browser passes everything through; upstream prefers G.711 and applies the PBX fixes.
+     */
+    codecPolicies: Type.Object(
+      {
+        browser: Type.Record(Type.String(), Type.Unknown()),
+        upstream: Type.Record(Type.String(), Type.Unknown()),
+      },
+      { additionalProperties: false },
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
@@ -82,5 +95,8 @@ export const ConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type GatewayConfig = Static<typeof ConfigSchema>;
+/** The schema checks that each policy is an object; resolvePolicy checks the rest, naming the field. */
+export type GatewayConfig = Omit<Static<typeof ConfigSchema>, 'codecPolicies'> & {
+  codecPolicies: { browser: CodecPolicy; upstream: CodecPolicy };
+};
 export type IceServer = Static<typeof IceServerSchema>;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { PolicyError, resolvePolicy } from '@ringway/sdp';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type GatewayConfig } from './config-schema.js';
@@ -50,6 +51,8 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['TRANSACTION_TIMEOUT_MS', 'timers.transactionMs', asNumber],
   ['INVITE_TIMEOUT_MS', 'timers.inviteMs', asNumber],
   ['SHUTDOWN_GRACE_MS', 'timers.shutdownGraceMs', asNumber],
+  ['CODEC_POLICY_BROWSER', 'codecPolicies.browser', asJson],
+  ['CODEC_POLICY_UPSTREAM', 'codecPolicies.upstream', asJson],
   ['LOG_LEVEL', 'logLevel', asString],
 ];
 
@@ -62,6 +65,13 @@ const DEFAULTS = {
   registration: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 },
   limits: { messagesPerSecond: 50, messageBurst: 200, connectionsPerIp: 1000 },
   timers: { transactionMs: 32000, inviteMs: 180000, shutdownGraceMs: 5000 },
+  codecPolicies: {
+    browser: { audioOnly: false },
+    upstream: {
+      preferences: ['PCMU/8000', 'PCMA/8000', 'G722/8000', 'opus/48000/2'],
+      fixes: ['strip-mdns-candidates', 'remove-extmap-allow-mixed', 'drop-red-ulpfec'],
+    },
+  },
   logLevel: 'info',
 };
 
@@ -146,6 +156,17 @@ function validate(tree: Tree): GatewayConfig {
     );
   }
   const config = tree as GatewayConfig;
+  for (const [route, policy] of Object.entries(config.codecPolicies)) {
+    try {
+      resolvePolicy(policy);
+    } catch (error) {
+      if (!(error instanceof PolicyError)) throw error;
+      const variable = `CODEC_POLICY_${route.toUpperCase()}`;
+      throw new ConfigError(
+        `invalid configuration: codecPolicies.${route}.${error.field} (environment ${variable}): ${error.message.split(': ').slice(2).join(': ')}`,
+      );
+    }
+  }
   const { minExpires, maxExpires, defaultExpires } = config.registration;
   if (minExpires > maxExpires || defaultExpires < minExpires || defaultExpires > maxExpires) {
     throw new ConfigError(

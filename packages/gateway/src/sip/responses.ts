@@ -30,9 +30,9 @@ export function createResponse(
   return { kind: 'response', status, reason, headers: [...fields, ...extra], body: '' };
 }
 
-/** A Warning header value (RFC 3261 §20.43) for a problem the gateway found. */
-export function warning(agent: string, text: string): SipHeaderField {
-  return { name: 'Warning', value: `399 ${agent} "${text.replace(/["\\]/g, "'")}"` };
+/** A Warning header value (RFC 3261 §20.43) for a problem the gateway found; 399 is "miscellaneous". */
+export function warning(agent: string, text: string, code = 399): SipHeaderField {
+  return { name: 'Warning', value: `${code} ${agent} "${text.replace(/["\\]/g, "'")}"` };
 }
 
 /** The CSeq method of a message. */

@@ -1,3 +1,4 @@
+import { resolvePolicy } from '@ringway/sdp';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parseNameAddr, parseUri } from './address.js';
@@ -11,6 +12,7 @@ import { DigestAuthenticator } from './auth/digest.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
 import type { Logger } from './logger.js';
+import { MediaPolicy } from './media-policy.js';
 import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
@@ -61,17 +63,17 @@ export class SipServer {
     );
     this.#sentBy = `${config.advertisedHost}:${config.port}`;
     const knownUsers = new Set(credentials ? [...credentials.knownUsers()] : []);
-    this.proxy = new ProxyCore(
-      this.flows,
-      this.location,
-      {
+    this.proxy = new ProxyCore({
+      flows: this.flows,
+      location: this.location,
+      identity: {
         sentBy: () => this.#sentBy,
         isLocalHost: (host) => this.#localHosts.has(host.toLowerCase()),
         isOurDomain: (host) => this.#localHosts.has(host.toLowerCase()),
       },
-      { transactionMs: config.timers.transactionMs, inviteMs: config.timers.inviteMs },
+      timers: { transactionMs: config.timers.transactionMs, inviteMs: config.timers.inviteMs },
       log,
-      {
+      events: {
         callCompleted: (status, callId, setupMs) => {
           metrics.calls.inc({ status: String(status) });
           log.info({ callId, status, setupMs }, 'call attempt ended');
@@ -79,7 +81,11 @@ export class SipServer {
         transactionsChanged: (count) => metrics.transactions.set(count),
       },
       knownUsers,
-    );
+      media: new MediaPolicy(resolvePolicy(config.codecPolicies.browser), log, (codec, callId) => {
+        metrics.codecs.inc({ codec });
+        log.info({ callId, codec }, 'codec negotiated');
+      }),
+    });
   }
 
   /** Called once the listening port is known (it may be 0 in configuration). */

@@ -2,6 +2,8 @@ import { addressOfRecord, parseNameAddr, parseUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
+import type { MediaPolicy } from '../media-policy.js';
+import { INCOMPATIBLE_MEDIA } from '../media-policy.js';
 import {
   header,
   headers,
@@ -39,6 +41,27 @@ export interface ProxyEvents {
   transactionsChanged(count: number): void;
 }
 
+/** What the proxy core works with; the SIP server builds it. */
+export interface ProxyDependencies {
+  flows: FlowTable;
+  location: LocationService;
+  identity: {
+    /** host:port written into Via and Record-Route. */
+    sentBy: () => string;
+    /** Whether a Route or Request-URI host is this gateway. */
+    isLocalHost: (host: string) => boolean;
+    /** Whether a domain is one the registrar serves. */
+    isOurDomain: (host: string) => boolean;
+  };
+  timers: ProxyTimers;
+  log: Logger;
+  events: ProxyEvents;
+  /** Users that exist whether or not registered (static users file), for 404 against 480. */
+  knownUsers: ReadonlySet<string>;
+  /** The codec policy for calls between WebSocket clients. */
+  media: MediaPolicy;
+}
+
 interface Target {
   flow: Flow;
   uri: string;
@@ -56,19 +79,25 @@ export class ProxyCore {
   readonly #branches = new Map<string, ClientBranch>();
   #draining = false;
 
-  constructor(
-    private readonly flows: FlowTable,
-    private readonly location: LocationService,
-    private readonly identity: {
-      sentBy: () => string;
-      isLocalHost: (host: string) => boolean;
-      isOurDomain: (host: string) => boolean;
-    },
-    private readonly timers: ProxyTimers,
-    private readonly log: Logger,
-    private readonly events: ProxyEvents,
-    private readonly knownUsers: ReadonlySet<string>,
-  ) {}
+  readonly #flows: FlowTable;
+  readonly #location: LocationService;
+  readonly #identity: ProxyDependencies['identity'];
+  readonly #timers: ProxyTimers;
+  readonly #log: Logger;
+  readonly #events: ProxyEvents;
+  readonly #knownUsers: ReadonlySet<string>;
+  readonly #media: MediaPolicy;
+
+  constructor(deps: ProxyDependencies) {
+    this.#flows = deps.flows;
+    this.#location = deps.location;
+    this.#identity = deps.identity;
+    this.#timers = deps.timers;
+    this.#log = deps.log;
+    this.#events = deps.events;
+    this.#knownUsers = deps.knownUsers;
+    this.#media = deps.media;
+  }
 
   get transactionCount(): number {
     return this.#servers.size;
@@ -109,7 +138,7 @@ export class ProxyCore {
 
     const uri = parseUri(routed.uri);
     if (!uri) return reply(416, `cannot route to ${routed.uri}`);
-    if (request.method === 'OPTIONS' && !uri.user && this.identity.isOurDomain(uri.host)) {
+    if (request.method === 'OPTIONS' && !uri.user && this.#identity.isOurDomain(uri.host)) {
       return this.#answerOptions(request, flow);
     }
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
@@ -118,10 +147,24 @@ export class ProxyCore {
     }
     const resolution = this.#resolve(routed);
     if ('status' in resolution) return reply(resolution.status, resolution.text);
+    const policed = this.#media.request(routed);
+    if ('reject' in policed) {
+      this.#log.info(
+        { callId: header(request, 'Call-ID'), offered: policed.reject.error.offered },
+        'no common codec',
+      );
+      this.#send(
+        flow,
+        createResponse(request, 488, [warning(AGENT, policed.reject.warning, INCOMPATIBLE_MEDIA)]),
+      );
+      if (request.method === 'INVITE' && initial)
+        this.#events.callCompleted(488, header(request, 'Call-ID') ?? '', 0);
+      return;
+    }
 
     const key = transactionKey(this.#topBranch(request), request.method);
     if (this.#servers.has(key)) {
-      this.log.debug({ key }, 'request merged with a transaction in progress; ignored');
+      this.#log.debug({ key }, 'request merged with a transaction in progress; ignored');
       return;
     }
     const server: ServerTransaction = {
@@ -136,13 +179,13 @@ export class ProxyCore {
       startedAt: Date.now(),
     };
     this.#servers.set(key, server);
-    this.events.transactionsChanged(this.#servers.size);
+    this.#events.transactionsChanged(this.#servers.size);
     if (request.method === 'INVITE') this.#send(flow, createResponse(request, 100));
 
-    const forwarded = withHeader(routed, 'Max-Forwards', String(maxForwards - 1));
+    const forwarded = withHeader(policed.message, 'Max-Forwards', String(maxForwards - 1));
     const recordRouted =
       initial && DIALOG_CREATING.has(request.method)
-        ? withHeaderPrepended(forwarded, 'Record-Route', `<sip:${this.identity.sentBy()};transport=ws;lr>`)
+        ? withHeaderPrepended(forwarded, 'Record-Route', `<sip:${this.#identity.sentBy()};transport=ws;lr>`)
         : forwarded;
     for (const target of resolution.targets) this.#fork(server, recordRouted, target);
   }
@@ -151,21 +194,21 @@ export class ProxyCore {
     const via = parseVia(header(response, 'Via') ?? '');
     const branch = via && this.#branches.get(viaParam(via, 'branch') ?? '');
     if (!branch) {
-      this.log.debug({ status: response.status }, 'response matches no transaction; dropped');
+      this.#log.debug({ status: response.status }, 'response matches no transaction; dropped');
       return;
     }
     // The answer to our own CANCEL ends there (RFC 3261 §16.10).
     if (cseqMethod(response) !== branch.request.method) return;
     const server = branch.server;
-    const forwarded = withoutFirstHeader(response, 'Via');
+    const forwarded = this.#media.response(withoutFirstHeader(response, 'Via'), branch.request);
     const isInvite = branch.request.method === 'INVITE';
 
     if (response.status < 200) {
       if (branch.state === 'trying') {
         branch.state = 'proceeding';
-        if (isInvite) this.#armTimer(branch, this.timers.inviteMs);
+        if (isInvite) this.#armTimer(branch, this.#timers.inviteMs);
         if (branch.cancelWanted) this.#sendCancel(branch);
-      } else if (isInvite && branch.state === 'proceeding') this.#armTimer(branch, this.timers.inviteMs);
+      } else if (isInvite && branch.state === 'proceeding') this.#armTimer(branch, this.#timers.inviteMs);
       if (response.status !== 100 && !server.finalSent) this.#send(server.flow, forwarded);
       return;
     }
@@ -225,7 +268,7 @@ export class ProxyCore {
   /** RFC 3261 §16.3 step 4: our own Via with this request's loop hash means it came back. */
   #looped(request: SipRequest): boolean {
     const marker = MAGIC_COOKIE + loopHash(request);
-    const sentBy = this.identity.sentBy();
+    const sentBy = this.#identity.sentBy();
     return headers(request, 'Via').some((value) => {
       const via = parseVia(value);
       if (!via) return false;
@@ -239,7 +282,7 @@ export class ProxyCore {
     const top = header(request, 'Route');
     if (top === undefined) return request;
     const route = parseNameAddr(top);
-    if (!route || !this.identity.isLocalHost(route.uri.host)) return request;
+    if (!route || !this.#identity.isLocalHost(route.uri.host)) return request;
     return this.#consumeOwnRoute(withoutFirstHeader(request, 'Route'));
   }
 
@@ -247,21 +290,21 @@ export class ProxyCore {
   #resolve(request: SipRequest): Resolution {
     const uri = parseUri(request.uri);
     if (!uri) return { status: 416, text: `cannot route to ${request.uri}` };
-    const direct = this.flows.flowForContact(uri.user, uri.host);
+    const direct = this.#flows.flowForContact(uri.user, uri.host);
     if (direct) return { targets: [{ flow: direct, uri: request.uri }] };
-    if (!this.identity.isOurDomain(uri.host)) {
+    if (!this.#identity.isOurDomain(uri.host)) {
       return { status: 403, text: `domain ${uri.host} is not served here; this is not an open relay` };
     }
     const aor = addressOfRecord(uri);
-    const targets = this.location
+    const targets = this.#location
       .lookup(aor)
       .sort((a, b) => (b.q ?? 1) - (a.q ?? 1))
       .flatMap((binding) => {
-        const flow = this.flows.get(binding.flowId);
+        const flow = this.#flows.get(binding.flowId);
         return flow ? [{ flow, uri: binding.contact }] : [];
       });
     if (targets.length > 0) return { targets };
-    const known = this.location.isKnown(aor) || (uri.user !== undefined && this.knownUsers.has(uri.user));
+    const known = this.#location.isKnown(aor) || (uri.user !== undefined && this.#knownUsers.has(uri.user));
     return known
       ? { status: 480, text: `${aor} has no registered device` }
       : { status: 404, text: `no user ${aor}` };
@@ -272,7 +315,7 @@ export class ProxyCore {
     const branchRequest = withHeaderPrepended(
       { ...request, uri: target.uri },
       'Via',
-      `SIP/2.0/${target.flow.transport} ${this.identity.sentBy()};branch=${id}`,
+      `SIP/2.0/${target.flow.transport} ${this.#identity.sentBy()};branch=${id}`,
     );
     const branch: ClientBranch = {
       id,
@@ -284,7 +327,7 @@ export class ProxyCore {
     };
     this.#branches.set(id, branch);
     server.branches.push(branch);
-    this.#armTimer(branch, this.timers.transactionMs);
+    this.#armTimer(branch, this.#timers.transactionMs);
     this.#send(target.flow, branchRequest);
   }
 
@@ -327,7 +370,7 @@ export class ProxyCore {
     server.finalSent = true;
     const initialInvite =
       server.request.method === 'INVITE' && !/;\s*tag=/i.test(header(server.request, 'To') ?? '');
-    if (initialInvite) this.events.callCompleted(status, server.callId, Date.now() - server.startedAt);
+    if (initialInvite) this.#events.callCompleted(status, server.callId, Date.now() - server.startedAt);
     server.lingerTimer = setTimeout(() => this.#forget(server), LINGER_MS);
     server.lingerTimer.unref();
   }
@@ -338,7 +381,7 @@ export class ProxyCore {
       this.#branches.delete(branch.id);
     }
     this.#servers.delete(server.key);
-    this.events.transactionsChanged(this.#servers.size);
+    this.#events.transactionsChanged(this.#servers.size);
   }
 
   #cancelBranches(server: ServerTransaction): void {
@@ -401,16 +444,18 @@ export class ProxyCore {
     if (maxForwards === 0) return;
     const routed = this.#consumeOwnRoute(request);
     if (header(routed, 'Route') !== undefined) return;
-    const resolution = this.#resolve(routed);
+    const policed = this.#media.request(routed);
+    if ('reject' in policed) return;
+    const resolution = this.#resolve(policed.message);
     if ('status' in resolution) {
-      this.log.debug({ status: resolution.status }, 'ACK has nowhere to go; dropped');
+      this.#log.debug({ status: resolution.status }, 'ACK has nowhere to go; dropped');
       return;
     }
     const target = resolution.targets[0] as Target;
     const forwarded = withHeaderPrepended(
-      withHeader({ ...routed, uri: target.uri }, 'Max-Forwards', String(maxForwards - 1)),
+      withHeader({ ...policed.message, uri: target.uri }, 'Max-Forwards', String(maxForwards - 1)),
       'Via',
-      `SIP/2.0/${target.flow.transport} ${this.identity.sentBy()};branch=${statelessBranch(incomingBranch)}`,
+      `SIP/2.0/${target.flow.transport} ${this.#identity.sentBy()};branch=${statelessBranch(incomingBranch)}`,
     );
     this.#send(target.flow, forwarded);
   }

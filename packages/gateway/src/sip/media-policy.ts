@@ -1,0 +1,97 @@
+import {
+  applyToAnswer,
+  applyToOffer,
+  NoCommonCodecError,
+  negotiatedCodec,
+  type ResolvedPolicy,
+} from '@ringway/sdp';
+import type { Logger } from './logger.js';
+import { header, type SipMessage, type SipRequest, type SipResponse } from './message.js';
+
+/** RFC 3261 §20.43 warn-code 305: "Incompatible media format". */
+export const INCOMPATIBLE_MEDIA = 305;
+/** Offers waiting for their answer in an ACK (late offer in a 2xx), by Call-ID; bounded. */
+const MAX_PENDING_OFFERS = 10_000;
+/** Methods whose SDP body is an offer when the request carries one (RFC 3264, RFC 3311). */
+const OFFERING_METHODS = new Set(['INVITE', 'UPDATE']);
+
+export type PolicyOutcome<M> =
+  | { message: M }
+  | { reject: { status: 488; warning: string; error: NoCommonCodecError } };
+
+const hasSdp = (message: SipMessage) =>
+  message.body.length > 0 && /^application\/sdp\b/i.test(header(message, 'Content-Type') ?? '');
+
+/**
+ * A codec policy applied to SDP bodies as they cross the proxy (INVITE, UPDATE, 18x, 2xx, ACK):
+ * offers are filtered and ordered; answers are kept within the offer they answer. An offer with
+ * no codec left is refused with 488 before the callee rings.
+ */
+export class MediaPolicy {
+  readonly #lateOffers = new Map<string, string>();
+
+  constructor(
+    private readonly policy: ResolvedPolicy,
+    private readonly log: Logger,
+    private readonly onNegotiated: (codec: string, callId: string) => void,
+  ) {}
+
+  /** A request about to be forwarded: its offer rewritten, or the reason to refuse it. */
+  request(request: SipRequest): PolicyOutcome<SipRequest> {
+    if (!hasSdp(request)) return { message: request };
+    const callId = header(request, 'Call-ID') ?? '';
+    if (request.method === 'ACK') {
+      const offer = this.#lateOffers.get(callId);
+      this.#lateOffers.delete(callId);
+      return { message: offer ? this.#answer(request, offer, callId) : request };
+    }
+    if (!OFFERING_METHODS.has(request.method)) return { message: request };
+    try {
+      return { message: { ...request, body: applyToOffer(request.body, this.policy) } };
+    } catch (error) {
+      if (!(error instanceof NoCommonCodecError)) throw error;
+      const warning = `Incompatible media format: offered ${error.offered.join(' ') || 'none'}; allowed ${error.allowed.join(' ')}`;
+      return { reject: { status: 488, warning, error } };
+    }
+  }
+
+  /** A response about to go back: an answer kept within `forwarded`'s offer, or a late offer filtered. */
+  response(response: SipResponse, forwarded: SipRequest): SipResponse {
+    if (!hasSdp(response) || response.status >= 300) return response;
+    const callId = header(response, 'Call-ID') ?? '';
+    if (hasSdp(forwarded)) return this.#answer(response, forwarded.body, callId);
+    if (forwarded.method !== 'INVITE' || response.status < 200) return response;
+    // A late offer (RFC 3261 §13.2.1): the 2xx offers, the ACK will answer.
+    try {
+      const offer = applyToOffer(response.body, this.policy);
+      if (this.#lateOffers.size >= MAX_PENDING_OFFERS)
+        this.#lateOffers.delete(this.#lateOffers.keys().next().value as string);
+      this.#lateOffers.set(callId, offer);
+      return { ...response, body: offer };
+    } catch (error) {
+      if (!(error instanceof NoCommonCodecError)) throw error;
+      this.log.warn(
+        { callId, offered: error.offered },
+        'late offer in 2xx has no allowed codec; passed on unchanged',
+      );
+      return response;
+    }
+  }
+
+  #answer<M extends SipMessage>(message: M, offer: string, callId: string): M {
+    try {
+      const answer = applyToAnswer(offer, message.body, this.policy);
+      const codec = negotiatedCodec(offer, answer);
+      if (codec && (message.kind === 'request' || message.status >= 200)) this.onNegotiated(codec, callId);
+      return { ...message, body: answer };
+    } catch (error) {
+      if (!(error instanceof NoCommonCodecError || error instanceof TypeError)) throw error;
+      // The callee has already answered; refusing now would leave a half-made call, so pass it on and say so.
+      this.log.warn(
+        { callId, problem: error.message },
+        'answer outside the codec policy; passed on unchanged',
+      );
+      return message;
+    }
+  }
+}
