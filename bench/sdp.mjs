@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import sdpTransform from 'sdp-transform';
 import { applyToOffer, resolvePolicy } from '../packages/sdp/dist/index.js';
 
-const offer = readFileSync(new URL('../packages/sdp/test/fixtures/chromium-audio-offer.sdp', import.meta.url), 'utf8');
+const offer = readFileSync(
+  new URL('../packages/sdp/test/fixtures/chromium-audio-offer.sdp', import.meta.url),
+  'utf8',
+);
 const policy = resolvePolicy({
   preferences: ['opus/48000/2', 'G722/8000', 'PCMU/8000', 'PCMA/8000'],
   deny: ['G729/8000'],

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .ci/results
 npm run --silent build
+# Types and lint are part of the tests: a change that breaks them does not land.
+node_modules/.bin/tsc -p tsconfig.json
+node_modules/.bin/biome ci --diagnostic-level=error .
 
 jest_cmd=(node --experimental-vm-modules node_modules/jest/bin/jest.js --json --outputFile=.ci/results/jest.json "$@")
 if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi

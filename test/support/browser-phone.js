@@ -1,8 +1,8 @@
 // Runs in the test page: one softphone per page, on SIP.js or JsSIP, driven by the tests through
 // page.evaluate(). Kept deliberately thin: the product's softphone lives in packages/softphone.
-/* global SIP, JsSIP */
+/* global SIP, JsSIP, RingwaySdp */
 (() => {
-  const state = { ua: undefined, session: undefined, incoming: [], library: undefined };
+  const state = { ua: undefined, session: undefined, incoming: [], library: undefined, failure: undefined };
   const audioOnly = { audio: true, video: false };
 
   const waitFor = (check, what, ms = 10000) =>
@@ -35,12 +35,23 @@
       await registered;
       state.ua = ua;
     },
-    async dial(target) {
+    async dial(target, codecPolicy) {
+      const modifiers = codecPolicy
+        ? [RingwaySdp.codecPolicyModifier(RingwaySdp.resolvePolicy(codecPolicy))]
+        : [];
       const inviter = new SIP.Inviter(state.ua, SIP.UserAgent.makeURI(target), {
         sessionDescriptionHandlerOptions: { constraints: audioOnly },
+        sessionDescriptionHandlerModifiers: modifiers,
       });
       state.session = inviter;
-      await inviter.invite();
+      await inviter.invite({
+        requestDelegate: {
+          onReject: (response) => {
+            const message = response.message;
+            state.failure = { status: message.statusCode, warning: message.getHeader('Warning') };
+          },
+        },
+      });
     },
     async answer() {
       const invitation = await waitFor(() => state.incoming.shift(), 'an incoming call');
@@ -85,10 +96,26 @@
       state.library = library === 'jssip' ? jssip : sipjs;
       await state.library.start(user, wsServer, domain);
     },
-    dial: (target) => state.library.dial(target),
+    /** Dials; `codecPolicy` (SIP.js only) is applied to the offer with @ringway/sdp's modifier. */
+    dial: (target, codecPolicy) => state.library.dial(target, codecPolicy),
     answer: () => state.library.answer(),
     established: () => state.library.established(),
     hangup: () => state.library.hangup(),
+    /** The SIP status and Warning of the last refused call, if any. */
+    failure: () => state.failure,
+    /** The audio codecs in use, from getStats() (`audio/PCMU`…), inbound and outbound. */
+    async audioCodecs() {
+      const pc = state.library.peerConnection();
+      const stats = await pc.getStats();
+      const codecOf = (id) => stats.get(id)?.mimeType;
+      const used = { inbound: undefined, outbound: undefined };
+      stats.forEach((report) => {
+        if (report.kind !== 'audio' || !codecOf(report.codecId)) return;
+        if (report.type === 'inbound-rtp') used.inbound = codecOf(report.codecId);
+        if (report.type === 'outbound-rtp') used.outbound = codecOf(report.codecId);
+      });
+      return used;
+    },
     /** Audio RTP bytes received so far, from getStats() inbound-rtp. */
     async audioBytesReceived() {
       const pc = state.library.peerConnection();

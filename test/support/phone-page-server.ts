@@ -22,15 +22,19 @@ async function bundle(entry: string, globalName: string): Promise<string> {
 }
 
 /**
- * Serves a bare test page on loopback with real SIP.js and JsSIP (bundled for the browser) and
+ * Serves a bare test page on loopback with real SIP.js, JsSIP and @ringway/sdp (bundled for the browser) and
  * a small driver (`browser-phone.js`) the tests call through `page.evaluate`.
  */
 export async function startPhonePageServer(): Promise<{ url: string; close(): Promise<void> }> {
   const files: Record<string, string> = {
     '/sip.js': await bundle(join(dirname(require.resolve('sip.js')), 'index.js'), 'SIP'),
     '/jssip.js': await bundle(require.resolve('jssip'), 'JsSIP'),
+    '/ringway-sdp.js': await bundle(
+      join(here, '..', '..', 'packages', 'sdp', 'src', 'index.ts'),
+      'RingwaySdp',
+    ),
     '/browser-phone.js': readFileSync(join(here, 'browser-phone.js'), 'utf8'),
-    '/': '<!doctype html><meta charset="utf-8"><title>phone</title><script src="/sip.js"></script><script src="/jssip.js"></script><script src="/browser-phone.js"></script>',
+    '/': '<!doctype html><meta charset="utf-8"><title>phone</title><script src="/sip.js"></script><script src="/jssip.js"></script><script src="/ringway-sdp.js"></script><script src="/browser-phone.js"></script>',
   };
   const server: Server = createServer((req, res) => {
     const body = files[req.url ?? '/'];

@@ -1,0 +1,64 @@
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
+import { startPhonePageServer } from './phone-page-server.js';
+
+/**
+ * Chromium with the test phone page: `phone(library, user, wsUrl)` opens a page in its own
+ * browser context and registers it. `close()` ends everything it started.
+ */
+export async function startSoftphonePages() {
+  const pages = await startPhonePageServer();
+  const browser: Browser = await launchChromium();
+  return {
+    async phone(library: 'sipjs' | 'jssip', user: string, wsUrl: string): Promise<Page> {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.error(`[${user}] page error`, error));
+      await page.goto(pages.url);
+      await page.evaluate(([l, u, ws]) => window.phone.start(l, u, ws, 'ringway.test'), [
+        library,
+        user,
+        wsUrl,
+      ] as const);
+      return page;
+    },
+    async close() {
+      await browser.close();
+      await pages.close();
+    },
+  };
+}
+
+/**
+ * Waits until the page has received more than a few packets of audio RTP and returns the bytes.
+ * A single comfort-noise packet is 9 bytes: "> 0" would not prove that audio flows.
+ */
+export async function audioFlows(page: Page): Promise<number> {
+  await page.waitForFunction(async () => (await window.phone.audioBytesReceived()) > 1000, undefined, {
+    timeout: 10_000,
+  });
+  return page.evaluate(() => window.phone.audioBytesReceived());
+}
+
+/** A dials B, B answers, both reach established. */
+export async function connect(caller: Page, callee: Page, target: string): Promise<void> {
+  await caller.evaluate((t) => window.phone.dial(t), target);
+  await callee.evaluate(() => window.phone.answer());
+  await caller.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+  await callee.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+}
+
+declare global {
+  interface Window {
+    phone: {
+      start(library: string, user: string, wsServer: string, domain: string): Promise<void>;
+      dial(target: string, codecPolicy?: object): Promise<void>;
+      answer(): Promise<void>;
+      established(): boolean;
+      hangup(): unknown;
+      audioBytesReceived(): Promise<number>;
+      failure(): { status: number; warning: string | undefined } | undefined;
+      audioCodecs(): Promise<{ inbound?: string; outbound?: string }>;
+    };
+  }
+}
