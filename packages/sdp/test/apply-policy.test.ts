@@ -3,6 +3,7 @@ import sdpTransform from 'sdp-transform';
 import {
   applyToAnswer,
   applyToOffer,
+  codecPolicyModifier,
   commonCodecs,
   NoCommonCodecError,
   negotiatedCodec,
@@ -169,5 +170,21 @@ describe('every fixture', () => {
   it.each(FIXTURE_NAMES)('%s keeps its ICE and DTLS lines through a G.711 policy', (name) => {
     const sdp = fixture(name);
     expect(iceAndDtlsLines(applyToOffer(sdp, g711Only))).toEqual(iceAndDtlsLines(sdp));
+  });
+});
+
+describe('codecPolicyModifier', () => {
+  it('rewrites a description’s SDP and leaves one without SDP alone', async () => {
+    const modify = codecPolicyModifier(g711Only);
+    const offer = await modify({ type: 'offer', sdp: chromeOffer });
+    expect(offer.type).toBe('offer');
+    expect(audioCodecs(offer.sdp as string)[0]).toBe('PCMA/8000');
+    expect(await modify({ type: 'rollback' })).toEqual({ type: 'rollback' });
+  });
+
+  it('rejects with NoCommonCodecError when nothing is left', async () => {
+    await expect(
+      codecPolicyModifier(resolvePolicy({ allow: ['G729'] }))({ type: 'offer', sdp: chromeOffer }),
+    ).rejects.toThrow(NoCommonCodecError);
   });
 });
