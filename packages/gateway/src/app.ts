@@ -3,6 +3,7 @@ import type { GatewayConfig } from './config/config-schema.js';
 import health from './http/health.js';
 import registrationsApi from './http/registrations-api.js';
 import sipWebSocket from './http/sip-websocket.js';
+import softphonePage from './http/softphone-page.js';
 import { createMetrics } from './metrics.js';
 import { SipServer } from './sip/sip-server.js';
 
@@ -38,5 +39,6 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   await app.register(health, { metrics });
   await app.register(sipWebSocket, { config, sip });
   await app.register(registrationsApi, { sip });
+  await app.register(softphonePage, { config });
   return app;
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import type { GatewayConfig } from './config/config-schema.js';
@@ -5,7 +6,9 @@ import { ConfigError, loadConfig } from './config/load-config.js';
 
 let config: GatewayConfig;
 try {
-  config = loadConfig();
+  // The page is built beside the gateway in this repository (both main.js and gateway.mjs live in dist/).
+  const softphoneDir = fileURLToPath(new URL('../../softphone/dist/page/', import.meta.url));
+  config = loadConfig(process.env, process.env.SOFTPHONE_DIR ? {} : { softphoneDir });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`ringway-gateway: ${error.message}`);

@@ -39,6 +39,8 @@ export const ConfigSchema = Type.Object(
     allowAnonymous: Type.Boolean(),
     /** Origins allowed to open the SIP WebSocket; `*` allows any. Default: loopback origins only. */
     allowedOrigins: Type.Array(Type.String({ minLength: 1 })),
+    /** Folder of the built softphone page, served at `/`. Default: packages/softphone/dist/page beside the gateway. */
+    softphoneDir: Type.Optional(Type.String({ minLength: 1 })),
     /** STUN/TURN servers handed to softphones. Default none. */
     iceServers: Type.Array(IceServerSchema),
     /** Largest SIP message accepted, in bytes; larger frames close the socket with 1009. Default 65536. */

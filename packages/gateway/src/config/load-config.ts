@@ -41,6 +41,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['ALLOW_ANONYMOUS', 'allowAnonymous', asBoolean],
   ['ALLOWED_ORIGINS', 'allowedOrigins', asList],
   ['ICE_SERVERS', 'iceServers', asJson],
+  ['SOFTPHONE_DIR', 'softphoneDir', asString],
   ['MAX_MESSAGE_BYTES', 'maxMessageBytes', asNumber],
   ['REGISTER_MIN_EXPIRES', 'registration.minExpires', asNumber],
   ['REGISTER_MAX_EXPIRES', 'registration.maxExpires', asNumber],

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -12,6 +13,7 @@ export interface RunningGateway {
 /** A gateway listening on a free loopback port, configured from `env` as main.ts would be. */
 export async function startGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
   const config = loadConfig({
+    SOFTPHONE_DIR: fileURLToPath(new URL('../../../softphone/dist/page/', import.meta.url)),
     LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'silent',
     PORT: '0',
     SIP_DOMAIN: 'ringway.test',

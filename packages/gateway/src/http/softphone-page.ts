@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../config/config-schema.js';
+
+const GatewaySettings = Type.Object({
+  sipDomain: Type.String(),
+  wsPath: Type.String(),
+  iceServers: Type.Array(Type.Unknown()),
+  anonymous: Type.Boolean(),
+});
+
+/**
+ * The softphone page at `/`, and `GET /api/config`: what the page needs to register (SIP domain,
+ * WebSocket path, the ICE servers of ICE_SERVERS, whether anonymous registration is on).
+ */
+export default async function softphonePage(app: FastifyInstance, opts: { config: GatewayConfig }) {
+  const { config } = opts;
+  app.get('/api/config', { schema: { response: { 200: GatewaySettings } } }, async () => ({
+    sipDomain: config.sipDomain,
+    wsPath: '/sip',
+    iceServers: config.iceServers,
+    anonymous: config.allowAnonymous,
+  }));
+  const root = config.softphoneDir;
+  if (!root || !existsSync(root)) {
+    app.log.warn({ root }, 'softphone page not built (npm run build); / is not served');
+    return;
+  }
+  await app.register(fastifyStatic, { root, index: 'index.html' });
+}

@@ -1,0 +1,411 @@
+import {
+  type Invitation,
+  Inviter,
+  type Notification,
+  type Session,
+  SessionState,
+  type UserAgent,
+  type Web,
+} from 'sip.js';
+import { type QualitySample, sampleQuality } from './call-quality.js';
+import { CALL_TRANSITIONS, CallState, isFinal } from './call-state.js';
+import { Emitter } from './emitter.js';
+import {
+  type EndReason,
+  localHangup,
+  networkLost,
+  REJECTION_WORDS,
+  remoteHangup,
+  remoteRejection,
+  timedOut,
+} from './failure-reason.js';
+import type { MediaHooks } from './fast-ice.js';
+import { StateMachine } from './state-machine.js';
+import { Waterfall } from './waterfall.js';
+
+/** How long a call may stay in each waiting state, ms. */
+export interface CallTimeouts {
+  /** Caller waiting for any answer to its INVITE. Default 32000. */
+  dialing: number;
+  /** Ringing, on either side. Default 60000. */
+  ringing: number;
+  /** Answered, waiting for ICE and DTLS. Default 10000. */
+  connecting: number;
+}
+
+export const DEFAULT_CALL_TIMEOUTS: CallTimeouts = { dialing: 32_000, ringing: 60_000, connecting: 10_000 };
+
+export type DtmfMethod = 'rfc4733' | 'info';
+
+const AUDIO_ONLY = { constraints: { audio: true, video: false } };
+const AUDIO_VIDEO = { constraints: { audio: true, video: true } };
+
+let nextCallId = 0;
+
+/**
+ * One call on a SIP.js session, with the call state machine of call-state.ts, a timeout on
+ * every wait, an EndReason on every end, the set-up waterfall and one-second quality samples.
+ */
+export class Call implements MediaHooks {
+  readonly id = `call-${++nextCallId}`;
+  readonly stateChange = new Emitter<CallState>();
+  readonly quality = new Emitter<QualitySample>();
+  readonly waterfall = new Waterfall();
+  readonly samples: QualitySample[] = [];
+  readonly startedAt = Date.now();
+  endReason: EndReason | undefined;
+  muted = false;
+  /** DTMF digits received by SIP INFO (RFC 4733 digits arrive in the media and are played, not seen). */
+  readonly dtmfReceived: string[] = [];
+  readonly #machine: StateMachine<CallState>;
+  #mediaConnected = false;
+  #established = false;
+  #qualityTimer: ReturnType<typeof setInterval> | undefined;
+  #firstRtpTimer: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    readonly session: Session,
+    readonly direction: 'outgoing' | 'incoming',
+    readonly remote: string,
+    readonly video: boolean,
+    timeouts: CallTimeouts,
+  ) {
+    this.#machine = new StateMachine<CallState>({
+      initial: CallState.Idle,
+      transitions: CALL_TRANSITIONS,
+      timeouts: { dialing: timeouts.dialing, ringing: timeouts.ringing, connecting: timeouts.connecting },
+      onTimeout: (state) => this.#timedOut(state),
+    });
+    this.#machine.stateChange.addListener((state) => this.stateChange.emit(state));
+    session.stateChange.addListener((state) => this.#onSessionState(state));
+    session.delegate = {
+      ...session.delegate,
+      onInfo: (info) => {
+        const signal = /Signal=\s*([0-9A-D#*])/i.exec(info.request.body)?.[1];
+        if (signal) this.dtmfReceived.push(signal);
+        void info.accept();
+      },
+    };
+  }
+
+  /** Starts an outgoing call: the INVITE goes out, the state machine says "dialing". */
+  static dial(ua: UserAgent, target: string, options: { timeouts: CallTimeouts; video?: boolean }): Call {
+    const uri = ua.configuration.uri.clone();
+    const parsed = /^sips?:/.test(target) ? target : `sip:${target}@${uri.host}`;
+    const targetUri = (ua.constructor as typeof UserAgent).makeURI(parsed);
+    if (!targetUri) throw new TypeError(`"${target}" is not a user, number or SIP URI`);
+    const video = options.video ?? false;
+    const inviter = new Inviter(ua, targetUri, {
+      sessionDescriptionHandlerOptions: video ? AUDIO_VIDEO : AUDIO_ONLY,
+    });
+    return Call.fromInviter(inviter, { timeouts: options.timeouts, video });
+  }
+
+  /** Starts an outgoing call on an Inviter made elsewhere (e.g. by a REFER we accepted). */
+  static fromInviter(inviter: Inviter, options: { timeouts: CallTimeouts; video?: boolean }): Call {
+    const call = new Call(
+      inviter,
+      'outgoing',
+      inviter.remoteIdentity.uri.toString(),
+      options.video ?? false,
+      options.timeouts,
+    );
+    call.#start(inviter);
+    return call;
+  }
+
+  /** Wraps an incoming INVITE: the state machine says "ringing". */
+  static incoming(invitation: Invitation, options: { timeouts: CallTimeouts }): Call {
+    const video = /^m=video [1-9]/m.test(invitation.body ?? '');
+    const call = new Call(
+      invitation,
+      'incoming',
+      invitation.remoteIdentity.uri.toString(),
+      video,
+      options.timeouts,
+    );
+    call.#machine.transition(CallState.Ringing);
+    return call;
+  }
+
+  get state(): CallState {
+    return this.#machine.state;
+  }
+
+  get peerConnection(): RTCPeerConnection | undefined {
+    return (this.session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)
+      ?.peerConnection;
+  }
+
+  /** The remote party's media, to attach to an <audio> or <video> element. */
+  get remoteStream(): MediaStream | undefined {
+    return (this.session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)
+      ?.remoteMediaStream;
+  }
+
+  async answer(): Promise<void> {
+    if (this.direction !== 'incoming' || this.state !== CallState.Ringing) return;
+    this.#machine.transition(CallState.Connecting);
+    this.waterfall.mark('answered');
+    await (this.session as Invitation).accept({
+      sessionDescriptionHandlerOptions: this.video ? AUDIO_VIDEO : AUDIO_ONLY,
+    });
+  }
+
+  /** Declines an incoming call (603 by default, 486 for busy). */
+  async decline(code: 486 | 603 = 603): Promise<void> {
+    if (this.direction !== 'incoming' || this.state !== CallState.Ringing) return;
+    this.#end(CallState.Ended, localHangup(code === 486 ? 'busy' : 'declined'));
+    await (this.session as Invitation).reject({ statusCode: code });
+  }
+
+  /** Hangs up in any live state: CANCEL before the answer, BYE after, 480 to a ringing incoming call. */
+  async hangup(): Promise<void> {
+    if (isFinal(this.state)) return;
+    const wasEstablished = this.#established;
+    this.#end(CallState.Ended, localHangup());
+    if (wasEstablished) await this.session.bye();
+    else if (this.direction === 'outgoing') await (this.session as Inviter).cancel();
+    else await (this.session as Invitation).reject({ statusCode: 480 });
+  }
+
+  /** Puts the call on hold with a re-INVITE offering sendonly (RFC 3264 §8.4). */
+  async hold(): Promise<void> {
+    if (this.state !== CallState.Active) return;
+    await this.#reinvite(true);
+    this.#machine.transition(CallState.Held);
+  }
+
+  async resume(): Promise<void> {
+    if (this.state !== CallState.Held) return;
+    await this.#reinvite(false);
+    this.#machine.transition(CallState.Active);
+  }
+
+  /** Mutes or unmutes the microphone of this call only. */
+  mute(muted: boolean): void {
+    this.muted = muted;
+    for (const sender of this.peerConnection?.getSenders() ?? []) {
+      if (sender.track?.kind === 'audio') sender.track.enabled = !muted;
+    }
+  }
+
+  /** Sends one DTMF digit: in the media (RFC 4733, the default) or as SIP INFO. */
+  async sendDtmf(digit: string, method: DtmfMethod = 'rfc4733'): Promise<void> {
+    if (!/^[0-9A-D#*]$/i.test(digit)) throw new TypeError(`"${digit}" is not a DTMF digit`);
+    if (method === 'rfc4733') {
+      if (!this.session.sessionDescriptionHandler?.sendDtmf(digit, { duration: 100, interToneGap: 70 })) {
+        throw new Error('this call cannot send RFC 4733 DTMF (no audio sender)');
+      }
+      return;
+    }
+    await this.session.info({
+      requestOptions: {
+        body: {
+          contentDisposition: 'render',
+          contentType: 'application/dtmf-relay',
+          content: `Signal=${digit}\r\nDuration=100`,
+        },
+      },
+    });
+  }
+
+  /** Blind transfer: asks the other side to call `target` (REFER, RFC 3515). */
+  async transfer(target: string): Promise<void> {
+    const ua = this.session.userAgent;
+    const uri = (ua.constructor as typeof UserAgent).makeURI(
+      /^sips?:/.test(target) ? target : `sip:${target}@${ua.configuration.uri.host}`,
+    );
+    if (!uri) throw new TypeError(`"${target}" is not a user, number or SIP URI`);
+    await this.session.refer(uri, { onNotify: (notification) => this.#transferProgress(notification) });
+  }
+
+  /** Attended transfer: asks the other side to replace `consultation` with itself (REFER with Replaces, RFC 3891). */
+  async transferTo(consultation: Call): Promise<void> {
+    await this.session.refer(consultation.session, {
+      onNotify: (notification) => this.#transferProgress(notification),
+    });
+  }
+
+  /** RFC 3515 §2.4.5: the transferee reports its new call in NOTIFY sipfrag; on success we leave. */
+  #transferProgress(notification: Notification): void {
+    void notification.accept();
+    const status = Number(/^SIP\/2\.0 (\d{3})/.exec(notification.request.body)?.[1] ?? 0);
+    if (status >= 200 && status < 300) {
+      this.#end(CallState.Ended, localHangup('transferred'));
+      void this.session.bye().catch(() => undefined);
+    }
+  }
+
+  /** A compact summary for the history. */
+  summary() {
+    const last = this.samples[this.samples.length - 1];
+    return {
+      id: this.id,
+      direction: this.direction,
+      remote: this.remote,
+      startedAt: this.startedAt,
+      durationMs: Date.now() - this.startedAt,
+      state: this.state,
+      endReason: this.endReason,
+      waterfall: Object.fromEntries(this.waterfall.entries()),
+      codec: last?.codec,
+      mos: last?.mos,
+    };
+  }
+
+  // MediaHooks, called by the session description handler factory.
+  offerReady(): void {
+    this.waterfall.mark('offerReady');
+  }
+
+  iceConnectionState(state: RTCIceConnectionState): void {
+    if (state === 'connected' || state === 'completed') this.waterfall.mark('iceConnected');
+  }
+
+  connectionState(state: RTCPeerConnectionState): void {
+    if (state === 'connected') {
+      this.waterfall.mark('dtlsConnected');
+      this.#mediaConnected = true;
+      this.#watchFirstRtp();
+      this.#maybeActive();
+    } else if (state === 'failed' && !isFinal(this.state)) {
+      this.#end(CallState.Failed, networkLost('media connection failed'));
+      void this.#terminateSession();
+    }
+  }
+
+  #start(inviter: Inviter): void {
+    this.waterfall.mark('dial');
+    this.#machine.transition(CallState.Dialing);
+    inviter
+      .invite({
+        requestDelegate: {
+          onTrying: () => this.waterfall.mark('trying'),
+          onProgress: (response) => {
+            if (response.message.statusCode === 100) return;
+            this.waterfall.mark('ringing');
+            if (this.state === CallState.Dialing) this.#machine.transition(CallState.Ringing);
+          },
+          onAccept: () => {
+            this.waterfall.mark('answered');
+            if (this.state === CallState.Dialing || this.state === CallState.Ringing) {
+              this.#machine.transition(CallState.Connecting);
+            }
+          },
+          onReject: (response) => {
+            const code = response.message.statusCode ?? 0;
+            const words = REJECTION_WORDS[code] ?? response.message.reasonPhrase;
+            this.#end(CallState.Failed, remoteRejection(code, words));
+          },
+        },
+      })
+      .then(() => this.waterfall.mark('inviteSent'))
+      .catch((error: Error) => this.#end(CallState.Failed, networkLost(error.message)));
+  }
+
+  #onSessionState(state: SessionState): void {
+    if (state === SessionState.Established) {
+      this.#established = true;
+      this.waterfall.mark(this.direction === 'outgoing' ? 'ackSent' : 'answered');
+      this.#maybeActive();
+      this.#qualityTimer ??= setInterval(() => void this.#sample(), 1000);
+    } else if (state === SessionState.Terminated) {
+      // SIP.js ends a rejected outgoing session before it calls onReject: let the rejection,
+      // with its status, be the reason when there is one.
+      setTimeout(() => {
+        if (!isFinal(this.state)) {
+          const cancelled = this.direction === 'incoming' && !this.#established;
+          this.#end(CallState.Ended, remoteHangup(cancelled ? 'the caller hung up' : undefined));
+        }
+        this.#stopTimers();
+      }, 0);
+    }
+  }
+
+  #maybeActive(): void {
+    if (this.#established && this.#mediaConnected && this.state === CallState.Connecting) {
+      this.#machine.transition(CallState.Active);
+    }
+  }
+
+  #timedOut(state: CallState): void {
+    this.#end(CallState.Failed, timedOut(state));
+    void this.#terminateSession();
+  }
+
+  async #terminateSession(): Promise<void> {
+    try {
+      if (this.session.state === SessionState.Established) await this.session.bye();
+      else if (this.direction === 'outgoing') await (this.session as Inviter).cancel();
+      else await (this.session as Invitation).reject({ statusCode: 480 });
+    } catch {
+      // the session is already gone
+    }
+  }
+
+  #end(state: CallState.Ended | CallState.Failed, reason: EndReason): void {
+    if (isFinal(this.state)) return;
+    this.endReason = reason;
+    this.#machine.transition(state);
+    this.#machine.dispose();
+    this.#stopTimers();
+  }
+
+  async #reinvite(hold: boolean): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.session
+        .invite({
+          sessionDescriptionHandlerOptions: { ...(this.video ? AUDIO_VIDEO : AUDIO_ONLY), hold } as never,
+          requestDelegate: {
+            onAccept: () => resolve(),
+            onReject: (response) =>
+              reject(
+                new Error(
+                  `re-INVITE refused: ${response.message.statusCode} ${response.message.reasonPhrase}`,
+                ),
+              ),
+          },
+        })
+        .catch(reject);
+    });
+  }
+
+  /** Polls inbound RTP every 20 ms until the first packet, for the waterfall. */
+  #watchFirstRtp(): void {
+    if (this.#firstRtpTimer || this.waterfall.get('firstRtp') !== undefined) return;
+    const started = Date.now();
+    this.#firstRtpTimer = setInterval(async () => {
+      const pc = this.peerConnection;
+      if (!pc || Date.now() - started > 10_000) return this.#stopFirstRtp();
+      let received = 0;
+      (await pc.getStats()).forEach((report) => {
+        if (report.type === 'inbound-rtp') received += report.packetsReceived ?? 0;
+      });
+      if (received > 0) {
+        this.waterfall.mark('firstRtp');
+        this.#stopFirstRtp();
+      }
+    }, 20);
+  }
+
+  #stopFirstRtp(): void {
+    clearInterval(this.#firstRtpTimer);
+    this.#firstRtpTimer = undefined;
+  }
+
+  async #sample(): Promise<void> {
+    const pc = this.peerConnection;
+    if (!pc) return;
+    const previous = this.samples[this.samples.length - 1];
+    const sample = await sampleQuality(pc, previous);
+    this.samples.push(sample);
+    if (this.samples.length > 3600) this.samples.shift();
+    this.quality.emit(sample);
+  }
+
+  #stopTimers(): void {
+    clearInterval(this.#qualityTimer);
+    this.#stopFirstRtp();
+  }
+}

@@ -1,0 +1,132 @@
+import type { Session, SessionDescriptionHandlerFactory } from 'sip.js';
+import { Web } from 'sip.js';
+
+/** What a call wants to hear from its peer connection. */
+export interface MediaHooks {
+  offerReady?(): void;
+  iceConnectionState?(state: RTCIceConnectionState): void;
+  connectionState?(state: RTCPeerConnectionState): void;
+}
+
+export interface FastIceOptions {
+  iceServers: RTCIceServer[];
+  /** Send the SDP this long after the last candidate when the expected types have not all come. Default 50 ms. */
+  idleMs?: number;
+  /** Never wait longer than this for candidates. Default 1000 ms. */
+  capMs?: number;
+  /** Supplies local media (the phone keeps a warm microphone). */
+  mediaStreamFactory: Web.MediaStreamFactory;
+  /** The hooks of the call a session belongs to. */
+  hooksFor(session: Session): MediaHooks | undefined;
+}
+
+/** Candidate types worth waiting for, given the configured servers: srflx for STUN, relay for TURN. */
+export function expectedCandidateTypes(iceServers: readonly RTCIceServer[]): Set<RTCIceCandidateType> {
+  const expected = new Set<RTCIceCandidateType>(['host']);
+  for (const server of iceServers) {
+    for (const url of Array.isArray(server.urls) ? server.urls : [server.urls]) {
+      expected.add(/^turns?:/i.test(url) ? 'relay' : 'srflx');
+    }
+  }
+  return expected;
+}
+
+/**
+ * A SIP.js SessionDescriptionHandler factory that does not wait for ICE gathering to finish
+ * (SIP.js waits up to 5 s by default, forever with a dead STUN server in JsSIP): the SDP goes as
+ * soon as a candidate of every expected type is in, or `idleMs` after the last candidate, and
+ * never later than `capMs`. It uses SIP.js's own hook for this, `iceGatheringComplete()`.
+ */
+export function fastIceSessionDescriptionHandlerFactory(
+  options: FastIceOptions,
+): SessionDescriptionHandlerFactory {
+  const expected = expectedCandidateTypes(options.iceServers);
+  return (session) =>
+    new FastIceSessionDescriptionHandler(session, options, expected, () => options.hooksFor(session));
+}
+
+class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
+  #seen = new Set<string>();
+  #enough = false;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    session: Session,
+    options: FastIceOptions,
+    private readonly expected: ReadonlySet<string>,
+    private readonly hooks: () => MediaHooks | undefined,
+  ) {
+    super(session.userAgent.getLogger('sip.SessionDescriptionHandler'), options.mediaStreamFactory, {
+      iceGatheringTimeout: options.capMs ?? 1000,
+      peerConnectionConfiguration: {
+        iceServers: options.iceServers,
+        bundlePolicy: 'max-bundle',
+        rtcpMuxPolicy: 'require',
+        // Gather before the offer exists, so that candidates are ready when it is.
+        iceCandidatePoolSize: 1,
+      },
+    });
+    const idleMs = options.idleMs ?? 50;
+    this.peerConnectionDelegate = {
+      onicecandidate: (event) => {
+        if (!event.candidate) return this.#complete();
+        this.#seen.add(event.candidate.type ?? 'host');
+        clearTimeout(this.#idle);
+        if ([...this.expected].every((type) => this.#seen.has(type))) this.#complete();
+        else this.#idle = setTimeout(() => this.#complete(), idleMs);
+      },
+      oniceconnectionstatechange: () =>
+        this.hooks()?.iceConnectionState?.(this.peerConnection?.iceConnectionState ?? 'new'),
+      onconnectionstatechange: () =>
+        this.hooks()?.connectionState?.(this.peerConnection?.connectionState ?? 'new'),
+    };
+  }
+
+  /** Candidates may all be in before SIP.js starts waiting for them: then the wait ends at once. */
+  protected override waitForIceGatheringComplete(restart = false, timeout = 0): Promise<void> {
+    if (restart) {
+      this.#seen = new Set();
+      this.#enough = false;
+    }
+    const waiting = super.waitForIceGatheringComplete(restart, timeout);
+    if (this.#enough) this.iceGatheringComplete();
+    return waiting.then(() => this.hooks()?.offerReady?.());
+  }
+
+  #complete(): void {
+    this.#enough = true;
+    clearTimeout(this.#idle);
+    this.iceGatheringComplete();
+  }
+}
+
+/**
+ * Local media for calls from one microphone stream taken when the phone starts: getUserMedia is
+ * on the critical path of a call (about 150 ms here), so it is paid once, before anyone dials.
+ * Each call gets clones of the tracks, so muting or ending one call does not touch another.
+ */
+export class WarmMicrophone {
+  #stream: Promise<MediaStream> | undefined;
+
+  warm(): Promise<MediaStream> {
+    this.#stream ??= navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    this.#stream.catch(() => {
+      this.#stream = undefined;
+    });
+    return this.#stream;
+  }
+
+  readonly factory: Web.MediaStreamFactory = async (constraints) => {
+    if (constraints.video) return navigator.mediaDevices.getUserMedia(constraints);
+    if (!constraints.audio) return new MediaStream();
+    const stream = await this.warm();
+    return new MediaStream(stream.getTracks().map((track) => track.clone()));
+  };
+
+  stop(): void {
+    void this.#stream?.then((stream) => {
+      for (const track of stream.getTracks()) track.stop();
+    });
+    this.#stream = undefined;
+  }
+}

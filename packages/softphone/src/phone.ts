@@ -1,0 +1,248 @@
+import { type Invitation, Messager, Registerer, RegistererState, UserAgent } from 'sip.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
+import { Emitter } from './emitter.js';
+import { type EndReason, networkLost, remoteRejection, timedOut } from './failure-reason.js';
+import { fastIceSessionDescriptionHandlerFactory, type MediaHooks, WarmMicrophone } from './fast-ice.js';
+import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
+import { StateMachine } from './state-machine.js';
+
+/** Everything a phone needs to know; every field but the first three has a default. */
+export interface PhoneOptions {
+  /** The gateway's SIP WebSocket, e.g. `ws://127.0.0.1:8080/sip`. */
+  server: string;
+  /** This phone's address, e.g. `sip:alice@127.0.0.1`. */
+  aor: string;
+  /** STUN/TURN servers (the gateway's ICE_SERVERS). */
+  iceServers: RTCIceServer[];
+  /** Digest username and password; none in anonymous development mode. */
+  authorizationUsername?: string;
+  authorizationPassword?: string;
+  displayName?: string;
+  /** Registration refresh interval asked for, seconds. Default 300. */
+  registerExpires?: number;
+  /** Time allowed for a REGISTER to be answered, ms. Default 10000. */
+  registerTimeoutMs?: number;
+  callTimeouts?: Partial<CallTimeouts>;
+  backoff?: BackoffOptions;
+  /** Candidate gathering: idle window and hard cap, ms (see fast-ice.ts). */
+  iceIdleMs?: number;
+  iceCapMs?: number;
+}
+
+export interface ChatMessage {
+  from: string;
+  to: string;
+  text: string;
+  at: number;
+  direction: 'in' | 'out';
+}
+
+/**
+ * A SIP.js user agent with the registration state machine of registration-state.ts, reconnection
+ * with jittered exponential backoff, a warm microphone, fast ICE, and its calls as Call objects.
+ */
+export class Phone {
+  readonly registrationChange = new Emitter<RegistrationState>();
+  readonly incomingCall = new Emitter<Call>();
+  readonly callAdded = new Emitter<Call>();
+  readonly message = new Emitter<ChatMessage>();
+  readonly calls: Call[] = [];
+  registrationFailure: EndReason | undefined;
+  readonly #ua: UserAgent;
+  readonly #registration: StateMachine<RegistrationState>;
+  readonly #microphone = new WarmMicrophone();
+  readonly #hooks = new WeakMap<object, MediaHooks>();
+  readonly #timeouts: CallTimeouts;
+  #registerer: Registerer | undefined;
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(readonly options: PhoneOptions) {
+    this.#timeouts = { ...DEFAULT_CALL_TIMEOUTS, ...options.callTimeouts };
+    const uri = UserAgent.makeURI(options.aor);
+    if (!uri) throw new TypeError(`"${options.aor}" is not a SIP address`);
+    this.#registration = new StateMachine<RegistrationState>({
+      initial: RegistrationState.Unregistered,
+      transitions: REGISTRATION_TRANSITIONS,
+      timeouts: { registering: options.registerTimeoutMs ?? 10_000 },
+      onTimeout: () => this.#failRegistration(timedOut('registering')),
+    });
+    this.#registration.stateChange.addListener((state) => this.registrationChange.emit(state));
+    this.#ua = new UserAgent({
+      uri,
+      displayName: options.displayName,
+      authorizationUsername: options.authorizationUsername,
+      authorizationPassword: options.authorizationPassword,
+      transportOptions: { server: options.server, connectionTimeout: 5 },
+      // Reconnection is ours (jittered backoff, then a fresh Registerer): SIP.js's is a fixed delay.
+      reconnectionAttempts: 0,
+      logBuiltinEnabled: false,
+      sessionDescriptionHandlerFactory: fastIceSessionDescriptionHandlerFactory({
+        iceServers: options.iceServers,
+        idleMs: options.iceIdleMs,
+        capMs: options.iceCapMs,
+        mediaStreamFactory: this.#microphone.factory,
+        hooksFor: (session) => this.#hooks.get(session),
+      }),
+      delegate: {
+        onInvite: (invitation) => this.#onInvite(invitation),
+        onConnect: () => this.#onConnect(),
+        onDisconnect: (error) => this.#onDisconnect(error),
+        onMessage: (message) => {
+          this.message.emit({
+            from: message.request.from.uri.toString(),
+            to: options.aor,
+            text: message.request.body,
+            at: Date.now(),
+            direction: 'in',
+          });
+          void message.accept();
+        },
+        onRefer: (referral) => {
+          // Transferee side of a transfer (RFC 3515): accept and call the target.
+          void referral.accept().then(() => {
+            const inviter = referral.makeInviter({
+              sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+            });
+            this.#track(Call.fromInviter(inviter, { timeouts: this.#timeouts }));
+          });
+        },
+      },
+    });
+  }
+
+  get registrationState(): RegistrationState {
+    return this.#registration.state;
+  }
+
+  get userAgent(): UserAgent {
+    return this.#ua;
+  }
+
+  /** Connects, warms the microphone and registers. Resolves when registered; rejects on failure. */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    void this.#microphone.warm().catch(() => undefined);
+    this.#registration.transition(RegistrationState.Registering);
+    const registered = this.#whenRegistered();
+    await this.#ua.start().catch((error: Error) => this.#onDisconnect(error));
+    await registered;
+  }
+
+  /** Unregisters and disconnects; live calls are hung up. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
+    await this.#registerer?.unregister().catch(() => undefined);
+    if (this.#registration.canMoveTo(RegistrationState.Unregistered)) {
+      this.#registration.transition(RegistrationState.Unregistered);
+    }
+    this.#microphone.stop();
+    await this.#ua.stop();
+  }
+
+  /** Calls a user, a number or a SIP URI. */
+  dial(target: string, options: { video?: boolean } = {}): Call {
+    const call = Call.dial(this.#ua, target, { timeouts: this.#timeouts, video: options.video });
+    this.#track(call);
+    return call;
+  }
+
+  async sendMessage(target: string, text: string): Promise<void> {
+    const uri = UserAgent.makeURI(
+      /^sips?:/.test(target) ? target : `sip:${target}@${this.#ua.configuration.uri.host}`,
+    );
+    if (!uri) throw new TypeError(`"${target}" is not a user, number or SIP URI`);
+    await new Messager(this.#ua, uri, text).message();
+    this.message.emit({ from: this.options.aor, to: uri.toString(), text, at: Date.now(), direction: 'out' });
+  }
+
+  #track(call: Call): void {
+    this.#hooks.set(call.session, call);
+    this.calls.push(call);
+    call.stateChange.addListener(() => {
+      if (call.endReason) this.calls.splice(this.calls.indexOf(call), 1);
+    });
+    this.callAdded.emit(call);
+  }
+
+  #onInvite(invitation: Invitation): void {
+    const call = Call.incoming(invitation, { timeouts: this.#timeouts });
+    this.#track(call);
+    this.incomingCall.emit(call);
+  }
+
+  #whenRegistered(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const listener = (state: RegistrationState) => {
+        if (state === RegistrationState.Registered) resolve();
+        else if (state === RegistrationState.Failed)
+          reject(new Error(this.registrationFailure?.text ?? 'registration failed'));
+        else return;
+        this.registrationChange.removeListener(listener);
+      };
+      this.registrationChange.addListener(listener);
+    });
+  }
+
+  #onConnect(): void {
+    this.#attempt = 0;
+    if (this.#registration.state === RegistrationState.Reconnecting) {
+      this.#registration.transition(RegistrationState.Registering);
+    }
+    this.#register();
+  }
+
+  /**
+   * A fresh Registerer for every connection: SIP.js's refuses a new REGISTER while an old one is
+   * pending, which after a lost connection it may be forever.
+   */
+  #register(): void {
+    void this.#registerer?.dispose().catch(() => undefined);
+    const registerer = new Registerer(this.#ua, { expires: this.options.registerExpires ?? 300 });
+    this.#registerer = registerer;
+    registerer.stateChange.addListener((state) => {
+      if (registerer !== this.#registerer) return;
+      if (
+        state === RegistererState.Registered &&
+        this.#registration.canMoveTo(RegistrationState.Registered)
+      ) {
+        this.registrationFailure = undefined;
+        this.#registration.transition(RegistrationState.Registered);
+      }
+    });
+    registerer
+      .register({
+        requestDelegate: {
+          onReject: (response) => {
+            const code = response.message.statusCode ?? 0;
+            this.#failRegistration(remoteRejection(code, response.message.reasonPhrase ?? ''));
+          },
+        },
+      })
+      .catch((error: Error) => this.#failRegistration(networkLost(error.message)));
+  }
+
+  #failRegistration(reason: EndReason): void {
+    if (!this.#registration.canMoveTo(RegistrationState.Failed)) return;
+    this.registrationFailure = reason;
+    this.#registration.transition(RegistrationState.Failed);
+  }
+
+  #onDisconnect(error?: Error): void {
+    if (this.#stopped) return;
+    if (this.#registration.canMoveTo(RegistrationState.Reconnecting)) {
+      this.registrationFailure = networkLost(error?.message);
+      this.#registration.transition(RegistrationState.Reconnecting);
+    }
+    if (this.#registration.state !== RegistrationState.Reconnecting) return;
+    clearTimeout(this.#reconnectTimer);
+    const delay = backoffDelay(this.#attempt++, this.options.backoff);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#ua.reconnect().catch((reconnectError: Error) => this.#onDisconnect(reconnectError));
+    }, delay);
+  }
+}

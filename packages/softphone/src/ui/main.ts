@@ -1,0 +1,329 @@
+import { type Call, CallState, isFinal, Phone, type QualitySample, RegistrationState } from '../index.js';
+import { ringTone } from './ring-tone.js';
+
+/** What the gateway tells the page (GET /api/config). */
+interface GatewaySettings {
+  sipDomain: string;
+  wsPath: string;
+  iceServers: RTCIceServer[];
+  anonymous: boolean;
+}
+
+const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E;
+const HISTORY_KEY = 'ringway.history';
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+
+let phone: Phone | undefined;
+let current: Call | undefined;
+const ring = ringTone();
+
+function show(id: string, visible: boolean): void {
+  $(id).hidden = !visible;
+}
+
+function setText(id: string, text: string): void {
+  $(id).textContent = text;
+}
+
+function wsUrl(path: string): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}
+
+function describe(call: Call): string {
+  if (call.endReason) return `${call.state}: ${call.endReason.text}`;
+  return call.state;
+}
+
+function renderRegistration(state: RegistrationState): void {
+  const badge = $('registration-state');
+  badge.textContent = state;
+  badge.dataset.state = state;
+  setText(
+    'registration-reason',
+    state === RegistrationState.Registered ? '' : (phone?.registrationFailure?.text ?? ''),
+  );
+  const ready = state === RegistrationState.Registered || state === RegistrationState.Reconnecting;
+  for (const id of ['dialer', 'devices', 'chat']) show(id, ready || !$('dialer').hidden);
+  show('sign-in', !ready && state !== RegistrationState.Registering);
+}
+
+function renderLines(): void {
+  const list = $('lines');
+  list.replaceChildren(
+    ...(phone?.calls ?? []).map((call) => {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.textContent = `${call.remote} — ${call.state}`;
+      button.setAttribute('aria-current', String(call === current));
+      button.addEventListener('click', () => select(call));
+      item.append(button);
+      return item;
+    }),
+  );
+  show('attended-button', (phone?.calls.filter((c) => !isFinal(c.state)).length ?? 0) > 1);
+}
+
+function renderCall(): void {
+  const call = current;
+  setText('call-state', call ? describe(call) : 'idle');
+  show('active-call', call !== undefined && !isFinal(call.state) && call.state !== CallState.Idle);
+  if (!call) return;
+  setText('call-remote', `${call.direction === 'outgoing' ? 'To' : 'From'} ${call.remote}`);
+  const hold = $('hold-button');
+  hold.textContent = call.state === CallState.Held ? 'Resume' : 'Hold';
+  hold.setAttribute('aria-pressed', String(call.state === CallState.Held));
+  const mute = $('mute-button');
+  mute.textContent = call.muted ? 'Unmute' : 'Mute';
+  mute.setAttribute('aria-pressed', String(call.muted));
+  $('waterfall').replaceChildren(
+    ...call.waterfall.entries().map(([step, ms]) => {
+      const item = document.createElement('li');
+      item.textContent = `${step}: ${ms} ms`;
+      item.dataset.step = step;
+      return item;
+    }),
+  );
+  attachMedia(call);
+}
+
+function attachMedia(call: Call): void {
+  const stream = call.remoteStream;
+  if (!stream) return;
+  const audio = $<HTMLAudioElement>('remote-audio');
+  if (audio.srcObject !== stream) audio.srcObject = stream;
+  const video = $<HTMLVideoElement>('remote-video');
+  video.hidden = !call.video;
+  if (call.video && video.srcObject !== stream) video.srcObject = stream;
+}
+
+function renderStats(sample: QualitySample, call: Call): void {
+  const fmt = (n: number | undefined, unit: string) => (n === undefined ? '–' : `${Math.round(n)} ${unit}`);
+  setText(
+    'call-stats',
+    `codec ${sample.codec ?? '–'} · rtt ${fmt(sample.rttMs, 'ms')} · jitter ${fmt(sample.jitterMs, 'ms')} · loss ${sample.lossPercent.toFixed(1)} % · ${sample.bitrateKbps} kbit/s · MOS ${sample.mos}`,
+  );
+  $('call-stats').dataset.bytesReceived = String(sample.bytesReceived);
+  drawChart(call.samples);
+}
+
+/** A small live chart: MOS (1–4.5) as a line, bitrate as bars. */
+function drawChart(samples: QualitySample[]): void {
+  const canvas = $<HTMLCanvasElement>('quality-chart');
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const recent = samples.slice(-60);
+  const step = canvas.width / 60;
+  const maxRate = Math.max(64, ...recent.map((s) => s.bitrateKbps));
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  context.fillStyle = '#c9d8f2';
+  recent.forEach((s, i) => {
+    const h = (s.bitrateKbps / maxRate) * canvas.height;
+    context.fillRect(i * step, canvas.height - h, step - 1, h);
+  });
+  context.strokeStyle = '#2f6fd6';
+  context.beginPath();
+  recent.forEach((s, i) => {
+    const y = canvas.height - ((s.mos - 1) / 3.5) * canvas.height;
+    if (i === 0) context.moveTo(0, y);
+    else context.lineTo(i * step, y);
+  });
+  context.stroke();
+}
+
+function saveHistory(call: Call): void {
+  const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as unknown[];
+  history.unshift({ ...call.summary(), samples: call.samples.slice(-5) });
+  localStorage.setItem(HISTORY_KEY, JSON.stringify(history.slice(0, 100)));
+  renderHistory();
+}
+
+function renderHistory(): void {
+  const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as Array<ReturnType<Call['summary']>>;
+  $('history-list').replaceChildren(
+    ...history.slice(0, 20).map((entry) => {
+      const item = document.createElement('li');
+      const when = new Date(entry.startedAt).toLocaleTimeString();
+      const end = entry.endReason ? ` — ${entry.endReason.text}` : '';
+      item.textContent = `${when} ${entry.direction === 'outgoing' ? '→' : '←'} ${entry.remote}${end}${entry.mos ? ` (MOS ${entry.mos})` : ''}`;
+      return item;
+    }),
+  );
+}
+
+function select(call: Call): void {
+  current = call;
+  renderCall();
+  renderLines();
+}
+
+function follow(call: Call): void {
+  call.stateChange.addListener((state) => {
+    if (call === current || !current || isFinal(current.state)) current = call;
+    if (state !== CallState.Ringing || call.direction === 'outgoing') ring.stop();
+    if (isFinal(state)) {
+      if (call.direction === 'incoming') show('incoming', false);
+      saveHistory(call);
+      const live = phone?.calls.find((c) => c !== call && !isFinal(c.state));
+      if (live && call === current && !isFinal(live.state)) current = live;
+    }
+    console.info(
+      `[ringway] ${call.id} ${state}${call.endReason ? ` (${call.endReason.text})` : ''} ${call.waterfall}`,
+    );
+    renderCall();
+    renderLines();
+  });
+  call.quality.addListener((sample) => {
+    if (call === current) renderStats(sample, call);
+  });
+}
+
+async function startPhone(
+  settings: GatewaySettings,
+  user: string,
+  password: string | undefined,
+): Promise<void> {
+  phone = new Phone({
+    server: wsUrl(settings.wsPath),
+    aor: user.startsWith('sip:') ? user : `sip:${user}@${settings.sipDomain}`,
+    iceServers: settings.iceServers,
+    authorizationUsername: password ? user : undefined,
+    authorizationPassword: password || undefined,
+  });
+  setText('identity', phone.options.aor);
+  phone.registrationChange.addListener(renderRegistration);
+  phone.callAdded.addListener((call) => {
+    follow(call);
+    if (call.direction === 'outgoing') select(call);
+    renderLines();
+  });
+  phone.incomingCall.addListener((call) => {
+    setText('incoming-from', call.remote);
+    show('incoming', true);
+    ring.start();
+    if (!current || isFinal(current.state)) select(call);
+    ($('answer-button') as HTMLButtonElement).focus();
+  });
+  phone.message.addListener((message) => {
+    const item = document.createElement('li');
+    item.textContent = `${message.direction === 'in' ? message.from : `→ ${message.to}`}: ${message.text}`;
+    $('chat-log').append(item);
+  });
+  renderRegistration(phone.registrationState);
+  await phone.start().catch((error: Error) => console.warn('[ringway] registration failed', error.message));
+  await listDevices();
+}
+
+async function listDevices(): Promise<void> {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const outputs = devices.filter((d) => d.kind === 'audiooutput');
+  const select = $<HTMLSelectElement>('output-device');
+  select.replaceChildren(...outputs.map((d, i) => new Option(d.label || `speaker ${i + 1}`, d.deviceId)));
+  select.onchange = () => {
+    const audio = $<HTMLAudioElement>('remote-audio') as HTMLAudioElement & {
+      setSinkId?: (id: string) => Promise<void>;
+    };
+    void audio.setSinkId?.(select.value);
+  };
+}
+
+function keypad(containerId: string, onKey: (key: string) => void, testPrefix: string): void {
+  $(containerId).append(
+    ...KEYS.map((key) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = key;
+      button.dataset.testid = `${testPrefix}-${key === '*' ? 'star' : key === '#' ? 'hash' : key}`;
+      button.setAttribute('aria-label', `${testPrefix === 'dtmf' ? 'Send DTMF' : 'Dial'} ${key}`);
+      button.addEventListener('click', () => onKey(key));
+      return button;
+    }),
+  );
+}
+
+function wire(): void {
+  keypad(
+    'keypad',
+    (key) => {
+      const input = $<HTMLInputElement>('dial-input');
+      input.value += key;
+      input.focus();
+    },
+    'key',
+  );
+  keypad(
+    'dtmf-keypad',
+    (key) => {
+      void current?.sendDtmf(key, $<HTMLInputElement>('dtmf-info').checked ? 'info' : 'rfc4733');
+    },
+    'dtmf',
+  );
+  $('dial-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const target = $<HTMLInputElement>('dial-input').value.trim();
+    if (!target || !phone) return;
+    const live = current && !isFinal(current.state) ? current : undefined;
+    void (live?.state === CallState.Active ? live.hold() : Promise.resolve()).then(() =>
+      phone?.dial(target, { video: $<HTMLInputElement>('video-checkbox').checked }),
+    );
+  });
+  $('answer-button').addEventListener('click', async () => {
+    const call = phone?.calls.find((c) => c.direction === 'incoming' && c.state === CallState.Ringing);
+    if (!call) return;
+    ring.stop();
+    show('incoming', false);
+    // A second line: the call in progress goes on hold before the new one is answered.
+    const other = phone?.calls.find((c) => c !== call && c.state === CallState.Active);
+    if (other) await other.hold();
+    select(call);
+    await call.answer();
+  });
+  $('decline-button').addEventListener('click', () => {
+    const call = phone?.calls.find((c) => c.direction === 'incoming' && c.state === CallState.Ringing);
+    ring.stop();
+    show('incoming', false);
+    void call?.decline(603);
+  });
+  $('hangup-button').addEventListener('click', () => void current?.hangup());
+  $('hold-button').addEventListener('click', () => {
+    if (!current) return;
+    void (current.state === CallState.Held ? current.resume() : current.hold()).then(renderCall);
+  });
+  $('mute-button').addEventListener('click', () => {
+    current?.mute(!current.muted);
+    renderCall();
+  });
+  $('transfer-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const target = $<HTMLInputElement>('transfer-input').value.trim();
+    if (target) void current?.transfer(target);
+  });
+  $('attended-button').addEventListener('click', () => {
+    const other = phone?.calls.find((c) => c !== current && !isFinal(c.state));
+    if (current && other) void other.transferTo(current);
+  });
+  $('chat-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const to = $<HTMLInputElement>('chat-to').value.trim();
+    const text = $<HTMLInputElement>('chat-text');
+    if (to && text.value) void phone?.sendMessage(to, text.value).then(() => (text.value = ''));
+  });
+  renderHistory();
+}
+
+async function main(): Promise<void> {
+  wire();
+  const settings = (await (await fetch('/api/config')).json()) as GatewaySettings;
+  const params = new URLSearchParams(location.search);
+  const user = params.get('user');
+  $('sign-in-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    void startPhone(settings, String(form.get('user')), String(form.get('password') ?? ''));
+  });
+  // ?user=alice registers at once in loopback development mode (no credentials needed there).
+  if (user && (settings.anonymous || params.get('password')))
+    await startPhone(settings, user, params.get('password') ?? undefined);
+  (window as unknown as { ringway: unknown }).ringway = { phone: () => phone, current: () => current };
+}
+
+void main();

@@ -1,0 +1,124 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
+import { launchChromium } from './support/chromium.js';
+import { callAndAnswer, expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
+
+let browser: Browser;
+let gateway: RunningGateway;
+const base = () => `http://127.0.0.1:${gateway.port}`;
+
+beforeAll(async () => {
+  gateway = await startGateway({ SIP_DOMAIN: '127.0.0.1' });
+  browser = await launchChromium();
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.close();
+});
+
+async function pages(...users: string[]): Promise<Page[]> {
+  return Promise.all(users.map((user) => openSoftphone(browser, base(), user)));
+}
+
+async function closeAll(...list: Page[]): Promise<void> {
+  await Promise.all(list.map((page) => page.context().close()));
+}
+
+/** The direction the page's current call negotiated for its audio, from its peer connection. */
+function audioDirection(page: Page): Promise<string | null | undefined> {
+  return page.evaluate(() => {
+    const ringway = (window as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } })
+      .ringway;
+    return ringway
+      .current()
+      ?.peerConnection?.getTransceivers()
+      .find((t) => t.receiver.track.kind === 'audio')?.currentDirection;
+  });
+}
+
+describe('the softphone page served by the gateway', () => {
+  it('registers two pages; A dials B, B answers, media flows both ways; hold and resume change direction', async () => {
+    const [alice, bob] = await pages('alice', 'bob');
+    await callAndAnswer(alice, bob, 'bob');
+    expect(await waitForAudio(alice)).toBeGreaterThan(1000);
+    expect(await waitForAudio(bob)).toBeGreaterThan(1000);
+    const steps = await alice.getByTestId('call-waterfall').locator('li').allTextContents();
+    expect(steps.map((s) => s.split(':')[0])).toEqual(
+      expect.arrayContaining([
+        'dial',
+        'offerReady',
+        'inviteSent',
+        'answered',
+        'iceConnected',
+        'dtlsConnected',
+      ]),
+    );
+
+    await alice.getByTestId('hold-button').click();
+    await expectText(alice, 'call-state', 'held');
+    expect(await audioDirection(alice)).toBe('sendonly');
+    expect(await audioDirection(bob)).toBe('recvonly');
+    await alice.getByTestId('hold-button').click();
+    await expectText(alice, 'call-state', 'active');
+    expect(await audioDirection(bob)).toBe('sendrecv');
+
+    mkdirSync('.ci/results', { recursive: true });
+    const screenshot = await alice.screenshot({ fullPage: true });
+    writeFileSync('.ci/results/active-call.png', screenshot);
+    expect(screenshot.length).toBeGreaterThan(10_000);
+
+    await alice.getByTestId('hangup-button').click();
+    await expectText(bob, 'call-state', /^ended: the other side hung up/);
+    await closeAll(alice, bob);
+  }, 60_000);
+
+  it('sends DTMF: SIP INFO digits arrive at B, RFC 4733 digits leave A', async () => {
+    const [carol, dave] = await pages('carol', 'dave');
+    await callAndAnswer(carol, dave, 'dave');
+    await carol.getByTestId('dtmf-info').check();
+    await carol.getByTestId('dtmf-5').click();
+    await carol.getByTestId('dtmf-hash').click();
+    await dave.waitForFunction(() => {
+      const call = (
+        window as unknown as { ringway: { current(): { dtmfReceived: string[] } } }
+      ).ringway.current();
+      return call.dtmfReceived.join('') === '5#';
+    });
+    await carol.getByTestId('dtmf-info').uncheck();
+    await carol.getByTestId('dtmf-1').click();
+    const buffered = await carol.evaluate(() => {
+      const call = (
+        window as unknown as { ringway: { current(): { peerConnection: RTCPeerConnection } } }
+      ).ringway.current();
+      return call.peerConnection.getSenders().find((s) => s.track?.kind === 'audio')?.dtmf?.toneBuffer;
+    });
+    expect(buffered).toMatch(/^1?$/);
+    await carol.getByTestId('hangup-button').click();
+    await closeAll(carol, dave);
+  }, 60_000);
+
+  it('B declines and A shows "declined (603)"', async () => {
+    const [erin, frank] = await pages('erin', 'frank');
+    await erin.getByTestId('dial-input').fill('frank');
+    await erin.getByTestId('dial-button').click();
+    await frank.getByTestId('decline-button').click({ timeout: 10_000 });
+    await expectText(erin, 'call-state', 'failed: declined (603)');
+    await closeAll(erin, frank);
+  }, 60_000);
+
+  it('A transfers B to C: B calls C and A’s call ends', async () => {
+    const [alice2, bob2, carol2] = await pages('alice2', 'bob2', 'carol2');
+    await callAndAnswer(alice2, bob2, 'bob2');
+    await alice2.getByTestId('transfer-input').fill('carol2');
+    await alice2.getByTestId('transfer-button').click();
+    await carol2.getByTestId('answer-button').click({ timeout: 10_000 });
+    await expectText(carol2, 'call-state', 'active');
+    await expectText(bob2, 'call-state', 'active');
+    await expectText(alice2, 'call-state', /^ended/);
+    expect(await waitForAudio(carol2)).toBeGreaterThan(1000);
+    await closeAll(alice2, bob2, carol2);
+  }, 60_000);
+});

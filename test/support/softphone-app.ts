@@ -1,0 +1,51 @@
+import type { Browser, Page } from 'playwright-core';
+
+/** The softphone page of a gateway, opened as `user` in its own browser context (`?user=` registers at once). */
+export async function openSoftphone(browser: Browser, baseUrl: string, user: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[${user}] page error`, error));
+  await page.goto(`${baseUrl}/?user=${encodeURIComponent(user)}`);
+  await expectText(page, 'registration-state', 'registered');
+  return page;
+}
+
+/** Waits until a data-testid element's text matches. */
+export async function expectText(
+  page: Page,
+  testId: string,
+  expected: string | RegExp,
+  timeout = 10_000,
+): Promise<void> {
+  const locator = page.getByTestId(testId);
+  const matches = (text: string) =>
+    typeof expected === 'string' ? text.trim() === expected : expected.test(text);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const text = (await locator.textContent()) ?? '';
+    if (matches(text)) return;
+    if (Date.now() > deadline) throw new Error(`${testId} says "${text}", expected ${expected}`);
+    await page.waitForTimeout(25);
+  }
+}
+
+/** A dials `target` from the page; B answers from its page; both show "active". */
+export async function callAndAnswer(caller: Page, callee: Page, target: string): Promise<void> {
+  await caller.getByTestId('dial-input').fill(target);
+  await caller.getByTestId('dial-button').click();
+  await callee.getByTestId('answer-button').click({ timeout: 10_000 });
+  await expectText(caller, 'call-state', 'active');
+  await expectText(callee, 'call-state', 'active');
+}
+
+/** Audio RTP bytes the page's current call has received (from its one-second quality samples). */
+export async function waitForAudio(page: Page, minimumBytes = 1000): Promise<number> {
+  const stats = page.getByTestId('call-stats');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const bytes = Number((await stats.getAttribute('data-bytes-received')) ?? 0);
+    if (bytes > minimumBytes) return bytes;
+    if (Date.now() > deadline) throw new Error(`only ${bytes} bytes of audio received`);
+    await page.waitForTimeout(100);
+  }
+}
