@@ -17,6 +17,7 @@ const common = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // Workspace packages are tested from their sources, so a test run needs no build first.
     '^@ringway/sdp$': '<rootDir>/packages/sdp/src/index.ts',
+    '^@ringway/softphone$': '<rootDir>/packages/softphone/src/index.ts',
   },
   testEnvironment: 'node',
 };

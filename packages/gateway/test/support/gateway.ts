@@ -10,7 +10,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** A gateway listening on a free loopback port, configured from `env` as main.ts would be. */
+/** A gateway listening on loopback (a free port unless env.PORT names one), configured from `env` as main.ts would be. */
 export async function startGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
   const config = loadConfig({
     SOFTPHONE_DIR: fileURLToPath(new URL('../../../softphone/dist/page/', import.meta.url)),
@@ -20,7 +20,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
     ...env,
   });
   const app = await buildApp(config);
-  await app.listen({ host: config.host, port: 0 });
+  await app.listen({ host: config.host, port: Number(env.PORT ?? 0) });
   const port = (app.server.address() as { port: number }).port;
   return { app, port, wsUrl: `ws://127.0.0.1:${port}/sip`, close: () => app.close() };
 }
