@@ -18,11 +18,11 @@
     });
 
   const sipjs = {
-    async start(user, wsServer, domain) {
+    async start(user, wsServer, domain, iceServers = []) {
       const ua = new SIP.UserAgent({
         uri: SIP.UserAgent.makeURI(`sip:${user}@${domain}`),
         transportOptions: { server: wsServer },
-        sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { iceServers: [] } },
+        sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { iceServers } },
         logLevel: 'error',
         delegate: { onInvite: (invitation) => state.incoming.push(invitation) },
       });
@@ -92,14 +92,16 @@
   };
 
   window.phone = {
-    async start(library, user, wsServer, domain) {
+    async start(library, user, wsServer, domain, iceServers) {
       state.library = library === 'jssip' ? jssip : sipjs;
-      await state.library.start(user, wsServer, domain);
+      await state.library.start(user, wsServer, domain, iceServers);
     },
     /** Dials; `codecPolicy` (SIP.js only) is applied to the offer with @ringway/sdp's modifier. */
     dial: (target, codecPolicy) => state.library.dial(target, codecPolicy),
     answer: () => state.library.answer(),
     established: () => state.library.established(),
+    /** Whether ICE and DTLS are up (RTCPeerConnection.connectionState). */
+    mediaConnected: () => state.library.peerConnection()?.connectionState === 'connected',
     hangup: () => state.library.hangup(),
     /** The SIP status and Warning of the last refused call, if any. */
     failure: () => state.failure,

@@ -51,10 +51,17 @@ export async function connect(caller: Page, callee: Page, target: string): Promi
 declare global {
   interface Window {
     phone: {
-      start(library: string, user: string, wsServer: string, domain: string): Promise<void>;
+      start(
+        library: string,
+        user: string,
+        wsServer: string,
+        domain: string,
+        iceServers?: RTCIceServer[],
+      ): Promise<void>;
       dial(target: string, codecPolicy?: object): Promise<void>;
       answer(): Promise<void>;
       established(): boolean;
+      mediaConnected(): boolean;
       hangup(): unknown;
       audioBytesReceived(): Promise<number>;
       failure(): { status: number; warning: string | undefined } | undefined;
