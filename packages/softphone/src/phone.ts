@@ -164,7 +164,8 @@ export class Phone {
     this.#hooks.set(call.session, call);
     this.calls.push(call);
     call.stateChange.addListener(() => {
-      if (call.endReason) this.calls.splice(this.calls.indexOf(call), 1);
+      const index = this.calls.indexOf(call);
+      if (call.endReason && index !== -1) this.calls.splice(index, 1);
     });
     this.callAdded.emit(call);
   }

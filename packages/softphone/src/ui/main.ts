@@ -158,14 +158,13 @@ function select(call: Call): void {
 
 function follow(call: Call): void {
   call.stateChange.addListener((state) => {
-    if (call === current || !current || isFinal(current.state)) current = call;
     if (state !== CallState.Ringing || call.direction === 'outgoing') ring.stop();
     if (isFinal(state)) {
       if (call.direction === 'incoming') show('incoming', false);
       saveHistory(call);
-      const live = phone?.calls.find((c) => c !== call && !isFinal(c.state));
-      if (live && call === current && !isFinal(live.state)) current = live;
     }
+    // The screen shows the chosen call while it lives, else the newest live call, else the last one.
+    if (!current || isFinal(current.state)) current = phone?.calls.at(-1) ?? call;
     console.info(
       `[ringway] ${call.id} ${state}${call.endReason ? ` (${call.endReason.text})` : ''} ${call.waterfall}`,
     );
