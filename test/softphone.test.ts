@@ -122,3 +122,61 @@ describe('the softphone page served by the gateway', () => {
     await closeAll(alice2, bob2, carol2);
   }, 60_000);
 });
+
+describe('the softphone page: lines, transfers, video, chat, history, devices', () => {
+  it('answers a second call with the first on hold, then joins them by attended transfer', async () => {
+    const [ann, ben, cat] = await pages('ann', 'ben', 'cat');
+    await callAndAnswer(ann, ben, 'ben');
+    await cat.getByTestId('dial-input').fill('ann');
+    await cat.getByTestId('dial-button').click();
+    await ann.getByTestId('answer-button').click({ timeout: 10_000 });
+    await expectText(cat, 'call-state', 'active');
+    expect(await ann.getByTestId('lines').locator('li').allTextContents()).toEqual([
+      expect.stringMatching(/ben.* — held$/),
+      expect.stringMatching(/cat.* — active$/),
+    ]);
+    await ann.getByTestId('attended-transfer-button').click();
+    // Ben calls Cat with Replaces; Cat's phone swaps the calls without ringing.
+    await expectText(ann, 'call-state', /^ended/);
+    await expectText(ben, 'call-state', 'active');
+    await expectText(cat, 'call-state', 'active');
+    expect(await waitForAudio(cat, 5000)).toBeGreaterThan(5000);
+    const remote = await cat.evaluate(
+      () => (window as unknown as { ringway: { current(): { remote: string } } }).ringway.current().remote,
+    );
+    expect(remote).toContain('ben');
+    await closeAll(ann, ben, cat);
+  }, 60_000);
+
+  it('makes a video call when asked, and video flows', async () => {
+    const [vic, wes] = await pages('vic', 'wes');
+    await vic.getByTestId('video-checkbox').check();
+    await callAndAnswer(vic, wes, 'wes');
+    await wes.waitForFunction(async () => {
+      const call = (
+        window as unknown as { ringway: { current(): { peerConnection: RTCPeerConnection } } }
+      ).ringway.current();
+      let bytes = 0;
+      (await call.peerConnection.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video') bytes += r.bytesReceived;
+      });
+      return bytes > 10_000;
+    });
+    await closeAll(vic, wes);
+  }, 60_000);
+
+  it('sends a chat MESSAGE, lists devices and keeps the call in history', async () => {
+    const [xia, yan] = await pages('xia', 'yan');
+    await xia.getByTestId('chat-to').fill('yan');
+    await xia.getByTestId('chat-text').fill('hello yan');
+    await xia.getByTestId('chat-send').click();
+    await expectText(yan, 'chat-log', /xia.*: hello yan/);
+    expect(await xia.getByTestId('input-device').locator('option').count()).toBeGreaterThan(0);
+    await callAndAnswer(xia, yan, 'yan');
+    await xia.getByTestId('mute-button').click();
+    expect(await xia.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('true');
+    await yan.getByTestId('hangup-button').click();
+    await expectText(xia, 'history-list', /yan.*the other side hung up/);
+    await closeAll(xia, yan);
+  }, 60_000);
+});

@@ -5,6 +5,7 @@ export async function openSoftphone(browser: Browser, baseUrl: string, user: str
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${user}] page error`, error));
+  if (process.env.PAGE_LOG) page.on('console', (m) => console.log(`[${user}] ${m.text()}`));
   await page.goto(`${baseUrl}/?user=${encodeURIComponent(user)}`);
   await expectText(page, 'registration-state', 'registered');
   return page;

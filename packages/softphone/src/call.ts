@@ -50,6 +50,8 @@ export class Call implements MediaHooks {
   readonly id = `call-${++nextCallId}`;
   readonly stateChange = new Emitter<CallState>();
   readonly quality = new Emitter<QualitySample>();
+  /** The other side asked us to call someone (REFER, RFC 3515): the new call's Inviter, already accepted. */
+  readonly referred = new Emitter<Inviter>();
   readonly waterfall = new Waterfall();
   readonly samples: QualitySample[] = [];
   readonly startedAt = Date.now();
@@ -80,6 +82,12 @@ export class Call implements MediaHooks {
     session.stateChange.addListener((state) => this.#onSessionState(state));
     session.delegate = {
       ...session.delegate,
+      // Transferee side of a transfer: accept the REFER and let the phone place the new call.
+      onRefer: (referral) => {
+        void referral.accept().then(() => {
+          this.referred.emit(referral.makeInviter({ sessionDescriptionHandlerOptions: AUDIO_ONLY }));
+        });
+      },
       onInfo: (info) => {
         const signal = /Signal=\s*([0-9A-D#*])/i.exec(info.request.body)?.[1];
         if (signal) this.dtmfReceived.push(signal);

@@ -107,9 +107,11 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
  */
 export class WarmMicrophone {
   #stream: Promise<MediaStream> | undefined;
+  #deviceId: string | undefined;
 
   warm(): Promise<MediaStream> {
-    this.#stream ??= navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    const audio = this.#deviceId ? { deviceId: { exact: this.#deviceId } } : true;
+    this.#stream ??= navigator.mediaDevices.getUserMedia({ audio, video: false });
     this.#stream.catch(() => {
       this.#stream = undefined;
     });
@@ -122,6 +124,13 @@ export class WarmMicrophone {
     const stream = await this.warm();
     return new MediaStream(stream.getTracks().map((track) => track.clone()));
   };
+
+  /** Switches to another input device for the calls that follow. */
+  use(deviceId: string): Promise<MediaStream> {
+    this.stop();
+    this.#deviceId = deviceId;
+    return this.warm();
+  }
 
   stop(): void {
     void this.#stream?.then((stream) => {

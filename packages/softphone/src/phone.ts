@@ -1,4 +1,4 @@
-import { type Invitation, Messager, Registerer, RegistererState, UserAgent } from 'sip.js';
+import { type Invitation, Messager, Registerer, RegistererState, SIPExtension, UserAgent } from 'sip.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
 import { Emitter } from './emitter.js';
@@ -78,6 +78,8 @@ export class Phone {
       transportOptions: { server: options.server, connectionTimeout: 5 },
       // Reconnection is ours (jittered backoff, then a fresh Registerer): SIP.js's is a fixed delay.
       reconnectionAttempts: 0,
+      // Attended transfer (RFC 3891): an INVITE that replaces one of our calls.
+      sipExtensionReplaces: SIPExtension.Supported,
       logBuiltinEnabled: false,
       sessionDescriptionHandlerFactory: fastIceSessionDescriptionHandlerFactory({
         iceServers: options.iceServers,
@@ -99,15 +101,6 @@ export class Phone {
             direction: 'in',
           });
           void message.accept();
-        },
-        onRefer: (referral) => {
-          // Transferee side of a transfer (RFC 3515): accept and call the target.
-          void referral.accept().then(() => {
-            const inviter = referral.makeInviter({
-              sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
-            });
-            this.#track(Call.fromInviter(inviter, { timeouts: this.#timeouts }));
-          });
         },
       },
     });
@@ -163,6 +156,9 @@ export class Phone {
   #track(call: Call): void {
     this.#hooks.set(call.session, call);
     this.calls.push(call);
+    call.referred.addListener((inviter) =>
+      this.#track(Call.fromInviter(inviter, { timeouts: this.#timeouts })),
+    );
     call.stateChange.addListener(() => {
       const index = this.calls.indexOf(call);
       if (call.endReason && index !== -1) this.calls.splice(index, 1);
@@ -173,7 +169,18 @@ export class Phone {
   #onInvite(invitation: Invitation): void {
     const call = Call.incoming(invitation, { timeouts: this.#timeouts });
     this.#track(call);
+    // The far end of an attended transfer: the new call takes the place of one we already
+    // accepted, so it is answered at once (SIP.js then ends the replaced one with BYE).
+    if (invitation.replacee) {
+      void call.answer();
+      return;
+    }
     this.incomingCall.emit(call);
+  }
+
+  /** Uses another microphone for the calls that follow. */
+  useMicrophone(deviceId: string): Promise<MediaStream> {
+    return this.#microphone.use(deviceId);
   }
 
   #whenRegistered(): Promise<void> {

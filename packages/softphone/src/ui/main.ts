@@ -214,9 +214,15 @@ async function startPhone(
 
 async function listDevices(): Promise<void> {
   const devices = await navigator.mediaDevices.enumerateDevices();
-  const outputs = devices.filter((d) => d.kind === 'audiooutput');
+  const options = (kind: MediaDeviceKind, name: string) =>
+    devices
+      .filter((d) => d.kind === kind)
+      .map((d, i) => new Option(d.label || `${name} ${i + 1}`, d.deviceId));
+  const input = $<HTMLSelectElement>('input-device');
+  input.replaceChildren(...options('audioinput', 'microphone'));
+  input.onchange = () => void phone?.useMicrophone(input.value);
   const select = $<HTMLSelectElement>('output-device');
-  select.replaceChildren(...outputs.map((d, i) => new Option(d.label || `speaker ${i + 1}`, d.deviceId)));
+  select.replaceChildren(...options('audiooutput', 'speaker'));
   select.onchange = () => {
     const audio = $<HTMLAudioElement>('remote-audio') as HTMLAudioElement & {
       setSinkId?: (id: string) => Promise<void>;
