@@ -1,10 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/config-schema.js';
 import health from './http/health.js';
 import registrationsApi from './http/registrations-api.js';
+import sessionsApi from './http/sessions-api.js';
 import sipWebSocket from './http/sip-websocket.js';
 import softphonePage from './http/softphone-page.js';
 import { createMetrics } from './metrics.js';
+import { RedisSessionStore } from './sessions/redis-session-store.js';
+import { SessionService } from './sessions/session-service.js';
+import { MemorySessionStore } from './sessions/session-store.js';
 import { SipServer } from './sip/sip-server.js';
 
 declare module 'fastify' {
@@ -24,7 +31,27 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     trustProxy: false,
   });
   const metrics = createMetrics();
-  const sip = new SipServer(config, app.log, metrics);
+  const { sessions: sessionConfig } = config;
+  const store = sessionConfig.redisUrl
+    ? new RedisSessionStore(sessionConfig.redisUrl)
+    : new MemorySessionStore();
+  const sessions = new SessionService({
+    store,
+    sipDomain: config.sipDomain,
+    // Without AUTH_SECRET (anonymous loopback mode) the registrar checks no credential; sessions
+    // still hand out well-formed ones, signed with a secret of this process.
+    secret: config.authSecret ?? randomBytes(32).toString('base64'),
+    iceServers: config.iceServers,
+    ttlMs: sessionConfig.ttlSeconds * 1000,
+    timeouts: {
+      waiting: sessionConfig.joinSeconds * 1000,
+      ready: sessionConfig.readySeconds * 1000,
+      ringing: sessionConfig.ringingSeconds * 1000,
+    },
+    maxLive: sessionConfig.maxLive,
+    log: app.log,
+  });
+  const sip = new SipServer(config, app.log, metrics, (event) => sessions.observe(event));
   app.decorate('sip', sip);
   if (config.allowAnonymous) {
     app.log.warn(
@@ -35,10 +62,19 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     const address = app.server.address();
     if (address && typeof address === 'object') sip.setListeningPort(address.port);
   });
-  app.addHook('onClose', async () => sip.close());
+  app.addHook('onClose', async () => {
+    sip.close();
+    sessions.close();
+    await store.close();
+  });
+  await app.register(swagger, {
+    openapi: { info: { title: 'Ringway gateway', version: '0.1.0' } },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(health, { metrics });
   await app.register(sipWebSocket, { config, sip });
   await app.register(registrationsApi, { sip });
+  await app.register(sessionsApi, { sessions, createPerMinute: sessionConfig.createPerMinute });
   await app.register(softphonePage, { config });
   return app;
 }

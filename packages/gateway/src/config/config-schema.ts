@@ -90,6 +90,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Rendezvous sessions (share a link, both join, the call starts). */
+    sessions: Type.Object(
+      {
+        /** Redis for sessions shared by several gateways; in memory when unset. Needs authSecret. */
+        redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+        /** Lifetime of a session and of its credentials, s. Default 3600. */
+        ttlSeconds: Type.Integer({ minimum: 10, maximum: 86400 }),
+        /** Time for the second person to join, s. Default 600. */
+        joinSeconds: Type.Integer({ minimum: 1 }),
+        /** Time, once both joined, for the call to start ringing, s. Default 60. */
+        readySeconds: Type.Integer({ minimum: 1 }),
+        /** Time the call may ring, s. Default 60. */
+        ringingSeconds: Type.Integer({ minimum: 1 }),
+        /** Live sessions at most. Default 1000. */
+        maxLive: Type.Integer({ minimum: 1 }),
+        /** Sessions one client address may create per minute. Default 10. */
+        createPerMinute: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),

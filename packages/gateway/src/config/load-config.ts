@@ -54,6 +54,13 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['SHUTDOWN_GRACE_MS', 'timers.shutdownGraceMs', asNumber],
   ['CODEC_POLICY_BROWSER', 'codecPolicies.browser', asJson],
   ['CODEC_POLICY_UPSTREAM', 'codecPolicies.upstream', asJson],
+  ['REDIS_URL', 'sessions.redisUrl', asString],
+  ['SESSION_TTL_SECONDS', 'sessions.ttlSeconds', asNumber],
+  ['SESSION_JOIN_SECONDS', 'sessions.joinSeconds', asNumber],
+  ['SESSION_READY_SECONDS', 'sessions.readySeconds', asNumber],
+  ['SESSION_RINGING_SECONDS', 'sessions.ringingSeconds', asNumber],
+  ['MAX_SESSIONS', 'sessions.maxLive', asNumber],
+  ['SESSIONS_PER_MINUTE', 'sessions.createPerMinute', asNumber],
   ['LOG_LEVEL', 'logLevel', asString],
 ];
 
@@ -72,6 +79,14 @@ const DEFAULTS = {
       preferences: ['PCMU/8000', 'PCMA/8000', 'G722/8000', 'opus/48000/2'],
       fixes: ['strip-mdns-candidates', 'remove-extmap-allow-mixed', 'drop-red-ulpfec'],
     },
+  },
+  sessions: {
+    ttlSeconds: 3600,
+    joinSeconds: 600,
+    readySeconds: 60,
+    ringingSeconds: 60,
+    maxLive: 1000,
+    createPerMinute: 10,
   },
   logLevel: 'info',
 };
@@ -178,6 +193,11 @@ function validate(tree: Tree): GatewayConfig {
   if (!isLoopback(config.host) && (!hasAuth || config.allowAnonymous)) {
     throw new ConfigError(
       `refusing to listen on ${config.host} without authentication: set AUTH_SECRET or USERS_FILE (and not ALLOW_ANONYMOUS), or HOST=127.0.0.1`,
+    );
+  }
+  if (config.sessions.redisUrl && !config.authSecret) {
+    throw new ConfigError(
+      'invalid configuration: sessions.redisUrl (environment REDIS_URL) needs authSecret (AUTH_SECRET): gateways sharing sessions must share the credential secret',
     );
   }
   if (config.allowAnonymous && hasAuth) {

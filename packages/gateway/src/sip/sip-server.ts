@@ -16,7 +16,7 @@ import { MediaPolicy } from './media-policy.js';
 import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
-import { ProxyCore } from './proxy/proxy-core.js';
+import { type CallEvent, ProxyCore } from './proxy/proxy-core.js';
 import { TokenBucket } from './rate-limiter.js';
 import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
@@ -53,6 +53,7 @@ export class SipServer {
     private readonly config: GatewayConfig,
     private readonly log: Logger,
     private readonly metrics: GatewayMetrics,
+    observeCall: (event: CallEvent) => void = () => {},
   ) {
     this.location = new LocationService((count) => metrics.bindings.set(count));
     this.#registrar = new Registrar(this.location, config);
@@ -79,6 +80,7 @@ export class SipServer {
           log.info({ callId, status, setupMs }, 'call attempt ended');
         },
         transactionsChanged: (count) => metrics.transactions.set(count),
+        callEvent: observeCall,
       },
       knownUsers,
       media: new MediaPolicy(resolvePolicy(config.codecPolicies.browser), log, (codec, callId) => {

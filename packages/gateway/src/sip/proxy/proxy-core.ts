@@ -35,7 +35,19 @@ export interface ProxyTimers {
   inviteMs: number;
 }
 
+/** What happened to a call, as the proxy saw it pass (for observers such as rendezvous sessions). */
+export interface CallEvent {
+  type: 'invite' | 'answered' | 'rejected' | 'bye';
+  callId: string;
+  fromUser: string | undefined;
+  toUser: string | undefined;
+  /** The final status of a rejected INVITE. */
+  status?: number;
+}
+
 export interface ProxyEvents {
+  /** A call was set up, answered, refused or ended through this proxy. */
+  callEvent(event: CallEvent): void;
   /** A final response to an initial INVITE went back to the caller. */
   callCompleted(status: number, callId: string, setupMs: number): void;
   transactionsChanged(count: number): void;
@@ -157,10 +169,14 @@ export class ProxyCore {
         flow,
         createResponse(request, 488, [warning(AGENT, policed.reject.warning, INCOMPATIBLE_MEDIA)]),
       );
-      if (request.method === 'INVITE' && initial)
+      if (request.method === 'INVITE' && initial) {
         this.#events.callCompleted(488, header(request, 'Call-ID') ?? '', 0);
+        this.#tell('rejected', request, 488);
+      }
       return;
     }
+    if (request.method === 'INVITE' && initial) this.#tell('invite', request);
+    else if (request.method === 'BYE') this.#tell('bye', request);
 
     const key = transactionKey(this.#topBranch(request), request.method);
     if (this.#servers.has(key)) {
@@ -244,6 +260,16 @@ export class ProxyCore {
         this.#fail(branch, 480, 'the callee’s connection closed');
       }
     }
+  }
+
+  #tell(type: CallEvent['type'], request: SipRequest, status?: number): void {
+    this.#events.callEvent({
+      type,
+      callId: header(request, 'Call-ID') ?? '',
+      fromUser: parseNameAddr(header(request, 'From') ?? '')?.uri.user,
+      toUser: parseNameAddr(header(request, 'To') ?? '')?.uri.user,
+      ...(status === undefined ? {} : { status }),
+    });
   }
 
   #answerOptions(request: SipRequest, flow: Flow): void {
@@ -370,7 +396,10 @@ export class ProxyCore {
     server.finalSent = true;
     const initialInvite =
       server.request.method === 'INVITE' && !/;\s*tag=/i.test(header(server.request, 'To') ?? '');
-    if (initialInvite) this.#events.callCompleted(status, server.callId, Date.now() - server.startedAt);
+    if (initialInvite) {
+      this.#events.callCompleted(status, server.callId, Date.now() - server.startedAt);
+      this.#tell(status < 300 ? 'answered' : 'rejected', server.request, status);
+    }
     server.lingerTimer = setTimeout(() => this.#forget(server), LINGER_MS);
     server.lingerTimer.unref();
   }
