@@ -176,26 +176,109 @@ function follow(call: Call): void {
   });
 }
 
+/** Credentials the gateway hands out with a rendezvous session (POST /api/sessions, …/join). */
+interface SessionCredentials {
+  uri: string;
+  authorizationUsername: string;
+  authorizationPassword: string;
+  wsServer: string;
+  iceServers: RTCIceServer[];
+}
+
+interface SessionReply {
+  id: string;
+  state: string;
+  reason: string;
+  joinUrl?: string;
+  peer?: string;
+  credentials: SessionCredentials;
+}
+
 async function startPhone(
   settings: GatewaySettings,
   user: string,
   password: string | undefined,
 ): Promise<void> {
-  phone = new Phone({
-    server: wsUrl(settings.wsPath),
-    aor: user.startsWith('sip:') ? user : `sip:${user}@${settings.sipDomain}`,
-    iceServers: settings.iceServers,
-    authorizationUsername: password ? user : undefined,
-    authorizationPassword: password || undefined,
+  await runPhone(
+    new Phone({
+      server: wsUrl(settings.wsPath),
+      aor: user.startsWith('sip:') ? user : `sip:${user}@${settings.sipDomain}`,
+      iceServers: settings.iceServers,
+      authorizationUsername: password ? user : undefined,
+      authorizationPassword: password || undefined,
+    }),
+  );
+}
+
+/** Shows a session's state as it moves (Server-Sent Events from the gateway). */
+function followSession(id: string): void {
+  show('session', true);
+  const events = new EventSource(`/api/sessions/${id}/events`);
+  events.addEventListener('state', (event) => {
+    const { state, reason } = JSON.parse((event as MessageEvent<string>).data) as {
+      state: string;
+      reason: string;
+    };
+    setText('session-state', state);
+    setText('session-reason', reason);
+    if (['ended', 'expired', 'failed'].includes(state)) events.close();
   });
+}
+
+/** Creator: a session, its link to share, and a phone on the session's identity that answers the peer by itself. */
+async function startSessionAsCreator(): Promise<void> {
+  const response = await fetch('/api/sessions', { method: 'POST' });
+  if (!response.ok) {
+    setText('registration-reason', `could not start a call link (${response.status})`);
+    return;
+  }
+  const session = (await response.json()) as SessionReply;
+  show('session-share', true);
+  $<HTMLInputElement>('join-url').value = session.joinUrl ?? '';
+  followSession(session.id);
+  await runPhone(phoneFor(session.credentials), (call) => {
+    if (call.direction === 'incoming') void call.answer();
+  });
+}
+
+/** Joiner: the link's code joins the session; the joiner calls the creator. */
+async function joinSession(code: string): Promise<void> {
+  const response = await fetch(`/api/sessions/${encodeURIComponent(code)}/join`, { method: 'POST' });
+  if (!response.ok) {
+    show('session', true);
+    const { error } = (await response.json()) as { error: string };
+    setText('session-state', `cannot join (${response.status})`);
+    setText('session-reason', error);
+    return;
+  }
+  const session = (await response.json()) as SessionReply;
+  followSession(session.id);
+  await runPhone(phoneFor(session.credentials));
+  if (session.peer) phone?.dial(session.peer);
+}
+
+function phoneFor(credentials: SessionCredentials): Phone {
+  return new Phone({
+    server: credentials.wsServer,
+    aor: credentials.uri,
+    iceServers: credentials.iceServers,
+    authorizationUsername: credentials.authorizationUsername,
+    authorizationPassword: credentials.authorizationPassword,
+  });
+}
+
+async function runPhone(created: Phone, onCall: (call: Call) => void = () => {}): Promise<void> {
+  phone = created;
   setText('identity', phone.options.aor);
   phone.registrationChange.addListener(renderRegistration);
   phone.callAdded.addListener((call) => {
     follow(call);
+    onCall(call);
     if (call.direction === 'outgoing') select(call);
     renderLines();
   });
   phone.incomingCall.addListener((call) => {
+    if (call.state !== CallState.Ringing) return;
     setText('incoming-from', call.remote);
     show('incoming', true);
     ring.start();
@@ -325,8 +408,15 @@ async function main(): Promise<void> {
     const form = new FormData(event.target as HTMLFormElement);
     void startPhone(settings, String(form.get('user')), String(form.get('password') ?? ''));
   });
+  $('start-link-button').addEventListener('click', () => void startSessionAsCreator());
+  $('copy-link-button').addEventListener(
+    'click',
+    () => void navigator.clipboard?.writeText($<HTMLInputElement>('join-url').value),
+  );
+  const join = params.get('join');
+  if (join) await joinSession(join);
   // ?user=alice registers at once in loopback development mode (no credentials needed there).
-  if (user && (settings.anonymous || params.get('password')))
+  else if (user && (settings.anonymous || params.get('password')))
     await startPhone(settings, user, params.get('password') ?? undefined);
   (window as unknown as { ringway: unknown }).ringway = { phone: () => phone, current: () => current };
 }
