@@ -155,9 +155,15 @@ export class Call implements MediaHooks {
     if (this.direction !== 'incoming' || this.state !== CallState.Ringing) return;
     this.#machine.transition(CallState.Connecting);
     this.waterfall.mark('answered');
-    await (this.session as Invitation).accept({
-      sessionDescriptionHandlerOptions: this.video ? AUDIO_VIDEO : AUDIO_ONLY,
-    });
+    try {
+      await (this.session as Invitation).accept({
+        sessionDescriptionHandlerOptions: this.video ? AUDIO_VIDEO : AUDIO_ONLY,
+      });
+    } catch (error) {
+      // SIP.js answers 480/500 itself when local media or the SDP fails; say why here.
+      this.#end(CallState.Failed, { kind: 'local', text: `could not answer: ${(error as Error).message}` });
+      throw error;
+    }
   }
 
   /** Declines an incoming call (603 by default, 486 for busy). */

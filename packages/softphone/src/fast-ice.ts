@@ -34,8 +34,8 @@ export function expectedCandidateTypes(iceServers: readonly RTCIceServer[]): Set
 /**
  * A SIP.js SessionDescriptionHandler factory that does not wait for ICE gathering to finish
  * (SIP.js waits up to 5 s by default, forever with a dead STUN server in JsSIP): the SDP goes as
- * soon as a candidate of every expected type is in, or `idleMs` after the last candidate, and
- * never later than `capMs`. It uses SIP.js's own hook for this, `iceGatheringComplete()`.
+ * soon as a candidate of every type the ICE servers can give is in, or `idleMs` after the last
+ * candidate, and never later than `capMs`. It uses SIP.js's own hook for this, `iceGatheringComplete()`.
  */
 export function fastIceSessionDescriptionHandlerFactory(
   options: FastIceOptions,
@@ -62,8 +62,8 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
         iceServers: options.iceServers,
         bundlePolicy: 'max-bundle',
         rtcpMuxPolicy: 'require',
-        // Gather before the offer exists, so that candidates are ready when it is.
-        iceCandidatePoolSize: 1,
+        // No iceCandidatePoolSize: with a pool, Chromium 156 here now and then gathered nothing
+        // for an answer (offer ready only at the cap, and no media), and it saved no time.
       },
     });
     const idleMs = options.idleMs ?? 50;
@@ -72,7 +72,11 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
         if (!event.candidate) return this.#complete();
         this.#seen.add(event.candidate.type ?? 'host');
         clearTimeout(this.#idle);
-        if ([...this.expected].every((type) => this.#seen.has(type))) this.#complete();
+        // With STUN or TURN configured, their candidates come after the host ones: once every
+        // expected type is in, go. With host candidates only, wait for a short quiet spell, as
+        // the first one may be a TCP candidate that cannot receive (port 9).
+        const serverTypes = [...this.expected].filter((type) => type !== 'host');
+        if (serverTypes.length > 0 && serverTypes.every((type) => this.#seen.has(type))) this.#complete();
         else this.#idle = setTimeout(() => this.#complete(), idleMs);
       },
       oniceconnectionstatechange: () =>
