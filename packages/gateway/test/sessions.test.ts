@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SessionService } from '../src/sessions/session-service.js';
-import { SessionState } from '../src/sessions/session-state.js';
+import {
+  canTransition,
+  isFinalSessionState,
+  SESSION_TRANSITIONS,
+  SessionState,
+} from '../src/sessions/session-state.js';
 import { MemorySessionStore } from '../src/sessions/session-store.js';
 import { ephemeralCredentials } from '../src/sip/auth/credentials.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
@@ -220,4 +225,16 @@ describe('SessionService timers', () => {
     expect(await sessions.get(id)).toMatchObject({ state: 'failed', reason: 'declined (603)' });
     sessions.close();
   });
+});
+
+describe('the session state table', () => {
+  const states = Object.values(SessionState);
+  const listed = new Set(SESSION_TRANSITIONS.map(([from, to]) => `${from}>${to}`));
+  it.each(states.flatMap((from) => states.map((to) => [from, to] as const)))(
+    '%s → %s allowed only when listed',
+    (from, to) => {
+      expect(canTransition(from, to)).toBe(listed.has(`${from}>${to}`));
+      if (isFinalSessionState(from)) expect(canTransition(from, to)).toBe(false);
+    },
+  );
 });
