@@ -13,22 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { buildApp, loadConfig } from '../packages/gateway/dist/index.js';
+import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const CALLS = Number(process.env.BENCH_CALLS ?? 10);
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-];
 
 async function deadUdpPort() {
   const socket = createSocket('udp4');

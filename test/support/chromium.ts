@@ -1,23 +1,7 @@
 import { type Browser, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from './chromium-args.mjs';
 
-/**
- * Debian's Chromium, headless, with a fake microphone and loopback ICE candidates allowed
- * (without --allow-loopback-in-peer-connection Chromium gathers none on `lo`, and media would
- * try to leave loopback). The suites that use it run in a lo-only network namespace.
- */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-];
-
+/** Debian's Chromium, headless, with the flags of chromium-args.mjs. The suites that use it run in a lo-only network namespace. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
