@@ -15,6 +15,8 @@ await build({
   minifySyntax: true,
   sourcemap: 'linked',
   logLevel: 'warning',
+  // swagger-ui serves its own files from its package folder (__dirname): leave it a real package.
+  external: ['@fastify/swagger-ui'],
   // Some dependencies are CommonJS and call require(); give the ES module one.
   banner: {
     js: "import { createRequire as __ringwayCreateRequire } from 'node:module'; const require = __ringwayCreateRequire(import.meta.url);",

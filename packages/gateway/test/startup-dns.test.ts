@@ -5,13 +5,18 @@ import { describe, expect, it } from '@jest/globals';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tripwire = join(here, 'support', 'dns-tripwire.mjs');
-const main = join(here, '..', 'dist', 'main.js');
+// What `npm start` runs: the single-file bundle (built by `npm run build`).
+const main = join(here, '..', 'dist', 'gateway.mjs');
 
-/** Runs a node program with the DNS tripwire until `ready` appears on stdout, then stops it. */
+/**
+ * Runs a node program with the DNS tripwire until `ready` appears on stdout, then (after
+ * `whileUp`) stops it.
+ */
 function run(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
+  whileUp: (stdout: string) => Promise<void> = async () => {},
 ): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', tripwire, ...args], {
@@ -19,13 +24,17 @@ function run(
     });
     let stdout = '';
     let stderr = '';
+    let stopping = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`not ready in time: ${stdout}${stderr}`));
     }, 10_000);
     child.stdout.on('data', (d) => {
       stdout += d;
-      if (ready.test(stdout)) child.kill('SIGTERM');
+      if (ready.test(stdout) && !stopping) {
+        stopping = true;
+        void whileUp(stdout).finally(() => child.kill('SIGTERM'));
+      }
     });
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -46,6 +55,22 @@ describe('start-up', () => {
     );
     expect(stdout).toMatch(/SIP WebSocket at ws:\/\/127\.0\.0\.1:\d+\/sip/);
     expect(stderr).not.toMatch(/DNS-TRIPWIRE/);
+  });
+
+  it('the bundle npm start runs serves health, the page, the sessions API and the API docs', async () => {
+    const statuses: number[] = [];
+    await run([main], { PORT: '0', LOG_LEVEL: 'info' }, /SIP WebSocket at/, async (stdout) => {
+      const port = /ws:\/\/127\.0\.0\.1:(\d+)\/sip/.exec(stdout)?.[1];
+      for (const [method, path] of [
+        ['GET', '/healthz'],
+        ['GET', '/'],
+        ['POST', '/api/sessions'],
+        ['GET', '/docs/json'],
+      ]) {
+        statuses.push((await fetch(`http://127.0.0.1:${port}${path}`, { method })).status);
+      }
+    });
+    expect(statuses).toEqual([200, 200, 201, 200]);
   });
 
   it('the tripwire catches a look-up of a name and the reverse look-up of an address', async () => {
