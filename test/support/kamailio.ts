@@ -35,6 +35,8 @@ function accepting(port: number, deadline: number): Promise<void> {
 
 export interface RunningKamailio {
   wsUrl: string;
+  /** Its plain SIP address, `127.0.0.1:port` (UDP). */
+  udp: string;
   stop(): Promise<void>;
 }
 
@@ -47,12 +49,14 @@ export async function startKamailio(options: {
   sipDomain: string;
 }): Promise<RunningKamailio> {
   const port = await freePort();
+  const udpPort = await freePort();
   const folder = mkdtempSync(join(tmpdir(), 'ringway-kamailio-'));
   copyFileSync(CONFIG, join(folder, 'kamailio.cfg'));
   writeFileSync(
     join(folder, 'kamailio-local.cfg'),
     [
       `#!substdef "!WS_LISTEN!tcp:127.0.0.1:${port}!g"`,
+      `#!substdef "!UDP_LISTEN!udp:127.0.0.1:${udpPort}!g"`,
       `#!substdef "!SIP_DOMAIN!${options.sipDomain}!g"`,
       `#!substdef "!AUTH_SECRET!${options.secret}!g"`,
       '',
@@ -78,6 +82,7 @@ export async function startKamailio(options: {
   ]);
   return {
     wsUrl: `ws://127.0.0.1:${port}/`,
+    udp: `127.0.0.1:${udpPort}`,
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -13,6 +13,7 @@ import { RedisSessionStore } from './sessions/redis-session-store.js';
 import { SessionService } from './sessions/session-service.js';
 import { MemorySessionStore } from './sessions/session-store.js';
 import { SipServer } from './sip/sip-server.js';
+import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,6 +54,21 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   });
   const sip = new SipServer(config, app.log, metrics, (event) => sessions.observe(event));
   app.decorate('sip', sip);
+  if (config.upstream) {
+    const [host, port] = config.upstream.split(':') as [string, string];
+    const upstreamUp = metrics.upstreamUp;
+    sip.upstream = new UpstreamRelay({
+      host,
+      port: Number(port),
+      localHost: config.host,
+      sentBy: () =>
+        `${config.advertisedHost}:${(app.server.address() as { port: number } | null)?.port ?? config.port}`,
+      flows: sip.flows,
+      log: app.log,
+      onHealth: (up) => upstreamUp.set(up ? 1 : 0),
+    });
+    await sip.upstream.start();
+  }
   if (config.allowAnonymous) {
     app.log.warn(
       'anonymous registration is allowed (loopback development mode); set AUTH_SECRET or USERS_FILE to require credentials',
@@ -63,6 +79,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     if (address && typeof address === 'object') sip.setListeningPort(address.port);
   });
   app.addHook('onClose', async () => {
+    sip.upstream?.close();
     sip.close();
     sessions.close();
     await store.close();

@@ -36,6 +36,11 @@ export function createMetrics() {
       labelNames: ['codec'] as const,
       registers: [registry],
     }),
+    upstreamUp: new Gauge({
+      name: 'ringway_upstream_up',
+      help: 'Whether the upstream SIP server answers keep-alives (upstream mode)',
+      registers: [registry],
+    }),
     parseErrors: new Counter({
       name: 'ringway_sip_parse_errors_total',
       help: 'Malformed SIP messages',

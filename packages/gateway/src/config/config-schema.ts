@@ -90,6 +90,11 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * Upstream mode: relay every client's SIP to this server (`ip:port`, over UDP) instead of the
+     * embedded registrar — an RFC 7118 edge proxy in front of Kamailio or a PBX. Default: none.
+     */
+    upstream: Type.Optional(Type.String({ pattern: '^\\d{1,3}(\\.\\d{1,3}){3}:\\d{1,5}$' })),
     /** Rendezvous sessions (share a link, both join, the call starts). */
     sessions: Type.Object(
       {

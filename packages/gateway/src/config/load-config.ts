@@ -54,6 +54,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['SHUTDOWN_GRACE_MS', 'timers.shutdownGraceMs', asNumber],
   ['CODEC_POLICY_BROWSER', 'codecPolicies.browser', asJson],
   ['CODEC_POLICY_UPSTREAM', 'codecPolicies.upstream', asJson],
+  ['UPSTREAM', 'upstream', asString],
   ['REDIS_URL', 'sessions.redisUrl', asString],
   ['SESSION_TTL_SECONDS', 'sessions.ttlSeconds', asNumber],
   ['SESSION_JOIN_SECONDS', 'sessions.joinSeconds', asNumber],

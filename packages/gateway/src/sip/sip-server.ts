@@ -22,7 +22,8 @@ import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
 import { createResponse, warning } from './responses.js';
 import { serializeSipMessage } from './serializer.js';
-import { formatVia, parseVia, withSource } from './via.js';
+import type { UpstreamRelay } from './upstream/upstream-relay.js';
+import { formatVia, parseVia, viaParam, withSource } from './via.js';
 
 const AGENT = 'ringway';
 /** RFC 5626 §3.5.1: a client pings with CRLFCRLF, the server pongs with CRLF. */
@@ -90,6 +91,9 @@ export class SipServer {
     });
   }
 
+  /** Upstream mode: requests go to the upstream server instead of the registrar and proxy. */
+  upstream: UpstreamRelay | undefined;
+
   /** Called once the listening port is known (it may be 0 in configuration). */
   setListeningPort(port: number): void {
     this.#sentBy = `${this.config.advertisedHost}:${port}`;
@@ -139,7 +143,9 @@ export class SipServer {
     }
     try {
       if (message.kind === 'request') this.#onRequest(flow, message);
-      else {
+      else if (this.upstream && this.#isUpstreamResponse(message)) {
+        this.upstream.responseFromClient(message);
+      } else {
         this.flows.learnContacts(flow, message);
         this.proxy.handleResponse(message, flow);
       }
@@ -173,6 +179,7 @@ export class SipServer {
     this.log.debug({ callId, method: request.method, uri: request.uri, flowId: flow.id }, 'request in');
     this.flows.learnContacts(flow, request);
 
+    if (this.upstream) return this.upstream.fromClient(request, flow);
     if (request.method === 'REGISTER') return this.#onRegister(flow, request);
     if (
       !NEVER_CHALLENGED.has(request.method) &&
@@ -192,6 +199,12 @@ export class SipServer {
     if (!/;\s*tag=/i.test(header(request, 'To') ?? '')) return false;
     const target = parseUri(request.uri);
     return target !== undefined && this.flows.flowForContact(target.user, target.host) !== undefined;
+  }
+
+  /** A client's answer to a request the upstream relay passed it (its branch says so). */
+  #isUpstreamResponse(response: SipMessage): boolean {
+    const via = parseVia(header(response, 'Via') ?? '');
+    return (via && viaParam(via, 'branch'))?.startsWith('z9hG4bK.up.') ?? false;
   }
 
   #onRegister(flow: Flow, request: SipRequest): void {

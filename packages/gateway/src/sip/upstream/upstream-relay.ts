@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { parseNameAddr } from '../address.js';
+import type { Flow } from '../flow.js';
+import type { FlowTable } from '../flow-table.js';
+import type { Logger } from '../logger.js';
+import {
+  header,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+  withHeader,
+  withHeaderPrepended,
+  withoutFirstHeader,
+} from '../message.js';
+import { SipParseError } from '../parse-error.js';
+import { parseSipMessage } from '../parser.js';
+import { MAGIC_COOKIE } from '../proxy/branch-id.js';
+import { createResponse, warning } from '../responses.js';
+import { serializeSipMessage } from '../serializer.js';
+import { parseVia, viaParam } from '../via.js';
+
+const AGENT = 'ringway';
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+/** RFC 5626 §11.6: 430 Flow Failed, when the client's connection is gone. */
+const FLOW_FAILED = 430;
+
+export interface UpstreamOptions {
+  /** Upstream SIP server (an IP literal: no DNS) and port, over UDP. */
+  host: string;
+  port: number;
+  /** Address this gateway's UDP side listens on, written in Via, Path and Record-Route. */
+  localHost: string;
+  /** WebSocket-side host:port written in Via toward clients. */
+  sentBy: () => string;
+  flows: FlowTable;
+  log: Logger;
+  /** Reports whether the upstream answers (OPTIONS every `keepAliveMs`). */
+  onHealth: (up: boolean) => void;
+  keepAliveMs?: number;
+}
+
+function hash(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 16);
+}
+
+function topBranch(message: SipMessage): string {
+  const via = parseVia(header(message, 'Via') ?? '');
+  return (via && viaParam(via, 'branch')) ?? '';
+}
+
+/**
+ * Upstream mode (RFC 7118 §5 edge proxy in front of a registrar such as Kamailio): every
+ * client request goes to the upstream over UDP with a Path (RFC 3327) or Record-Route that
+ * carries the client's flow token (RFC 5626), so that the upstream's requests come back here
+ * and find the right WebSocket. Stateless in both directions: the branch this relay writes
+ * names the flow, and is derived from the incoming one so that retransmissions and CANCEL
+ * follow their INVITE.
+ */
+export class UpstreamRelay {
+  #socket: Socket | undefined;
+  #localPort = 0;
+  #up = false;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #pingCSeq = 0;
+  #lastPong = 0;
+
+  constructor(private readonly options: UpstreamOptions) {}
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  async start(): Promise<void> {
+    const socket = createSocket('udp4');
+    socket.on('message', (data) => this.#fromUpstream(data));
+    socket.on('error', (error) => this.options.log.warn({ err: error }, 'upstream socket error'));
+    await new Promise<void>((resolve) => socket.bind(0, this.options.localHost, resolve));
+    this.#socket = socket;
+    this.#localPort = socket.address().port;
+    const every = this.options.keepAliveMs ?? 5000;
+    this.#ping();
+    this.#keepAlive = setInterval(() => this.#ping(), every);
+    this.#keepAlive.unref();
+  }
+
+  close(): void {
+    clearInterval(this.#keepAlive);
+    this.#socket?.close();
+    this.#socket = undefined;
+  }
+
+  /** A request from a WebSocket client, its top Via already stamped with received/rport. */
+  fromClient(request: SipRequest, flow: Flow): void {
+    const reply = (status: number, text: string) =>
+      flow.send(serializeSipMessage(createResponse(request, status, [warning(AGENT, text)])));
+    if (!this.#up) {
+      if (request.method !== 'ACK') reply(503, 'the upstream SIP server does not answer');
+      return;
+    }
+    const maxForwards = Number(header(request, 'Max-Forwards') ?? 70);
+    if (maxForwards === 0) {
+      if (request.method !== 'ACK') reply(483, 'too many hops');
+      return;
+    }
+    let out = withHeader(this.#withoutOwnRoute(request), 'Max-Forwards', String(maxForwards - 1));
+    const token = `${this.#localAddress()}`;
+    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
+    if (request.method === 'REGISTER') {
+      out = withHeaderPrepended(out, 'Path', `<sip:${flow.id}@${token};lr;ob>`);
+      out = withHeaderPrepended(out, 'Supported', 'path');
+    } else if (initial && DIALOG_CREATING.has(request.method)) {
+      out = withHeaderPrepended(out, 'Record-Route', `<sip:${flow.id}@${token};lr>`);
+    }
+    const branch = `${MAGIC_COOKIE}.${flow.id}.${hash(topBranch(request))}`;
+    out = withHeaderPrepended(out, 'Via', `SIP/2.0/UDP ${token};branch=${branch};rport`);
+    this.#send(out);
+  }
+
+  /** A response from a WebSocket client to a request the upstream sent it. */
+  responseFromClient(response: SipResponse): void {
+    const popped = withoutFirstHeader(response, 'Via');
+    this.#send(popped);
+  }
+
+  #withoutOwnRoute(request: SipRequest): SipRequest {
+    const top = header(request, 'Route');
+    const route = top ? parseNameAddr(top) : undefined;
+    if (!route) return request;
+    const self = `${route.uri.host}:${route.uri.port ?? ''}`;
+    return self === this.#localAddress() ? withoutFirstHeader(request, 'Route') : request;
+  }
+
+  #localAddress(): string {
+    return `${this.options.localHost}:${this.#localPort}`;
+  }
+
+  #send(message: SipMessage): void {
+    this.#socket?.send(serializeSipMessage(message), this.options.port, this.options.host);
+  }
+
+  #fromUpstream(data: Buffer): void {
+    if (data.length <= 4 && /^\s*$/.test(data.toString())) return;
+    let message: SipMessage;
+    try {
+      message = parseSipMessage(data);
+    } catch (error) {
+      this.options.log.warn(
+        { problem: error instanceof SipParseError ? error.warning : String(error) },
+        'malformed SIP from upstream; dropped',
+      );
+      return;
+    }
+    if (message.kind === 'response') return this.#responseFromUpstream(message);
+    this.#requestFromUpstream(message);
+  }
+
+  #responseFromUpstream(response: SipResponse): void {
+    const branch = topBranch(response);
+    if (branch.startsWith(`${MAGIC_COOKIE}.ping.`)) {
+      this.#lastPong = Date.now();
+      this.#setUp(true);
+      return;
+    }
+    const flowId = branch.split('.')[1] ?? '';
+    const flow = this.options.flows.get(flowId);
+    if (!flow) return;
+    flow.send(serializeSipMessage(withoutFirstHeader(response, 'Via')));
+  }
+
+  /** A request of the upstream for a client: the top Route (ours) names the client's flow. */
+  #requestFromUpstream(request: SipRequest): void {
+    const top = header(request, 'Route');
+    const route = top ? parseNameAddr(top) : undefined;
+    const flow = route?.uri.user ? this.options.flows.get(route.uri.user) : undefined;
+    if (!flow) {
+      if (request.method !== 'ACK') {
+        this.#send(
+          createResponse(
+            request,
+            FLOW_FAILED,
+            [warning(AGENT, 'the client’s connection is gone')],
+            'Flow Failed',
+          ),
+        );
+      }
+      return;
+    }
+    let out = withoutFirstHeader(request, 'Route');
+    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
+    if (initial && DIALOG_CREATING.has(request.method)) {
+      out = withHeaderPrepended(out, 'Record-Route', `<sip:${flow.id}@${this.#localAddress()};lr>`);
+    }
+    const branch = `${MAGIC_COOKIE}.up.${hash(topBranch(request))}`;
+    out = withHeaderPrepended(
+      out,
+      'Via',
+      `SIP/2.0/${flow.transport} ${this.options.sentBy()};branch=${branch}`,
+    );
+    flow.send(serializeSipMessage(out));
+  }
+
+  #ping(): void {
+    if (Date.now() - this.#lastPong > 2 * (this.options.keepAliveMs ?? 5000) + 1000) this.#setUp(false);
+    this.#pingCSeq += 1;
+    const target = `sip:${this.options.host}:${this.options.port}`;
+    const ping: SipRequest = {
+      kind: 'request',
+      method: 'OPTIONS',
+      uri: target,
+      headers: [
+        {
+          name: 'Via',
+          value: `SIP/2.0/UDP ${this.#localAddress()};branch=${MAGIC_COOKIE}.ping.${this.#pingCSeq}`,
+        },
+        { name: 'Max-Forwards', value: '70' },
+        { name: 'From', value: `<sip:ringway@${this.#localAddress()}>;tag=keepalive` },
+        { name: 'To', value: `<${target}>` },
+        { name: 'Call-ID', value: `keepalive-${this.#localPort}` },
+        { name: 'CSeq', value: `${this.#pingCSeq} OPTIONS` },
+      ],
+      body: '',
+    };
+    this.#send(ping);
+  }
+
+  #setUp(up: boolean): void {
+    if (up === this.#up) return;
+    this.#up = up;
+    this.options.log.info({ upstream: `${this.options.host}:${this.options.port}`, up }, 'upstream state');
+    this.options.onHealth(up);
+  }
+}
