@@ -152,16 +152,23 @@ describe('the softphone page: lines, transfers, video, chat, history, devices', 
     const [vic, wes] = await pages('vic', 'wes');
     await vic.getByTestId('video-checkbox').check();
     await callAndAnswer(vic, wes, 'wes');
-    await wes.waitForFunction(async () => {
-      const call = (
-        window as unknown as { ringway: { current(): { peerConnection: RTCPeerConnection } } }
-      ).ringway.current();
-      let bytes = 0;
-      (await call.peerConnection.getStats()).forEach((r) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'video') bytes += r.bytesReceived;
+    const videoBytes = () =>
+      wes.evaluate(async () => {
+        const call = (
+          window as unknown as { ringway: { current(): { peerConnection: RTCPeerConnection } } }
+        ).ringway.current();
+        let bytes = 0;
+        (await call.peerConnection.getStats()).forEach((r) => {
+          if (r.type === 'inbound-rtp' && r.kind === 'video') bytes += r.bytesReceived;
+        });
+        return bytes;
       });
-      return bytes > 10_000;
-    });
+    let received = await videoBytes();
+    for (let i = 0; i < 200 && received <= 10_000; i++) {
+      await wes.waitForTimeout(50);
+      received = await videoBytes();
+    }
+    expect(received).toBeGreaterThan(10_000);
     await closeAll(vic, wes);
   }, 60_000);
 

@@ -18,9 +18,11 @@
     });
 
   const sipjs = {
-    async start(user, wsServer, domain, iceServers = []) {
+    async start(user, wsServer, domain, iceServers = [], credential = undefined) {
       const ua = new SIP.UserAgent({
         uri: SIP.UserAgent.makeURI(`sip:${user}@${domain}`),
+        authorizationUsername: credential?.username,
+        authorizationPassword: credential?.password,
         transportOptions: { server: wsServer },
         sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { iceServers } },
         logLevel: 'error',
@@ -64,10 +66,12 @@
   };
 
   const jssip = {
-    async start(user, wsServer, domain) {
+    async start(user, wsServer, domain, _iceServers, credential) {
       const ua = new JsSIP.UA({
         sockets: [new JsSIP.WebSocketInterface(wsServer)],
         uri: `sip:${user}@${domain}`,
+        authorization_user: credential?.username,
+        password: credential?.password,
         session_timers: false,
       });
       ua.on('newRTCSession', (e) => e.originator === 'remote' && state.incoming.push(e.session));
@@ -92,9 +96,9 @@
   };
 
   window.phone = {
-    async start(library, user, wsServer, domain, iceServers) {
+    async start(library, user, wsServer, domain, iceServers, credential) {
       state.library = library === 'jssip' ? jssip : sipjs;
-      await state.library.start(user, wsServer, domain, iceServers);
+      await state.library.start(user, wsServer, domain, iceServers, credential);
     },
     /** Dials; `codecPolicy` (SIP.js only) is applied to the offer with @ringway/sdp's modifier. */
     dial: (target, codecPolicy) => state.library.dial(target, codecPolicy),

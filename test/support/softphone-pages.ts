@@ -10,15 +10,21 @@ export async function startSoftphonePages() {
   const pages = await startPhonePageServer();
   const browser: Browser = await launchChromium();
   return {
-    async phone(library: 'sipjs' | 'jssip', user: string, wsUrl: string): Promise<Page> {
+    async phone(
+      library: 'sipjs' | 'jssip',
+      user: string,
+      wsUrl: string,
+      credential?: { username: string; password: string },
+    ): Promise<Page> {
       const context = await browser.newContext();
       const page = await context.newPage();
       page.on('pageerror', (error) => console.error(`[${user}] page error`, error));
       await page.goto(pages.url);
-      await page.evaluate(([l, u, ws]) => window.phone.start(l, u, ws, 'ringway.test'), [
+      await page.evaluate(([l, u, ws, c]) => window.phone.start(l, u, ws, 'ringway.test', [], c), [
         library,
         user,
         wsUrl,
+        credential,
       ] as const);
       return page;
     },
@@ -33,11 +39,15 @@ export async function startSoftphonePages() {
  * Waits until the page has received more than a few packets of audio RTP and returns the bytes.
  * A single comfort-noise packet is 9 bytes: "> 0" would not prove that audio flows.
  */
-export async function audioFlows(page: Page): Promise<number> {
-  await page.waitForFunction(async () => (await window.phone.audioBytesReceived()) > 1000, undefined, {
-    timeout: 10_000,
-  });
-  return page.evaluate(() => window.phone.audioBytesReceived());
+export async function audioFlows(page: Page, minimumBytes = 1000): Promise<number> {
+  // Polled from here: waitForFunction takes an async predicate's Promise itself as truthy.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const bytes = await page.evaluate(() => window.phone.audioBytesReceived());
+    if (bytes > minimumBytes) return bytes;
+    if (Date.now() > deadline) throw new Error(`only ${bytes} bytes of audio received in 10 s`);
+    await page.waitForTimeout(50);
+  }
 }
 
 /** A dials B, B answers, both reach established. */
@@ -57,6 +67,7 @@ declare global {
         wsServer: string,
         domain: string,
         iceServers?: RTCIceServer[],
+        credential?: { username: string; password: string },
       ): Promise<void>;
       dial(target: string, codecPolicy?: object): Promise<void>;
       answer(): Promise<void>;
