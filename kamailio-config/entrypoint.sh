@@ -1,0 +1,14 @@
+#!/bin/sh
+# Writes kamailio-local.cfg from the environment (docker-compose.yml), then runs Kamailio in the
+# foreground with the PBX route and rtpengine on.
+set -eu
+cat > /etc/kamailio/kamailio-local.cfg <<CFG
+#!substdef "!WS_LISTEN!tcp:${KAMAILIO_IP}:8089!g"
+#!substdef "!UDP_LISTEN!udp:${KAMAILIO_IP}:5060!g"
+#!substdef "!SIP_DOMAIN!${SIP_DOMAIN}!g"
+#!substdef "!AUTH_SECRET!${AUTH_SECRET}!g"
+#!substdef "!RTPENGINE_SOCKET!udp:${RTPENGINE_IP}:22222!g"
+#!substdef "!DISPATCHER_LIST!/etc/kamailio/dispatcher.list!g"
+CFG
+echo "1 sip:${PBX_IP}:5060" > /etc/kamailio/dispatcher.list
+exec kamailio -DD -E -A WITH_PBX -A WITH_RTPENGINE -m 256 -M 16 -f /etc/kamailio/kamailio.cfg
