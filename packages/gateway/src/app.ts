@@ -34,7 +34,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   const metrics = createMetrics();
   const { sessions: sessionConfig } = config;
   const store = sessionConfig.redisUrl
-    ? new RedisSessionStore(sessionConfig.redisUrl)
+    ? new RedisSessionStore(sessionConfig.redisUrl, app.log)
     : new MemorySessionStore();
   const sessions = new SessionService({
     store,

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Logger } from '../sip/logger.js';
 import type { RendezvousSession, SessionEvent } from './rendezvous-session.js';
 import type { SessionStore } from './session-store.js';
 
@@ -16,9 +17,8 @@ export class RedisSessionStore implements SessionStore {
   readonly #redis: Redis;
   readonly #subscriber: Redis;
   readonly #listeners = new Map<string, Set<(event: SessionEvent) => void>>();
-  readonly #ready: Promise<unknown>;
 
-  constructor(url: string) {
+  constructor(url: string, log: Logger) {
     // lazyConnect: nothing is resolved or connected while the gateway starts.
     this.#redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
     this.#subscriber = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
@@ -26,7 +26,10 @@ export class RedisSessionStore implements SessionStore {
       const event = JSON.parse(message) as SessionEvent;
       for (const listener of this.#listeners.get(event.id) ?? []) listener(event);
     });
-    this.#ready = this.#subscriber.subscribe(CHANNEL).catch(() => undefined);
+    this.#subscriber.subscribe(CHANNEL).catch((error: Error) => {
+      // Without the channel this gateway would miss other gateways' events: say so.
+      log.error({ err: error, channel: CHANNEL }, 'cannot subscribe to session events');
+    });
   }
 
   async create(
@@ -95,11 +98,6 @@ export class RedisSessionStore implements SessionStore {
       listeners.delete(listener);
       if (listeners.size === 0) this.#listeners.delete(id);
     };
-  }
-
-  /** Resolves once this gateway receives the shared event channel. */
-  ready(): Promise<unknown> {
-    return this.#ready;
   }
 
   async close(): Promise<void> {

@@ -111,10 +111,6 @@ export class ProxyCore {
     this.#media = deps.media;
   }
 
-  get transactionCount(): number {
-    return this.#servers.size;
-  }
-
   /** True while any transaction still waits for its final response. */
   get busy(): boolean {
     return [...this.#servers.values()].some((s) => !s.finalSent);
