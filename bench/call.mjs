@@ -4,7 +4,6 @@
 // listens. The callee answers as soon as the INVITE arrives. Runs inside a lo-only namespace
 // (see package.json), so every packet stays on loopback.
 
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -13,19 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { buildApp, loadConfig } from '../packages/gateway/dist/index.js';
+import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const CALLS = Number(process.env.BENCH_CALLS ?? 10);
-
-async function deadUdpPort() {
-  const socket = createSocket('udp4');
-  await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise((resolve) => socket.close(resolve));
-  return port;
-}
 
 /** A page with plain SIP.js (bundled as is) and the thin driver the tests use. */
 async function plainSipjsServer() {
@@ -143,7 +135,7 @@ for (const [scenario, iceServers] of [
   ['no ICE servers', []],
   [
     'unreachable STUN (loopback port, nothing listening)',
-    [{ urls: `stun:127.0.0.1:${await deadUdpPort()}` }],
+    [{ urls: `stun:127.0.0.1:${await freeUdpPort()}` }],
   ],
 ]) {
   const gateway = await startGateway(iceServers);

@@ -1,7 +1,7 @@
-import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
+import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { launchChromium } from './support/chromium.js';
 import { callAndAnswer, expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
 
@@ -23,15 +23,6 @@ async function gateway(env: Record<string, string> = {}): Promise<RunningGateway
   return started;
 }
 
-/** A loopback UDP port where nothing listens: bound, then released. */
-async function deadUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
 function waterfall(page: Page): Promise<Record<string, number>> {
   return page.evaluate(() => {
     const ringway = (
@@ -43,7 +34,7 @@ function waterfall(page: Page): Promise<Record<string, number>> {
 
 describe('the softphone on a bad network', () => {
   it('connects a call at once when ICE_SERVERS names a STUN server that does not answer', async () => {
-    const stun = `stun:127.0.0.1:${await deadUdpPort()}`;
+    const stun = `stun:127.0.0.1:${await freeUdpPort()}`;
     const gw = await gateway({ ICE_SERVERS: JSON.stringify([{ urls: stun }]) });
     const [alice, bob] = await Promise.all(
       ['alice', 'bob'].map((u) => openSoftphone(browser, `http://127.0.0.1:${gw.port}`, u)),

@@ -1,24 +1,5 @@
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-function accepting(port, deadline) {
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`));
-        else setTimeout(attempt, 1);
-      });
-    };
-    attempt();
-  });
-}
+import { whenAccepting } from '../../packages/gateway/test/support/loopback-ports.mjs';
 
 /**
  * Spawns a server and measures the milliseconds from spawn to the first accepted TCP
@@ -37,7 +18,7 @@ export async function startServer(command, args, { port, env = {} }) {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     await Promise.race([
-      accepting(port, Date.now() + 10_000),
+      whenAccepting(port, Date.now() + 10_000),
       exited.then((code) => {
         throw new Error(`${command} exited with ${code}: ${stderr}`);
       }),

@@ -1,37 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort, whenAccepting } from '../../packages/gateway/test/support/loopback-ports.mjs';
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'kamailio-config', 'kamailio.cfg');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function accepting(port: number, deadline: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`Kamailio did not listen on ${port}`));
-        else setTimeout(attempt, 10);
-      });
-    };
-    attempt();
-  });
-}
 
 export interface RunningKamailio {
   wsUrl: string;
@@ -48,8 +22,8 @@ export async function startKamailio(options: {
   secret: string;
   sipDomain: string;
 }): Promise<RunningKamailio> {
-  const port = await freePort();
-  const udpPort = await freePort();
+  const port = await freeTcpPort();
+  const udpPort = await freeTcpPort();
   const folder = mkdtempSync(join(tmpdir(), 'ringway-kamailio-'));
   copyFileSync(CONFIG, join(folder, 'kamailio.cfg'));
   writeFileSync(
@@ -75,7 +49,7 @@ export async function startKamailio(options: {
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   await Promise.race([
-    accepting(port, Date.now() + 10_000),
+    whenAccepting(port, Date.now() + 10_000),
     exited.then((code) => {
       throw new Error(`kamailio exited with ${code}: ${log}`);
     }),

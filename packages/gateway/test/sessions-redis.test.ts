@@ -1,23 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type RunningGateway, startGateway } from './support/gateway.js';
-
-/** A free loopback TCP port. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freeTcpPort } from './support/loopback-ports.mjs';
 
 let redis: ChildProcess;
 let redisUrl: string;
 const gateways: RunningGateway[] = [];
 
 beforeAll(async () => {
-  const port = await freePort();
+  const port = await freeTcpPort();
   redis = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -1,20 +1,12 @@
-import { createSocket } from 'node:dgram';
 import { describe, expect, it } from '@jest/globals';
 import { header } from '../src/sip/message.js';
 import { startGateway } from './support/gateway.js';
+import { freeUdpPort } from './support/loopback-ports.mjs';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
-
-async function deadUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 describe('upstream mode', () => {
   it('answers 503 and reports the upstream down when it does not answer', async () => {
-    const gateway = await startGateway({ UPSTREAM: `127.0.0.1:${await deadUdpPort()}` });
+    const gateway = await startGateway({ UPSTREAM: `127.0.0.1:${await freeUdpPort()}` });
     const client = await RawSipClient.connect(gateway.wsUrl);
     try {
       client.send(sipRequest('REGISTER', 'sip:ringway.test', { extra: ['Contact: <sip:a@a.invalid>'] }));

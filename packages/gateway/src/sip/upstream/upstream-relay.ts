@@ -104,7 +104,7 @@ export class UpstreamRelay {
       return;
     }
     let out = withHeader(this.#withoutOwnRoute(request), 'Max-Forwards', String(maxForwards - 1));
-    const token = `${this.#localAddress()}`;
+    const token = this.#localAddress();
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
     if (request.method === 'REGISTER') {
       out = withHeaderPrepended(out, 'Path', `<sip:${flow.id}@${token};lr;ob>`);
