@@ -122,6 +122,25 @@
       });
       return used;
     },
+    /**
+     * The level (0…1) of the audio being received now, from getStats() inbound-rtp: 0 is silence.
+     * Chromium measures the level only of audio that is played out, so the call is played first.
+     */
+    async audioLevelReceived() {
+      const pc = state.library.peerConnection();
+      if (!pc) return 0;
+      if (!state.speaker) {
+        state.speaker = new Audio();
+        state.speaker.srcObject = new MediaStream(pc.getReceivers().map((r) => r.track));
+        await state.speaker.play();
+      }
+      let level = 0;
+      (await pc.getStats()).forEach((report) => {
+        if (report.type === 'inbound-rtp' && report.kind === 'audio')
+          level = Math.max(level, report.audioLevel ?? 0);
+      });
+      return level;
+    },
     /** Audio RTP bytes received so far, from getStats() inbound-rtp. */
     async audioBytesReceived() {
       const pc = state.library.peerConnection();

@@ -3,7 +3,11 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort, whenAccepting } from '../../packages/gateway/test/support/loopback-ports.mjs';
+import {
+  freeTcpPort,
+  freeUdpPort,
+  whenAccepting,
+} from '../../packages/gateway/test/support/loopback-ports.mjs';
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'kamailio-config', 'kamailio.cfg');
 
@@ -11,55 +15,72 @@ export interface RunningKamailio {
   wsUrl: string;
   /** Its plain SIP address, `127.0.0.1:port` (UDP). */
   udp: string;
+  /** Kills it with SIGKILL (no clean-up, registrations lost with it) and starts it again on the same ports. */
+  crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * Debian's Kamailio running kamailio-config/kamailio.cfg on a free loopback port, with the
- * values of kamailio-local.cfg written for this run. Stopped by the PID it was started with.
+ * Debian's Kamailio running kamailio-config/kamailio.cfg on free loopback ports, with the values
+ * of kamailio-local.cfg written for this run; with `rtpengine` (a control socket) it bridges
+ * media through it (-A WITH_RTPENGINE). Stopped by the PID it was started with.
  */
 export async function startKamailio(options: {
   secret: string;
   sipDomain: string;
+  rtpengine?: string;
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
-  const udpPort = await freeTcpPort();
+  const udpPort = await freeUdpPort();
   const folder = mkdtempSync(join(tmpdir(), 'ringway-kamailio-'));
   copyFileSync(CONFIG, join(folder, 'kamailio.cfg'));
+  const values = {
+    WS_LISTEN: `tcp:127.0.0.1:${port}`,
+    UDP_LISTEN: `udp:127.0.0.1:${udpPort}`,
+    SIP_DOMAIN: options.sipDomain,
+    AUTH_SECRET: options.secret,
+    ...(options.rtpengine ? { RTPENGINE_SOCKET: options.rtpengine } : {}),
+  };
   writeFileSync(
     join(folder, 'kamailio-local.cfg'),
-    [
-      `#!substdef "!WS_LISTEN!tcp:127.0.0.1:${port}!g"`,
-      `#!substdef "!UDP_LISTEN!udp:127.0.0.1:${udpPort}!g"`,
-      `#!substdef "!SIP_DOMAIN!${options.sipDomain}!g"`,
-      `#!substdef "!AUTH_SECRET!${options.secret}!g"`,
-      '',
-    ].join('\n'),
+    `${Object.entries(values)
+      .map(([name, value]) => `#!substdef "!${name}!${value}!g"`)
+      .join('\n')}\n`,
   );
-  const child: ChildProcess = spawn(
-    'kamailio',
-    ['-DD', '-E', '-f', join(folder, 'kamailio.cfg'), '-m', '64', '-M', '8'],
-    {
+  const args = ['-DD', '-E', '-f', join(folder, 'kamailio.cfg'), '-m', '64', '-M', '8'];
+  if (options.rtpengine) args.push('-A', 'WITH_RTPENGINE');
+
+  const launch = async () => {
+    // Its own process group: a SIGKILL must reach the workers too, or they keep the ports.
+    const child: ChildProcess = spawn('kamailio', args, {
       stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    log = (log + d.toString()).slice(-5000);
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await Promise.race([
-    whenAccepting(port, Date.now() + 10_000),
-    exited.then((code) => {
-      throw new Error(`kamailio exited with ${code}: ${log}`);
-    }),
-  ]);
+      detached: true,
+    });
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-5000);
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await Promise.race([
+      whenAccepting(port, Date.now() + 10_000),
+      exited.then((code) => {
+        throw new Error(`kamailio exited with ${code}: ${log}`);
+      }),
+    ]);
+    return { child, exited };
+  };
+  let running = await launch();
+  const stop = async (signal: NodeJS.Signals) => {
+    process.kill(-(running.child.pid as number), signal);
+    await running.exited;
+  };
   return {
     wsUrl: `ws://127.0.0.1:${port}/`,
     udp: `127.0.0.1:${udpPort}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
+    async crashAndRestart() {
+      await stop('SIGKILL');
+      running = await launch();
     },
+    stop: () => stop('SIGTERM'),
   };
 }

@@ -75,6 +75,7 @@ declare global {
       mediaConnected(): boolean;
       hangup(): unknown;
       audioBytesReceived(): Promise<number>;
+      audioLevelReceived(): Promise<number>;
       failure(): { status: number; warning: string | undefined } | undefined;
       audioCodecs(): Promise<{ inbound?: string; outbound?: string }>;
     };
