@@ -1,6 +1,6 @@
 // Runs in the test page: one softphone per page, on SIP.js or JsSIP, driven by the tests through
 // page.evaluate(). Kept deliberately thin: the product's softphone lives in packages/softphone.
-/* global SIP, JsSIP, RingwaySdp */
+/* global SIP, JsSIP, RingwaySdp, RingwaySoftphone */
 (() => {
   const state = { ua: undefined, session: undefined, incoming: [], library: undefined, failure: undefined };
   const audioOnly = { audio: true, video: false };
@@ -75,6 +75,8 @@
         session_timers: false,
       });
       ua.on('newRTCSession', (e) => e.originator === 'remote' && state.incoming.push(e.session));
+      // With a listener JsSIP answers MESSAGE with 200, as SIP.js does (without one, 405).
+      ua.on('newMessage', () => undefined);
       await new Promise((resolve, reject) => {
         ua.on('registered', resolve);
         ua.on('registrationFailed', (e) => reject(new Error(`registration failed: ${e.cause}`)));
@@ -95,9 +97,34 @@
     hangup: () => state.session?.terminate(),
   };
 
+  const ringway = {
+    async start(user, wsServer, domain, iceServers = [], credential = undefined) {
+      const phone = new RingwaySoftphone.Phone({
+        server: wsServer,
+        aor: `sip:${user}@${domain}`,
+        iceServers,
+        authorizationUsername: credential?.username,
+        authorizationPassword: credential?.password,
+      });
+      phone.incomingCall.addListener((call) => state.incoming.push(call));
+      await phone.start();
+      state.ua = phone;
+    },
+    async dial(target) {
+      state.session = state.ua.dial(target);
+    },
+    async answer() {
+      state.session = await waitFor(() => state.incoming.shift(), 'an incoming call');
+      await state.session.answer();
+    },
+    established: () => state.session?.state === RingwaySoftphone.CallState.Active,
+    peerConnection: () => state.session?.session.sessionDescriptionHandler?.peerConnection,
+    hangup: () => state.session?.hangup(),
+  };
+
   window.phone = {
     async start(library, user, wsServer, domain, iceServers, credential) {
-      state.library = library === 'jssip' ? jssip : sipjs;
+      state.library = { sipjs, jssip, ringway }[library];
       await state.library.start(user, wsServer, domain, iceServers, credential);
     },
     /** Dials; `codecPolicy` (SIP.js only) is applied to the offer with @ringway/sdp's modifier. */

@@ -29,6 +29,8 @@ export async function startKamailio(options: {
   secret: string;
   sipDomain: string;
   rtpengine?: string;
+  /** The longest registration it grants, in seconds (600 when not given). */
+  registerMaxExpires?: number;
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
   const udpPort = await freeUdpPort();
@@ -40,6 +42,7 @@ export async function startKamailio(options: {
     SIP_DOMAIN: options.sipDomain,
     AUTH_SECRET: options.secret,
     ...(options.rtpengine ? { RTPENGINE_SOCKET: options.rtpengine } : {}),
+    ...(options.registerMaxExpires ? { REGISTER_MAX_EXPIRES: String(options.registerMaxExpires) } : {}),
   };
   writeFileSync(
     join(folder, 'kamailio-local.cfg'),

@@ -22,7 +22,8 @@ async function bundle(entry: string, globalName: string): Promise<string> {
 }
 
 /**
- * Serves a bare test page on loopback with real SIP.js, JsSIP and @ringway/sdp (bundled for the browser) and
+ * Serves a bare test page on loopback with real SIP.js, JsSIP, @ringway/sdp and Ringway's softphone
+ * (bundled for the browser) and
  * a small driver (`browser-phone.js`) the tests call through `page.evaluate`.
  */
 export async function startPhonePageServer(): Promise<{ url: string; close(): Promise<void> }> {
@@ -33,8 +34,12 @@ export async function startPhonePageServer(): Promise<{ url: string; close(): Pr
       join(here, '..', '..', 'packages', 'sdp', 'src', 'index.ts'),
       'RingwaySdp',
     ),
+    '/ringway-softphone.js': await bundle(
+      join(here, '..', '..', 'packages', 'softphone', 'src', 'index.ts'),
+      'RingwaySoftphone',
+    ),
     '/browser-phone.js': readFileSync(join(here, 'browser-phone.js'), 'utf8'),
-    '/': '<!doctype html><meta charset="utf-8"><title>phone</title><script src="/sip.js"></script><script src="/jssip.js"></script><script src="/ringway-sdp.js"></script><script src="/browser-phone.js"></script>',
+    '/': '<!doctype html><meta charset="utf-8"><title>phone</title><script src="/sip.js"></script><script src="/jssip.js"></script><script src="/ringway-sdp.js"></script><script src="/ringway-softphone.js"></script><script src="/browser-phone.js"></script>',
   };
   const server: Server = createServer((req, res) => {
     const body = files[req.url ?? '/'];

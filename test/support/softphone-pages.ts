@@ -11,7 +11,7 @@ export async function startSoftphonePages() {
   const browser: Browser = await launchChromium();
   return {
     async phone(
-      library: 'sipjs' | 'jssip',
+      library: 'sipjs' | 'jssip' | 'ringway',
       user: string,
       wsUrl: string,
       credential?: { username: string; password: string },

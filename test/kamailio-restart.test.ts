@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Messager, UserAgent } from 'sip.js';
+import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
+import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
+import { type Phone, sipjsPhone } from '../packages/gateway/test/support/sipjs.js';
+import { type RunningBaresip, startBaresip } from './support/baresip.js';
+import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { startSoftphonePages } from './support/softphone-pages.js';
+
+// Kamailio keeps registrations in memory: killed with SIGKILL and started again, it knows nobody
+// until each client registers again. Every kind of client must do so by itself: those behind the
+// gateway (whose WebSocket stays up) and baresip at their next refresh, which Kamailio bounds
+// (REGISTER_MAX_EXPIRES); Ringway's softphone connected straight to Kamailio, whose WebSocket
+// died with it, by reconnecting.
+const SECRET = 'kamailio-restart-secret-0123456789';
+const MAX_EXPIRES = 15;
+const credential = (user: string) => {
+  const issued = issueEphemeralCredential(SECRET, user, 600);
+  return { authorizationUsername: issued.username, authorizationPassword: issued.password };
+};
+const asPageCredential = (user: string) => {
+  const c = credential(user);
+  return { username: c.authorizationUsername, password: c.authorizationPassword };
+};
+let kamailio: RunningKamailio;
+let gateway: RunningGateway;
+let baresip: RunningBaresip;
+let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
+let prober: Phone;
+
+beforeAll(async () => {
+  kamailio = await startKamailio({
+    secret: SECRET,
+    sipDomain: 'ringway.test',
+    registerMaxExpires: MAX_EXPIRES,
+  });
+  gateway = await startGateway({ UPSTREAM: kamailio.udp });
+  for (let i = 0; i < 100 && !gateway.app.sip.upstream?.up; i++) await new Promise((r) => setTimeout(r, 20));
+  browser = await startSoftphonePages();
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await baresip?.stop();
+  await prober?.stop();
+  await gateway?.close();
+  await kamailio?.stop();
+});
+
+/** The final status of a MESSAGE sent to `user` through Kamailio: 200 once it knows where `user` is. */
+function reach(user: string): Promise<number> {
+  const target = UserAgent.makeURI(`sip:${user}@ringway.test`);
+  if (!target) throw new Error(`bad user ${user}`);
+  return new Promise((resolve, reject) => {
+    new Messager(prober.ua, target, 'are you there?')
+      .message({
+        requestDelegate: {
+          onAccept: (response) => resolve(response.message.statusCode ?? 0),
+          onReject: (response) => resolve(response.message.statusCode ?? 0),
+        },
+      })
+      .catch(reject);
+  });
+}
+
+describe('Kamailio killed with SIGKILL and started again', () => {
+  it('every client registers again by itself: browsers behind the gateway, Ringway’s softphone on its WebSocket, baresip over UDP', async () => {
+    const users = ['sipjs-r', 'jssip-r', 'ringway-r', 'carol-r'];
+    const sipjsPage = await browser.phone('sipjs', 'sipjs-r', gateway.wsUrl, asPageCredential('sipjs-r'));
+    const jssipPage = await browser.phone('jssip', 'jssip-r', gateway.wsUrl, asPageCredential('jssip-r'));
+    const ringwayPage = await browser.phone(
+      'ringway',
+      'ringway-r',
+      kamailio.wsUrl,
+      asPageCredential('ringway-r'),
+    );
+    const carol = credential('carol-r');
+    baresip = await startBaresip({
+      user: 'carol-r',
+      domain: 'ringway.test',
+      outbound: kamailio.udp,
+      credential: { username: carol.authorizationUsername, password: carol.authorizationPassword },
+    });
+    await baresip.registered();
+    prober = await sipjsPhone(kamailio.wsUrl, 'prober-r', { ...credential('prober-r'), register: false });
+    expect(await Promise.all(users.map(reach))).toEqual([200, 200, 200, 200]);
+
+    await kamailio.crashAndRestart();
+    const restarted = Date.now();
+    // The prober's WebSocket died with Kamailio; SIP.js reconnects it on demand.
+    await prober.ua.reconnect();
+    // Nobody is known any more: the state really went with the process.
+    expect(await Promise.all(users.map(reach))).toEqual([404, 404, 404, 404]);
+
+    const back = new Map<string, number>();
+    while (back.size < users.length && Date.now() - restarted < 3 * MAX_EXPIRES * 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      for (const user of users.filter((u) => !back.has(u))) {
+        if ((await reach(user)) === 200) back.set(user, Date.now() - restarted);
+      }
+    }
+    console.info('registered again after the restart (ms):', Object.fromEntries(back));
+    expect([...back.keys()].sort()).toEqual([...users].sort());
+    // Generous: each refreshes before its binding (≤ MAX_EXPIRES) would have run out.
+    for (const ms of back.values()) expect(ms).toBeLessThan(MAX_EXPIRES * 1000 + 2000);
+    await sipjsPage.context().close();
+    await jssipPage.context().close();
+    await ringwayPage.context().close();
+  }, 90_000);
+});
