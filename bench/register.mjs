@@ -2,51 +2,22 @@
 // the same run: REGISTER/s, p50 and p99 under one bounded load client (50 WebSockets, closed
 // loop, 10 s), start-up from spawn to listening, and the gateway's RSS with 10,000 registered
 // WebSocket clients. Everything listens on 127.0.0.1.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
+import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { memoryMb, startServer } from './lib/processes.mjs';
 import { registerMany, registerStorm } from './lib/sip-load.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const idleClients = Number(process.env.BENCH_IDLE_CLIENTS ?? 10_000);
 const KAMAILIO_PORT = 18_100;
 const GATEWAY_PORT = 18_200;
 const BARE_NODE_PORT = 18_300;
-// The same command as `npm start` in packages/gateway: a young generation capped at 2 MB per
-// semi-space keeps RSS per idle WebSocket near 16 KB instead of 24 KB, at no measured cost in REGISTER/s.
-const gatewayCommand = [
-  '--max-semi-space-size=2',
-  join(here, '..', 'packages', 'gateway', 'dist', 'gateway.mjs'),
-];
-
-function kamailioConfig(workers) {
-  const text = readFileSync(join(here, 'kamailio-ws-registrar.cfg'), 'utf8')
-    .replace(/^children=WORKERS$/m, `children=${workers}`)
-    .replace(/^tcp_children=WORKERS$/m, `tcp_children=${workers}`)
-    .replace(/^listen=LISTEN$/m, `listen=tcp:127.0.0.1:${KAMAILIO_PORT}`);
-  const file = join(mkdtempSync(join(tmpdir(), 'ringway-bench-')), 'kamailio.cfg');
-  writeFileSync(file, text);
-  return file;
-}
-
-const gatewayEnv = {
-  PORT: String(GATEWAY_PORT),
-  LOG_LEVEL: 'warn',
-  // The load client is one address sending as fast as it is answered: lift the per-connection
-  // and per-address limits that protect a real deployment, as Kamailio's config has none.
-  RATE_MESSAGES_PER_SECOND: '1000000',
-  RATE_MESSAGE_BURST: '1000000',
-  MAX_CONNECTIONS_PER_IP: '20000',
-};
 
 async function measureKamailio(workers) {
   const server = await startServer(
     'kamailio',
-    ['-DD', '-E', '-f', kamailioConfig(workers), '-m', '256', '-M', '16'],
+    ['-DD', '-E', '-f', kamailioRegistrarConfig({ workers, wsPort: KAMAILIO_PORT }), '-m', '256', '-M', '16'],
     {
       port: KAMAILIO_PORT,
     },
@@ -65,7 +36,7 @@ async function measureKamailio(workers) {
 async function measureGateway() {
   const server = await startServer(process.execPath, gatewayCommand, {
     port: GATEWAY_PORT,
-    env: gatewayEnv,
+    env: gatewayEnv(GATEWAY_PORT),
   });
   try {
     const load = await registerStorm(`ws://127.0.0.1:${GATEWAY_PORT}/sip`, '127.0.0.1', {
@@ -81,7 +52,7 @@ async function measureGateway() {
 async function measureGatewayMemory() {
   const server = await startServer(process.execPath, gatewayCommand, {
     port: GATEWAY_PORT,
-    env: gatewayEnv,
+    env: gatewayEnv(GATEWAY_PORT),
   });
   try {
     const before = await memoryMb(server.pid);

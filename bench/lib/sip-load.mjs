@@ -1,13 +1,14 @@
 import WebSocket from 'ws';
 
 function register(user, host, cseq, connection) {
+  // One Call-ID per user: Kamailio refuses a CSeq below the last it saw for a Call-ID.
   return [
     `REGISTER sip:${host} SIP/2.0`,
     `Via: SIP/2.0/WS c${connection}.invalid;branch=z9hG4bK${connection}x${cseq}`,
     'Max-Forwards: 70',
     `To: <sip:${user}@${host}>`,
     `From: <sip:${user}@${host}>;tag=${connection}`,
-    `Call-ID: bench-${connection}`,
+    `Call-ID: bench-${user}`,
     `CSeq: ${cseq} REGISTER`,
     `Contact: <sip:${user}@c${connection}.invalid;transport=ws>;expires=600`,
     'Expires: 600',
@@ -31,9 +32,14 @@ function percentile(sorted, p) {
 
 /**
  * A bounded REGISTER storm: `connections` WebSockets, each sending its next REGISTER as soon as
- * the previous one is answered (closed loop), for `seconds` after a warm-up second.
+ * the previous one is answered (closed loop), for `seconds` after a warm-up second. Users are
+ * `<users><index>`: give each storm against one registrar its own.
  */
-export async function registerStorm(url, host, { connections = 50, seconds = 10, warmupSeconds = 1 } = {}) {
+export async function registerStorm(
+  url,
+  host,
+  { connections = 50, seconds = 10, warmupSeconds = 1, users = 'load' } = {},
+) {
   const sockets = await Promise.all(Array.from({ length: connections }, () => open(url)));
   const latencies = [];
   let failures = 0;
@@ -48,7 +54,7 @@ export async function registerStorm(url, host, { connections = 50, seconds = 10,
           if (!running) return resolve();
           cseq += 1;
           sentAt = process.hrtime.bigint();
-          socket.send(register(`load${index}`, host, cseq, index));
+          socket.send(register(`${users}${index}`, host, cseq, index));
         };
         socket.on('message', (data) => {
           const text = data.toString();

@@ -1,0 +1,26 @@
+// The gateway as the benchmarks start it: the very bundle `npm start` runs, with the same flags.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+// A young generation capped at 2 MB per semi-space keeps RSS per idle WebSocket near 16 KB instead
+// of 24 KB, at no measured cost in REGISTER/s.
+export const gatewayCommand = [
+  '--max-semi-space-size=2',
+  join(here, '..', '..', 'packages', 'gateway', 'dist', 'gateway.mjs'),
+];
+
+/** The environment of a benchmarked gateway on `port`, plus `extra`. */
+export function gatewayEnv(port, extra = {}) {
+  return {
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    // The load client is one address sending as fast as it is answered: lift the per-connection
+    // and per-address limits that protect a real deployment, as Kamailio's config has none.
+    RATE_MESSAGES_PER_SECOND: '1000000',
+    RATE_MESSAGE_BURST: '1000000',
+    MAX_CONNECTIONS_PER_IP: '20000',
+    ...extra,
+  };
+}
