@@ -66,6 +66,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       flows: sip.flows,
       log: app.log,
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
+      media: sip.mediaPolicy('upstream'),
     });
     await sip.upstream.start();
   }

@@ -1,8 +1,16 @@
+import { createSocket, type RemoteInfo } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { header } from '../src/sip/message.js';
+import { header, type SipRequest, type SipResponse } from '../src/sip/message.js';
+import { parseSipMessage } from '../src/sip/parser.js';
+import { createResponse } from '../src/sip/responses.js';
+import { serializeSipMessage } from '../src/sip/serializer.js';
 import { startGateway } from './support/gateway.js';
 import { freeUdpPort } from './support/loopback-ports.mjs';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../sdp/test/fixtures/${name}`, import.meta.url), 'utf8');
 
 describe('upstream mode', () => {
   it('answers 503 and reports the upstream down when it does not answer', async () => {
@@ -16,6 +24,100 @@ describe('upstream mode', () => {
     } finally {
       client.close();
       await gateway.close();
+    }
+  });
+});
+
+/** A scripted SIP server on a loopback UDP port: answers keep-alives, hands over everything else. */
+async function scriptedUpstream() {
+  const socket = createSocket('udp4');
+  const requests: Array<{ request: SipRequest; from: RemoteInfo }> = [];
+  const waiting: Array<() => void> = [];
+  socket.on('message', (data, from) => {
+    const message = parseSipMessage(data);
+    if (message.kind !== 'request') return;
+    if (message.method === 'OPTIONS') {
+      socket.send(serializeSipMessage(createResponse(message, 200)), from.port, from.address);
+      return;
+    }
+    requests.push({ request: message, from });
+    for (const wake of waiting.splice(0)) wake();
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${socket.address().port}`,
+    async next(method: string) {
+      for (;;) {
+        const at = requests.findIndex((r) => r.request.method === method);
+        if (at !== -1) return requests.splice(at, 1)[0] as { request: SipRequest; from: RemoteInfo };
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    },
+    respond(to: { request: SipRequest; from: RemoteInfo }, response: SipResponse) {
+      socket.send(serializeSipMessage(response), to.from.port, to.from.address);
+    },
+    received: requests,
+    close: () => socket.close(),
+  };
+}
+
+describe('upstream mode: the upstream codec policy', () => {
+  const chromeOffer = fixture('chromium-audio-offer.sdp');
+  const chromeAnswer = fixture('chromium-audio-answer.sdp');
+
+  async function setup(policy: object) {
+    const upstream = await scriptedUpstream();
+    const gateway = await startGateway({
+      UPSTREAM: upstream.address,
+      CODEC_POLICY_UPSTREAM: JSON.stringify(policy),
+    });
+    for (let i = 0; i < 100 && !gateway.app.sip.upstream?.up; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const client = await RawSipClient.connect(gateway.wsUrl);
+    client.send(
+      sipRequest('INVITE', 'sip:600@ringway.test', {
+        extra: ['Contact: <sip:alice@caller.invalid;transport=ws>', 'Content-Type: application/sdp'],
+        body: chromeOffer,
+      }),
+    );
+    return {
+      upstream,
+      client,
+      async close() {
+        client.close();
+        await gateway.close();
+        upstream.close();
+      },
+    };
+  }
+
+  it('filters the offer the upstream receives and the answer the browser receives', async () => {
+    const { upstream, client, close } = await setup({ allow: ['PCMU'] });
+    try {
+      const invite = await upstream.next('INVITE');
+      expect(invite.request.body).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0 13 126$/m);
+      expect(invite.request.body).not.toContain('opus');
+      // The upstream answers with more than was offered to it (as a careless PBX might).
+      const ok = createResponse(invite.request, 200, [{ name: 'Content-Type', value: 'application/sdp' }]);
+      upstream.respond(invite, { ...ok, body: chromeAnswer });
+      const answer = await client.response(200);
+      expect(answer.body).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0 13 126$/m);
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses an offer with no codec the upstream allows: 488 with the codecs named, nothing sent upstream', async () => {
+    const { upstream, client, close } = await setup({ allow: ['G729'] });
+    try {
+      const refused = await client.response(488);
+      expect(header(refused, 'Warning')).toMatch(
+        /^305 ringway "Incompatible media format: offered .*; allowed G729\/8000"$/,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      expect(upstream.received.filter((r) => r.request.method === 'INVITE')).toHaveLength(0);
+    } finally {
+      await close();
     }
   });
 });

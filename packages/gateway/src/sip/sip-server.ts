@@ -84,10 +84,15 @@ export class SipServer {
         callEvent: observeCall,
       },
       knownUsers,
-      media: new MediaPolicy(resolvePolicy(config.codecPolicies.browser), log, (codec, callId) => {
-        metrics.codecs.inc({ codec });
-        log.info({ callId, codec }, 'codec negotiated');
-      }),
+      media: this.mediaPolicy('browser'),
+    });
+  }
+
+  /** The codec policy of a route (`browser`, `upstream`), counting and logging what it negotiates. */
+  mediaPolicy(route: keyof GatewayConfig['codecPolicies']): MediaPolicy {
+    return new MediaPolicy(resolvePolicy(this.config.codecPolicies[route]), this.log, (codec, callId) => {
+      this.metrics.codecs.inc({ codec });
+      this.log.info({ callId, codec, route }, 'codec negotiated');
     });
   }
 

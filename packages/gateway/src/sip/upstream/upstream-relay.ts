@@ -4,6 +4,7 @@ import { parseNameAddr } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
+import { INCOMPATIBLE_MEDIA, type MediaPolicy } from '../media-policy.js';
 import {
   header,
   type SipMessage,
@@ -38,7 +39,13 @@ export interface UpstreamOptions {
   /** Reports whether the upstream answers (OPTIONS every `keepAliveMs`). */
   onHealth: (up: boolean) => void;
   keepAliveMs?: number;
+  /** The `upstream` codec policy, applied to SDP crossing the relay in either direction. */
+  media?: MediaPolicy;
 }
+
+/** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
+const MAX_PENDING_OFFERS = 10_000;
+const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
 
 function hash(text: string): string {
   return createHash('sha1').update(text).digest('hex').slice(0, 16);
@@ -64,6 +71,11 @@ export class UpstreamRelay {
   #keepAlive: NodeJS.Timeout | undefined;
   #pingCSeq = 0;
   #lastPong = 0;
+  /**
+   * What each INVITE/UPDATE in flight carried, by the branch this relay wrote on it: the codec
+   * policy needs the offer to keep the answer within it. The only state the relay keeps.
+   */
+  readonly #inFlight = new Map<string, SipRequest>();
 
   constructor(private readonly options: UpstreamOptions) {}
 
@@ -103,7 +115,12 @@ export class UpstreamRelay {
       if (request.method !== 'ACK') reply(483, 'too many hops');
       return;
     }
-    let out = withHeader(this.#withoutOwnRoute(request), 'Max-Forwards', String(maxForwards - 1));
+    const media = this.#policed(request);
+    if ('reject' in media) {
+      flow.send(serializeSipMessage(this.#refusal(request, media.reject)));
+      return;
+    }
+    let out = withHeader(this.#withoutOwnRoute(media.message), 'Max-Forwards', String(maxForwards - 1));
     const token = this.#localAddress();
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
     if (request.method === 'REGISTER') {
@@ -113,14 +130,40 @@ export class UpstreamRelay {
       out = withHeaderPrepended(out, 'Record-Route', `<sip:${flow.id}@${token};lr>`);
     }
     const branch = `${MAGIC_COOKIE}.${flow.id}.${hash(topBranch(request))}`;
+    this.#remember(branch, out);
     out = withHeaderPrepended(out, 'Via', `SIP/2.0/UDP ${token};branch=${branch};rport`);
     this.#send(out);
   }
 
   /** A response from a WebSocket client to a request the upstream sent it. */
   responseFromClient(response: SipResponse): void {
-    const popped = withoutFirstHeader(response, 'Via');
-    this.#send(popped);
+    this.#send(this.#answered(topBranch(response), withoutFirstHeader(response, 'Via')));
+  }
+
+  /** The codec policy on a request about to cross: rewritten SDP, or the 488 to answer. */
+  #policed(request: SipRequest): ReturnType<MediaPolicy['request']> {
+    return this.options.media ? this.options.media.request(request) : { message: request };
+  }
+
+  /** 488 with the codecs offered and allowed (warn-code 305), before anyone rings. */
+  #refusal(request: SipRequest, reject: { status: number; warning: string }): SipResponse {
+    return createResponse(request, reject.status, [warning(AGENT, reject.warning, INCOMPATIBLE_MEDIA)]);
+  }
+
+  #remember(branch: string, forwarded: SipRequest): void {
+    if (!this.options.media || !OFFER_ANSWER_METHODS.has(forwarded.method)) return;
+    if (this.#inFlight.size >= MAX_PENDING_OFFERS)
+      this.#inFlight.delete(this.#inFlight.keys().next().value as string);
+    this.#inFlight.set(branch, forwarded);
+  }
+
+  /** A response to a request this relay passed on (by its branch), with the policy on its SDP. */
+  #answered(branch: string, response: SipResponse): SipResponse {
+    const forwarded = this.#inFlight.get(branch);
+    if (!forwarded || !this.options.media) return response;
+    // INVITE 2xx retransmissions carry the same answer: keep the offer for them until evicted.
+    if (response.status >= 300) this.#inFlight.delete(branch);
+    return this.options.media.response(response, forwarded);
   }
 
   #withoutOwnRoute(request: SipRequest): SipRequest {
@@ -165,7 +208,7 @@ export class UpstreamRelay {
     const flowId = branch.split('.')[1] ?? '';
     const flow = this.options.flows.get(flowId);
     if (!flow) return;
-    flow.send(serializeSipMessage(withoutFirstHeader(response, 'Via')));
+    flow.send(serializeSipMessage(this.#answered(branch, withoutFirstHeader(response, 'Via'))));
   }
 
   /** A request of the upstream for a client: the top Route (ours) names the client's flow. */
@@ -186,12 +229,18 @@ export class UpstreamRelay {
       }
       return;
     }
-    let out = withoutFirstHeader(request, 'Route');
+    const media = this.#policed(request);
+    if ('reject' in media) {
+      this.#send(this.#refusal(request, media.reject));
+      return;
+    }
+    let out = withoutFirstHeader(media.message, 'Route');
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
     if (initial && DIALOG_CREATING.has(request.method)) {
       out = withHeaderPrepended(out, 'Record-Route', `<sip:${flow.id}@${this.#localAddress()};lr>`);
     }
     const branch = `${MAGIC_COOKIE}.up.${hash(topBranch(request))}`;
+    this.#remember(branch, out);
     out = withHeaderPrepended(
       out,
       'Via',
