@@ -35,6 +35,14 @@ async function phone(user: string, ttlSeconds = 300): Promise<Phone> {
   return created;
 }
 
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket clients', () => {
   it('registers SIP.js clients with the gateway’s ephemeral credentials and routes a call between them', async () => {
     const alice = await phone('alice');
@@ -48,34 +56,86 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
     await reached(invitation, SessionState.Terminated);
   });
 
-  it('behind the gateway in upstream mode: clients register through it with a Path, and call each other', async () => {
-    const gateway = await startGateway({ UPSTREAM: kamailio.udp, SIP_DOMAIN: 'ringway.test' });
-    try {
-      for (let i = 0; i < 100 && !gateway.app.sip.upstream?.up; i++)
-        await new Promise((r) => setTimeout(r, 20));
-      const viaGateway = async (user: string) => {
-        const credential = issueEphemeralCredential(SECRET, user, 300);
-        const created = await sipjsPhone(gateway.wsUrl, user, {
-          authorizationUsername: credential.username,
-          authorizationPassword: credential.password,
-        });
-        phones.push(created);
-        return created;
-      };
-      const dave = await viaGateway('dave');
-      const erin = await viaGateway('erin');
-      const inviter = new Inviter(dave.ua, UserAgent.makeURI('sip:erin@ringway.test') as never);
-      dial(inviter);
-      const invitation = await erin.nextInvitation();
-      await invitation.accept();
-      await reached(inviter, SessionState.Established);
-      await invitation.bye();
-      await reached(inviter, SessionState.Terminated);
-    } finally {
-      await Promise.all(phones.splice(0).map((p) => p.stop().catch(() => undefined)));
-      await gateway.close();
+  /** `tcp:…` is Kamailio's WebSocket port too: its TCP listener takes plain SIP and HTTP upgrades. */
+  const upstreams = {
+    udp: () => kamailio.udp,
+    tcp: () => `tcp:${new URL(kamailio.wsUrl).host}`,
+    ws: () => kamailio.wsUrl,
+  };
+
+  async function gatewayPhones(upstream: string, users: string[]) {
+    const gateway = await startGateway({ UPSTREAM: upstream, SIP_DOMAIN: 'ringway.test' });
+    await until(() => gateway.app.sip.upstream?.up === true, 2000, 'the upstream to answer');
+    const created: Phone[] = [];
+    for (const user of users) {
+      const credential = issueEphemeralCredential(SECRET, user, 300);
+      const made = await sipjsPhone(gateway.wsUrl, user, {
+        authorizationUsername: credential.username,
+        authorizationPassword: credential.password,
+      });
+      phones.push(made);
+      created.push(made);
     }
-  });
+    return { gateway, phones: created };
+  }
+
+  async function call(from: Phone, to: Phone, user: string) {
+    const inviter = new Inviter(from.ua, UserAgent.makeURI(`sip:${user}@ringway.test`) as never);
+    dial(inviter);
+    const invitation = await to.nextInvitation();
+    await invitation.accept();
+    await reached(inviter, SessionState.Established);
+    await invitation.bye();
+    await reached(inviter, SessionState.Terminated);
+  }
+
+  it.each(Object.keys(upstreams) as Array<keyof typeof upstreams>)(
+    'behind the gateway in upstream mode over %s: clients register through it with a Path, and call each other',
+    async (transport) => {
+      const {
+        gateway,
+        phones: [dave, erin],
+      } = await gatewayPhones(upstreams[transport](), [`dave-${transport}`, `erin-${transport}`]);
+      try {
+        await call(dave as Phone, erin as Phone, `erin-${transport}`);
+        await call(erin as Phone, dave as Phone, `dave-${transport}`);
+      } finally {
+        await Promise.all(phones.splice(0).map((p) => p.stop().catch(() => undefined)));
+        await gateway.close();
+      }
+    },
+  );
+
+  it.each(['tcp', 'ws'] as const)(
+    'over %s the gateway reconnects by itself when Kamailio is killed and started again',
+    async (transport) => {
+      const {
+        gateway,
+        phones: [frank, grace],
+      } = await gatewayPhones(upstreams[transport](), [`frank-${transport}`, `grace-${transport}`]);
+      try {
+        await kamailio.crashAndRestart();
+        await until(
+          () => gateway.app.sip.upstream?.up === false,
+          2000,
+          'the gateway to see the upstream gone',
+        );
+        await until(() => gateway.app.sip.upstream?.up === true, 5000, 'the gateway to reconnect');
+        expect((await gateway.app.inject({ url: '/metrics' })).body).toContain('ringway_upstream_up 1');
+        // Kamailio forgot them: registered again (through the new connection), they call again.
+        for (const p of [frank, grace] as Phone[]) {
+          await new Promise((resolve, reject) =>
+            p.registerer.register({ requestDelegate: { onAccept: resolve, onReject: reject } }).catch(reject),
+          );
+        }
+        await call(frank as Phone, grace as Phone, `grace-${transport}`);
+      } finally {
+        await Promise.all(phones.splice(0).map((p) => p.stop().catch(() => undefined)));
+        await gateway.close();
+      }
+    },
+    20_000,
+  );
 
   it('refuses an expired ephemeral credential', async () => {
     await expect(phone('carol', -10)).rejects.toThrow(/REGISTER refused: 401/);

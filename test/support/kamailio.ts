@@ -62,6 +62,7 @@ export async function startKamailio(options: {
     let log = '';
     child.stderr?.on('data', (d: Buffer) => {
       log = (log + d.toString()).slice(-5000);
+      if (process.env.KAMAILIO_DEBUG) process.stderr.write(d);
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await Promise.race([

@@ -14,6 +14,7 @@ import { SessionService } from './sessions/session-service.js';
 import { MemorySessionStore } from './sessions/session-store.js';
 import { SipServer } from './sip/sip-server.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
+import { parseUpstreamTarget } from './sip/upstream/upstream-target.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,12 +56,11 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   const sip = new SipServer(config, app.log, metrics, (event) => sessions.observe(event));
   app.decorate('sip', sip);
   if (config.upstream) {
-    const [host, port] = config.upstream.split(':') as [string, string];
     const upstreamUp = metrics.upstreamUp;
     sip.upstream = new UpstreamRelay({
-      host,
-      port: Number(port),
+      target: parseUpstreamTarget(config.upstream),
       localHost: config.host,
+      maxMessageBytes: config.maxMessageBytes,
       sentBy: () =>
         `${config.advertisedHost}:${(app.server.address() as { port: number } | null)?.port ?? config.port}`,
       flows: sip.flows,

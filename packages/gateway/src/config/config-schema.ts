@@ -1,5 +1,6 @@
 import type { CodecPolicy } from '@ringway/sdp';
 import { type Static, Type } from '@sinclair/typebox';
+import { UPSTREAM_PATTERN } from '../sip/upstream/upstream-target.js';
 
 /**
  * The gateway's configuration, validated once at start. Every name the gateway uses (its SIP
@@ -91,10 +92,10 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     /**
-     * Upstream mode: relay every client's SIP to this server (`ip:port`, over UDP) instead of the
-     * embedded registrar — an RFC 7118 edge proxy in front of Kamailio or a PBX. Default: none.
+     * Upstream mode: relay every client's SIP to this server (`ip:port` or `udp:ip:port` over UDP,
+     * `tcp:ip:port`, `ws://ip:port/path`) instead of the embedded registrar — an RFC 7118 edge proxy in front of Kamailio or a PBX. Default: none.
      */
-    upstream: Type.Optional(Type.String({ pattern: '^\\d{1,3}(\\.\\d{1,3}){3}:\\d{1,5}$' })),
+    upstream: Type.Optional(Type.String({ pattern: UPSTREAM_PATTERN })),
     /** Rendezvous sessions (share a link, both join, the call starts). */
     sessions: Type.Object(
       {

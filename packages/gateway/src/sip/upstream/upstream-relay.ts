@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { parseNameAddr } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
@@ -20,6 +19,8 @@ import { MAGIC_COOKIE } from '../proxy/branch-id.js';
 import { createResponse, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
+import type { UpstreamTarget } from './upstream-target.js';
+import { createUpstreamTransport, type UpstreamTransport } from './upstream-transport.js';
 
 const AGENT = 'ringway';
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
@@ -27,11 +28,11 @@ const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 const FLOW_FAILED = 430;
 
 export interface UpstreamOptions {
-  /** Upstream SIP server (an IP literal: no DNS) and port, over UDP. */
-  host: string;
-  port: number;
-  /** Address this gateway's UDP side listens on, written in Via, Path and Record-Route. */
+  /** Upstream SIP server (an IP literal: no DNS), port and transport. */
+  target: UpstreamTarget;
+  /** Address this gateway's upstream side uses, written in Via, Path and Record-Route. */
   localHost: string;
+  maxMessageBytes: number;
   /** WebSocket-side host:port written in Via toward clients. */
   sentBy: () => string;
   flows: FlowTable;
@@ -58,15 +59,14 @@ function topBranch(message: SipMessage): string {
 
 /**
  * Upstream mode (RFC 7118 §5 edge proxy in front of a registrar such as Kamailio): every
- * client request goes to the upstream over UDP with a Path (RFC 3327) or Record-Route that
+ * client request goes to the upstream (over UDP, TCP or a WebSocket) with a Path (RFC 3327) or Record-Route that
  * carries the client's flow token (RFC 5626), so that the upstream's requests come back here
  * and find the right WebSocket. Stateless in both directions: the branch this relay writes
  * names the flow, and is derived from the incoming one so that retransmissions and CANCEL
  * follow their INVITE.
  */
 export class UpstreamRelay {
-  #socket: Socket | undefined;
-  #localPort = 0;
+  readonly #transport: UpstreamTransport;
   #up = false;
   #keepAlive: NodeJS.Timeout | undefined;
   #pingCSeq = 0;
@@ -77,29 +77,34 @@ export class UpstreamRelay {
    */
   readonly #inFlight = new Map<string, SipRequest>();
 
-  constructor(private readonly options: UpstreamOptions) {}
+  constructor(private readonly options: UpstreamOptions) {
+    this.#transport = createUpstreamTransport(
+      options.target,
+      options.localHost,
+      options.maxMessageBytes,
+      {
+        message: (data) => this.#fromUpstream(data),
+        // Up once a keep-alive is answered on the new connection; down at once when it is lost.
+        connected: () => this.#ping(),
+        disconnected: () => this.#setUp(false),
+      },
+      options.log,
+    );
+  }
 
   get up(): boolean {
     return this.#up;
   }
 
   async start(): Promise<void> {
-    const socket = createSocket('udp4');
-    socket.on('message', (data) => this.#fromUpstream(data));
-    socket.on('error', (error) => this.options.log.warn({ err: error }, 'upstream socket error'));
-    await new Promise<void>((resolve) => socket.bind(0, this.options.localHost, resolve));
-    this.#socket = socket;
-    this.#localPort = socket.address().port;
-    const every = this.options.keepAliveMs ?? 5000;
-    this.#ping();
-    this.#keepAlive = setInterval(() => this.#ping(), every);
+    await this.#transport.start();
+    this.#keepAlive = setInterval(() => this.#ping(), this.options.keepAliveMs ?? 5000);
     this.#keepAlive.unref();
   }
 
   close(): void {
     clearInterval(this.#keepAlive);
-    this.#socket?.close();
-    this.#socket = undefined;
+    this.#transport.close();
   }
 
   /** A request from a WebSocket client, its top Via already stamped with received/rport. */
@@ -121,17 +126,16 @@ export class UpstreamRelay {
       return;
     }
     let out = withHeader(this.#withoutOwnRoute(media.message), 'Max-Forwards', String(maxForwards - 1));
-    const token = this.#localAddress();
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
     if (request.method === 'REGISTER') {
-      out = withHeaderPrepended(out, 'Path', `<sip:${flow.id}@${token};lr;ob>`);
+      out = withHeaderPrepended(out, 'Path', `<${this.#routeUri(flow)};lr;ob>`);
       out = withHeaderPrepended(out, 'Supported', 'path');
     } else if (initial && DIALOG_CREATING.has(request.method)) {
-      out = withHeaderPrepended(out, 'Record-Route', `<sip:${flow.id}@${token};lr>`);
+      out = withHeaderPrepended(out, 'Record-Route', `<${this.#routeUri(flow)};lr>`);
     }
     const branch = `${MAGIC_COOKIE}.${flow.id}.${hash(topBranch(request))}`;
     this.#remember(branch, out);
-    out = withHeaderPrepended(out, 'Via', `SIP/2.0/UDP ${token};branch=${branch};rport`);
+    out = withHeaderPrepended(out, 'Via', `${this.#viaSentBy()};branch=${branch};rport`);
     this.#send(out);
   }
 
@@ -175,11 +179,22 @@ export class UpstreamRelay {
   }
 
   #localAddress(): string {
-    return `${this.options.localHost}:${this.#localPort}`;
+    return this.#transport.local;
+  }
+
+  /** Where the upstream sends a client's requests: here, over the same transport, naming its flow. */
+  #routeUri(flow: Flow): string {
+    const transport =
+      this.#transport.name === 'UDP' ? '' : `;transport=${this.#transport.name.toLowerCase()}`;
+    return `sip:${flow.id}@${this.#localAddress()}${transport}`;
+  }
+
+  #viaSentBy(): string {
+    return `SIP/2.0/${this.#transport.name} ${this.#localAddress()}`;
   }
 
   #send(message: SipMessage): void {
-    this.#socket?.send(serializeSipMessage(message), this.options.port, this.options.host);
+    this.#transport.send(serializeSipMessage(message));
   }
 
   #fromUpstream(data: Buffer): void {
@@ -237,7 +252,7 @@ export class UpstreamRelay {
     let out = withoutFirstHeader(media.message, 'Route');
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
     if (initial && DIALOG_CREATING.has(request.method)) {
-      out = withHeaderPrepended(out, 'Record-Route', `<sip:${flow.id}@${this.#localAddress()};lr>`);
+      out = withHeaderPrepended(out, 'Record-Route', `<${this.#routeUri(flow)};lr>`);
     }
     const branch = `${MAGIC_COOKIE}.up.${hash(topBranch(request))}`;
     this.#remember(branch, out);
@@ -251,8 +266,10 @@ export class UpstreamRelay {
 
   #ping(): void {
     if (Date.now() - this.#lastPong > 2 * (this.options.keepAliveMs ?? 5000) + 1000) this.#setUp(false);
+    if (!this.#localAddress()) return;
     this.#pingCSeq += 1;
-    const target = `sip:${this.options.host}:${this.options.port}`;
+    const { host, port, transport } = this.options.target;
+    const target = `sip:${host}:${port}${transport === 'UDP' ? '' : `;transport=${transport.toLowerCase()}`}`;
     const ping: SipRequest = {
       kind: 'request',
       method: 'OPTIONS',
@@ -260,12 +277,12 @@ export class UpstreamRelay {
       headers: [
         {
           name: 'Via',
-          value: `SIP/2.0/UDP ${this.#localAddress()};branch=${MAGIC_COOKIE}.ping.${this.#pingCSeq}`,
+          value: `${this.#viaSentBy()};branch=${MAGIC_COOKIE}.ping.${this.#pingCSeq}`,
         },
         { name: 'Max-Forwards', value: '70' },
         { name: 'From', value: `<sip:ringway@${this.#localAddress()}>;tag=keepalive` },
         { name: 'To', value: `<${target}>` },
-        { name: 'Call-ID', value: `keepalive-${this.#localPort}` },
+        { name: 'Call-ID', value: `keepalive-${this.#localAddress()}` },
         { name: 'CSeq', value: `${this.#pingCSeq} OPTIONS` },
       ],
       body: '',
@@ -276,7 +293,8 @@ export class UpstreamRelay {
   #setUp(up: boolean): void {
     if (up === this.#up) return;
     this.#up = up;
-    this.options.log.info({ upstream: `${this.options.host}:${this.options.port}`, up }, 'upstream state');
+    const { transport, host, port } = this.options.target;
+    this.options.log.info({ upstream: `${transport.toLowerCase()}:${host}:${port}`, up }, 'upstream state');
     this.options.onHealth(up);
   }
 }

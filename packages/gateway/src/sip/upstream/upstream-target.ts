@@ -1,0 +1,26 @@
+/** How the gateway reaches its upstream SIP server: as written in Via (`SIP/2.0/<name>`). */
+export type UpstreamTransportName = 'UDP' | 'TCP' | 'WS';
+
+export interface UpstreamTarget {
+  transport: UpstreamTransportName;
+  /** An IP literal: start-up resolves no name. */
+  host: string;
+  port: number;
+  /** The HTTP path of a WebSocket upstream. */
+  path: string;
+}
+
+const TARGET =
+  /^(?:(udp|tcp):)?(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$|^ws:\/\/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(\/\S*)?$/;
+
+/** The pattern UPSTREAM must match (also used by the configuration schema). */
+export const UPSTREAM_PATTERN = TARGET.source;
+
+/** `127.0.0.1:5060` or `udp:…` (UDP), `tcp:127.0.0.1:5060`, `ws://127.0.0.1:8080/path`. */
+export function parseUpstreamTarget(text: string): UpstreamTarget {
+  const match = TARGET.exec(text);
+  if (!match) throw new TypeError(`"${text}" is not ip:port, udp:ip:port, tcp:ip:port or ws://ip:port/path`);
+  if (match[4]) return { transport: 'WS', host: match[4], port: Number(match[5]), path: match[6] ?? '/' };
+  const transport = match[1] === 'tcp' ? 'TCP' : 'UDP';
+  return { transport, host: match[2] as string, port: Number(match[3]), path: '/' };
+}

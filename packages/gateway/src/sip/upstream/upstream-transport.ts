@@ -1,0 +1,190 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect, type Socket as TcpSocket } from 'node:net';
+import WebSocket from 'ws';
+import type { Logger } from '../logger.js';
+import { SipStreamFramer } from './sip-stream-framer.js';
+import type { UpstreamTarget, UpstreamTransportName } from './upstream-target.js';
+
+export interface UpstreamTransportEvents {
+  message(data: Buffer): void;
+  /** A connection-oriented transport is (again) connected; UDP once bound. */
+  connected(): void;
+  /** The connection is gone; the transport is reconnecting by itself. */
+  disconnected(): void;
+}
+
+/** One way to carry SIP to the upstream; connection-oriented ones reconnect by themselves. */
+export interface UpstreamTransport {
+  readonly name: UpstreamTransportName;
+  /** `host:port` of this side, for Via, Path and Record-Route; empty while not connected. */
+  readonly local: string;
+  start(): Promise<void>;
+  /** Sends one message; dropped (the relay answers 503 meanwhile) while not connected. */
+  send(message: string): void;
+  close(): void;
+}
+
+/** Reconnection delays for one connection: doubling from 100 ms up to 5 s. */
+const reconnectDelay = (attempt: number) => Math.min(5000, 100 * 2 ** attempt);
+
+export function createUpstreamTransport(
+  target: UpstreamTarget,
+  localHost: string,
+  maxMessageBytes: number,
+  events: UpstreamTransportEvents,
+  log: Logger,
+): UpstreamTransport {
+  if (target.transport === 'UDP') return new UdpTransport(target, localHost, events, log);
+  return new ConnectionTransport(target, localHost, maxMessageBytes, events, log);
+}
+
+class UdpTransport implements UpstreamTransport {
+  readonly name = 'UDP';
+  #socket: UdpSocket | undefined;
+  local = '';
+
+  constructor(
+    private readonly target: UpstreamTarget,
+    private readonly localHost: string,
+    private readonly events: UpstreamTransportEvents,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const socket = createSocket('udp4');
+    socket.on('message', (data) => this.events.message(data));
+    socket.on('error', (error) => this.log.warn({ err: error }, 'upstream socket error'));
+    await new Promise<void>((resolve) => socket.bind(0, this.localHost, resolve));
+    this.#socket = socket;
+    this.local = `${this.localHost}:${socket.address().port}`;
+    this.events.connected();
+  }
+
+  send(message: string): void {
+    this.#socket?.send(message, this.target.port, this.target.host);
+  }
+
+  close(): void {
+    this.#socket?.close();
+    this.#socket = undefined;
+  }
+}
+
+/**
+ * SIP over TCP (framed by Content-Length) or over a WebSocket (one message per frame). On loss
+ * it reconnects from the same local port when it can, so that the Paths and Record-Routes the
+ * upstream stored (which name that port) stay valid.
+ */
+class ConnectionTransport implements UpstreamTransport {
+  readonly name: UpstreamTransportName;
+  local = '';
+  #tcp: TcpSocket | undefined;
+  #ws: WebSocket | undefined;
+  #attempt = 0;
+  #localPort: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly target: UpstreamTarget,
+    private readonly localHost: string,
+    private readonly maxMessageBytes: number,
+    private readonly events: UpstreamTransportEvents,
+    private readonly log: Logger,
+  ) {
+    this.name = target.transport;
+  }
+
+  async start(): Promise<void> {
+    this.#connect();
+  }
+
+  send(message: string): void {
+    if (!this.local) return;
+    if (this.#ws) this.#ws.send(message);
+    else this.#tcp?.write(message);
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#ws?.terminate();
+    this.#tcp?.destroy();
+  }
+
+  #connect(): void {
+    const localPort = this.#localPort;
+    const onOpen = (port: number) => {
+      this.#attempt = 0;
+      this.#localPort = port;
+      this.local = `${this.localHost}:${port}`;
+      this.log.info({ upstream: this.#describe(), local: this.local }, 'upstream connected');
+      this.events.connected();
+    };
+    const onClose = (error?: Error) => {
+      const wasConnected = this.local !== '';
+      this.local = '';
+      this.#ws = undefined;
+      this.#tcp = undefined;
+      if (this.#closed) return;
+      // The old port may be taken meanwhile: after a failed attempt on it, take any.
+      if (!wasConnected && error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        this.#localPort = undefined;
+      if (wasConnected) {
+        this.log.warn({ upstream: this.#describe(), err: error }, 'upstream connection lost; reconnecting');
+        this.events.disconnected();
+      }
+      this.#timer = setTimeout(() => this.#connect(), reconnectDelay(this.#attempt++));
+      this.#timer.unref();
+    };
+    if (this.target.transport === 'WS') {
+      const url = `ws://${this.target.host}:${this.target.port}${this.target.path}`;
+      const ws = new WebSocket(url, 'sip', {
+        localAddress: this.localHost,
+        ...(localPort ? { localPort } : {}),
+        maxPayload: this.maxMessageBytes,
+        perMessageDeflate: false,
+      });
+      this.#ws = ws;
+      let failure: Error | undefined;
+      let port = 0;
+      ws.on('upgrade', (response) => {
+        port = response.socket.localPort ?? 0;
+      });
+      ws.on('open', () => onOpen(port));
+      ws.on('message', (data: Buffer) => this.events.message(data));
+      ws.on('error', (error) => {
+        failure = error;
+      });
+      ws.on('close', () => onClose(failure));
+      return;
+    }
+    const socket = connect({
+      host: this.target.host,
+      port: this.target.port,
+      localAddress: this.localHost,
+      ...(localPort ? { localPort } : {}),
+    });
+    this.#tcp = socket;
+    const framer = new SipStreamFramer(this.maxMessageBytes);
+    let failure: Error | undefined;
+    socket.setNoDelay(true);
+    socket.on('connect', () => onOpen(socket.localPort ?? 0));
+    socket.on('data', (chunk) => {
+      try {
+        for (const message of framer.push(chunk)) this.events.message(message);
+      } catch (error) {
+        this.log.warn({ err: error }, 'unframeable SIP stream from upstream; reconnecting');
+        socket.destroy();
+      }
+    });
+    socket.on('error', (error) => {
+      failure = error;
+    });
+    socket.on('close', () => onClose(failure));
+  }
+
+  #describe(): string {
+    return `${this.target.transport.toLowerCase()}:${this.target.host}:${this.target.port}`;
+  }
+}
