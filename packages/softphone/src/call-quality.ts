@@ -12,8 +12,13 @@ export interface QualitySample {
   /** Received audio bitrate over the last interval, kbit/s. */
   bitrateKbps: number;
   packetsReceived: number;
+  packetsSent: number;
   bytesReceived: number;
   bytesSent: number;
+  /** Energy of the microphone's audio so far (getStats media-source totalAudioEnergy); 0 is silence. */
+  inputEnergy: number | undefined;
+  /** Energy of the received audio played so far (inbound-rtp totalAudioEnergy). */
+  outputEnergy: number | undefined;
   mos: number;
 }
 
@@ -59,16 +64,23 @@ export async function sampleQuality(pc: RTCPeerConnection, previous?: Previous):
   let packetsLost = 0;
   let bytesReceived = 0;
   let bytesSent = 0;
+  let packetsSent = 0;
+  let inputEnergy: number | undefined;
+  let outputEnergy: number | undefined;
   stats.forEach((report) => {
     if (report.type === 'inbound-rtp' && report.kind === 'audio') {
       packetsReceived += report.packetsReceived ?? 0;
+      if (report.totalAudioEnergy !== undefined) outputEnergy = (outputEnergy ?? 0) + report.totalAudioEnergy;
       packetsLost += report.packetsLost ?? 0;
       bytesReceived += report.bytesReceived ?? 0;
       jitterMs = (report.jitter ?? 0) * 1000;
       codec = stats.get(report.codecId)?.mimeType ?? codec;
     } else if (report.type === 'outbound-rtp' && report.kind === 'audio') {
       bytesSent += report.bytesSent ?? 0;
+      packetsSent += report.packetsSent ?? 0;
       codec ??= stats.get(report.codecId)?.mimeType;
+    } else if (report.type === 'media-source' && report.kind === 'audio') {
+      if (report.totalAudioEnergy !== undefined) inputEnergy = (inputEnergy ?? 0) + report.totalAudioEnergy;
     } else if (
       report.type === 'candidate-pair' &&
       report.nominated &&
@@ -91,8 +103,37 @@ export async function sampleQuality(pc: RTCPeerConnection, previous?: Previous):
     lossPercent,
     bitrateKbps: Math.round(bitrateKbps * 10) / 10,
     packetsReceived,
+    packetsSent,
     bytesReceived,
     bytesSent,
+    inputEnergy,
+    outputEnergy,
     mos: estimateMos({ rttMs, jitterMs, lossPercent, codec }),
+  };
+}
+
+/** What a whole call's samples say: averages over the samples that carried audio. */
+export function summarizeQuality(samples: readonly QualitySample[]): {
+  codec: string | undefined;
+  rttMs: number | undefined;
+  jitterMs: number | undefined;
+  lossPercent: number;
+  mos: number | undefined;
+} {
+  const heard = samples.filter((s) => s.packetsReceived > 0);
+  const mean = (values: Array<number | undefined>) => {
+    const known = values.filter((v): v is number => v !== undefined);
+    return known.length
+      ? Math.round((known.reduce((a, b) => a + b, 0) / known.length) * 100) / 100
+      : undefined;
+  };
+  const last = heard[heard.length - 1];
+  return {
+    codec: last?.codec,
+    rttMs: mean(heard.map((s) => s.rttMs)),
+    jitterMs: mean(heard.map((s) => s.jitterMs)),
+    // Loss is counted since the call began: the last sample has the whole call's.
+    lossPercent: Math.round((last?.lossPercent ?? 0) * 100) / 100,
+    mos: mean(heard.map((s) => s.mos)),
   };
 }

@@ -10,8 +10,10 @@
  * 6. "connecting" --> "active"    (media connected both ways)
  * 7. "active" --> "held"          (either side put the call on hold)
  * 8. "held" --> "active"          (resumed)
- * 9. "dialing" | "ringing" | "connecting" | "active" | "held" --> "ended"  (hang-up or cancel, by either side)
- * 10. "dialing" | "ringing" | "connecting" | "active" | "held" --> "failed" (rejected, timed out, network lost)
+ * 9. "active" | "held" --> "reconnecting"  (the signalling connection dropped: media may be dead)
+ * 10. "reconnecting" --> "active" | "held"  (registered again and the media restarted: ICE restart re-INVITE)
+ * 11. "dialing" | "ringing" | "connecting" | "active" | "held" | "reconnecting" --> "ended"  (hang-up or cancel, by either side)
+ * 12. "dialing" | "ringing" | "connecting" | "active" | "held" | "reconnecting" --> "failed" (rejected, timed out, network lost)
  * "ended" and "failed" are final and carry an EndReason.
  */
 export enum CallState {
@@ -21,6 +23,7 @@ export enum CallState {
   Connecting = 'connecting',
   Active = 'active',
   Held = 'held',
+  Reconnecting = 'reconnecting',
   Ended = 'ended',
   Failed = 'failed',
 }
@@ -31,6 +34,7 @@ const LIVE = [
   CallState.Connecting,
   CallState.Active,
   CallState.Held,
+  CallState.Reconnecting,
 ] as const;
 
 export const CALL_TRANSITIONS = [
@@ -42,6 +46,10 @@ export const CALL_TRANSITIONS = [
   [CallState.Connecting, CallState.Active],
   [CallState.Active, CallState.Held],
   [CallState.Held, CallState.Active],
+  [CallState.Active, CallState.Reconnecting],
+  [CallState.Held, CallState.Reconnecting],
+  [CallState.Reconnecting, CallState.Active],
+  [CallState.Reconnecting, CallState.Held],
   ...LIVE.map((s) => [s, CallState.Ended] as const),
   ...LIVE.map((s) => [s, CallState.Failed] as const),
 ] as const;

@@ -7,7 +7,7 @@ import {
   type UserAgent,
   type Web,
 } from 'sip.js';
-import { type QualitySample, sampleQuality } from './call-quality.js';
+import { type QualitySample, sampleQuality, summarizeQuality } from './call-quality.js';
 import { CALL_TRANSITIONS, CallState, isFinal } from './call-state.js';
 import { Emitter } from './emitter.js';
 import {
@@ -20,6 +20,7 @@ import {
   timedOut,
 } from './failure-reason.js';
 import type { MediaHooks } from './fast-ice.js';
+import { type MediaWarning, type MediaWarningKind, OneWayAudioDetector } from './one-way-audio.js';
 import { StateMachine } from './state-machine.js';
 import { Waterfall } from './waterfall.js';
 
@@ -31,9 +32,46 @@ export interface CallTimeouts {
   ringing: number;
   /** Answered, waiting for ICE and DTLS. Default 10000. */
   connecting: number;
+  /** Signalling lost in a live call, waiting to register again and restart the media. Default 30000. */
+  reconnecting: number;
 }
 
-export const DEFAULT_CALL_TIMEOUTS: CallTimeouts = { dialing: 32_000, ringing: 60_000, connecting: 10_000 };
+export const DEFAULT_CALL_TIMEOUTS: CallTimeouts = {
+  dialing: 32_000,
+  ringing: 60_000,
+  connecting: 10_000,
+  reconnecting: 30_000,
+};
+
+/** The per-call summary a softphone sends to the gateway when the call ends. */
+export interface CallQualityReport {
+  /** The SIP Call-ID. */
+  callId: string;
+  direction: 'outgoing' | 'incoming';
+  durationMs: number;
+  /** Dial to media connected (caller only). */
+  setupMs: number | undefined;
+  codec: string | undefined;
+  rttMs: number | undefined;
+  jitterMs: number | undefined;
+  lossPercent: number;
+  mos: number | undefined;
+  reconnects: number;
+  reconnectMs: number[];
+  warnings: MediaWarningKind[];
+  endReason: EndReason['kind'] | undefined;
+}
+
+/** One loss of the signalling connection during the call, and how long the media took to come back. */
+export interface Reconnect {
+  at: number;
+  tookMs?: number;
+}
+
+/** Statuses after which a recovery re-INVITE is worth sending again: the far side is not back yet. */
+const RETRY_RECOVERY = new Set([408, 480, 500, 503]);
+/** The callee of the call leaves the first ICE restart to the caller, so that both do not collide (491). */
+const CALLEE_RECOVERY_DELAY_MS = 1000;
 
 export type DtmfMethod = 'rfc4733' | 'info';
 
@@ -50,6 +88,10 @@ export class Call implements MediaHooks {
   readonly id = `call-${++nextCallId}`;
   readonly stateChange = new Emitter<CallState>();
   readonly quality = new Emitter<QualitySample>();
+  /** One-way audio warnings as they start (`started`) and end (`cleared`); see one-way-audio.ts. */
+  readonly mediaWarning = new Emitter<{ started: MediaWarning[]; cleared: MediaWarningKind[] }>();
+  /** Every kind of warning this call has had, for its quality report. */
+  readonly warningsSeen = new Set<MediaWarningKind>();
   /** The other side asked us to call someone (REFER, RFC 3515): the new call's Inviter, already accepted. */
   readonly referred = new Emitter<Inviter>();
   readonly waterfall = new Waterfall();
@@ -59,7 +101,11 @@ export class Call implements MediaHooks {
   muted = false;
   /** DTMF digits received by SIP INFO (RFC 4733 digits arrive in the media and are played, not seen). */
   readonly dtmfReceived: string[] = [];
+  readonly reconnects: Reconnect[] = [];
   readonly #machine: StateMachine<CallState>;
+  #heldBeforeReconnect = false;
+  readonly #oneWayAudio = new OneWayAudioDetector();
+  #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   #mediaConnected = false;
   #established = false;
   #qualityTimer: ReturnType<typeof setInterval> | undefined;
@@ -75,7 +121,12 @@ export class Call implements MediaHooks {
     this.#machine = new StateMachine<CallState>({
       initial: CallState.Idle,
       transitions: CALL_TRANSITIONS,
-      timeouts: { dialing: timeouts.dialing, ringing: timeouts.ringing, connecting: timeouts.connecting },
+      timeouts: {
+        dialing: timeouts.dialing,
+        ringing: timeouts.ringing,
+        connecting: timeouts.connecting,
+        reconnecting: timeouts.reconnecting,
+      },
       onTimeout: (state) => this.#timedOut(state),
     });
     this.#machine.stateChange.addListener((state) => this.stateChange.emit(state));
@@ -87,6 +138,10 @@ export class Call implements MediaHooks {
         void referral.accept().then(() => {
           this.referred.emit(referral.makeInviter({ sessionDescriptionHandlerOptions: AUDIO_ONLY }));
         });
+      },
+      // The far side restarted the media for us (its ICE restart re-INVITE, answered by SIP.js).
+      onInvite: (_request, _response, statusCode) => {
+        if (statusCode === 200 && this.state === CallState.Reconnecting) this.#whenMediaBack();
       },
       onInfo: (info) => {
         const signal = /Signal=\s*([0-9A-D#*])/i.exec(info.request.body)?.[1];
@@ -251,6 +306,89 @@ export class Call implements MediaHooks {
     }
   }
 
+  /** The phone lost its signalling connection: a live call waits for it in "reconnecting". */
+  connectionLost(): void {
+    if (this.state !== CallState.Active && this.state !== CallState.Held) return;
+    this.#heldBeforeReconnect = this.state === CallState.Held;
+    this.reconnects.push({ at: Date.now() });
+    this.waterfall.mark('reconnecting');
+    this.#machine.transition(CallState.Reconnecting);
+  }
+
+  /**
+   * The phone is registered again: restart the media with a re-INVITE offering an ICE restart
+   * (the network path may have changed with the connection). The callee leaves the first try to
+   * the caller and steps in only if the caller's has not come.
+   */
+  recover(): void {
+    if (this.state !== CallState.Reconnecting) return;
+    clearTimeout(this.#recoveryTimer);
+    const delay = this.direction === 'incoming' ? CALLEE_RECOVERY_DELAY_MS : 0;
+    this.#recoveryTimer = setTimeout(() => void this.#restartMedia(), delay);
+  }
+
+  async #restartMedia(): Promise<void> {
+    if (this.state !== CallState.Reconnecting) return;
+    try {
+      await this.#reinvite(this.#heldBeforeReconnect, true);
+      this.#whenMediaBack();
+    } catch (error) {
+      if (this.state !== CallState.Reconnecting) return;
+      const status = (error as { status?: number }).status;
+      if (status === 481) {
+        this.#end(CallState.Failed, remoteRejection(481, 'the other side no longer has this call'));
+        return;
+      }
+      // RFC 3261 §14.1: after 491 the Call-ID's owner (the caller) waits 2.1–4 s, the other 0–2 s.
+      const delay =
+        status === 491
+          ? this.direction === 'outgoing'
+            ? 2100 + Math.random() * 1900
+            : Math.random() * 2000
+          : status === undefined || RETRY_RECOVERY.has(status)
+            ? 1000
+            : undefined;
+      if (delay === undefined) {
+        this.#end(CallState.Failed, remoteRejection(status ?? 0, 'could not restart the media'));
+        void this.#terminateSession();
+        return;
+      }
+      this.#recoveryTimer = setTimeout(() => void this.#restartMedia(), delay);
+    }
+  }
+
+  /** Back to where the call was once the restarted media is connected. */
+  #whenMediaBack(): void {
+    if (this.state !== CallState.Reconnecting) return;
+    if (this.peerConnection?.connectionState !== 'connected') return; // connectionState() calls again
+    clearTimeout(this.#recoveryTimer);
+    const last = this.reconnects[this.reconnects.length - 1];
+    if (last) last.tookMs = Date.now() - last.at;
+    this.waterfall.mark('reconnected');
+    this.#machine.transition(this.#heldBeforeReconnect ? CallState.Held : CallState.Active);
+  }
+
+  /**
+   * The call's quality in one report, for the history and the gateway (POST
+   * /api/calls/{callId}/quality): codec, duration, set-up time, RTT, jitter, loss, estimated MOS,
+   * reconnections and one-way-audio warnings.
+   */
+  qualityReport(): CallQualityReport {
+    const connected = this.waterfall.get('dtlsConnected');
+    return {
+      callId: (this.session as Inviter | Invitation).request.callId,
+      direction: this.direction,
+      durationMs: Date.now() - this.startedAt,
+      // The callee's clock starts when the INVITE arrives, so only the caller measures set-up.
+      setupMs: this.direction === 'outgoing' ? connected : undefined,
+      ...summarizeQuality(this.samples),
+      reconnects: this.reconnects.length,
+      reconnectMs: this.reconnects.flatMap((r) => (r.tookMs === undefined ? [] : [r.tookMs])),
+      warnings: [...this.warningsSeen],
+      endReason: this.endReason?.kind,
+    };
+  }
+
   /** A compact summary for the history. */
   summary() {
     const last = this.samples[this.samples.length - 1];
@@ -283,7 +421,9 @@ export class Call implements MediaHooks {
       this.#mediaConnected = true;
       this.#watchFirstRtp();
       this.#maybeActive();
-    } else if (state === 'failed' && !isFinal(this.state)) {
+      this.#whenMediaBack();
+    } else if (state === 'failed' && !isFinal(this.state) && this.state !== CallState.Reconnecting) {
+      // While reconnecting a failed path is expected: the ICE restart is what repairs it.
       this.#end(CallState.Failed, networkLost('media connection failed'));
       void this.#terminateSession();
     }
@@ -366,19 +506,27 @@ export class Call implements MediaHooks {
     this.#stopTimers();
   }
 
-  async #reinvite(hold: boolean): Promise<void> {
+  /** A re-INVITE (hold, resume, ICE restart); rejects with the refusal's `status` when there is one. */
+  async #reinvite(hold: boolean, iceRestart = false): Promise<void> {
     await new Promise<void>((resolve, reject) => {
+      const options = {
+        ...(this.video ? AUDIO_VIDEO : AUDIO_ONLY),
+        hold,
+        ...(iceRestart ? { offerOptions: { iceRestart: true } } : {}),
+      };
       this.session
         .invite({
-          sessionDescriptionHandlerOptions: { ...(this.video ? AUDIO_VIDEO : AUDIO_ONLY), hold } as never,
+          sessionDescriptionHandlerOptions: options as never,
           requestDelegate: {
             onAccept: () => resolve(),
-            onReject: (response) =>
+            onReject: (response) => {
+              const { statusCode, reasonPhrase } = response.message;
               reject(
-                new Error(
-                  `re-INVITE refused: ${response.message.statusCode} ${response.message.reasonPhrase}`,
-                ),
-              ),
+                Object.assign(new Error(`re-INVITE refused: ${statusCode} ${reasonPhrase}`), {
+                  status: statusCode,
+                }),
+              );
+            },
           },
         })
         .catch(reject);
@@ -416,10 +564,35 @@ export class Call implements MediaHooks {
     this.samples.push(sample);
     if (this.samples.length > 3600) this.samples.shift();
     this.quality.emit(sample);
+    this.#watchOneWayAudio(pc, sample);
+  }
+
+  #watchOneWayAudio(pc: RTCPeerConnection, sample: QualitySample): void {
+    const audio = pc.getTransceivers().find((t) => t.receiver.track.kind === 'audio');
+    const direction = audio?.currentDirection ?? 'inactive';
+    const live = this.state === CallState.Active;
+    const change = this.#oneWayAudio.observe({
+      at: sample.at,
+      sending: live && !this.muted && (direction === 'sendrecv' || direction === 'sendonly'),
+      receiving: live && (direction === 'sendrecv' || direction === 'recvonly'),
+      packetsSent: sample.packetsSent,
+      packetsReceived: sample.packetsReceived,
+      inputEnergy: sample.inputEnergy,
+      outputEnergy: sample.outputEnergy,
+    });
+    if (change.started.length === 0 && change.cleared.length === 0) return;
+    for (const warning of change.started) this.warningsSeen.add(warning.kind);
+    this.mediaWarning.emit(change);
+  }
+
+  /** The one-way audio warnings in force now. */
+  get warnings(): MediaWarning[] {
+    return this.#oneWayAudio.active;
   }
 
   #stopTimers(): void {
     clearInterval(this.#qualityTimer);
+    clearTimeout(this.#recoveryTimer);
     this.#stopFirstRtp();
   }
 }

@@ -1,9 +1,23 @@
 export { type BackoffOptions, backoffDelay } from './backoff.js';
-export { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS, type DtmfMethod } from './call.js';
-export { estimateMos, type QualitySample } from './call-quality.js';
+export {
+  Call,
+  type CallQualityReport,
+  type CallTimeouts,
+  DEFAULT_CALL_TIMEOUTS,
+  type DtmfMethod,
+  type Reconnect,
+} from './call.js';
+export { estimateMos, type QualitySample, summarizeQuality } from './call-quality.js';
 export { CALL_TRANSITIONS, CallState, isFinal } from './call-state.js';
 export type { EndReason } from './failure-reason.js';
 export { expectedCandidateTypes, fastIceSessionDescriptionHandlerFactory } from './fast-ice.js';
+export {
+  type MediaObservation,
+  type MediaWarning,
+  type MediaWarningCause,
+  type MediaWarningKind,
+  OneWayAudioDetector,
+} from './one-way-audio.js';
 export { type ChatMessage, Phone, type PhoneOptions } from './phone.js';
 export { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 export { StateMachine, StateTransitionError } from './state-machine.js';

@@ -124,6 +124,17 @@ export class Phone {
     await registered;
   }
 
+  /**
+   * The device's network changed (the browser's `online` event, a new connection type): the
+   * WebSocket may be bound to a path that no longer exists, so reconnect now rather than wait
+   * for it to time out; live calls then restart their media.
+   */
+  networkChanged(): void {
+    if (this.#stopped || !this.#ua.transport.isConnected()) return;
+    // SIP.js reports the disconnect to #onDisconnect, which reconnects as after any loss.
+    void this.#ua.transport.disconnect();
+  }
+
   /** Unregisters and disconnects; live calls are hung up. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -220,6 +231,8 @@ export class Phone {
       ) {
         this.registrationFailure = undefined;
         this.#registration.transition(RegistrationState.Registered);
+        // Registered again, so the far side can reach us: restart the media of live calls.
+        for (const call of this.calls) call.recover();
       }
     });
     registerer
@@ -242,6 +255,7 @@ export class Phone {
 
   #onDisconnect(error?: Error): void {
     if (this.#stopped) return;
+    for (const call of this.calls) call.connectionLost();
     if (this.#registration.canMoveTo(RegistrationState.Reconnecting)) {
       this.registrationFailure = networkLost(error?.message);
       this.#registration.transition(RegistrationState.Reconnecting);

@@ -13,6 +13,9 @@ export const WATERFALL_STEPS = [
   'iceConnected',
   'dtlsConnected',
   'firstRtp',
+  // The first loss of the signalling connection in a live call, and the media back after it.
+  'reconnecting',
+  'reconnected',
 ] as const;
 
 export type WaterfallStep = (typeof WATERFALL_STEPS)[number];

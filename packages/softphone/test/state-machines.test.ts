@@ -17,7 +17,7 @@ function callMachine(onTimeout = (_state: CallState) => {}) {
   return new StateMachine<CallState>({
     initial: CallState.Idle,
     transitions: CALL_TRANSITIONS,
-    timeouts: { dialing: 32_000, ringing: 60_000, connecting: 10_000 },
+    timeouts: { dialing: 32_000, ringing: 60_000, connecting: 10_000, reconnecting: 30_000 },
     onTimeout,
   });
 }
@@ -31,6 +31,7 @@ function reach(state: CallState): StateMachine<CallState> {
     connecting: [CallState.Ringing, CallState.Connecting],
     active: [CallState.Ringing, CallState.Connecting, CallState.Active],
     held: [CallState.Ringing, CallState.Connecting, CallState.Active, CallState.Held],
+    reconnecting: [CallState.Ringing, CallState.Connecting, CallState.Active, CallState.Reconnecting],
     ended: [CallState.Dialing, CallState.Ended],
     failed: [CallState.Dialing, CallState.Failed],
   };
@@ -68,11 +69,16 @@ describe('the call state machine', () => {
     [CallState.Dialing, 32_000],
     [CallState.Ringing, 60_000],
     [CallState.Connecting, 10_000],
+    [CallState.Reconnecting, 30_000],
   ])('times out in %s after %i ms, and not a moment before', (state, ms) => {
     const timedOut: CallState[] = [];
     const machine = callMachine((s) => timedOut.push(s));
-    if (state === CallState.Connecting) machine.transition(CallState.Ringing);
-    machine.transition(state === CallState.Connecting ? CallState.Connecting : state);
+    const before = {
+      [CallState.Connecting]: [CallState.Ringing],
+      [CallState.Reconnecting]: [CallState.Ringing, CallState.Connecting, CallState.Active],
+    } as Partial<Record<CallState, CallState[]>>;
+    for (const step of before[state] ?? []) machine.transition(step);
+    machine.transition(state);
     jest.advanceTimersByTime(ms - 1);
     expect(timedOut).toEqual([]);
     jest.advanceTimersByTime(1);
