@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { QualityReports } from './calls/quality-reports.js';
 import type { GatewayConfig } from './config/config-schema.js';
+import callsApi from './http/calls-api.js';
 import health from './http/health.js';
 import registrationsApi from './http/registrations-api.js';
 import sessionsApi from './http/sessions-api.js';
@@ -53,7 +55,11 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     maxLive: sessionConfig.maxLive,
     log: app.log,
   });
-  const sip = new SipServer(config, app.log, metrics, (event) => sessions.observe(event));
+  const reports = new QualityReports(metrics);
+  const sip = new SipServer(config, app.log, metrics, (event) => {
+    if (event.type === 'invite') reports.callSeen(event.callId);
+    sessions.observe(event);
+  });
   app.decorate('sip', sip);
   if (config.upstream) {
     const upstreamUp = metrics.upstreamUp;
@@ -67,6 +73,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       log: app.log,
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
       media: sip.mediaPolicy('upstream'),
+      onInitialInvite: (callId) => reports.callSeen(callId),
     });
     await sip.upstream.start();
   }
@@ -92,6 +99,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   await app.register(health, { metrics });
   await app.register(sipWebSocket, { config, sip });
   await app.register(registrationsApi, { sip });
+  await app.register(callsApi, { reports });
   await app.register(sessionsApi, { sessions, createPerMinute: sessionConfig.createPerMinute });
   await app.register(softphonePage, { config });
   return app;

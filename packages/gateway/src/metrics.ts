@@ -52,6 +52,41 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    qualityReports: new Counter({
+      name: 'ringway_call_quality_reports_total',
+      help: 'Call quality reports taken from softphones, by the side that sent them',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    callMos: new Histogram({
+      name: 'ringway_call_mos',
+      help: 'Estimated MOS (E-model) of calls, as their softphones reported it',
+      buckets: [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.3, 4.5],
+      registers: [registry],
+    }),
+    callSetup: new Histogram({
+      name: 'ringway_call_setup_seconds',
+      help: 'Dial to media connected, as callers reported it',
+      buckets: [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    callReconnect: new Histogram({
+      name: 'ringway_call_reconnect_seconds',
+      help: 'Signalling lost to media back, per reconnection in a live call',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    callReconnects: new Counter({
+      name: 'ringway_call_reconnects_total',
+      help: 'Reconnections of live calls, as softphones reported them',
+      registers: [registry],
+    }),
+    callWarnings: new Counter({
+      name: 'ringway_call_warnings_total',
+      help: 'Calls with one-way audio warnings, by kind (no-input, no-output)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     handling: new Histogram({
       name: 'ringway_sip_handling_seconds',
       help: 'Time to handle one incoming SIP message',

@@ -1,4 +1,12 @@
-import { type Call, CallState, isFinal, Phone, type QualitySample, RegistrationState } from '../index.js';
+import {
+  type Call,
+  type CallQualityReport,
+  CallState,
+  isFinal,
+  Phone,
+  type QualitySample,
+  RegistrationState,
+} from '../index.js';
 import { ringTone } from './ring-tone.js';
 
 /** What the gateway tells the page (GET /api/config). */
@@ -83,6 +91,8 @@ function renderCall(): void {
       return item;
     }),
   );
+  setText('call-warning', call.warnings.map((w) => w.text).join(' · '));
+  $('call-warning').dataset.kinds = call.warnings.map((w) => w.kind).join(' ');
   attachMedia(call);
 }
 
@@ -132,19 +142,27 @@ function drawChart(samples: QualitySample[]): void {
 
 function saveHistory(call: Call): void {
   const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as unknown[];
-  history.unshift({ ...call.summary(), samples: call.samples.slice(-5) });
+  history.unshift({ ...call.summary(), quality: call.qualityReport(), samples: call.samples.slice(-5) });
   localStorage.setItem(HISTORY_KEY, JSON.stringify(history.slice(0, 100)));
   renderHistory();
 }
 
 function renderHistory(): void {
-  const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as Array<ReturnType<Call['summary']>>;
+  const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as Array<
+    ReturnType<Call['summary']> & { quality?: CallQualityReport }
+  >;
   $('history-list').replaceChildren(
     ...history.slice(0, 20).map((entry) => {
       const item = document.createElement('li');
       const when = new Date(entry.startedAt).toLocaleTimeString();
       const end = entry.endReason ? ` — ${entry.endReason.text}` : '';
-      item.textContent = `${when} ${entry.direction === 'outgoing' ? '→' : '←'} ${entry.remote}${end}${entry.mos ? ` (MOS ${entry.mos})` : ''}`;
+      const quality = entry.quality;
+      const notes = [
+        quality?.mos ? `MOS ${quality.mos}` : '',
+        quality?.reconnects ? `${quality.reconnects} reconnection(s)` : '',
+        ...(quality?.warnings ?? []),
+      ].filter(Boolean);
+      item.textContent = `${when} ${entry.direction === 'outgoing' ? '→' : '←'} ${entry.remote}${end}${notes.length ? ` (${notes.join(', ')})` : ''}`;
       return item;
     }),
   );
@@ -162,6 +180,7 @@ function follow(call: Call): void {
     if (isFinal(state)) {
       if (call.direction === 'incoming') show('incoming', false);
       saveHistory(call);
+      if (call.state !== CallState.Failed || call.samples.length > 0) sendQualityReport(call);
     }
     // The screen shows the chosen call while it lives, else the newest live call, else the last one.
     if (!current || isFinal(current.state)) current = phone?.calls.at(-1) ?? call;
@@ -174,6 +193,24 @@ function follow(call: Call): void {
   call.quality.addListener((sample) => {
     if (call === current) renderStats(sample, call);
   });
+  call.mediaWarning.addListener(({ started, cleared }) => {
+    for (const warning of started)
+      console.warn(`[ringway] ${call.id} warning ${warning.kind} (${warning.cause}): ${warning.text}`);
+    for (const kind of cleared) console.info(`[ringway] ${call.id} warning ${kind} cleared`);
+    if (call === current) renderCall();
+  });
+}
+
+/** The call's quality report, to the gateway's metrics (POST /api/calls/{callId}/quality). */
+function sendQualityReport(call: Call): void {
+  const report = call.qualityReport();
+  void fetch(`/api/calls/${encodeURIComponent(report.callId)}/quality`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...report, callId: undefined }),
+    // The page may be closing as the call ends.
+    keepalive: true,
+  }).catch((error: Error) => console.warn('[ringway] quality report not sent', error.message));
 }
 
 /** Credentials the gateway hands out with a rendezvous session (POST /api/sessions, …/join). */
@@ -418,6 +455,11 @@ async function main(): Promise<void> {
   // ?user=alice registers at once in loopback development mode (no credentials needed there).
   else if (user && (settings.anonymous || params.get('password')))
     await startPhone(settings, user, params.get('password') ?? undefined);
+  // A new network (Wi-Fi to cable, waking up): reconnect now, and live calls restart their media.
+  window.addEventListener('online', () => phone?.networkChanged());
+  (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
+    phone?.networkChanged(),
+  );
   (window as unknown as { ringway: unknown }).ringway = { phone: () => phone, current: () => current };
 }
 

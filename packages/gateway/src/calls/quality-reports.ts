@@ -1,0 +1,84 @@
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { GatewayMetrics } from '../metrics.js';
+
+/** A softphone's per-call summary (packages/softphone CallQualityReport), as the API takes it. */
+export const QualityReportSchema = Type.Object(
+  {
+    direction: Type.Union([Type.Literal('outgoing'), Type.Literal('incoming')]),
+    durationMs: Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600 * 1000 }),
+    setupMs: Type.Optional(Type.Number({ minimum: 0, maximum: 600_000 })),
+    codec: Type.Optional(Type.String({ maxLength: 64 })),
+    rttMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
+    jitterMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
+    lossPercent: Type.Number({ minimum: 0, maximum: 100 }),
+    mos: Type.Optional(Type.Number({ minimum: 1, maximum: 5 })),
+    reconnects: Type.Integer({ minimum: 0, maximum: 1000 }),
+    reconnectMs: Type.Array(Type.Number({ minimum: 0, maximum: 600_000 }), { maxItems: 100 }),
+    warnings: Type.Array(Type.Union([Type.Literal('no-input'), Type.Literal('no-output')]), { maxItems: 2 }),
+    endReason: Type.Optional(
+      Type.Union([
+        Type.Literal('local'),
+        Type.Literal('remote'),
+        Type.Literal('timeout'),
+        Type.Literal('network'),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type QualityReport = Static<typeof QualityReportSchema>;
+
+/** Calls remembered for reports, and for how long after they began. */
+const MAX_CALLS = 10_000;
+const CALL_TTL_MS = 2 * 3600 * 1000;
+/** One report from each side of a call. */
+const REPORTS_PER_CALL = 2;
+
+/**
+ * Quality reports of calls, into Prometheus histograms (MOS, set-up time, reconnection time)
+ * and counters (warnings, reconnections), so an operator sees quality across all calls. Only
+ * calls this gateway routed are taken, each at most twice (caller and callee): a Call-ID is a
+ * secret of the call's parties and its proxies, so nobody else can fill the metrics.
+ */
+export class QualityReports {
+  /** Call-ID → [when it was seen, reports taken]; insertion order is age order. */
+  readonly #calls = new Map<string, [seenAt: number, reports: number]>();
+
+  constructor(private readonly metrics: GatewayMetrics) {}
+
+  /** A call this gateway routed (its initial INVITE went through). */
+  callSeen(callId: string, now = Date.now()): void {
+    if (this.#calls.has(callId)) return;
+    this.#forgetOld(now);
+    if (this.#calls.size >= MAX_CALLS) this.#calls.delete(this.#calls.keys().next().value as string);
+    this.#calls.set(callId, [now, 0]);
+  }
+
+  take(
+    callId: string,
+    report: QualityReport,
+    now = Date.now(),
+  ): 'taken' | 'unknown call' | 'already reported' {
+    this.#forgetOld(now);
+    const call = this.#calls.get(callId);
+    if (!call) return 'unknown call';
+    if (call[1] >= REPORTS_PER_CALL) return 'already reported';
+    call[1] += 1;
+    const m = this.metrics;
+    m.qualityReports.inc({ direction: report.direction });
+    if (report.mos !== undefined) m.callMos.observe(report.mos);
+    if (report.setupMs !== undefined) m.callSetup.observe(report.setupMs / 1000);
+    for (const ms of report.reconnectMs) m.callReconnect.observe(ms / 1000);
+    if (report.reconnects > 0) m.callReconnects.inc(report.reconnects);
+    for (const kind of report.warnings) m.callWarnings.inc({ kind });
+    return 'taken';
+  }
+
+  #forgetOld(now: number): void {
+    for (const [callId, [seenAt]] of this.#calls) {
+      if (now - seenAt < CALL_TTL_MS) break;
+      this.#calls.delete(callId);
+    }
+  }
+}
