@@ -36,6 +36,11 @@ export async function startServer(command, args, { port, env = {} }) {
       await exited;
       clearTimeout(timer);
     },
+    /** Sends `signal` (SIGKILL: a crash) and resolves once the process is gone. */
+    async kill(signal) {
+      child.kill(signal);
+      await exited;
+    },
   };
 }
 

@@ -57,7 +57,8 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   });
   const reports = new QualityReports(metrics);
   const sip = new SipServer(config, app.log, metrics, (event) => {
-    if (event.type === 'invite') reports.callSeen(event.callId);
+    // A call that began before a restart is known again by its first re-INVITE (the ICE restart).
+    if (event.type === 'invite' || event.type === 'reinvite') reports.callSeen(event.callId);
     sessions.observe(event);
   });
   app.decorate('sip', sip);
@@ -73,7 +74,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       log: app.log,
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
       media: sip.mediaPolicy('upstream'),
-      onInitialInvite: (callId) => reports.callSeen(callId),
+      onInvite: (callId) => reports.callSeen(callId),
     });
     await sip.upstream.start();
   }

@@ -68,8 +68,12 @@ export interface Reconnect {
   tookMs?: number;
 }
 
-/** Statuses after which a recovery re-INVITE is worth sending again: the far side is not back yet. */
-const RETRY_RECOVERY = new Set([408, 480, 500, 503]);
+/**
+ * Statuses after which a recovery re-INVITE is worth sending again: the far side is not back
+ * yet (a restarted registrar does not know it until it registers again: 404, 480) or the
+ * server is still starting or draining (500, 503).
+ */
+const RETRY_RECOVERY = new Set([404, 408, 480, 500, 503]);
 /** The callee of the call leaves the first ICE restart to the caller, so that both do not collide (491). */
 const CALLEE_RECOVERY_DELAY_MS = 1000;
 
@@ -334,20 +338,25 @@ export class Call implements MediaHooks {
       this.#whenMediaBack();
     } catch (error) {
       if (this.state !== CallState.Reconnecting) return;
+      // A refused offer stays applied ("have-local-offer") unless rolled back: every later
+      // offer would fail before it is even sent.
+      await this.session.sessionDescriptionHandler?.rollbackDescription?.().catch(() => undefined);
       const status = (error as { status?: number }).status;
       if (status === 481) {
         this.#end(CallState.Failed, remoteRejection(481, 'the other side no longer has this call'));
         return;
       }
-      // RFC 3261 §14.1: after 491 the Call-ID's owner (the caller) waits 2.1–4 s, the other 0–2 s.
-      const delay =
-        status === 491
-          ? this.direction === 'outgoing'
-            ? 2100 + Math.random() * 1900
-            : Math.random() * 2000
-          : status === undefined || RETRY_RECOVERY.has(status)
-            ? 1000
-            : undefined;
+      // Both sides re-INVITEd at once (glare): 491, or 488 from SIP.js, which cannot answer an
+      // offer while its own is pending. RFC 3261 §14.1: the Call-ID's owner (the caller) waits
+      // 2.1–4 s before trying again, the other side 0–2 s.
+      const glare = status === 491 || status === 488;
+      const delay = glare
+        ? this.direction === 'outgoing'
+          ? 2100 + Math.random() * 1900
+          : Math.random() * 2000
+        : status === undefined || RETRY_RECOVERY.has(status)
+          ? 1000
+          : undefined;
       if (delay === undefined) {
         this.#end(CallState.Failed, remoteRejection(status ?? 0, 'could not restart the media'));
         void this.#terminateSession();

@@ -86,6 +86,16 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
     };
   }
 
+  /**
+   * Undoes an offer that was refused (SIP.js's Session calls this after a rejected re-INVITE or
+   * in glare, but its web handler does not implement it, leaving the connection in
+   * "have-local-offer", where every later offer fails).
+   */
+  async rollbackDescription(): Promise<void> {
+    const pc = this.peerConnection;
+    if (pc && pc.signalingState !== 'stable') await pc.setLocalDescription({ type: 'rollback' });
+  }
+
   /** Candidates may all be in before SIP.js starts waiting for them: then the wait ends at once. */
   protected override waitForIceGatheringComplete(restart = false, timeout = 0): Promise<void> {
     if (restart) {

@@ -143,6 +143,7 @@ export class SessionService {
     if (!id || sessionOfUser(event.toUser) !== id) return;
     const moves: Record<CallEvent['type'], () => Promise<unknown>> = {
       invite: () => this.#move(id, [SessionState.Ready], SessionState.Ringing, 'ringing'),
+      reinvite: () => Promise.resolve(),
       answered: () => this.#move(id, [SessionState.Ringing], SessionState.Connected, 'connected'),
       rejected: () => {
         const status = event.status ?? 0;

@@ -37,7 +37,8 @@ export interface ProxyTimers {
 
 /** What happened to a call, as the proxy saw it pass (for observers such as rendezvous sessions). */
 export interface CallEvent {
-  type: 'invite' | 'answered' | 'rejected' | 'bye';
+  /** `reinvite`: an INVITE inside a call (hold, resume, the ICE restart after a reconnection). */
+  type: 'invite' | 'reinvite' | 'answered' | 'rejected' | 'bye';
   callId: string;
   fromUser: string | undefined;
   toUser: string | undefined;
@@ -171,7 +172,7 @@ export class ProxyCore {
       }
       return;
     }
-    if (request.method === 'INVITE' && initial) this.#tell('invite', request);
+    if (request.method === 'INVITE') this.#tell(initial ? 'invite' : 'reinvite', request);
     else if (request.method === 'BYE') this.#tell('bye', request);
 
     const key = transactionKey(this.#topBranch(request), request.method);
@@ -314,6 +315,11 @@ export class ProxyCore {
     if (!uri) return { status: 416, text: `cannot route to ${request.uri}` };
     const direct = this.#flows.flowForContact(uri.user, uri.host);
     if (direct) return { targets: [{ flow: direct, uri: request.uri }] };
+    // A WebSocket client's contact (RFC 7118 §5: a `.invalid` host, reachable only over its own
+    // connection) whose client is not connected now, e.g. not yet back after a restart.
+    if (uri.host.toLowerCase().endsWith('.invalid')) {
+      return { status: 480, text: 'that client is not connected at the moment' };
+    }
     if (!this.#identity.isOurDomain(uri.host)) {
       return { status: 403, text: `domain ${uri.host} is not served here; this is not an open relay` };
     }

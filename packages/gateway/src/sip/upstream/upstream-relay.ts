@@ -42,8 +42,8 @@ export interface UpstreamOptions {
   keepAliveMs?: number;
   /** The `upstream` codec policy, applied to SDP crossing the relay in either direction. */
   media?: MediaPolicy;
-  /** A call began through the relay (an initial INVITE, either way), by its Call-ID. */
-  onInitialInvite?: (callId: string) => void;
+  /** An INVITE went through the relay (a call beginning or going on, either way), by its Call-ID. */
+  onInvite?: (callId: string) => void;
 }
 
 /** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
@@ -129,8 +129,7 @@ export class UpstreamRelay {
     }
     let out = withHeader(this.#withoutOwnRoute(media.message), 'Max-Forwards', String(maxForwards - 1));
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
-    if (initial && request.method === 'INVITE')
-      this.options.onInitialInvite?.(header(request, 'Call-ID') ?? '');
+    if (request.method === 'INVITE') this.options.onInvite?.(header(request, 'Call-ID') ?? '');
     if (request.method === 'REGISTER') {
       out = withHeaderPrepended(out, 'Path', `<${this.#routeUri(flow)};lr;ob>`);
       out = withHeaderPrepended(out, 'Supported', 'path');
@@ -255,8 +254,7 @@ export class UpstreamRelay {
     }
     let out = withoutFirstHeader(media.message, 'Route');
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
-    if (initial && request.method === 'INVITE')
-      this.options.onInitialInvite?.(header(request, 'Call-ID') ?? '');
+    if (request.method === 'INVITE') this.options.onInvite?.(header(request, 'Call-ID') ?? '');
     if (initial && DIALOG_CREATING.has(request.method)) {
       out = withHeaderPrepended(out, 'Record-Route', `<${this.#routeUri(flow)};lr>`);
     }
