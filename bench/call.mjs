@@ -1,8 +1,9 @@
 // npm run bench:call — dial → active (SIP established and media connected) between two Chromium
 // pages through the gateway: the Ringway softphone against plain SIP.js with its default options,
 // in the same run, with no ICE servers and with a STUN server on a loopback port where nothing
-// listens. The callee answers as soon as the INVITE arrives. Runs inside a lo-only namespace
-// (see package.json), so every packet stays on loopback.
+// listens. The callee answers as soon as the INVITE arrives. Then a live call through gateway
+// restarts (call-recovery.mjs). Runs inside a lo-only namespace (see package.json), so every
+// packet stays on loopback.
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -14,6 +15,7 @@ import { chromium } from 'playwright-core';
 import { buildApp, loadConfig } from '../packages/gateway/dist/index.js';
 import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
+import { measureCallRecovery } from './call-recovery.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -159,8 +161,21 @@ for (const [scenario, iceServers] of [
   }
   await gateway.app.close();
 }
+const recovery = await measureCallRecovery(browser, Number(process.env.BENCH_RESTARTS ?? 5));
 await browser.close();
 plainPage.close();
 console.log('dial → active (SIP established and media connected), Chromium ↔ Chromium through the gateway');
 console.table(results);
 console.log('goal: ≤ 150 ms for the Ringway softphone in both cases');
+console.log(
+  `a live call while the gateway is killed (SIGKILL) and started again ${recovery.length} times, 500 ms outage`,
+);
+console.table(
+  recovery.map((r) => ({
+    'gateway back → both calls active, ms': r.backToActive,
+    'longest pause in received audio, ms': r.longestAudioPause,
+  })),
+);
+console.log(
+  `median gateway back → active: ${median(recovery.map((r) => r.backToActive))} ms (goal ≤ 2000 ms); longest audio pause: ${Math.max(...recovery.map((r) => r.longestAudioPause))} ms`,
+);
