@@ -6,6 +6,7 @@
 import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { gatewayCommand } from './lib/gateway-process.mjs';
 import { startServer } from './lib/processes.mjs';
+import { openRingwayPage } from './lib/ringway-page.mjs';
 
 const OUTAGE_MS = 500;
 
@@ -26,11 +27,13 @@ function watchAudio() {
   }, 20);
 }
 
-/** In the page: resolves with Date.now() when the current call is next "active". */
+/** In the page: resolves with Date.now() when the current call is next "active"; rejects if it ends. */
 function nextActive() {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const call = window.ringway.current();
     const listener = (state) => {
+      if (state === 'ended' || state === 'failed')
+        reject(new Error(`the call ${state}: ${call.endReason?.text}`));
       if (state !== 'active') return;
       call.stateChange.removeListener(listener);
       resolve(Date.now());
@@ -43,14 +46,7 @@ export async function measureCallRecovery(browser, trials) {
   const port = await freeTcpPort();
   const env = { PORT: String(port), LOG_LEVEL: 'warn' };
   let gateway = await startServer(process.execPath, gatewayCommand, { port, env });
-  const open = async (user) => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`http://127.0.0.1:${port}/?user=${user}`);
-    await page.waitForFunction(
-      () => document.getElementById('registration-state')?.textContent === 'registered',
-    );
-    return page;
-  };
+  const open = (user) => openRingwayPage(browser, port, user);
   const caller = await open('rec-a');
   const callee = await open('rec-b');
   await callee.evaluate(() => window.ringway.phone().incomingCall.addListener((call) => void call.answer()));

@@ -16,6 +16,7 @@ import { buildApp, loadConfig } from '../packages/gateway/dist/index.js';
 import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
 import { measureCallRecovery } from './call-recovery.mjs';
+import { openRingwayPage } from './lib/ringway-page.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -56,14 +57,7 @@ async function startGateway(iceServers) {
 }
 
 async function ringwayPair(browser, port, n) {
-  const open = async (user) => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`http://127.0.0.1:${port}/?user=${user}`);
-    await page.waitForFunction(
-      () => document.getElementById('registration-state')?.textContent === 'registered',
-    );
-    return page;
-  };
+  const open = (user) => openRingwayPage(browser, port, user);
   const [caller, callee] = [await open(`rw-a${n}`), await open(`rw-b${n}`)];
   await callee.evaluate(() => window.ringway.phone().incomingCall.addListener((call) => void call.answer()));
   return {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
+import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { audioFlows, connect, startSoftphonePages } from './support/softphone-pages.js';
 
@@ -11,8 +11,7 @@ let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
 
 beforeAll(async () => {
   kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test' });
-  gateway = await startGateway({ UPSTREAM: kamailio.udp });
-  for (let i = 0; i < 100 && !gateway.app.sip.upstream?.up; i++) await new Promise((r) => setTimeout(r, 20));
+  gateway = await startUpstreamGateway(kamailio.udp);
   browser = await startSoftphonePages();
 }, 30_000);
 

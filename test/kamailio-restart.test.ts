@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Messager, UserAgent } from 'sip.js';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
+import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { type Phone, sipjsPhone } from '../packages/gateway/test/support/sipjs.js';
 import { type RunningBaresip, startBaresip } from './support/baresip.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
@@ -34,8 +34,7 @@ beforeAll(async () => {
     sipDomain: 'ringway.test',
     registerMaxExpires: MAX_EXPIRES,
   });
-  gateway = await startGateway({ UPSTREAM: kamailio.udp });
-  for (let i = 0; i < 100 && !gateway.app.sip.upstream?.up; i++) await new Promise((r) => setTimeout(r, 20));
+  gateway = await startUpstreamGateway(kamailio.udp);
   browser = await startSoftphonePages();
 }, 30_000);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
+import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { type RunningBaresip, startBaresip } from './support/baresip.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
@@ -23,8 +23,7 @@ let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
 beforeAll(async () => {
   rtpengine = await startRtpengine();
   kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test', rtpengine: rtpengine.socket });
-  gateway = await startGateway({ UPSTREAM: kamailio.udp });
-  for (let i = 0; i < 100 && !gateway.app.sip.upstream?.up; i++) await new Promise((r) => setTimeout(r, 20));
+  gateway = await startUpstreamGateway(kamailio.udp);
   baresip = await startBaresip({
     user: 'carol',
     domain: 'ringway.test',

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inviter, UserAgent } from 'sip.js';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { startGateway } from '../packages/gateway/test/support/gateway.js';
+import { startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import {
   dial,
   type Phone,
@@ -64,8 +64,7 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
   };
 
   async function gatewayPhones(upstream: string, users: string[]) {
-    const gateway = await startGateway({ UPSTREAM: upstream, SIP_DOMAIN: 'ringway.test' });
-    await until(() => gateway.app.sip.upstream?.up === true, 2000, 'the upstream to answer');
+    const gateway = await startUpstreamGateway(upstream);
     const created: Phone[] = [];
     for (const user of users) {
       const credential = issueEphemeralCredential(SECRET, user, 300);

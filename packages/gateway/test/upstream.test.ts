@@ -5,7 +5,7 @@ import { header, type SipRequest, type SipResponse } from '../src/sip/message.js
 import { parseSipMessage } from '../src/sip/parser.js';
 import { createResponse } from '../src/sip/responses.js';
 import { serializeSipMessage } from '../src/sip/serializer.js';
-import { startGateway } from './support/gateway.js';
+import { startGateway, startUpstreamGateway } from './support/gateway.js';
 import { freeUdpPort } from './support/loopback-ports.mjs';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
 
@@ -67,12 +67,9 @@ describe('upstream mode: the upstream codec policy', () => {
 
   async function setup(policy: object) {
     const upstream = await scriptedUpstream();
-    const gateway = await startGateway({
-      UPSTREAM: upstream.address,
+    const gateway = await startUpstreamGateway(upstream.address, {
       CODEC_POLICY_UPSTREAM: JSON.stringify(policy),
     });
-    for (let i = 0; i < 100 && !gateway.app.sip.upstream?.up; i++)
-      await new Promise((r) => setTimeout(r, 10));
     const client = await RawSipClient.connect(gateway.wsUrl);
     client.send(
       sipRequest('INVITE', 'sip:600@ringway.test', {

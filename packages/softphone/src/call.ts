@@ -74,6 +74,8 @@ export interface Reconnect {
  * server is still starting or draining (500, 503).
  */
 const RETRY_RECOVERY = new Set([404, 408, 480, 500, 503]);
+/** How soon to try again then: the far side registers within moments of its reconnection. */
+const NOT_BACK_RETRY_MS = 250;
 /** The callee of the call leaves the first ICE restart to the caller, so that both do not collide (491). */
 const CALLEE_RECOVERY_DELAY_MS = 1000;
 
@@ -354,9 +356,11 @@ export class Call implements MediaHooks {
         ? this.direction === 'outgoing'
           ? 2100 + Math.random() * 1900
           : Math.random() * 2000
-        : status === undefined || RETRY_RECOVERY.has(status)
-          ? 1000
-          : undefined;
+        : status !== undefined && RETRY_RECOVERY.has(status)
+          ? NOT_BACK_RETRY_MS
+          : status === undefined
+            ? 1000
+            : undefined;
       if (delay === undefined) {
         this.#end(CallState.Failed, remoteRejection(status ?? 0, 'could not restart the media'));
         void this.#terminateSession();

@@ -1,11 +1,15 @@
 import { type Invitation, Messager, Registerer, RegistererState, SIPExtension, UserAgent } from 'sip.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
+import { CallState } from './call-state.js';
 import { Emitter } from './emitter.js';
 import { type EndReason, networkLost, remoteRejection, timedOut } from './failure-reason.js';
 import { fastIceSessionDescriptionHandlerFactory, type MediaHooks, WarmMicrophone } from './fast-ice.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 import { StateMachine } from './state-machine.js';
+
+/** The longest wait between reconnection attempts while a live call waits for them, ms. */
+const LIVE_CALL_MAX_BACKOFF_MS = 1000;
 
 /** Everything a phone needs to know; every field but the first three has a default. */
 export interface PhoneOptions {
@@ -262,7 +266,16 @@ export class Phone {
     }
     if (this.#registration.state !== RegistrationState.Reconnecting) return;
     clearTimeout(this.#reconnectTimer);
-    const delay = backoffDelay(this.#attempt++, this.options.backoff);
+    // A live call is worth coming back for quickly (its media restarts only once we are
+    // registered again): while one waits, attempts are at most a second apart.
+    const waiting = this.calls.some((call) => call.state === CallState.Reconnecting);
+    const backoff = waiting
+      ? {
+          ...this.options.backoff,
+          maxMs: Math.min(this.options.backoff?.maxMs ?? 30_000, LIVE_CALL_MAX_BACKOFF_MS),
+        }
+      : this.options.backoff;
+    const delay = backoffDelay(this.#attempt++, backoff);
     this.#reconnectTimer = setTimeout(() => {
       this.#ua.reconnect().catch((reconnectError: Error) => this.#onDisconnect(reconnectError));
     }, delay);

@@ -24,3 +24,20 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
   const port = (app.server.address() as { port: number }).port;
   return { app, port, wsUrl: `ws://127.0.0.1:${port}/sip`, close: () => app.close() };
 }
+
+/** A gateway in upstream mode in front of `upstream`, resolved once its first keep-alive is answered. */
+export async function startUpstreamGateway(
+  upstream: string,
+  env: Record<string, string> = {},
+): Promise<RunningGateway> {
+  const gateway = await startGateway({ UPSTREAM: upstream, ...env });
+  const deadline = Date.now() + 5000;
+  while (!gateway.app.sip.upstream?.up) {
+    if (Date.now() > deadline) {
+      await gateway.close();
+      throw new Error(`the upstream ${upstream} did not answer in 5 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return gateway;
+}
