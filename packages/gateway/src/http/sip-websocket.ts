@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -54,6 +55,9 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
   const perAddress = new Map<string, number>();
   const sockets = new Set<WebSocket>();
   let nextFlow = 0;
+  // Flow ids are flow tokens in the Paths and Record-Routes an upstream keeps (RFC 5626): one of a
+  // gateway that restarted must not name somebody else's new connection, so each start has its own.
+  const flowPrefix = `f${randomBytes(4).toString('hex')}x`;
 
   await app.register(websocket, {
     options: {
@@ -95,7 +99,7 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
       const address = request.socket.remoteAddress ?? request.ip;
       const flow = newFlow(
         socket,
-        `f${++nextFlow}`,
+        `${flowPrefix}${++nextFlow}`,
         request.protocol === 'https' ? 'WSS' : 'WS',
         address,
         request.socket.remotePort ?? 0,
