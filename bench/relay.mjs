@@ -1,7 +1,7 @@
 // npm run bench:relay — the gateway as an edge proxy in front of Kamailio (upstream mode), against
 // Kamailio's own WebSocket listener, in one run with one Kamailio: the load client of
 // bench:register (50 WebSockets, closed loop, 10 s) sends REGISTERs straight to Kamailio, then
-// through gateway → Kamailio (UDP). Goal: ≥ 0.8× Kamailio-direct REGISTER/s and ≤ 1 ms added p50.
+// through gateway → Kamailio over UDP, then over TCP. Goal: ≥ 0.8× Kamailio-direct REGISTER/s and ≤ 1 ms added p50.
 import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { startServer } from './lib/processes.mjs';
@@ -29,26 +29,33 @@ const kamailio = await startServer(
   { port: KAMAILIO_WS_PORT },
 );
 let direct;
-let relayed;
+const relayed = {};
 try {
   direct = await registerStorm(`ws://127.0.0.1:${KAMAILIO_WS_PORT}/`, '127.0.0.1', {
     connections,
     seconds,
     users: 'direct',
   });
-  const gateway = await startServer(process.execPath, gatewayCommand, {
-    port: GATEWAY_PORT,
-    env: gatewayEnv(GATEWAY_PORT, { UPSTREAM: `127.0.0.1:${KAMAILIO_UDP_PORT}` }),
-  });
-  try {
-    // The relay answers 503 until its first keep-alive is answered.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    relayed = await registerStorm(`ws://127.0.0.1:${GATEWAY_PORT}/sip`, '127.0.0.1', {
-      connections,
-      seconds,
+  // Kamailio's TCP listener takes plain SIP as well as WebSocket upgrades.
+  for (const [transport, upstream] of [
+    ['UDP', `127.0.0.1:${KAMAILIO_UDP_PORT}`],
+    ['TCP', `tcp:127.0.0.1:${KAMAILIO_WS_PORT}`],
+  ]) {
+    const gateway = await startServer(process.execPath, gatewayCommand, {
+      port: GATEWAY_PORT,
+      env: gatewayEnv(GATEWAY_PORT, { UPSTREAM: upstream }),
     });
-  } finally {
-    await gateway.stop();
+    try {
+      // The relay answers 503 until its first keep-alive is answered.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      relayed[transport] = await registerStorm(`ws://127.0.0.1:${GATEWAY_PORT}/sip`, '127.0.0.1', {
+        connections,
+        seconds,
+        users: `relayed${transport}`,
+      });
+    } finally {
+      await gateway.stop();
+    }
   }
 } finally {
   await kamailio.stop();
@@ -58,20 +65,23 @@ const f = (n, digits = 2) => n.toFixed(digits);
 console.log(
   `REGISTER storm: ${connections} WebSocket connections, closed loop, ${seconds} s each; Kamailio 5.6 with ${workers} workers`,
 );
-console.table({
-  'Kamailio WebSocket, direct': {
-    'REGISTER/s': Math.round(direct.perSecond),
-    'p50 ms': f(direct.p50),
-    'p99 ms': f(direct.p99),
-    failures: direct.failures,
-  },
-  'gateway (upstream mode) → Kamailio UDP': {
-    'REGISTER/s': Math.round(relayed.perSecond),
-    'p50 ms': f(relayed.p50),
-    'p99 ms': f(relayed.p99),
-    failures: relayed.failures,
-  },
+const row = (r) => ({
+  'REGISTER/s': Math.round(r.perSecond),
+  'p50 ms': f(r.p50),
+  'p99 ms': f(r.p99),
+  failures: r.failures,
 });
-console.log(
-  `ratio relayed/direct REGISTER/s: ${f(relayed.perSecond / direct.perSecond)}× (goal ≥ 0.8×); added p50: ${f(relayed.p50 - direct.p50)} ms (goal ≤ 1 ms)`,
-);
+console.table({
+  'Kamailio WebSocket, direct': row(direct),
+  ...Object.fromEntries(
+    Object.entries(relayed).map(([transport, r]) => [
+      `gateway (upstream mode) → Kamailio ${transport}`,
+      row(r),
+    ]),
+  ),
+});
+for (const [transport, r] of Object.entries(relayed)) {
+  console.log(
+    `${transport}: ratio relayed/direct REGISTER/s ${f(r.perSecond / direct.perSecond)}× (goal ≥ 0.8×); added p50 ${f(r.p50 - direct.p50)} ms (goal ≤ 1 ms)`,
+  );
+}

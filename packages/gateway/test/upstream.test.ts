@@ -118,3 +118,29 @@ describe('upstream mode: the upstream codec policy', () => {
     }
   });
 });
+
+describe('upstream mode over UDP: a lost datagram', () => {
+  it('is sent again (timer E) for a WebSocket client, which never retransmits, until answered', async () => {
+    const upstream = await scriptedUpstream();
+    const gateway = await startUpstreamGateway(upstream.address);
+    const client = await RawSipClient.connect(gateway.wsUrl);
+    try {
+      client.send(sipRequest('REGISTER', 'sip:ringway.test', { extra: ['Contact: <sip:a@a.invalid>'] }));
+      const lost = await upstream.next('REGISTER');
+      const sentAt = Date.now();
+      const again = await upstream.next('REGISTER');
+      // T1 = 500 ms after the first copy, byte for byte the same transaction.
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(400);
+      expect(header(again.request, 'Via')).toBe(header(lost.request, 'Via'));
+      upstream.respond(again, createResponse(again.request, 200));
+      await client.response(200);
+      // Answered: no third copy.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(upstream.received.filter((r) => r.request.method === 'REGISTER')).toHaveLength(0);
+    } finally {
+      client.close();
+      await gateway.close();
+      upstream.close();
+    }
+  });
+});

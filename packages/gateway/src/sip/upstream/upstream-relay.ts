@@ -19,6 +19,7 @@ import { MAGIC_COOKIE } from '../proxy/branch-id.js';
 import { createResponse, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
+import { UdpRetransmissions } from './udp-retransmissions.js';
 import type { UpstreamTarget } from './upstream-target.js';
 import { createUpstreamTransport, type UpstreamTransport } from './upstream-transport.js';
 
@@ -63,7 +64,8 @@ function topBranch(message: SipMessage): string {
  * Upstream mode (RFC 7118 §5 edge proxy in front of a registrar such as Kamailio): every
  * client request goes to the upstream (over UDP, TCP or a WebSocket) with a Path (RFC 3327) or Record-Route that
  * carries the client's flow token (RFC 5626), so that the upstream's requests come back here
- * and find the right WebSocket. Stateless in both directions: the branch this relay writes
+ * and find the right WebSocket. Stateless in both directions (but for retransmitting onto UDP,
+ * udp-retransmissions.ts, and the offers of the codec policy): the branch this relay writes
  * names the flow, and is derived from the incoming one so that retransmissions and CANCEL
  * follow their INVITE.
  */
@@ -78,6 +80,8 @@ export class UpstreamRelay {
    * policy needs the offer to keep the answer within it. The only state the relay keeps.
    */
   readonly #inFlight = new Map<string, SipRequest>();
+  /** Over UDP only: requests of WebSocket clients are sent again until answered. */
+  readonly #retransmissions: UdpRetransmissions | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
     this.#transport = createUpstreamTransport(
@@ -92,6 +96,8 @@ export class UpstreamRelay {
       },
       options.log,
     );
+    if (options.target.transport === 'UDP')
+      this.#retransmissions = new UdpRetransmissions((bytes) => this.#transport.send(bytes));
   }
 
   get up(): boolean {
@@ -106,6 +112,7 @@ export class UpstreamRelay {
 
   close(): void {
     clearInterval(this.#keepAlive);
+    this.#retransmissions?.close();
     this.#transport.close();
   }
 
@@ -139,7 +146,10 @@ export class UpstreamRelay {
     const branch = `${MAGIC_COOKIE}.${flow.id}.${hash(topBranch(request))}`;
     this.#remember(branch, out);
     out = withHeaderPrepended(out, 'Via', `${this.#viaSentBy()};branch=${branch};rport`);
-    this.#send(out);
+    const bytes = serializeSipMessage(out);
+    this.#transport.send(bytes);
+    if (this.#retransmissions && request.method !== 'ACK')
+      this.#retransmissions.start(branch, bytes, request.method === 'INVITE');
   }
 
   /** A response from a WebSocket client to a request the upstream sent it. */
@@ -218,6 +228,7 @@ export class UpstreamRelay {
 
   #responseFromUpstream(response: SipResponse): void {
     const branch = topBranch(response);
+    this.#retransmissions?.answered(branch);
     if (branch.startsWith(`${MAGIC_COOKIE}.ping.`)) {
       this.#lastPong = Date.now();
       this.#setUp(true);
