@@ -118,6 +118,7 @@
       await state.session.answer();
     },
     established: () => state.session?.state === RingwaySoftphone.CallState.Active,
+    callState: () => state.session?.state,
     peerConnection: () => state.session?.session.sessionDescriptionHandler?.peerConnection,
     hangup: () => state.session?.hangup(),
   };
@@ -131,6 +132,8 @@
     dial: (target, codecPolicy) => state.library.dial(target, codecPolicy),
     answer: () => state.library.answer(),
     established: () => state.library.established(),
+    /** The call's state in Ringway's call state machine ('ringway' only). */
+    callState: () => state.library.callState?.(),
     /** Whether ICE and DTLS are up (RTCPeerConnection.connectionState). */
     mediaConnected: () => state.library.peerConnection()?.connectionState === 'connected',
     hangup: () => state.library.hangup(),

@@ -72,6 +72,7 @@ declare global {
       dial(target: string, codecPolicy?: object): Promise<void>;
       answer(): Promise<void>;
       established(): boolean;
+      callState(): string | undefined;
       mediaConnected(): boolean;
       hangup(): unknown;
       audioBytesReceived(): Promise<number>;

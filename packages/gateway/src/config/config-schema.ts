@@ -96,6 +96,12 @@ export const ConfigSchema = Type.Object(
      * `tcp:ip:port`, `ws://ip:port/path`) instead of the embedded registrar — an RFC 7118 edge proxy in front of Kamailio or a PBX. Default: none.
      */
     upstream: Type.Optional(Type.String({ pattern: UPSTREAM_PATTERN })),
+    /**
+     * The local port of the upstream side (UDP socket, or the TCP/WS connection's). 0 (default):
+     * any. Set it so that a restarted gateway is found at the address the upstream stored in
+     * Paths and Record-Routes, and calls and registrations carry on through it.
+     */
+    upstreamLocalPort: Type.Integer({ minimum: 0, maximum: 65535 }),
     /** Rendezvous sessions (share a link, both join, the call starts). */
     sessions: Type.Object(
       {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseNameAddr } from '../address.js';
+import { parseNameAddr, parseUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
@@ -21,7 +21,7 @@ import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
 import { UdpRetransmissions } from './udp-retransmissions.js';
 import type { UpstreamTarget } from './upstream-target.js';
-import { createUpstreamTransport, type UpstreamTransport } from './upstream-transport.js';
+import { createUpstreamTransport, type UpstreamLocal, type UpstreamTransport } from './upstream-transport.js';
 
 const AGENT = 'ringway';
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
@@ -31,8 +31,8 @@ const FLOW_FAILED = 430;
 export interface UpstreamOptions {
   /** Upstream SIP server (an IP literal: no DNS), port and transport. */
   target: UpstreamTarget;
-  /** Address this gateway's upstream side uses, written in Via, Path and Record-Route. */
-  localHost: string;
+  /** Address (and port, 0 for any) of this gateway's upstream side, written in Via, Path and Record-Route. */
+  local: UpstreamLocal;
   maxMessageBytes: number;
   /** WebSocket-side host:port written in Via toward clients. */
   sentBy: () => string;
@@ -86,7 +86,7 @@ export class UpstreamRelay {
   constructor(private readonly options: UpstreamOptions) {
     this.#transport = createUpstreamTransport(
       options.target,
-      options.localHost,
+      options.local,
       options.maxMessageBytes,
       {
         message: (data) => this.#fromUpstream(data),
@@ -244,7 +244,8 @@ export class UpstreamRelay {
   #requestFromUpstream(request: SipRequest): void {
     const top = header(request, 'Route');
     const route = top ? parseNameAddr(top) : undefined;
-    const flow = route?.uri.user ? this.options.flows.get(route.uri.user) : undefined;
+    const flow =
+      (route?.uri.user ? this.options.flows.get(route.uri.user) : undefined) ?? this.#flowOfContact(request);
     if (!flow) {
       if (request.method !== 'ACK') {
         this.#send(
@@ -277,6 +278,17 @@ export class UpstreamRelay {
       `SIP/2.0/${flow.transport} ${this.options.sentBy()};branch=${branch}`,
     );
     flow.send(serializeSipMessage(out));
+  }
+
+  /**
+   * A request inside a call whose flow token is gone (the client reconnected, or this gateway
+   * restarted) still reaches the client if it has come back: its Request-URI is the client's
+   * contact, which its new connection has sent (RFC 5626 flow recovery).
+   */
+  #flowOfContact(request: SipRequest): Flow | undefined {
+    if (!/;\s*tag=/i.test(header(request, 'To') ?? '')) return undefined;
+    const uri = parseUri(request.uri);
+    return uri ? this.options.flows.flowForContact(uri.user, uri.host) : undefined;
   }
 
   #ping(): void {

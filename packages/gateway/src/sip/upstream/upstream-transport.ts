@@ -27,15 +27,21 @@ export interface UpstreamTransport {
 /** Reconnection delays for one connection: doubling from 100 ms up to 5 s. */
 const reconnectDelay = (attempt: number) => Math.min(5000, 100 * 2 ** attempt);
 
+/** Where this side of the relay is: an address, and a port (0: any). */
+export interface UpstreamLocal {
+  host: string;
+  port: number;
+}
+
 export function createUpstreamTransport(
   target: UpstreamTarget,
-  localHost: string,
+  local: UpstreamLocal,
   maxMessageBytes: number,
   events: UpstreamTransportEvents,
   log: Logger,
 ): UpstreamTransport {
-  if (target.transport === 'UDP') return new UdpTransport(target, localHost, events, log);
-  return new ConnectionTransport(target, localHost, maxMessageBytes, events, log);
+  if (target.transport === 'UDP') return new UdpTransport(target, local, events, log);
+  return new ConnectionTransport(target, local, maxMessageBytes, events, log);
 }
 
 class UdpTransport implements UpstreamTransport {
@@ -45,7 +51,7 @@ class UdpTransport implements UpstreamTransport {
 
   constructor(
     private readonly target: UpstreamTarget,
-    private readonly localHost: string,
+    private readonly localSide: UpstreamLocal,
     private readonly events: UpstreamTransportEvents,
     private readonly log: Logger,
   ) {}
@@ -53,10 +59,16 @@ class UdpTransport implements UpstreamTransport {
   async start(): Promise<void> {
     const socket = createSocket('udp4');
     socket.on('message', (data) => this.events.message(data));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.localSide.port, this.localSide.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
     socket.on('error', (error) => this.log.warn({ err: error }, 'upstream socket error'));
-    await new Promise<void>((resolve) => socket.bind(0, this.localHost, resolve));
     this.#socket = socket;
-    this.local = `${this.localHost}:${socket.address().port}`;
+    this.local = `${this.localSide.host}:${socket.address().port}`;
     this.events.connected();
   }
 
@@ -85,14 +97,18 @@ class ConnectionTransport implements UpstreamTransport {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
+  readonly #localHost: string;
+
   constructor(
     private readonly target: UpstreamTarget,
-    private readonly localHost: string,
+    localSide: UpstreamLocal,
     private readonly maxMessageBytes: number,
     private readonly events: UpstreamTransportEvents,
     private readonly log: Logger,
   ) {
     this.name = target.transport;
+    this.#localHost = localSide.host;
+    this.#localPort = localSide.port || undefined;
   }
 
   async start(): Promise<void> {
@@ -117,7 +133,7 @@ class ConnectionTransport implements UpstreamTransport {
     const onOpen = (port: number) => {
       this.#attempt = 0;
       this.#localPort = port;
-      this.local = `${this.localHost}:${port}`;
+      this.local = `${this.#localHost}:${port}`;
       this.log.info({ upstream: this.#describe(), local: this.local }, 'upstream connected');
       this.events.connected();
     };
@@ -140,7 +156,7 @@ class ConnectionTransport implements UpstreamTransport {
     if (this.target.transport === 'WS') {
       const url = `ws://${this.target.host}:${this.target.port}${this.target.path}`;
       const ws = new WebSocket(url, 'sip', {
-        localAddress: this.localHost,
+        localAddress: this.#localHost,
         ...(localPort ? { localPort } : {}),
         maxPayload: this.maxMessageBytes,
         perMessageDeflate: false,
@@ -162,7 +178,7 @@ class ConnectionTransport implements UpstreamTransport {
     const socket = connect({
       host: this.target.host,
       port: this.target.port,
-      localAddress: this.localHost,
+      localAddress: this.#localHost,
       ...(localPort ? { localPort } : {}),
     });
     this.#tcp = socket;
