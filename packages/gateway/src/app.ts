@@ -66,7 +66,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     const upstreamUp = metrics.upstreamUp;
     sip.upstream = new UpstreamRelay({
       target: parseUpstreamTarget(config.upstream),
-      local: { host: config.host, port: config.upstreamLocalPort },
+      local: { host: config.host, advertised: config.advertisedHost, port: config.upstreamLocalPort },
       maxMessageBytes: config.maxMessageBytes,
       sentBy: () =>
         `${config.advertisedHost}:${(app.server.address() as { port: number } | null)?.port ?? config.port}`,

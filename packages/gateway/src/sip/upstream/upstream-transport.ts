@@ -27,9 +27,11 @@ export interface UpstreamTransport {
 /** Reconnection delays for one connection: doubling from 100 ms up to 5 s. */
 const reconnectDelay = (attempt: number) => Math.min(5000, 100 * 2 ** attempt);
 
-/** Where this side of the relay is: an address, and a port (0: any). */
+/** This side of the relay: the address to bind, the one to write (Via, Path), a port (0: any). */
 export interface UpstreamLocal {
   host: string;
+  /** What the upstream reaches us at: differs from `host` when that is a wildcard (0.0.0.0). */
+  advertised: string;
   port: number;
 }
 
@@ -68,7 +70,7 @@ class UdpTransport implements UpstreamTransport {
     });
     socket.on('error', (error) => this.log.warn({ err: error }, 'upstream socket error'));
     this.#socket = socket;
-    this.local = `${this.localSide.host}:${socket.address().port}`;
+    this.local = `${this.localSide.advertised}:${socket.address().port}`;
     this.events.connected();
   }
 
@@ -98,6 +100,7 @@ class ConnectionTransport implements UpstreamTransport {
   #closed = false;
 
   readonly #localHost: string;
+  readonly #advertised: string;
 
   constructor(
     private readonly target: UpstreamTarget,
@@ -108,6 +111,7 @@ class ConnectionTransport implements UpstreamTransport {
   ) {
     this.name = target.transport;
     this.#localHost = localSide.host;
+    this.#advertised = localSide.advertised;
     this.#localPort = localSide.port || undefined;
   }
 
@@ -133,7 +137,7 @@ class ConnectionTransport implements UpstreamTransport {
     const onOpen = (port: number) => {
       this.#attempt = 0;
       this.#localPort = port;
-      this.local = `${this.#localHost}:${port}`;
+      this.local = `${this.#advertised}:${port}`;
       this.log.info({ upstream: this.#describe(), local: this.local }, 'upstream connected');
       this.events.connected();
     };
