@@ -77,8 +77,10 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     baresip = await startBaresip({
       user: 'carol-r',
       domain: 'ringway.test',
-      outbound: kamailio.udp,
-      credential: { username: carol.authorizationUsername, password: carol.authorizationPassword },
+      registration: {
+        outbound: kamailio.udp,
+        credential: { username: carol.authorizationUsername, password: carol.authorizationPassword },
+      },
     });
     await baresip.registered();
     prober = await sipjsPhone(kamailio.wsUrl, 'prober-r', { ...credential('prober-r'), register: false });

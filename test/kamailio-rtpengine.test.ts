@@ -18,17 +18,26 @@ let rtpengine: RunningRtpengine;
 let kamailio: RunningKamailio;
 let gateway: RunningGateway;
 let baresip: RunningBaresip;
+let pbx: RunningBaresip;
 let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
 
 beforeAll(async () => {
   rtpengine = await startRtpengine();
-  kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test', rtpengine: rtpengine.socket });
+  // A plain-SIP endpoint standing in for the PBX (no Asterisk in Debian): it does not register,
+  // Kamailio's dispatcher sends it the numbers nobody registered; it answers 600 (baresip takes
+  // only calls for its own user).
+  pbx = await startBaresip({ user: '600', domain: '127.0.0.1' });
+  kamailio = await startKamailio({
+    secret: SECRET,
+    sipDomain: 'ringway.test',
+    rtpengine: rtpengine.socket,
+    pbx: pbx.sip,
+  });
   gateway = await startUpstreamGateway(kamailio.udp);
   baresip = await startBaresip({
     user: 'carol',
     domain: 'ringway.test',
-    outbound: kamailio.udp,
-    credential: credential('carol'),
+    registration: { outbound: kamailio.udp, credential: credential('carol') },
   });
   await baresip.registered();
   browser = await startSoftphonePages();
@@ -37,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await baresip?.stop();
+  await pbx?.stop();
   await gateway?.close();
   await kamailio?.stop();
   await rtpengine?.stop();
@@ -54,10 +64,10 @@ async function audible(page: Page): Promise<number> {
 }
 
 /** Waits until baresip's recording of the call holds more than silence and returns its peak. */
-async function baresipHears(): Promise<number> {
+async function baresipHears(phone: RunningBaresip = baresip): Promise<number> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const peak = baresip.receivedPeak();
+    const peak = phone.receivedPeak();
     if (peak > 1000) return peak;
     if (Date.now() > deadline) throw new Error(`baresip's recording peaks at ${peak} after 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -90,6 +100,19 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
     expect(await baresipHears()).toBeGreaterThan(1000);
     baresip.command('hangup');
     await baresip.event('CALL_CLOSED');
+    await page.context().close();
+  }, 30_000);
+
+  it('the browser dials a number nobody registered: Kamailio’s dispatcher sends it to the PBX, which answers', async () => {
+    const page = await browser.phone('sipjs', 'frank', gateway.wsUrl, credential('frank'));
+    await page.evaluate(() => window.phone.dial('sip:600@ringway.test'));
+    await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+    await pbx.event('CALL_ESTABLISHED');
+    expect(await audioFlows(page)).toBeGreaterThan(1000);
+    expect(await audible(page)).toBeGreaterThan(0.01);
+    expect(await baresipHears(pbx)).toBeGreaterThan(1000);
+    await page.evaluate(() => window.phone.hangup());
+    await pbx.event('CALL_CLOSED');
     await page.context().close();
   }, 30_000);
 });

@@ -29,19 +29,22 @@ export interface RunningBaresip {
    * call, read from the WAV file its sndfile module writes: 0 is silence.
    */
   receivedPeak(): number;
+  /** Its SIP address, `127.0.0.1:port` (UDP). */
+  sip: string;
   stop(): Promise<void>;
 }
 
 /**
  * Debian's baresip as a plain-SIP phone on loopback: registers `user` over UDP through the
- * outbound proxy `outbound` (`127.0.0.1:port`), answers every call at once, sends a 440 Hz tone
- * (ausine) and records what it hears (sndfile). Driven and watched over ctrl_tcp.
+ * outbound proxy `registration.outbound` (`127.0.0.1:port`) — or, without `registration`, does
+ * not register and takes calls sent to its address (as a PBX would: see `sip`) — answers every
+ * call at once, sends a 440 Hz tone (ausine) and records what it hears (sndfile). Driven and
+ * watched over ctrl_tcp.
  */
 export async function startBaresip(options: {
   user: string;
   domain: string;
-  outbound: string;
-  credential: { username: string; password: string };
+  registration?: { outbound: string; credential: { username: string; password: string } };
 }): Promise<RunningBaresip> {
   const folder = mkdtempSync(join(tmpdir(), 'ringway-baresip-'));
   const sipPort = await freeUdpPort();
@@ -73,12 +76,12 @@ export async function startBaresip(options: {
       '',
     ].join('\n'),
   );
-  const { username, password } = options.credential;
-  writeFileSync(
-    join(folder, 'accounts'),
-    `<sip:${options.user}@${options.domain};transport=udp>;outbound="sip:${options.outbound};transport=udp";` +
-      `auth_user=${username};auth_pass=${password};answermode=auto;regint=300\n`,
-  );
+  const registration = options.registration;
+  const account = registration
+    ? `<sip:${options.user}@${options.domain};transport=udp>;outbound="sip:${registration.outbound};transport=udp";` +
+      `auth_user=${registration.credential.username};auth_pass=${registration.credential.password};regint=300`
+    : `<sip:${options.user}@${options.domain};transport=udp>;regint=0`;
+  writeFileSync(join(folder, 'accounts'), `${account};answermode=auto\n`);
   writeFileSync(join(folder, 'contacts'), '');
 
   const child: ChildProcess = spawn('baresip', ['-f', folder], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,6 +121,7 @@ export async function startBaresip(options: {
   await new Promise((resolve) => control.once('connect', resolve));
 
   return {
+    sip: `127.0.0.1:${sipPort}`,
     event(type, ms = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

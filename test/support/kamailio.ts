@@ -23,7 +23,8 @@ export interface RunningKamailio {
 /**
  * Debian's Kamailio running kamailio-config/kamailio.cfg on free loopback ports, with the values
  * of kamailio-local.cfg written for this run; with `rtpengine` (a control socket) it bridges
- * media through it (-A WITH_RTPENGINE). Stopped by the PID it was started with.
+ * media through it (-A WITH_RTPENGINE), with `pbx` it sends unknown numbers there (-A WITH_PBX).
+ * Stopped by the PID it was started with.
  */
 export async function startKamailio(options: {
   secret: string;
@@ -31,6 +32,8 @@ export async function startKamailio(options: {
   rtpengine?: string;
   /** The longest registration it grants, in seconds (600 when not given). */
   registerMaxExpires?: number;
+  /** A PBX (`127.0.0.1:port`, UDP) for numbers nobody registered (-A WITH_PBX, dispatcher set 1). */
+  pbx?: string;
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
   const udpPort = await freeUdpPort();
@@ -43,7 +46,9 @@ export async function startKamailio(options: {
     AUTH_SECRET: options.secret,
     ...(options.rtpengine ? { RTPENGINE_SOCKET: options.rtpengine } : {}),
     ...(options.registerMaxExpires ? { REGISTER_MAX_EXPIRES: String(options.registerMaxExpires) } : {}),
+    ...(options.pbx ? { DISPATCHER_LIST: join(folder, 'dispatcher.list') } : {}),
   };
+  if (options.pbx) writeFileSync(join(folder, 'dispatcher.list'), `1 sip:${options.pbx}\n`);
   writeFileSync(
     join(folder, 'kamailio-local.cfg'),
     `${Object.entries(values)
@@ -52,6 +57,7 @@ export async function startKamailio(options: {
   );
   const args = ['-DD', '-E', '-f', join(folder, 'kamailio.cfg'), '-m', '64', '-M', '8'];
   if (options.rtpengine) args.push('-A', 'WITH_RTPENGINE');
+  if (options.pbx) args.push('-A', 'WITH_PBX');
 
   const launch = async () => {
     // Its own process group: a SIGKILL must reach the workers too, or they keep the ports.
