@@ -76,6 +76,24 @@ export interface Reconnect {
 const RETRY_RECOVERY = new Set([404, 408, 480, 500, 503]);
 /** How soon to try again then: the far side registers within moments of its reconnection. */
 const NOT_BACK_RETRY_MS = 250;
+/**
+ * How long to wait before sending a recovery re-INVITE again after it got `status` (undefined:
+ * no answer at all), or undefined to give up.
+ */
+export function recoveryRetryDelay(
+  status: number | undefined,
+  direction: 'outgoing' | 'incoming',
+  random: () => number = Math.random,
+): number | undefined {
+  // Both sides re-INVITEd at once (glare): 491, or 488 from SIP.js, which cannot answer an offer
+  // while its own is pending. RFC 3261 §14.1: the Call-ID's owner (the caller) waits 2.1–4 s,
+  // the other side 0–2 s.
+  if (status === 491 || status === 488)
+    return direction === 'outgoing' ? 2100 + random() * 1900 : random() * 2000;
+  if (status === undefined) return 1000;
+  return RETRY_RECOVERY.has(status) ? NOT_BACK_RETRY_MS : undefined;
+}
+
 /** The callee of the call leaves the first ICE restart to the caller, so that both do not collide (491). */
 const CALLEE_RECOVERY_DELAY_MS = 1000;
 
@@ -348,19 +366,7 @@ export class Call implements MediaHooks {
         this.#end(CallState.Failed, remoteRejection(481, 'the other side no longer has this call'));
         return;
       }
-      // Both sides re-INVITEd at once (glare): 491, or 488 from SIP.js, which cannot answer an
-      // offer while its own is pending. RFC 3261 §14.1: the Call-ID's owner (the caller) waits
-      // 2.1–4 s before trying again, the other side 0–2 s.
-      const glare = status === 491 || status === 488;
-      const delay = glare
-        ? this.direction === 'outgoing'
-          ? 2100 + Math.random() * 1900
-          : Math.random() * 2000
-        : status !== undefined && RETRY_RECOVERY.has(status)
-          ? NOT_BACK_RETRY_MS
-          : status === undefined
-            ? 1000
-            : undefined;
+      const delay = recoveryRetryDelay(status, this.direction);
       if (delay === undefined) {
         this.#end(CallState.Failed, remoteRejection(status ?? 0, 'could not restart the media'));
         void this.#terminateSession();
