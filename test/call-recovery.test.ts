@@ -87,6 +87,15 @@ describe('a live call through a gateway restart', () => {
     40_000,
   );
 
+  it('a network change reported by the browser (online event): the page reconnects at once and the call restarts its media', async () => {
+    const before = await bytesReceived(bob);
+    await alice.evaluate(() => window.dispatchEvent(new Event('online')));
+    await expectText(alice, 'call-state', 'reconnecting');
+    await expectText(alice, 'call-state', 'active', 10_000);
+    await growsBeyond(bob, before);
+    await growsBeyond(alice, await bytesReceived(alice));
+  }, 30_000);
+
   it('says "no input" when the microphone sends silence, and "no output" when the far end stops sending', async () => {
     // Alice's microphone becomes digital silence: packets still go, with no energy in them.
     await alice.evaluate(() => {
@@ -134,13 +143,13 @@ describe('a live call through a gateway restart', () => {
       metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     }
     expect(metrics).toContain('ringway_call_quality_reports_total{direction="outgoing"} 1');
-    // Both sides lived through two restarts (the gateway that counts them is the last one).
-    expect(metrics).toContain('ringway_call_reconnects_total 4');
-    expect(metrics).toMatch(/ringway_call_reconnect_seconds_count 4/);
+    // Both sides lived through two restarts, and Alice through a network change.
+    expect(metrics).toContain('ringway_call_reconnects_total 5');
+    expect(metrics).toMatch(/ringway_call_reconnect_seconds_count 5/);
     expect(metrics).toMatch(/ringway_call_warnings_total\{kind="no-input"\} [12]/);
     expect(metrics).toMatch(/ringway_call_warnings_total\{kind="no-output"\} [12]/);
     expect(metrics).toMatch(/ringway_call_mos_count 2/);
     const history = await alice.getByTestId('history-list').textContent();
-    expect(history).toMatch(/2 reconnection\(s\)/);
+    expect(history).toMatch(/3 reconnection\(s\)/);
   }, 20_000);
 });
