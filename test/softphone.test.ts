@@ -61,9 +61,11 @@ describe('the softphone page served by the gateway', () => {
     await expectText(alice, 'call-state', 'held');
     expect(await audioDirection(alice)).toBe('sendonly');
     expect(await audioDirection(bob)).toBe('recvonly');
+    await expectText(bob, 'call-state', 'held by the other side');
     await alice.getByTestId('hold-button').click();
     await expectText(alice, 'call-state', 'active');
     expect(await audioDirection(bob)).toBe('sendrecv');
+    await expectText(bob, 'call-state', 'active');
 
     mkdirSync('.ci/results', { recursive: true });
     const screenshot = await alice.screenshot({ fullPage: true });

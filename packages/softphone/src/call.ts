@@ -112,6 +112,8 @@ export class Call implements MediaHooks {
   readonly id = `call-${++nextCallId}`;
   readonly stateChange = new Emitter<CallState>();
   readonly quality = new Emitter<QualitySample>();
+  /** The other side put the call on hold (true) or took it off (false), by re-INVITE. */
+  readonly remoteHoldChange = new Emitter<boolean>();
   /** One-way audio warnings as they start (`started`) and end (`cleared`); see one-way-audio.ts. */
   readonly mediaWarning = new Emitter<{ started: MediaWarning[]; cleared: MediaWarningKind[] }>();
   /** Every kind of warning this call has had, for its quality report. */
@@ -129,6 +131,7 @@ export class Call implements MediaHooks {
   readonly #machine: StateMachine<CallState>;
   #heldBeforeReconnect = false;
   readonly #oneWayAudio = new OneWayAudioDetector();
+  #heldByRemote = false;
   #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   #mediaConnected = false;
   #established = false;
@@ -166,6 +169,7 @@ export class Call implements MediaHooks {
       // The far side restarted the media for us (its ICE restart re-INVITE, answered by SIP.js).
       onInvite: (_request, _response, statusCode) => {
         if (statusCode === 200 && this.state === CallState.Reconnecting) this.#whenMediaBack();
+        this.#noticeRemoteHold();
       },
       onInfo: (info) => {
         const signal = /Signal=\s*([0-9A-D#*])/i.exec(info.request.body)?.[1];
@@ -583,17 +587,38 @@ export class Call implements MediaHooks {
     this.samples.push(sample);
     if (this.samples.length > 3600) this.samples.shift();
     this.quality.emit(sample);
-    this.#watchOneWayAudio(pc, sample);
+    this.#watchOneWayAudio(sample);
   }
 
-  #watchOneWayAudio(pc: RTCPeerConnection, sample: QualitySample): void {
-    const audio = pc.getTransceivers().find((t) => t.receiver.track.kind === 'audio');
-    const direction = audio?.currentDirection ?? 'inactive';
-    const live = this.state === CallState.Active;
+  /** The negotiated direction of the call's audio, from our side. */
+  #audioDirection(): RTCRtpTransceiverDirection | undefined {
+    const audio = this.peerConnection?.getTransceivers().find((t) => t.receiver.track.kind === 'audio');
+    return audio?.currentDirection ?? undefined;
+  }
+
+  /**
+   * Whether the other side holds the call: it offered sendonly or inactive (RFC 3264 §8.4), so
+   * from here audio can only come in, or not at all, while we did not put it on hold ourselves.
+   */
+  get heldByRemote(): boolean {
+    return this.#heldByRemote;
+  }
+
+  #noticeRemoteHold(): void {
+    const direction = this.#audioDirection();
+    const held = this.state !== CallState.Held && (direction === 'recvonly' || direction === 'inactive');
+    if (held === this.#heldByRemote) return;
+    this.#heldByRemote = held;
+    this.remoteHoldChange.emit(held);
+  }
+
+  #watchOneWayAudio(sample: QualitySample): void {
+    // Audio is expected both ways only while both sides have the call off hold.
+    const both = this.state === CallState.Active && this.#audioDirection() === 'sendrecv';
     const change = this.#oneWayAudio.observe({
       at: sample.at,
-      sending: live && !this.muted && (direction === 'sendrecv' || direction === 'sendonly'),
-      receiving: live && (direction === 'sendrecv' || direction === 'recvonly'),
+      sending: both && !this.muted,
+      receiving: both,
       packetsSent: sample.packetsSent,
       packetsReceived: sample.packetsReceived,
       inputEnergy: sample.inputEnergy,

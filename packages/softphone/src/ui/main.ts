@@ -39,6 +39,7 @@ function wsUrl(path: string): string {
 
 function describe(call: Call): string {
   if (call.endReason) return `${call.state}: ${call.endReason.text}`;
+  if (call.heldByRemote && call.state === CallState.Active) return 'held by the other side';
   return call.state;
 }
 
@@ -192,6 +193,12 @@ function follow(call: Call): void {
   });
   call.quality.addListener((sample) => {
     if (call === current) renderStats(sample, call);
+  });
+  call.remoteHoldChange.addListener((held) => {
+    console.info(
+      `[ringway] ${call.id} ${held ? 'held by the other side' : 'taken off hold by the other side'}`,
+    );
+    if (call === current) renderCall();
   });
   call.mediaWarning.addListener(({ started, cleared }) => {
     for (const warning of started)
