@@ -62,9 +62,9 @@ function topBranch(message: SipMessage): string {
 
 /**
  * Upstream mode (RFC 7118 §5 edge proxy in front of a registrar such as Kamailio): every
- * client request goes to the upstream (over UDP, TCP or a WebSocket) with a Path (RFC 3327) or Record-Route that
- * carries the client's flow token (RFC 5626), so that the upstream's requests come back here
- * and find the right WebSocket. Stateless in both directions (but for retransmitting onto UDP,
+ * client request goes to the upstream (over UDP, TCP or a WebSocket) with a Path (RFC 3327) or
+ * Record-Route that carries the client's flow token (RFC 5626), so that the upstream's requests
+ * come back here and find the right WebSocket. Stateless in both directions (but for retransmitting onto UDP,
  * udp-retransmissions.ts, and the offers of the codec policy): the branch this relay writes
  * names the flow, and is derived from the incoming one so that retransmissions and CANCEL
  * follow their INVITE.
@@ -77,7 +77,7 @@ export class UpstreamRelay {
   #lastPong = 0;
   /**
    * What each INVITE/UPDATE in flight carried, by the branch this relay wrote on it: the codec
-   * policy needs the offer to keep the answer within it. The only state the relay keeps.
+   * policy needs the offer to keep the answer within it.
    */
   readonly #inFlight = new Map<string, SipRequest>();
   /** Over UDP only: requests of WebSocket clients are sent again until answered. */
