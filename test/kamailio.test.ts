@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Inviter, UserAgent } from 'sip.js';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
 import { startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import {
-  dial,
+  establishedCall,
   type Phone,
   reached,
   SessionState,
@@ -47,11 +46,7 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
   it('registers SIP.js clients with the gateway’s ephemeral credentials and routes a call between them', async () => {
     const alice = await phone('alice');
     const bob = await phone('bob');
-    const inviter = new Inviter(alice.ua, UserAgent.makeURI('sip:bob@ringway.test') as never);
-    dial(inviter);
-    const invitation = await bob.nextInvitation();
-    await invitation.accept();
-    await reached(inviter, SessionState.Established);
+    const { inviter, invitation } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
     await inviter.bye();
     await reached(invitation, SessionState.Terminated);
   });
@@ -79,11 +74,7 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
   }
 
   async function call(from: Phone, to: Phone, user: string) {
-    const inviter = new Inviter(from.ua, UserAgent.makeURI(`sip:${user}@ringway.test`) as never);
-    dial(inviter);
-    const invitation = await to.nextInvitation();
-    await invitation.accept();
-    await reached(inviter, SessionState.Established);
+    const { inviter, invitation } = await establishedCall(from, to, `sip:${user}@ringway.test`);
     await invitation.bye();
     await reached(inviter, SessionState.Terminated);
   }

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Inviter, UserAgent } from 'sip.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
-import { dial, type Phone, reached, SessionState, sipjsPhone } from './support/sipjs.js';
+import { establishedCall, type Phone, sipjsPhone } from './support/sipjs.js';
 
 let gateway: RunningGateway;
 const phones: Phone[] = [];
@@ -12,10 +11,7 @@ beforeAll(async () => {
   const alice = await sipjsPhone(gateway.wsUrl, 'alice');
   const bob = await sipjsPhone(gateway.wsUrl, 'bob');
   phones.push(alice, bob);
-  const inviter = new Inviter(alice.ua, UserAgent.makeURI('sip:bob@ringway.test') as never);
-  dial(inviter);
-  await (await bob.nextInvitation()).accept();
-  await reached(inviter, SessionState.Established);
+  const { inviter } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
   await inviter.bye();
   callId = inviter.request.callId;
 });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inviter, Messager, UserAgent } from 'sip.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
-import { dial, type Phone, reached, SessionState, sipjsPhone } from './support/sipjs.js';
+import { dial, establishedCall, type Phone, reached, SessionState, sipjsPhone } from './support/sipjs.js';
 
 let gateway: RunningGateway;
 const phones: Phone[] = [];
@@ -56,11 +56,7 @@ describe('SIP.js user agents through the gateway', () => {
   it('BYE from the callee ends the call', async () => {
     const alice = await phone('alice');
     const bob = await phone('bob');
-    const inviter = new Inviter(alice.ua, UserAgent.makeURI('sip:bob@ringway.test') as never);
-    dial(inviter);
-    const invitation = await bob.nextInvitation();
-    await invitation.accept();
-    await reached(inviter, SessionState.Established);
+    const { inviter, invitation } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
     await invitation.bye();
     await reached(inviter, SessionState.Terminated);
   });

@@ -1,6 +1,6 @@
 import {
   type Invitation,
-  type Inviter,
+  Inviter,
   Registerer,
   RegistererState,
   type Session,
@@ -167,3 +167,17 @@ export function dial(inviter: Inviter): { statuses: number[]; done: Promise<void
 }
 
 export { SessionState };
+
+/** `caller` calls `target` and `callee` answers: resolves once the caller's session is established. */
+export async function establishedCall(
+  caller: Phone,
+  callee: Phone,
+  target: string,
+): Promise<{ inviter: Inviter; invitation: Invitation }> {
+  const inviter = new Inviter(caller.ua, UserAgent.makeURI(target) as never);
+  dial(inviter);
+  const invitation = await callee.nextInvitation();
+  await invitation.accept();
+  await reached(inviter, SessionState.Established);
+  return { inviter, invitation };
+}
