@@ -4,6 +4,7 @@ import { gatewayCommand } from '../bench/lib/gateway-process.mjs';
 import { type StartedServer, startServer } from '../bench/lib/processes.mjs';
 import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { launchChromium } from './support/chromium.js';
+import { eventually } from './support/eventually.js';
 import { callAndAnswer, expectText, openSoftphone } from './support/softphone-app.js';
 
 // A live call between two of Ringway's softphone pages while the gateway (the very bundle
@@ -49,14 +50,12 @@ function bytesReceived(page: Page): Promise<number> {
   });
 }
 
-async function growsBeyond(page: Page, bytes: number): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const now = await bytesReceived(page);
-    if (now > bytes + 1000) return now;
-    if (Date.now() > deadline) throw new Error(`audio stuck at ${now} bytes (was ${bytes})`);
-    await page.waitForTimeout(50);
-  }
+function growsBeyond(page: Page, bytes: number): Promise<number> {
+  return eventually(
+    () => bytesReceived(page),
+    (now) => now > bytes + 1000,
+    (now) => `audio stuck at ${now} bytes (was ${bytes})`,
+  );
 }
 
 describe('a live call through a gateway restart', () => {

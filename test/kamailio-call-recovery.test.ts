@@ -4,6 +4,7 @@ import { gatewayCommand } from '../bench/lib/gateway-process.mjs';
 import { type StartedServer, startServer } from '../bench/lib/processes.mjs';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
 import { freeTcpPort, freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
+import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { audioFlows, startSoftphonePages } from './support/softphone-pages.js';
 
@@ -43,14 +44,13 @@ afterAll(async () => {
   await kamailio?.stop();
 });
 
-async function callState(page: Page, expected: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const state = await page.evaluate(() => window.phone.callState());
-    if (state === expected) return;
-    if (Date.now() > deadline) throw new Error(`call state "${state}", expected "${expected}"`);
-    await page.waitForTimeout(25);
-  }
+async function callState(page: Page, expected: string): Promise<void> {
+  await eventually(
+    () => page.evaluate(() => window.phone.callState()),
+    (state) => state === expected,
+    (state) => `call state "${state}", expected "${expected}"`,
+    { ms: 15_000, everyMs: 25 },
+  );
 }
 
 describe('upstream mode: a live call through a gateway restart (SIGKILL)', () => {

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { type RunningBaresip, startBaresip } from './support/baresip.js';
+import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
 import { audioFlows, startSoftphonePages } from './support/softphone-pages.js';
@@ -53,25 +54,21 @@ afterAll(async () => {
 });
 
 /** Waits until the page hears more than silence and returns the level. */
-async function audible(page: Page): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const level = await page.evaluate(() => window.phone.audioLevelReceived());
-    if (level > 0.01) return level;
-    if (Date.now() > deadline) throw new Error(`audio level only ${level} after 10 s`);
-    await page.waitForTimeout(100);
-  }
+function audible(page: Page): Promise<number> {
+  return eventually(
+    () => page.evaluate(() => window.phone.audioLevelReceived()),
+    (level) => level > 0.01,
+    (level) => `audio level only ${level} after 10 s`,
+  );
 }
 
 /** Waits until baresip's recording of the call holds more than silence and returns its peak. */
-async function baresipHears(phone: RunningBaresip = baresip): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const peak = phone.receivedPeak();
-    if (peak > 1000) return peak;
-    if (Date.now() > deadline) throw new Error(`baresip's recording peaks at ${peak} after 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function baresipHears(phone: RunningBaresip = baresip): Promise<number> {
+  return eventually(
+    () => phone.receivedPeak(),
+    (peak) => peak > 1000,
+    (peak) => `baresip's recording peaks at ${peak} after 10 s`,
+  );
 }
 
 describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, Kamailio and rtpengine', () => {

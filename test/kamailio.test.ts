@@ -8,6 +8,7 @@ import {
   SessionState,
   sipjsPhone,
 } from '../packages/gateway/test/support/sipjs.js';
+import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 
 const SECRET = 'kamailio-shared-secret-0123456789';
@@ -35,11 +36,7 @@ async function phone(user: string, ttlSeconds = 300): Promise<Phone> {
 }
 
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(check, Boolean, () => `waited ${ms} ms for ${what}`, { ms, everyMs: 10 });
 }
 
 describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket clients', () => {

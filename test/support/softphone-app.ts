@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { eventually } from './eventually.js';
 
 /** The softphone page of a gateway, opened as `user` in its own browser context (`?user=` registers at once). */
 export async function openSoftphone(browser: Browser, baseUrl: string, user: string): Promise<Page> {
@@ -42,11 +43,9 @@ export async function callAndAnswer(caller: Page, callee: Page, target: string):
 /** Audio RTP bytes the page's current call has received (from its one-second quality samples). */
 export async function waitForAudio(page: Page, minimumBytes = 1000): Promise<number> {
   const stats = page.getByTestId('call-stats');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const bytes = Number((await stats.getAttribute('data-bytes-received')) ?? 0);
-    if (bytes > minimumBytes) return bytes;
-    if (Date.now() > deadline) throw new Error(`only ${bytes} bytes of audio received`);
-    await page.waitForTimeout(100);
-  }
+  return eventually(
+    async () => Number((await stats.getAttribute('data-bytes-received')) ?? 0),
+    (bytes) => bytes > minimumBytes,
+    (bytes) => `only ${bytes} bytes of audio received`,
+  );
 }

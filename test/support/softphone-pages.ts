@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
+import { eventually } from './eventually.js';
 import { startPhonePageServer } from './phone-page-server.js';
 
 /**
@@ -39,15 +40,12 @@ export async function startSoftphonePages() {
  * Waits until the page has received more than a few packets of audio RTP and returns the bytes.
  * A single comfort-noise packet is 9 bytes: "> 0" would not prove that audio flows.
  */
-export async function audioFlows(page: Page, minimumBytes = 1000): Promise<number> {
-  // Polled from here: waitForFunction takes an async predicate's Promise itself as truthy.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const bytes = await page.evaluate(() => window.phone.audioBytesReceived());
-    if (bytes > minimumBytes) return bytes;
-    if (Date.now() > deadline) throw new Error(`only ${bytes} bytes of audio received in 10 s`);
-    await page.waitForTimeout(50);
-  }
+export function audioFlows(page: Page, minimumBytes = 1000): Promise<number> {
+  return eventually(
+    () => page.evaluate(() => window.phone.audioBytesReceived()),
+    (bytes) => bytes > minimumBytes,
+    (bytes) => `only ${bytes} bytes of audio received in 10 s`,
+  );
 }
 
 /** A dials B, B answers, both reach established. */
