@@ -118,7 +118,10 @@
       await state.session.answer();
     },
     established: () => state.session?.state === RingwaySoftphone.CallState.Active,
-    callState: () => state.session?.state,
+    callState: () =>
+      state.session?.endReason
+        ? `${state.session.state}: ${state.session.endReason.text}`
+        : state.session?.state,
     peerConnection: () => state.session?.session.sessionDescriptionHandler?.peerConnection,
     hangup: () => state.session?.hangup(),
   };
@@ -132,7 +135,7 @@
     dial: (target, codecPolicy) => state.library.dial(target, codecPolicy),
     answer: () => state.library.answer(),
     established: () => state.library.established(),
-    /** The call's state in Ringway's call state machine ('ringway' only). */
+    /** The call's state in Ringway's call state machine, with its end reason ('ringway' only). */
     callState: () => state.library.callState?.(),
     /** Whether ICE and DTLS are up (RTCPeerConnection.connectionState). */
     mediaConnected: () => state.library.peerConnection()?.connectionState === 'connected',

@@ -70,10 +70,11 @@ export interface Reconnect {
 
 /**
  * Statuses after which a recovery re-INVITE is worth sending again: the far side is not back
- * yet (a restarted registrar does not know it until it registers again: 404, 480) or the
- * server is still starting or draining (500, 503).
+ * yet (a restarted registrar does not know it until it registers again: 404, 480; an edge proxy
+ * whose connection to it died: 430 Flow Failed, RFC 5626) or a server is still starting or
+ * draining (500, 503).
  */
-const RETRY_RECOVERY = new Set([404, 408, 480, 500, 503]);
+const RETRY_RECOVERY = new Set([404, 408, 430, 480, 500, 503]);
 /** How soon to try again then: the far side registers within moments of its reconnection. */
 const NOT_BACK_RETRY_MS = 250;
 /**

@@ -11,8 +11,9 @@ describe('when a recovery re-INVITE is sent again', () => {
     }
   });
 
-  it('retries soon while the far side is not back (404, 408, 480, 500, 503), after 1 s without an answer, and gives up otherwise', () => {
-    for (const status of [404, 408, 480, 500, 503]) expect(recoveryRetryDelay(status, 'outgoing')).toBe(250);
+  it('retries soon while the far side is not back (404, 408, 430, 480, 500, 503), after 1 s without an answer, and gives up otherwise', () => {
+    for (const status of [404, 408, 430, 480, 500, 503])
+      expect(recoveryRetryDelay(status, 'outgoing')).toBe(250);
     expect(recoveryRetryDelay(undefined, 'incoming')).toBe(1000);
     for (const status of [403, 415, 603]) expect(recoveryRetryDelay(status, 'outgoing')).toBeUndefined();
   });
