@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inviter, UserAgent } from 'sip.js';
+import { serverKeys } from '../src/config/server-keys.js';
 import { ephemeralCredentials, issueEphemeralCredential } from '../src/sip/auth/credentials.js';
 import { DigestAuthenticator, parseDigestParams } from '../src/sip/auth/digest.js';
 import { header } from '../src/sip/message.js';
@@ -63,11 +64,12 @@ describe('digest authentication at the gateway', () => {
     await expect(phone('alice', bob.username, bob.password)).rejects.toThrow(/REGISTER refused: 403/);
   });
 
-  it('challenges a request for a user that carries a made-up To tag', async () => {
+  it('refuses a request for a user that carries a made-up To tag: no dialog of ours', async () => {
     const client = await RawSipClient.connect(gateway.wsUrl);
     try {
       client.send(sipRequest('MESSAGE', 'sip:carol@ringway.test', { toTag: 'forged' }));
-      await client.response(407);
+      const refusal = await client.response(403);
+      expect(header(refusal, 'Warning')).toMatch(/not in a dialog this gateway routed/);
     } finally {
       client.close();
     }
@@ -91,6 +93,7 @@ describe('digest authentication at the gateway', () => {
 });
 
 describe('DigestAuthenticator', () => {
+  const KEY = serverKeys({ authSecret: SECRET })('digest-nonce');
   const credential = issueEphemeralCredential(SECRET, 'alice', 3600, 1_000_000);
   const answer = (authenticator: DigestAuthenticator, algorithm: 'MD5' | 'SHA-256', password: string) => {
     const hash = (text: string) =>
@@ -106,7 +109,12 @@ describe('DigestAuthenticator', () => {
 
   it.each(['MD5', 'SHA-256'] as const)('accepts a correct %s answer and names the user', (algorithm) => {
     const now = 1_000_000;
-    const authenticator = new DigestAuthenticator('ringway.test', ephemeralCredentials(SECRET), () => now);
+    const authenticator = new DigestAuthenticator(
+      'ringway.test',
+      ephemeralCredentials(SECRET),
+      KEY,
+      () => now,
+    );
     const authorization = answer(authenticator, algorithm, credential.password);
     expect(authenticator.verify('REGISTER', authorization)).toEqual({
       ok: true,
@@ -121,7 +129,12 @@ describe('DigestAuthenticator', () => {
 
   it('says stale when a correct answer uses an old nonce', () => {
     let now = 1_000_000;
-    const authenticator = new DigestAuthenticator('ringway.test', ephemeralCredentials(SECRET), () => now);
+    const authenticator = new DigestAuthenticator(
+      'ringway.test',
+      ephemeralCredentials(SECRET),
+      KEY,
+      () => now,
+    );
     const authorization = answer(authenticator, 'MD5', credential.password);
     now += 5 * 60 * 1000 + 1;
     expect(authenticator.verify('REGISTER', authorization)).toEqual({
@@ -131,13 +144,36 @@ describe('DigestAuthenticator', () => {
     });
   });
 
+  it('accepts a nonce of another gateway sharing the secret', () => {
+    const keys = () => serverKeys({ authSecret: SECRET })('digest-nonce');
+    const one = new DigestAuthenticator(
+      'ringway.test',
+      ephemeralCredentials(SECRET),
+      keys(),
+      () => 1_000_000,
+    );
+    const other = new DigestAuthenticator(
+      'ringway.test',
+      ephemeralCredentials(SECRET),
+      keys(),
+      () => 1_000_000,
+    );
+    expect(other.verify('REGISTER', answer(one, 'MD5', credential.password))).toMatchObject({ ok: true });
+  });
+
   it('refuses a nonce it did not issue', () => {
     const authenticator = new DigestAuthenticator(
       'ringway.test',
       ephemeralCredentials(SECRET),
+      KEY,
       () => 1_000_000,
     );
-    const other = new DigestAuthenticator('ringway.test', ephemeralCredentials(SECRET), () => 1_000_000);
+    const other = new DigestAuthenticator(
+      'ringway.test',
+      ephemeralCredentials(SECRET),
+      serverKeys({ authSecret: 'another-secret-of-some-length' })('digest-nonce'),
+      () => 1_000_000,
+    );
     expect(other.verify('REGISTER', answer(authenticator, 'MD5', credential.password))).toEqual({
       ok: false,
       stale: false,

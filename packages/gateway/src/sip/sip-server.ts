@@ -1,7 +1,8 @@
 import { resolvePolicy } from '@ringway/sdp';
 import type { GatewayConfig } from '../config/config-schema.js';
+import { serverKeys } from '../config/server-keys.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { parseNameAddr, parseUri } from './address.js';
+import { parseNameAddr, type SipUri } from './address.js';
 import {
   type CredentialSource,
   combinedCredentials,
@@ -14,9 +15,11 @@ import { FlowTable } from './flow-table.js';
 import type { Logger } from './logger.js';
 import { MediaPolicy } from './media-policy.js';
 import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
+import { methodLabel } from './method-label.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
-import { type CallEvent, ProxyCore } from './proxy/proxy-core.js';
+import { DIALOG_TOKEN_PARAM, DialogTokens } from './proxy/dialog-token.js';
+import { type CallEvent, type ContactScope, ProxyCore } from './proxy/proxy-core.js';
 import { TokenBucket } from './rate-limiter.js';
 import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
@@ -28,8 +31,12 @@ import { formatVia, parseVia, viaParam, withSource } from './via.js';
 const AGENT = 'ringway';
 /** RFC 5626 §3.5.1: a client pings with CRLFCRLF, the server pongs with CRLF. */
 const KEEPALIVE_PING = /^(\r\n)+$/;
-/** Requests never challenged: they belong to an INVITE transaction that already was (RFC 3261 §22.1). */
-const NEVER_CHALLENGED = new Set(['ACK', 'CANCEL']);
+/** Who sent a request that may go on, and whose contacts it may reach. */
+interface Admission {
+  /** The user the sender proved to be; undefined in anonymous mode or for CANCEL. */
+  sender: string | undefined;
+  scope: ContactScope;
+}
 
 interface FlowState {
   flow: Flow;
@@ -46,8 +53,11 @@ export class SipServer {
   readonly proxy: ProxyCore;
   readonly #registrar: Registrar;
   readonly #authenticator: DigestAuthenticator | undefined;
+  /** Signs and checks the dialog tokens in our Record-Routes; undefined in anonymous mode. */
+  readonly #dialogs: DialogTokens | undefined;
   readonly #states = new Map<string, FlowState>();
   readonly #localHosts: Set<string>;
+  #port: number;
   #sentBy: string;
 
   constructor(
@@ -59,10 +69,14 @@ export class SipServer {
     this.location = new LocationService((count) => metrics.bindings.set(count));
     this.#registrar = new Registrar(this.location, config);
     const credentials = credentialSource(config);
-    this.#authenticator = credentials && new DigestAuthenticator(config.sipDomain, credentials);
+    const keys = credentials && serverKeys(config);
+    this.#authenticator =
+      keys && new DigestAuthenticator(config.sipDomain, credentials, keys('digest-nonce'));
+    this.#dialogs = keys && new DialogTokens(keys('dialog-route'));
     this.#localHosts = new Set(
       [config.sipDomain, config.advertisedHost, config.host].map((h) => h.toLowerCase()),
     );
+    this.#port = config.port;
     this.#sentBy = `${config.advertisedHost}:${config.port}`;
     const knownUsers = new Set(credentials ? [...credentials.knownUsers()] : []);
     this.proxy = new ProxyCore({
@@ -70,9 +84,10 @@ export class SipServer {
       location: this.location,
       identity: {
         sentBy: () => this.#sentBy,
-        isLocalHost: (host) => this.#localHosts.has(host.toLowerCase()),
+        isOwnRoute: (uri) => this.#isOwnRoute(uri),
         isOurDomain: (host) => this.#localHosts.has(host.toLowerCase()),
       },
+      dialogTokens: this.#dialogs,
       timers: { transactionMs: config.timers.transactionMs, inviteMs: config.timers.inviteMs },
       log,
       events: {
@@ -101,6 +116,7 @@ export class SipServer {
 
   /** Called once the listening port is known (it may be 0 in configuration). */
   setListeningPort(port: number): void {
+    this.#port = port;
     this.#sentBy = `${this.config.advertisedHost}:${port}`;
   }
 
@@ -151,7 +167,10 @@ export class SipServer {
       else if (this.upstream && this.#isUpstreamResponse(message)) {
         this.upstream.responseFromClient(message);
       } else {
-        this.flows.learnContacts(flow, message);
+        // A response comes from the flow a request was sent to: an AoR's binding or a contact
+        // its owner sent, so the flow's proven user speaks for it.
+        if (!this.#authenticator || flow.authenticatedUser !== undefined)
+          this.flows.learnContacts(flow, message, flow.authenticatedUser);
         this.proxy.handleResponse(message, flow);
       }
     } catch (error) {
@@ -162,7 +181,7 @@ export class SipServer {
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.metrics.handling.observe(
-      { kind: message.kind === 'request' ? message.method : 'response' },
+      { kind: message.kind === 'request' ? methodLabel(message.method) : 'response' },
       seconds,
     );
   }
@@ -182,28 +201,59 @@ export class SipServer {
     );
     const callId = header(request, 'Call-ID');
     this.log.debug({ callId, method: request.method, uri: request.uri, flowId: flow.id }, 'request in');
-    this.flows.learnContacts(flow, request);
 
     if (this.upstream) return this.upstream.fromClient(request, flow);
     if (request.method === 'REGISTER') return this.#onRegister(flow, request);
-    if (
-      !NEVER_CHALLENGED.has(request.method) &&
-      !this.#withinDialog(request) &&
-      !this.#authorize(flow, request)
-    )
-      return;
-    this.proxy.handleRequest(request, flow);
+    const admission = this.#admit(flow, request);
+    if (!admission) return;
+    if (!this.#authenticator || admission.sender !== undefined)
+      this.flows.learnContacts(flow, request, admission.sender);
+    this.proxy.handleRequest(request, flow, admission.scope);
   }
 
   /**
-   * A request inside a dialog the gateway set up: it has a To tag and targets a contact one of
-   * our flows sent. A To tag alone proves nothing (anyone can write one), so a tagged request
-   * for an address-of-record is challenged like a new one.
+   * Whether a request may go on, and as whom; answers (or drops an ACK) itself when not.
+   * Anonymous mode proves nothing, so it admits everything. Otherwise a new request must be
+   * authenticated as its From user; a request inside a dialog must carry the dialog token of our
+   * Record-Route, come from one of the dialog's two parties, and may only reach the other's
+   * contacts.
    */
-  #withinDialog(request: SipRequest): boolean {
-    if (!/;\s*tag=/i.test(header(request, 'To') ?? '')) return false;
-    const target = parseUri(request.uri);
-    return target !== undefined && this.flows.flowForContact(target.user, target.host) !== undefined;
+  #admit(flow: Flow, request: SipRequest): Admission | undefined {
+    if (!this.#authenticator) return { sender: undefined, scope: 'any' };
+    if (request.method === 'CANCEL') return { sender: undefined, scope: 'any' };
+    const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
+    const to = parseNameAddr(header(request, 'To') ?? '');
+    const isAck = request.method === 'ACK';
+    if (to?.params.tag === undefined) {
+      if (isAck) return undefined;
+      const user = this.#authorize(flow, request);
+      return user === undefined ? undefined : { sender: user, scope: 'any' };
+    }
+    const token = this.#ownRouteParam(request, DIALOG_TOKEN_PARAM);
+    const callId = header(request, 'Call-ID') ?? '';
+    if (token === undefined || !this.#dialogs?.verify(token, callId, fromUser, to.uri.user)) {
+      this.metrics.rejected.inc({ reason: 'dialog' });
+      if (!isAck) this.#reply(flow, request, 403, 'not in a dialog this gateway routed');
+      return undefined;
+    }
+    const scope = { owner: to.uri.user };
+    if (flow.authenticatedUser !== undefined && flow.authenticatedUser === fromUser)
+      return { sender: fromUser, scope };
+    if (isAck) return undefined;
+    const user = this.#authorize(flow, request);
+    return user === undefined ? undefined : { sender: user, scope };
+  }
+
+  /** A parameter of the top Route when that Route is this gateway's own. */
+  #ownRouteParam(request: SipRequest, name: string): string | undefined {
+    const route = parseNameAddr(header(request, 'Route') ?? '');
+    if (!route || !this.#isOwnRoute(route.uri)) return undefined;
+    return route.uri.params[name] ?? undefined;
+  }
+
+  /** A Route or Record-Route URI naming this gateway: one of its hosts, and its port if one is given. */
+  #isOwnRoute(uri: SipUri): boolean {
+    return this.#localHosts.has(uri.host) && (uri.port === undefined || uri.port === this.#port);
   }
 
   /** A client's answer to a request the upstream relay passed it (its branch says so). */
@@ -220,7 +270,10 @@ export class SipServer {
       user = result;
     }
     const response = this.#registrar.register({ request, flow, user, now: Date.now() });
-    if (response.status === 200 && user !== undefined) flow.authenticatedUser = user;
+    if (response.status === 200) {
+      if (user !== undefined) flow.authenticatedUser = user;
+      this.flows.learnContacts(flow, request, user);
+    }
     this.log.info(
       {
         callId: header(request, 'Call-ID'),
@@ -233,20 +286,25 @@ export class SipServer {
     this.#sendMessage(flow, response);
   }
 
-  /** Whether an initial request may proceed; answers 407/403 itself when not. */
-  #authorize(flow: Flow, request: SipRequest): boolean {
-    if (!this.#authenticator) return true;
+  /**
+   * The user a request is sent by, once proven: the flow's own (registered) user, or digest
+   * credentials of the From user. Answers 407/403 itself and returns undefined when not.
+   */
+  #authorize(flow: Flow, request: SipRequest): string | undefined {
     const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
-    // A flow that registered as this user needs no second challenge per request: the WebSocket
+    // A flow that proved this user needs no second challenge per request: the WebSocket
     // connection is the proven identity (as Kamailio does for WS clients authenticated at REGISTER).
-    if (flow.authenticatedUser !== undefined && flow.authenticatedUser === fromUser) return true;
+    if (flow.authenticatedUser !== undefined && flow.authenticatedUser === fromUser) return fromUser;
     const user = this.#check(flow, request, 'Proxy-Authorization', 407, 'Proxy-Authenticate');
-    if (user === undefined) return false;
+    if (user === undefined) return undefined;
     if (user !== fromUser) {
       this.#reply(flow, request, 403, `${user} may not send as ${fromUser ?? 'nobody'}`);
-      return false;
+      return undefined;
     }
-    return true;
+    // The flow has proven this user: its in-dialog requests (and its ACK, which cannot be
+    // challenged) need no second proof.
+    flow.authenticatedUser ??= user;
+    return user;
   }
 
   /** Verifies digest credentials; on failure sends the challenge and returns undefined. */

@@ -1,10 +1,11 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { CredentialSource } from './credentials.js';
 
 /**
  * SIP digest authentication (RFC 3261 §22.4, RFC 8760 for SHA-256) with stateless nonces: a
- * nonce is its issue time signed with a key only this process knows, so that thousands of
- * clients can be challenged without keeping a table.
+ * nonce is its issue time signed with a key derived from the operator's secret
+ * (config/server-keys.ts), so that thousands of clients can be challenged without keeping a
+ * table, and gateways sharing the secret accept each other's nonces.
  */
 const ALGORITHMS = { 'SHA-256': 'sha256', MD5: 'md5' } as const;
 type Algorithm = keyof typeof ALGORITHMS;
@@ -33,16 +34,15 @@ export function parseDigestParams(value: string): Record<string, string> | undef
 }
 
 export class DigestAuthenticator {
-  readonly #key = randomBytes(32);
-
   constructor(
     readonly realm: string,
     readonly credentials: CredentialSource,
+    readonly nonceKey: Buffer,
     private readonly now: () => number = Date.now,
   ) {}
 
   #sign(issued: string): string {
-    return createHmac('sha256', this.#key).update(issued).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.nonceKey).update(issued).digest('base64url').slice(0, 22);
   }
 
   newNonce(): string {

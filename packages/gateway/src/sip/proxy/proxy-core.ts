@@ -1,4 +1,4 @@
-import { addressOfRecord, parseNameAddr, parseUri } from '../address.js';
+import { addressOfRecord, parseNameAddr, parseUri, type SipUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
@@ -20,6 +20,7 @@ import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
 import { bestResponse } from './best-response.js';
 import { loopHash, MAGIC_COOKIE, newBranch, statelessBranch } from './branch-id.js';
+import { DIALOG_TOKEN_PARAM, type DialogTokens } from './dialog-token.js';
 import { type ClientBranch, type ServerTransaction, transactionKey } from './transactions.js';
 
 const AGENT = 'ringway';
@@ -54,6 +55,13 @@ export interface ProxyEvents {
   transactionsChanged(count: number): void;
 }
 
+/**
+ * Whose contacts (client Contact URIs, as opposed to addresses-of-record) a request may reach:
+ * anyone's for a new request (its sender is proven, or nobody is in anonymous mode), only the
+ * other party's for a request inside a dialog.
+ */
+export type ContactScope = 'any' | { owner: string | undefined };
+
 /** What the proxy core works with; the SIP server builds it. */
 export interface ProxyDependencies {
   flows: FlowTable;
@@ -61,8 +69,8 @@ export interface ProxyDependencies {
   identity: {
     /** host:port written into Via and Record-Route. */
     sentBy: () => string;
-    /** Whether a Route or Request-URI host is this gateway. */
-    isLocalHost: (host: string) => boolean;
+    /** Whether a Route URI names this gateway (host and port). */
+    isOwnRoute: (uri: SipUri) => boolean;
     /** Whether a domain is one the registrar serves. */
     isOurDomain: (host: string) => boolean;
   };
@@ -73,6 +81,8 @@ export interface ProxyDependencies {
   knownUsers: ReadonlySet<string>;
   /** The codec policy for calls between WebSocket clients. */
   media: MediaPolicy;
+  /** Signs the dialogs this proxy record-routes; undefined in anonymous mode (nothing to prove). */
+  dialogTokens: DialogTokens | undefined;
 }
 
 interface Target {
@@ -100,6 +110,7 @@ export class ProxyCore {
   readonly #events: ProxyEvents;
   readonly #knownUsers: ReadonlySet<string>;
   readonly #media: MediaPolicy;
+  readonly #dialogTokens: DialogTokens | undefined;
 
   constructor(deps: ProxyDependencies) {
     this.#flows = deps.flows;
@@ -110,6 +121,7 @@ export class ProxyCore {
     this.#events = deps.events;
     this.#knownUsers = deps.knownUsers;
     this.#media = deps.media;
+    this.#dialogTokens = deps.dialogTokens;
   }
 
   /** True while any transaction still waits for its final response. */
@@ -129,9 +141,10 @@ export class ProxyCore {
     this.#branches.clear();
   }
 
-  handleRequest(request: SipRequest, flow: Flow): void {
+  /** A request the SIP server admitted; `scope` says whose contacts it may reach. */
+  handleRequest(request: SipRequest, flow: Flow, scope: ContactScope = 'any'): void {
     if (request.method === 'CANCEL') return this.#handleCancel(request, flow);
-    if (request.method === 'ACK') return this.#handleAck(request, flow);
+    if (request.method === 'ACK') return this.#handleAck(request, scope);
     const reply = (status: number, text?: string, extra: SipHeaderField[] = []) =>
       this.#send(flow, createResponse(request, status, text ? [warning(AGENT, text), ...extra] : extra));
 
@@ -154,7 +167,7 @@ export class ProxyCore {
     if (this.#draining && request.method === 'INVITE' && initial) {
       return reply(503, 'gateway is shutting down', [{ name: 'Retry-After', value: '5' }]);
     }
-    const resolution = this.#resolve(routed);
+    const resolution = this.#resolve(routed, scope);
     if ('status' in resolution) return reply(resolution.status, resolution.text);
     const policed = this.#media.request(routed);
     if ('reject' in policed) {
@@ -198,7 +211,7 @@ export class ProxyCore {
     const forwarded = withHeader(policed.message, 'Max-Forwards', String(maxForwards - 1));
     const recordRouted =
       initial && DIALOG_CREATING.has(request.method)
-        ? withHeaderPrepended(forwarded, 'Record-Route', `<sip:${this.#identity.sentBy()};transport=ws;lr>`)
+        ? withHeaderPrepended(forwarded, 'Record-Route', this.#recordRoute(request))
         : forwarded;
     for (const target of resolution.targets) this.#fork(server, recordRouted, target);
   }
@@ -269,6 +282,18 @@ export class ProxyCore {
     });
   }
 
+  /** Our Record-Route, with the token that binds the dialog to its two parties when we have a key. */
+  #recordRoute(request: SipRequest): string {
+    const base = `sip:${this.#identity.sentBy()};transport=ws;lr`;
+    if (!this.#dialogTokens) return `<${base}>`;
+    const token = this.#dialogTokens.sign(
+      header(request, 'Call-ID') ?? '',
+      parseNameAddr(header(request, 'From') ?? '')?.uri.user,
+      parseNameAddr(header(request, 'To') ?? '')?.uri.user,
+    );
+    return `<${base};${DIALOG_TOKEN_PARAM}=${token}>`;
+  }
+
   #answerOptions(request: SipRequest, flow: Flow): void {
     this.#send(
       flow,
@@ -305,24 +330,31 @@ export class ProxyCore {
     const top = header(request, 'Route');
     if (top === undefined) return request;
     const route = parseNameAddr(top);
-    if (!route || !this.#identity.isLocalHost(route.uri.host)) return request;
+    if (!route || !this.#identity.isOwnRoute(route.uri)) return request;
     return this.#consumeOwnRoute(withoutFirstHeader(request, 'Route'));
   }
 
-  /** Where a request goes: a contact one of our flows sent, or the bindings of one of our AoRs. */
-  #resolve(request: SipRequest): Resolution {
+  /**
+   * Where a request goes: an address-of-record of our domain only ever through the registrar's
+   * bindings; any other URI only when it is a contact one of our clients sent, and in a dialog
+   * only the other party's.
+   */
+  #resolve(request: SipRequest, scope: ContactScope): Resolution {
     const uri = parseUri(request.uri);
     if (!uri) return { status: 416, text: `cannot route to ${request.uri}` };
-    const direct = this.#flows.flowForContact(uri.user, uri.host);
-    if (direct) return { targets: [{ flow: direct, uri: request.uri }] };
+    if (this.#identity.isOurDomain(uri.host)) return this.#bindingsOf(uri);
+    const contact = this.#flows.contact(uri.user, uri.host);
+    if (contact && (scope === 'any' || contact.owner === scope.owner))
+      return { targets: [{ flow: contact.flow, uri: request.uri }] };
     // A WebSocket client's contact (RFC 7118 §5: a `.invalid` host, reachable only over its own
     // connection) whose client is not connected now, e.g. not yet back after a restart.
-    if (uri.host.toLowerCase().endsWith('.invalid')) {
+    if (uri.host.endsWith('.invalid')) {
       return { status: 480, text: 'that client is not connected at the moment' };
     }
-    if (!this.#identity.isOurDomain(uri.host)) {
-      return { status: 403, text: `domain ${uri.host} is not served here; this is not an open relay` };
-    }
+    return { status: 403, text: `domain ${uri.host} is not served here; this is not an open relay` };
+  }
+
+  #bindingsOf(uri: SipUri): Resolution {
     const aor = addressOfRecord(uri);
     const targets = this.#location
       .lookup(aor)
@@ -454,7 +486,9 @@ export class ProxyCore {
 
   #handleCancel(request: SipRequest, flow: Flow): void {
     const server = this.#servers.get(transactionKey(this.#topBranch(request), 'CANCEL'));
-    if (!server) {
+    // A CANCEL travels the INVITE's hop (RFC 3261 §9.1): from another connection it is somebody
+    // who learnt the branch, not the caller.
+    if (!server || server.flow.id !== flow.id) {
       this.#send(flow, createResponse(request, 481, [warning(AGENT, 'no INVITE to cancel')]));
       return;
     }
@@ -468,7 +502,7 @@ export class ProxyCore {
    * The ACK of a non-2xx final response belongs to our transaction and ends here; the ACK of a
    * 2xx is a request of its own, routed end to end without transaction state (RFC 3261 §16.11).
    */
-  #handleAck(request: SipRequest, _flow: Flow): void {
+  #handleAck(request: SipRequest, scope: ContactScope): void {
     const incomingBranch = this.#topBranch(request);
     if (this.#servers.has(transactionKey(incomingBranch, 'ACK'))) return;
     const maxForwards = Number(header(request, 'Max-Forwards') ?? 70);
@@ -477,7 +511,7 @@ export class ProxyCore {
     if (header(routed, 'Route') !== undefined) return;
     const policed = this.#media.request(routed);
     if ('reject' in policed) return;
-    const resolution = this.#resolve(policed.message);
+    const resolution = this.#resolve(policed.message, scope);
     if ('status' in resolution) {
       this.#log.debug({ status: resolution.status }, 'ACK has nowhere to go; dropped');
       return;

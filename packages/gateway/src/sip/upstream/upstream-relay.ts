@@ -80,6 +80,11 @@ export class UpstreamRelay {
    * policy needs the offer to keep the answer within it.
    */
   readonly #inFlight = new Map<string, SipRequest>();
+  /**
+   * REGISTERs passed on and not yet answered, by the branch we wrote: their Contacts are learned
+   * only once the upstream has accepted them (it authenticated the client; we did not).
+   */
+  readonly #registering = new Map<string, SipRequest>();
   /** Over UDP only: requests of WebSocket clients are sent again until answered. */
   readonly #retransmissions: UdpRetransmissions | undefined;
 
@@ -145,6 +150,7 @@ export class UpstreamRelay {
     }
     const branch = `${MAGIC_COOKIE}.${flow.id}.${hash(topBranch(request))}`;
     this.#remember(branch, out);
+    if (request.method === 'REGISTER') this.#rememberRegister(branch, request);
     out = withHeaderPrepended(out, 'Via', `${this.#viaSentBy()};branch=${branch};rport`);
     const bytes = serializeSipMessage(out);
     this.#transport.send(bytes);
@@ -172,6 +178,22 @@ export class UpstreamRelay {
     if (this.#inFlight.size >= MAX_PENDING_OFFERS)
       this.#inFlight.delete(this.#inFlight.keys().next().value as string);
     this.#inFlight.set(branch, forwarded);
+  }
+
+  #rememberRegister(branch: string, request: SipRequest): void {
+    if (this.#registering.size >= MAX_PENDING_OFFERS)
+      this.#registering.delete(this.#registering.keys().next().value as string);
+    this.#registering.set(branch, request);
+  }
+
+  /** The upstream's final answer to a client's REGISTER: a 2xx proves the client is its To user. */
+  #registerAnswered(branch: string, response: SipResponse, flow: Flow): void {
+    if (response.status < 200) return;
+    const request = this.#registering.get(branch);
+    this.#registering.delete(branch);
+    if (!request || response.status >= 300) return;
+    const owner = parseNameAddr(header(request, 'To') ?? '')?.uri.user;
+    this.options.flows.learnContacts(flow, request, owner);
   }
 
   /** A response to a request this relay passed on (by its branch), with the policy on its SDP. */
@@ -237,6 +259,7 @@ export class UpstreamRelay {
     const flowId = branch.split('.')[1] ?? '';
     const flow = this.options.flows.get(flowId);
     if (!flow) return;
+    if (this.#registering.has(branch)) this.#registerAnswered(branch, response, flow);
     flow.send(serializeSipMessage(this.#answered(branch, withoutFirstHeader(response, 'Via'))));
   }
 
@@ -288,7 +311,7 @@ export class UpstreamRelay {
   #flowOfContact(request: SipRequest): Flow | undefined {
     if (!/;\s*tag=/i.test(header(request, 'To') ?? '')) return undefined;
     const uri = parseUri(request.uri);
-    return uri ? this.options.flows.flowForContact(uri.user, uri.host) : undefined;
+    return uri ? this.options.flows.contact(uri.user, uri.host)?.flow : undefined;
   }
 
   #ping(): void {

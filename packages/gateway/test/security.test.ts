@@ -1,0 +1,226 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Inviter, Messager, SessionState, UserAgent } from 'sip.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { header, type SipRequest } from '../src/sip/message.js';
+import { digestAnswer } from './support/digest-answer.js';
+import { type RunningGateway, startGateway } from './support/gateway.js';
+import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
+import { establishedCall, type Phone, reached, sipjsPhone } from './support/sipjs.js';
+
+// Regression tests of the attack campaign in issue 11, run with authentication on as an
+// operator would: a users file, no anonymous access.
+const PASSWORDS: Record<string, string> = {
+  alice: 'alice-password',
+  bob: 'bob-password',
+  mallory: 'mallory-password',
+};
+const usersFile = join(mkdtempSync(join(tmpdir(), 'ringway-')), 'users.json');
+writeFileSync(usersFile, JSON.stringify(PASSWORDS));
+
+let gateway: RunningGateway;
+const phones: Phone[] = [];
+const clients: RawSipClient[] = [];
+
+async function phone(user: string): Promise<Phone> {
+  const created = await sipjsPhone(gateway.wsUrl, user, {
+    authorizationUsername: user,
+    authorizationPassword: PASSWORDS[user],
+  });
+  phones.push(created);
+  return created;
+}
+
+async function stranger(): Promise<RawSipClient> {
+  const client = await RawSipClient.connect(gateway.wsUrl);
+  clients.push(client);
+  return client;
+}
+
+/** A raw client that registered as `user` with its password, so its connection is that user's. */
+async function registeredRaw(user: string, contact = `<sip:${user}-raw@raw.invalid;transport=ws>`) {
+  const client = await stranger();
+  const base = {
+    from: `sip:${user}@ringway.test`,
+    to: `sip:${user}@ringway.test`,
+    callId: `reg-${user}-${Date.now()}`,
+  };
+  client.send(sipRequest('REGISTER', 'sip:ringway.test', { ...base, extra: [`Contact: ${contact}`] }));
+  const challenge = await client.response(401);
+  const authorization = digestAnswer(
+    header(challenge, 'WWW-Authenticate') as string,
+    { method: 'REGISTER', uri: 'sip:ringway.test' },
+    { username: user, password: PASSWORDS[user] as string },
+  );
+  client.send(
+    sipRequest('REGISTER', 'sip:ringway.test', {
+      ...base,
+      cseq: 2,
+      extra: [`Contact: ${contact}`, `Authorization: ${authorization}`],
+    }),
+  );
+  await client.response(200);
+  return client;
+}
+
+const requestsTo = (client: RawSipClient) =>
+  client.received.filter((m): m is SipRequest => m.kind === 'request');
+
+async function message(from: Phone, to: string, text: string): Promise<void> {
+  await new Messager(from.ua, UserAgent.makeURI(to) as never, text).message();
+}
+
+beforeAll(async () => {
+  gateway = await startGateway({ USERS_FILE: usersFile, ALLOW_ANONYMOUS: 'false' });
+});
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await Promise.all(phones.splice(0).map((p) => p.stop().catch(() => undefined)));
+});
+afterAll(async () => {
+  await gateway.close();
+});
+
+describe('an address-of-record is reached only through its registrations (issue 11 §1)', () => {
+  it('a stranger that sends bob’s AoR as its Contact gets a challenge, and none of bob’s calls or messages', async () => {
+    const bob = await phone('bob');
+    const alice = await phone('alice');
+    const attacker = await stranger();
+    attacker.send(
+      sipRequest('OPTIONS', 'sip:ringway.test', {
+        from: 'sip:bob@ringway.test',
+        extra: ['Contact: <sip:bob@ringway.test>', 'Contact: <sip:bob@127.0.0.1>'],
+      }),
+    );
+    await attacker.response(407);
+
+    await message(alice, 'sip:bob@ringway.test', 'for bob only');
+    await eventually(
+      () => bob.messages,
+      (m) => m.includes('for bob only'),
+      () => 'bob never got the MESSAGE',
+    );
+    const { inviter } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    await inviter.bye();
+    expect(requestsTo(attacker)).toEqual([]);
+  });
+
+  it('another registered user cannot take over bob’s contact by sending it', async () => {
+    const bob = await phone('bob');
+    const alice = await phone('alice');
+    const { inviter, invitation } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const bobsContact = inviter.dialog?.remoteTarget.toString() as string;
+    expect(bobsContact).toMatch(/\.invalid/);
+    const mallory = await registeredRaw('mallory', `<${bobsContact}>`);
+    mallory.send(
+      sipRequest('MESSAGE', 'sip:alice@ringway.test', {
+        from: 'sip:mallory@ringway.test',
+        extra: [`Contact: <${bobsContact}>`],
+        body: 'hi',
+      }),
+    );
+    await inviter.bye();
+    await reached(invitation, SessionState.Terminated);
+    expect(requestsTo(mallory).filter((r) => r.method === 'BYE')).toEqual([]);
+  });
+});
+
+describe('in-dialog requests only for dialogs the gateway routed, between their parties (issue 11 §7)', () => {
+  const inDialog = (
+    method: string,
+    call: { inviter: Inviter },
+    overrides: { route?: string[]; callId?: string; from?: string } = {},
+  ) => {
+    const dialog = call.inviter.dialog;
+    if (!dialog) throw new Error('no dialog');
+    // SIP.js's core dialog keeps the route set; its Session interface does not show it.
+    const routes = overrides.route ?? (dialog as unknown as { routeSet: string[] }).routeSet;
+    return sipRequest(method, dialog.remoteTarget.toString(), {
+      from: overrides.from ?? 'sip:alice@ringway.test',
+      to: 'sip:bob@ringway.test',
+      toTag: dialog.remoteTag,
+      callId: overrides.callId ?? dialog.callId,
+      cseq: 99,
+      extra: routes.map((route) => `Route: ${route}`),
+    });
+  };
+
+  it('refuses a BYE from a stranger without our Record-Route token, and bob’s call goes on', async () => {
+    const bob = await phone('bob');
+    const alice = await phone('alice');
+    const call = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const attacker = await stranger();
+    attacker.send(inDialog('BYE', call, { route: [`<sip:127.0.0.1:${gateway.port};transport=ws;lr>`] }));
+    const refusal = await attacker.response(403);
+    expect(header(refusal, 'Warning')).toMatch(/not in a dialog this gateway routed/);
+    attacker.send(inDialog('BYE', call, { callId: 'another-call' }));
+    await attacker.response(403);
+    expect(call.invitation.state).toBe(SessionState.Established);
+    await call.inviter.bye();
+  });
+
+  it('challenges a stranger that replays the real route as alice, and relays nothing', async () => {
+    const bob = await phone('bob');
+    const alice = await phone('alice');
+    const call = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const attacker = await stranger();
+    attacker.send(inDialog('BYE', call));
+    await attacker.response(407);
+    attacker.send(inDialog('ACK', call));
+    expect(call.invitation.state).toBe(SessionState.Established);
+    await call.inviter.bye();
+    await reached(call.invitation, SessionState.Terminated);
+  });
+
+  it('refuses an in-dialog request of a third user, even authenticated, between the two parties', async () => {
+    const bob = await phone('bob');
+    const alice = await phone('alice');
+    const call = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const mallory = await registeredRaw('mallory');
+    mallory.send(inDialog('INFO', call, { from: 'sip:mallory@ringway.test' }));
+    await mallory.response(403);
+    expect(call.invitation.state).toBe(SessionState.Established);
+    await call.inviter.bye();
+  });
+
+  it('takes a CANCEL only from the connection the INVITE came on', async () => {
+    const bob = await phone('bob');
+    const mallory = await registeredRaw('mallory');
+    const invite = sipRequest('INVITE', 'sip:bob@ringway.test', {
+      from: 'sip:mallory@ringway.test',
+      extra: ['Contact: <sip:mallory-raw@raw.invalid;transport=ws>'],
+    });
+    mallory.send(invite);
+    const invitation = await bob.nextInvitation();
+    await mallory.response(180);
+    const cancel = invite
+      .replace(/^INVITE /, 'CANCEL ')
+      .replace(/CSeq: 1 INVITE/, 'CSeq: 1 CANCEL')
+      .replace(/^Contact:.*\r\n/m, '');
+    const attacker = await stranger();
+    attacker.send(cancel);
+    await attacker.response(481);
+    expect(invitation.state).toBe(SessionState.Initial);
+    mallory.send(cancel);
+    await mallory.response(200);
+    await mallory.response(487);
+    await reached(invitation, SessionState.Terminated);
+  });
+});
+
+describe('metric labels come from a fixed set (issue 11 §2)', () => {
+  it('counts extension methods from strangers as "other", whatever they are called', async () => {
+    const attacker = await stranger();
+    for (let i = 0; i < 30; i++) attacker.send(sipRequest(`XMETHOD${i}`, 'sip:ringway.test'));
+    await eventually(
+      () => attacker.received.length,
+      (n) => n >= 30,
+      (n) => `only ${n} answers`,
+    );
+    const metrics = (await gateway.app.inject('/metrics')).body;
+    expect(metrics).not.toMatch(/XMETHOD/);
+    expect(metrics).toMatch(/ringway_sip_handling_seconds_count\{kind="other"\} (\d+)/);
+  });
+});
