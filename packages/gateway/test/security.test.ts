@@ -20,6 +20,8 @@ const PASSWORDS: Record<string, string> = {
 const usersFile = join(mkdtempSync(join(tmpdir(), 'ringway-')), 'users.json');
 writeFileSync(usersFile, JSON.stringify(PASSWORDS));
 
+const ADMIN_TOKEN = 'operator-token-0123456789';
+const asOperator = { authorization: `Bearer ${ADMIN_TOKEN}` };
 let gateway: RunningGateway;
 const phones: Phone[] = [];
 const clients: RawSipClient[] = [];
@@ -73,7 +75,7 @@ async function message(from: Phone, to: string, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  gateway = await startGateway({ USERS_FILE: usersFile, ALLOW_ANONYMOUS: 'false' });
+  gateway = await startGateway({ USERS_FILE: usersFile, ALLOW_ANONYMOUS: 'false', ADMIN_TOKEN });
 });
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
@@ -219,8 +221,37 @@ describe('metric labels come from a fixed set (issue 11 §2)', () => {
       (n) => n >= 30,
       (n) => `only ${n} answers`,
     );
-    const metrics = (await gateway.app.inject('/metrics')).body;
+    const metrics = (await gateway.app.inject({ url: '/metrics', headers: asOperator })).body;
     expect(metrics).not.toMatch(/XMETHOD/);
     expect(metrics).toMatch(/ringway_sip_handling_seconds_count\{kind="other"\} (\d+)/);
+  });
+});
+
+describe('operator endpoints need the operator’s credential when users need one (issue 11 §5)', () => {
+  const OPERATOR_URLS = ['/api/registrations', '/metrics', '/docs/json', '/docs'];
+
+  it.each(OPERATOR_URLS)(
+    '%s: 401 without the token, 401 with a wrong one, 200 with ADMIN_TOKEN',
+    async (url) => {
+      expect((await gateway.app.inject({ url })).statusCode).toBe(401);
+      const wrong = await gateway.app.inject({ url, headers: { authorization: 'Bearer guessed-token' } });
+      expect(wrong.statusCode).toBe(401);
+      const right = await gateway.app.inject({ url, headers: asOperator });
+      expect([200, 302]).toContain(right.statusCode);
+    },
+  );
+
+  it('keeps them closed (403) when credentials are configured and no ADMIN_TOKEN is', async () => {
+    const closed = await startGateway({ USERS_FILE: usersFile });
+    try {
+      for (const url of OPERATOR_URLS) {
+        const response = await closed.app.inject({ url, headers: asOperator });
+        expect(response.statusCode).toBe(403);
+        expect(response.json().error).toMatch(/ADMIN_TOKEN/);
+      }
+      expect((await closed.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await closed.close();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { ephemeralCredentials } from '../src/sip/auth/credentials.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { type Phone, sipjsPhone } from './support/sipjs.js';
 
+const ADMIN_TOKEN = 'operator-token-0123456789';
 const SECRET = 'sessions-test-secret-0123456789';
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 const running: RunningGateway[] = [];
@@ -22,7 +23,7 @@ afterEach(async () => {
 });
 
 async function gateway(env: Record<string, string> = {}): Promise<RunningGateway> {
-  const started = await startGateway({ AUTH_SECRET: SECRET, ...env });
+  const started = await startGateway({ AUTH_SECRET: SECRET, ADMIN_TOKEN, ...env });
   running.push(started);
   return started;
 }
@@ -75,9 +76,11 @@ describe('sessions API', () => {
     expect((await gw.app.inject({ method: 'POST', url: `/api/sessions/${body.code}/join` })).statusCode).toBe(
       410,
     );
-    expect((await gw.app.inject({ url: '/docs/json' })).json().paths).toHaveProperty(
-      '/api/sessions/{code}/join',
-    );
+    const docs = await gw.app.inject({
+      url: '/docs/json',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(docs.json().paths).toHaveProperty('/api/sessions/{code}/join');
   });
 
   it('limits session creation per client address and the number of live sessions', async () => {

@@ -31,6 +31,11 @@ export const ConfigSchema = Type.Object(
     advertisedHost: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' }),
     /** Shared secret for ephemeral credentials (Kamailio auth_ephemeral / coturn REST scheme). */
     authSecret: Type.Optional(Type.String({ minLength: 16 })),
+    /**
+     * Bearer token for operator endpoints (`/metrics`, `/api/registrations`, `/docs`). With
+     * credentials configured and no token, those endpoints are closed. Default: none.
+     */
+    adminToken: Type.Optional(Type.String({ minLength: 16 })),
     /** JSON file of static users: `{ "alice": "password", ... }`. */
     usersFile: Type.Optional(Type.String({ minLength: 1 })),
     /**

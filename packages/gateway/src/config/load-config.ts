@@ -38,6 +38,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['ADVERTISED_HOST', 'advertisedHost', asString],
   ['AUTH_SECRET', 'authSecret', asString],
   ['USERS_FILE', 'usersFile', asString],
+  ['ADMIN_TOKEN', 'adminToken', asString],
   ['ALLOW_ANONYMOUS', 'allowAnonymous', asBoolean],
   ['ALLOWED_ORIGINS', 'allowedOrigins', asList],
   ['ICE_SERVERS', 'iceServers', asJson],
