@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { CallTokens } from './calls/call-tokens.js';
 import { QualityReports } from './calls/quality-reports.js';
 import type { GatewayConfig } from './config/config-schema.js';
+import { serverKeys } from './config/server-keys.js';
 import callsApi from './http/calls-api.js';
 import health from './http/health.js';
 import operatorAccess from './http/operator-access.js';
@@ -57,10 +59,16 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     log: app.log,
   });
   const reports = new QualityReports(metrics);
-  const sip = new SipServer(config, app.log, metrics, (event) => {
-    // A call that began before a restart is known again by its first re-INVITE (the ICE restart).
-    if (event.type === 'invite' || event.type === 'reinvite') reports.callSeen(event.callId);
-    sessions.observe(event);
+  const keys = serverKeys(config);
+  const callTokens = new CallTokens(keys('call-report'));
+  const sip = new SipServer(config, app.log, metrics, {
+    keys,
+    callTokens,
+    observeCall: (event) => {
+      // A call that began before a restart is known again by its first re-INVITE (the ICE restart).
+      if (event.type === 'invite' || event.type === 'reinvite') reports.callSeen(event.callId);
+      sessions.observe(event);
+    },
   });
   app.decorate('sip', sip);
   if (config.upstream) {
@@ -76,6 +84,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
       media: sip.mediaPolicy('upstream'),
       onInvite: (callId) => reports.callSeen(callId),
+      callTokens,
     });
     await sip.upstream.start();
   }
@@ -103,7 +112,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   await app.register(health, { metrics });
   await app.register(sipWebSocket, { config, sip });
   await app.register(registrationsApi, { sip });
-  await app.register(callsApi, { reports });
+  await app.register(callsApi, { reports, callTokens });
   await app.register(sessionsApi, { sessions, createPerMinute: sessionConfig.createPerMinute });
   await app.register(softphonePage, { config });
   return app;

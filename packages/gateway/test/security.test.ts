@@ -255,3 +255,55 @@ describe('operator endpoints need the operator’s credential when users need on
     }
   });
 });
+
+describe('call-quality reports only from a party of the call (issue 11 §4)', () => {
+  it('refuses a stranger who knows the Call-ID, and still takes the callee’s own report', async () => {
+    const bob = await phone('bob');
+    const alice = await phone('alice');
+    const { inviter, invitation } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    await inviter.bye();
+    const callId = inviter.request.callId;
+    const report = {
+      direction: 'incoming',
+      durationMs: 1000,
+      lossPercent: 0,
+      reconnects: 0,
+      reconnectMs: [],
+      warnings: [],
+    };
+    const url = `/api/calls/${encodeURIComponent(callId)}/quality`;
+    for (let i = 0; i < 2; i++) {
+      expect((await gateway.app.inject({ method: 'POST', url, payload: report })).statusCode).toBe(401);
+    }
+    const token = invitation.request.getHeader('Ringway-Call-Token');
+    const own = await gateway.app.inject({
+      method: 'POST',
+      url,
+      payload: report,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(own.statusCode).toBe(202);
+  });
+
+  it('strips call tokens and asserted identities that clients send (RFC 3325 §9.1)', async () => {
+    const bob = await phone('bob');
+    const mallory = await registeredRaw('mallory');
+    mallory.send(
+      sipRequest('INVITE', 'sip:bob@ringway.test', {
+        from: 'sip:mallory@ringway.test',
+        extra: [
+          'Contact: <sip:mallory-raw@raw.invalid;transport=ws>',
+          'P-Asserted-Identity: <sip:alice@ringway.test>',
+          'Remote-Party-ID: <sip:alice@ringway.test>;party=calling',
+          'Ringway-Call-Token: forged.Ym9i',
+        ],
+      }),
+    );
+    const invitation = await bob.nextInvitation();
+    expect(invitation.request.getHeader('P-Asserted-Identity')).toBeUndefined();
+    expect(invitation.request.getHeader('Remote-Party-ID')).toBeUndefined();
+    expect(invitation.request.getHeaders('Ringway-Call-Token')).toHaveLength(1);
+    expect(invitation.request.getHeader('Ringway-Call-Token')).not.toBe('forged.Ym9i');
+    await invitation.reject();
+  });
+});

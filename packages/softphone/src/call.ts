@@ -105,6 +105,14 @@ const AUDIO_VIDEO = { constraints: { audio: true, video: true } };
 
 let nextCallId = 0;
 
+/** Where the gateway hands each party its token for the call's quality report. */
+const CALL_TOKEN_HEADER = 'Ringway-Call-Token';
+
+/** The part of a SIP.js message the call token is read from. */
+interface WithHeaders {
+  getHeader(name: string): string | undefined;
+}
+
 /**
  * One call on a SIP.js session, with the call state machine of call-state.ts, a timeout on
  * every wait, an EndReason on every end, the set-up waterfall and one-second quality samples.
@@ -129,6 +137,11 @@ export class Call implements MediaHooks {
   /** DTMF digits received by SIP INFO (RFC 4733 digits arrive in the media and are played, not seen). */
   readonly dtmfReceived: string[] = [];
   readonly reconnects: Reconnect[] = [];
+  /**
+   * The token the gateway handed this side of the call (on the INVITE it passed us, or on the
+   * 2xx to ours; every re-INVITE brings a fresh one): the credential of the quality report.
+   */
+  callToken: string | undefined;
   readonly #machine: StateMachine<CallState>;
   #heldBeforeReconnect = false;
   readonly #oneWayAudio = new OneWayAudioDetector();
@@ -168,7 +181,8 @@ export class Call implements MediaHooks {
         });
       },
       // The far side restarted the media for us (its ICE restart re-INVITE, answered by SIP.js).
-      onInvite: (_request, _response, statusCode) => {
+      onInvite: (request, _response, statusCode) => {
+        this.#noteCallToken(request);
         if (statusCode === 200 && this.state === CallState.Reconnecting) this.#whenMediaBack();
         this.#noticeRemoteHold();
       },
@@ -216,8 +230,13 @@ export class Call implements MediaHooks {
       video,
       options.timeouts,
     );
+    call.#noteCallToken(invitation.request);
     call.#machine.transition(CallState.Ringing);
     return call;
+  }
+
+  #noteCallToken(message: WithHeaders): void {
+    this.callToken = message.getHeader(CALL_TOKEN_HEADER) ?? this.callToken;
   }
 
   get state(): CallState {
@@ -465,7 +484,8 @@ export class Call implements MediaHooks {
             this.waterfall.mark('ringing');
             if (this.state === CallState.Dialing) this.#machine.transition(CallState.Ringing);
           },
-          onAccept: () => {
+          onAccept: (response) => {
+            this.#noteCallToken(response.message);
             this.waterfall.mark('answered');
             if (this.state === CallState.Dialing || this.state === CallState.Ringing) {
               this.#machine.transition(CallState.Connecting);
@@ -542,7 +562,10 @@ export class Call implements MediaHooks {
         .invite({
           sessionDescriptionHandlerOptions: options as never,
           requestDelegate: {
-            onAccept: () => resolve(),
+            onAccept: (response) => {
+              this.#noteCallToken(response.message);
+              resolve();
+            },
             onReject: (response) => {
               const { statusCode, reasonPhrase } = response.message;
               reject(

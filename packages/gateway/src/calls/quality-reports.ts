@@ -35,15 +35,21 @@ const CALL_TTL_MS = 2 * 3600 * 1000;
 /** One report from each side of a call. */
 const REPORTS_PER_CALL = 2;
 
+interface SeenCall {
+  seenAt: number;
+  /** The parties (users their call tokens name) that have reported. */
+  reported: Set<string>;
+}
+
 /**
  * Quality reports of calls, into Prometheus histograms (MOS, set-up time, reconnection time)
  * and counters (warnings, reconnections), so an operator sees quality across all calls. Only
- * calls this gateway routed are taken, each at most twice (caller and callee): a Call-ID is a
- * secret of the call's parties and its proxies, so nobody else can fill the metrics.
+ * calls this gateway routed are taken, once from each party, who proves to be one with the call
+ * token the gateway handed it (call-tokens.ts): a Call-ID alone is no proof.
  */
 export class QualityReports {
-  /** Call-ID → [when it was seen, reports taken]; insertion order is age order. */
-  readonly #calls = new Map<string, [seenAt: number, reports: number]>();
+  /** Calls by Call-ID; insertion order is age order. */
+  readonly #calls = new Map<string, SeenCall>();
 
   constructor(private readonly metrics: GatewayMetrics) {}
 
@@ -52,19 +58,21 @@ export class QualityReports {
     if (this.#calls.has(callId)) return;
     this.#forgetOld(now);
     if (this.#calls.size >= MAX_CALLS) this.#calls.delete(this.#calls.keys().next().value as string);
-    this.#calls.set(callId, [now, 0]);
+    this.#calls.set(callId, { seenAt: now, reported: new Set() });
   }
 
+  /** The report of `party`, a party of the call proven by its call token. */
   take(
     callId: string,
+    party: string,
     report: QualityReport,
     now = Date.now(),
   ): 'taken' | 'unknown call' | 'already reported' {
     this.#forgetOld(now);
     const call = this.#calls.get(callId);
     if (!call) return 'unknown call';
-    if (call[1] >= REPORTS_PER_CALL) return 'already reported';
-    call[1] += 1;
+    if (call.reported.has(party) || call.reported.size >= REPORTS_PER_CALL) return 'already reported';
+    call.reported.add(party);
     const m = this.metrics;
     m.qualityReports.inc({ direction: report.direction });
     if (report.mos !== undefined) m.callMos.observe(report.mos);
@@ -76,7 +84,7 @@ export class QualityReports {
   }
 
   #forgetOld(now: number): void {
-    for (const [callId, [seenAt]] of this.#calls) {
+    for (const [callId, { seenAt }] of this.#calls) {
       if (now - seenAt < CALL_TTL_MS) break;
       this.#calls.delete(callId);
     }

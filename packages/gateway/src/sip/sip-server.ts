@@ -1,6 +1,7 @@
 import { resolvePolicy } from '@ringway/sdp';
 import type { GatewayConfig } from '../config/config-schema.js';
-import { serverKeys } from '../config/server-keys.js';
+import type { CallTokens } from '../calls/call-tokens.js';
+import type { KeyPurpose } from '../config/server-keys.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parseNameAddr, type SipUri } from './address.js';
 import {
@@ -15,6 +16,7 @@ import { FlowTable } from './flow-table.js';
 import type { Logger } from './logger.js';
 import { MediaPolicy } from './media-policy.js';
 import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
+import { withoutUntrustedHeaders } from './edge-headers.js';
 import { methodLabel } from './method-label.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
@@ -64,15 +66,21 @@ export class SipServer {
     private readonly config: GatewayConfig,
     private readonly log: Logger,
     private readonly metrics: GatewayMetrics,
-    observeCall: (event: CallEvent) => void = () => {},
+    services: {
+      /** The gateway's signing keys (config/server-keys.ts). */
+      keys: (purpose: KeyPurpose) => Buffer;
+      /** Hands each party of a call its quality-report token. */
+      callTokens: CallTokens;
+      observeCall?: (event: CallEvent) => void;
+    },
   ) {
     this.location = new LocationService((count) => metrics.bindings.set(count));
     this.#registrar = new Registrar(this.location, config);
     const credentials = credentialSource(config);
-    const keys = credentials && serverKeys(config);
+    const { keys } = services;
     this.#authenticator =
-      keys && new DigestAuthenticator(config.sipDomain, credentials, keys('digest-nonce'));
-    this.#dialogs = keys && new DialogTokens(keys('dialog-route'));
+      credentials && new DigestAuthenticator(config.sipDomain, credentials, keys('digest-nonce'));
+    this.#dialogs = credentials && new DialogTokens(keys('dialog-route'));
     this.#localHosts = new Set(
       [config.sipDomain, config.advertisedHost, config.host].map((h) => h.toLowerCase()),
     );
@@ -96,8 +104,9 @@ export class SipServer {
           log.info({ callId, status, setupMs }, 'call attempt ended');
         },
         transactionsChanged: (count) => metrics.transactions.set(count),
-        callEvent: observeCall,
+        callEvent: services.observeCall ?? (() => {}),
       },
+      callTokens: services.callTokens,
       knownUsers,
       media: this.mediaPolicy('browser'),
     });
@@ -147,7 +156,7 @@ export class SipServer {
     const started = process.hrtime.bigint();
     let message: SipMessage;
     try {
-      message = parseSipMessage(data);
+      message = withoutUntrustedHeaders(parseSipMessage(data));
     } catch (error) {
       this.#malformed(flow, error);
       return;

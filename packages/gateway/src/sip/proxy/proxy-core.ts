@@ -1,3 +1,4 @@
+import { CALL_TOKEN_HEADER, type CallTokens } from '../../calls/call-tokens.js';
 import { addressOfRecord, parseNameAddr, parseUri, type SipUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
@@ -83,6 +84,8 @@ export interface ProxyDependencies {
   media: MediaPolicy;
   /** Signs the dialogs this proxy record-routes; undefined in anonymous mode (nothing to prove). */
   dialogTokens: DialogTokens | undefined;
+  /** Hands each party of a call its quality-report token. */
+  callTokens: CallTokens;
 }
 
 interface Target {
@@ -111,6 +114,7 @@ export class ProxyCore {
   readonly #knownUsers: ReadonlySet<string>;
   readonly #media: MediaPolicy;
   readonly #dialogTokens: DialogTokens | undefined;
+  readonly #callTokens: CallTokens;
 
   constructor(deps: ProxyDependencies) {
     this.#flows = deps.flows;
@@ -122,6 +126,7 @@ export class ProxyCore {
     this.#knownUsers = deps.knownUsers;
     this.#media = deps.media;
     this.#dialogTokens = deps.dialogTokens;
+    this.#callTokens = deps.callTokens;
   }
 
   /** True while any transaction still waits for its final response. */
@@ -226,8 +231,13 @@ export class ProxyCore {
     // The answer to our own CANCEL ends there (RFC 3261 §16.10).
     if (cseqMethod(response) !== branch.request.method) return;
     const server = branch.server;
-    const forwarded = this.#media.response(withoutFirstHeader(response, 'Via'), branch.request);
     const isInvite = branch.request.method === 'INVITE';
+    const policed = this.#media.response(withoutFirstHeader(response, 'Via'), branch.request);
+    // The caller's token for its quality report, on the answer that makes the call.
+    const forwarded =
+      isInvite && response.status >= 200 && response.status < 300
+        ? this.#withCallToken(policed, header(response, 'From'))
+        : policed;
 
     if (response.status < 200) {
       if (branch.state === 'trying') {
@@ -370,10 +380,23 @@ export class ProxyCore {
       : { status: 404, text: `no user ${aor}` };
   }
 
+  /** A message with the call token of the party named in `nameAddr` (From or To). */
+  #withCallToken<M extends SipRequest | SipResponse>(message: M, nameAddr: string | undefined): M {
+    const user = parseNameAddr(nameAddr ?? '')?.uri.user;
+    return withHeader(
+      message,
+      CALL_TOKEN_HEADER,
+      this.#callTokens.issue(header(message, 'Call-ID') ?? '', user),
+    );
+  }
+
   #fork(server: ServerTransaction, request: SipRequest, target: Target): void {
     const id = newBranch(server.request);
+    // The callee's token for its quality report (any INVITE: a re-INVITE after a restart hands a fresh one).
+    const stamped =
+      request.method === 'INVITE' ? this.#withCallToken(request, header(request, 'To')) : request;
     const branchRequest = withHeaderPrepended(
-      { ...request, uri: target.uri },
+      { ...stamped, uri: target.uri },
       'Via',
       `SIP/2.0/${target.flow.transport} ${this.#identity.sentBy()};branch=${id}`,
     );

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CALL_TOKEN_HEADER, type CallTokens } from '../../calls/call-tokens.js';
 import { parseNameAddr, parseUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
@@ -16,7 +17,7 @@ import {
 import { SipParseError } from '../parse-error.js';
 import { parseSipMessage } from '../parser.js';
 import { MAGIC_COOKIE } from '../proxy/branch-id.js';
-import { createResponse, warning } from '../responses.js';
+import { createResponse, cseqMethod, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
 import { UdpRetransmissions } from './udp-retransmissions.js';
@@ -45,6 +46,8 @@ export interface UpstreamOptions {
   media?: MediaPolicy;
   /** An INVITE went through the relay (a call beginning or going on, either way), by its Call-ID. */
   onInvite?: (callId: string) => void;
+  /** Hands each client party of a call its quality-report token. */
+  callTokens?: CallTokens;
 }
 
 /** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
@@ -180,6 +183,14 @@ export class UpstreamRelay {
     this.#inFlight.set(branch, forwarded);
   }
 
+  /** The client's token for its quality report, for the party named in `nameAddr` (From or To). */
+  #withCallToken<M extends SipMessage>(message: M, nameAddr: string | undefined): M {
+    const tokens = this.options.callTokens;
+    if (!tokens) return message;
+    const user = parseNameAddr(nameAddr ?? '')?.uri.user;
+    return withHeader(message, CALL_TOKEN_HEADER, tokens.issue(header(message, 'Call-ID') ?? '', user));
+  }
+
   #rememberRegister(branch: string, request: SipRequest): void {
     if (this.#registering.size >= MAX_PENDING_OFFERS)
       this.#registering.delete(this.#registering.keys().next().value as string);
@@ -260,7 +271,10 @@ export class UpstreamRelay {
     const flow = this.options.flows.get(flowId);
     if (!flow) return;
     if (this.#registering.has(branch)) this.#registerAnswered(branch, response, flow);
-    flow.send(serializeSipMessage(this.#answered(branch, withoutFirstHeader(response, 'Via'))));
+    let out = this.#answered(branch, withoutFirstHeader(response, 'Via'));
+    if (response.status >= 200 && response.status < 300 && cseqMethod(response) === 'INVITE')
+      out = this.#withCallToken(out, header(response, 'From'));
+    flow.send(serializeSipMessage(out));
   }
 
   /** A request of the upstream for a client: the top Route (ours) names the client's flow. */
@@ -289,7 +303,10 @@ export class UpstreamRelay {
     }
     let out = withoutFirstHeader(media.message, 'Route');
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
-    if (request.method === 'INVITE') this.options.onInvite?.(header(request, 'Call-ID') ?? '');
+    if (request.method === 'INVITE') {
+      this.options.onInvite?.(header(request, 'Call-ID') ?? '');
+      out = this.#withCallToken(out, header(request, 'To'));
+    }
     if (initial && DIALOG_CREATING.has(request.method)) {
       out = withHeaderPrepended(out, 'Record-Route', `<${this.#routeUri(flow)};lr>`);
     }
