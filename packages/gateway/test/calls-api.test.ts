@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type RunningGateway, startGateway } from './support/gateway.js';
 import { Inviter, SessionState, UserAgent } from 'sip.js';
+import { type RunningGateway, startGateway } from './support/gateway.js';
 import { type Phone, reached, sipjsPhone } from './support/sipjs.js';
 
 const CALL_TOKEN = 'Ringway-Call-Token';

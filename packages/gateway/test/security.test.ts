@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { type Inviter, Messager, SessionState, UserAgent } from 'sip.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { header, type SipRequest } from '../src/sip/message.js';
+import { createResponse } from '../src/sip/responses.js';
+import { serializeSipMessage } from '../src/sip/serializer.js';
 import { digestAnswer } from './support/digest-answer.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
@@ -305,5 +307,44 @@ describe('call-quality reports only from a party of the call (issue 11 §4)', ()
     expect(invitation.request.getHeaders('Ringway-Call-Token')).toHaveLength(1);
     expect(invitation.request.getHeader('Ringway-Call-Token')).not.toBe('forged.Ym9i');
     await invitation.reject();
+  });
+});
+
+describe('a body labelled application/sdp that is no SDP is the sender’s mistake (issue 11 §3)', () => {
+  it.each([
+    ['hello', 'hello'],
+    ['an empty m-line', 'v=0\r\nm=\r\n'],
+  ])('answers an INVITE whose SDP is %s with 400 and a Warning, never 500', async (_name, body) => {
+    await phone('bob');
+    const mallory = await registeredRaw('mallory');
+    mallory.send(
+      sipRequest('INVITE', 'sip:bob@ringway.test', {
+        from: 'sip:mallory@ringway.test',
+        extra: ['Contact: <sip:mallory-raw@raw.invalid;transport=ws>', 'Content-Type: application/sdp'],
+        body,
+      }),
+    );
+    const refusal = await mallory.response(400);
+    expect(header(refusal, 'Warning')).toMatch(/399 ringway "malformed SDP offer/);
+    expect(mallory.received.filter((m) => m.kind === 'response' && m.status === 500)).toEqual([]);
+  });
+
+  it('passes on a 2xx whose late offer is no SDP, so the caller is not left hanging', async () => {
+    const bob = await registeredRaw('bob');
+    const mallory = await registeredRaw('mallory');
+    mallory.send(
+      sipRequest('INVITE', 'sip:bob@ringway.test', {
+        from: 'sip:mallory@ringway.test',
+        extra: ['Contact: <sip:mallory-raw@raw.invalid;transport=ws>'],
+      }),
+    );
+    const invite = await bob.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    const ok = createResponse(invite as SipRequest, 200, [
+      { name: 'Contact', value: '<sip:bob-raw@raw.invalid;transport=ws>' },
+      { name: 'Content-Type', value: 'application/sdp' },
+    ]);
+    bob.send(serializeSipMessage({ ...ok, body: 'hello' }));
+    const answered = await mallory.response(200);
+    expect(answered.body).toBe('hello');
   });
 });

@@ -1,5 +1,5 @@
 import type { ResolvedPolicy } from './codec-policy.js';
-import { NoCommonCodecError } from './errors.js';
+import { InvalidSdpError, NoCommonCodecError } from './errors.js';
 import { interopFix } from './interop-fixes.js';
 import { applyMediaParameters } from './media-parameters.js';
 import { keepPayloads, payloadCodecs } from './payloads.js';
@@ -90,7 +90,7 @@ export function applyToAnswer(offer: string, answer: string, policy: ResolvedPol
   const offered = readSdp(offer);
   const answered = readSdp(answer);
   if (offered.media.length !== answered.media.length) {
-    throw new TypeError(
+    throw new InvalidSdpError(
       `the answer has ${answered.media.length} m-lines but the offer had ${offered.media.length} (RFC 3264 §6)`,
     );
   }

@@ -24,3 +24,11 @@ export class NoCommonCodecError extends Error {
     );
   }
 }
+
+/**
+ * Text that is not a usable SDP (RFC 8866): no `v=` line first, an unreadable m-line, or an
+ * answer that does not match its offer's m-lines. A request carrying it is the sender's mistake.
+ */
+export class InvalidSdpError extends TypeError {
+  override name = 'InvalidSdpError';
+}

@@ -2,6 +2,6 @@ export { applyToAnswer, applyToOffer, commonCodecs, emptyPolicy, negotiatedCodec
 export { codecKey, normaliseCodec } from './codec-key.js';
 export type { CodecPolicy, OpusParameters, ResolvedPolicy } from './codec-policy.js';
 export { resolvePolicy } from './codec-policy.js';
-export { NoCommonCodecError, PolicyError } from './errors.js';
+export { InvalidSdpError, NoCommonCodecError, PolicyError } from './errors.js';
 export { INTEROP_FIXES, type InteropFixName } from './interop-fixes.js';
 export { codecPolicyModifier, type DescriptionModifier } from './sdh-modifier.js';

@@ -1,4 +1,5 @@
 import sdpTransform from 'sdp-transform';
+import { InvalidSdpError } from './errors.js';
 
 /**
  * SDP as lines grouped into the session part and one section per m-line. The policy rewrites
@@ -69,12 +70,12 @@ function writeMediaLine(media: MediaLine): string {
 /** Splits SDP text into sections; throws on text without a v= line or with an unreadable m-line. */
 export function readSdp(text: string): SdpDocument {
   const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
-  if (!lines[0]?.startsWith('v=')) throw new TypeError('not an SDP: it must start with v=');
+  if (!lines[0]?.startsWith('v=')) throw new InvalidSdpError('not an SDP: it must start with v=');
   const document: SdpDocument = { session: [], media: [] };
   for (const line of lines) {
     if (line.startsWith('m=')) {
       const media = parseMediaLine(line);
-      if (!media) throw new TypeError(`unreadable m-line "${line}"`);
+      if (!media) throw new InvalidSdpError(`unreadable m-line "${line}"`);
       document.media.push({ media, lines: [] });
     } else {
       const current = document.media[document.media.length - 1];

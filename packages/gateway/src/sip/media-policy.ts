@@ -1,12 +1,14 @@
 import {
   applyToAnswer,
   applyToOffer,
+  InvalidSdpError,
   NoCommonCodecError,
   negotiatedCodec,
   type ResolvedPolicy,
 } from '@ringway/sdp';
 import type { Logger } from './logger.js';
 import { header, type SipMessage, type SipRequest, type SipResponse } from './message.js';
+import { createResponse, warning } from './responses.js';
 
 /** RFC 3261 §20.43 warn-code 305: "Incompatible media format". */
 export const INCOMPATIBLE_MEDIA = 305;
@@ -15,9 +17,18 @@ const MAX_PENDING_OFFERS = 10_000;
 /** Methods whose SDP body is an offer when the request carries one (RFC 3264, RFC 3311). */
 const OFFERING_METHODS = new Set(['INVITE', 'UPDATE']);
 
-export type PolicyOutcome<M> =
-  | { message: M }
-  | { reject: { status: 488; warning: string; error: NoCommonCodecError } };
+/** Why an offer is refused: no codec both sides may use (488), or no readable SDP at all (400). */
+export type Refusal =
+  | { status: 488; warning: string; offered: readonly string[] }
+  | { status: 400; warning: string; offered?: undefined };
+
+export type PolicyOutcome<M> = { message: M } | { reject: Refusal };
+
+/** The answer to a refused offer, before anyone rings: 488 with warn-code 305, or 400 with 399. */
+export function refusalResponse(request: SipRequest, refusal: Refusal): SipResponse {
+  const code = refusal.status === 488 ? INCOMPATIBLE_MEDIA : 399;
+  return createResponse(request, refusal.status, [warning('ringway', refusal.warning, code)]);
+}
 
 const hasSdp = (message: SipMessage) =>
   message.body.length > 0 && /^application\/sdp\b/i.test(header(message, 'Content-Type') ?? '');
@@ -49,9 +60,12 @@ export class MediaPolicy {
     try {
       return { message: { ...request, body: applyToOffer(request.body, this.policy) } };
     } catch (error) {
+      // The sender's mistake: a clear refusal, never a 500 or an error log.
+      if (error instanceof InvalidSdpError)
+        return { reject: { status: 400, warning: `malformed SDP offer: ${error.message}` } };
       if (!(error instanceof NoCommonCodecError)) throw error;
       const warning = `Incompatible media format: offered ${error.offered.join(' ') || 'none'}; allowed ${error.allowed.join(' ')}`;
-      return { reject: { status: 488, warning, error } };
+      return { reject: { status: 488, warning, offered: error.offered } };
     }
   }
 
@@ -69,6 +83,14 @@ export class MediaPolicy {
       this.#lateOffers.set(callId, offer);
       return { ...response, body: offer };
     } catch (error) {
+      // The callee has answered: dropping its 2xx would leave the caller with nothing, so pass it on.
+      if (error instanceof InvalidSdpError) {
+        this.log.warn(
+          { callId, problem: error.message },
+          'late offer in 2xx is not SDP; passed on unchanged',
+        );
+        return response;
+      }
       if (!(error instanceof NoCommonCodecError)) throw error;
       this.log.warn(
         { callId, offered: error.offered },
@@ -85,7 +107,7 @@ export class MediaPolicy {
       if (codec && (message.kind === 'request' || message.status >= 200)) this.onNegotiated(codec, callId);
       return { ...message, body: answer };
     } catch (error) {
-      if (!(error instanceof NoCommonCodecError || error instanceof TypeError)) throw error;
+      if (!(error instanceof NoCommonCodecError || error instanceof InvalidSdpError)) throw error;
       // The callee has already answered; refusing now would leave a half-made call, so pass it on and say so.
       this.log.warn(
         { callId, problem: error.message },

@@ -1,6 +1,6 @@
 import { resolvePolicy } from '@ringway/sdp';
-import type { GatewayConfig } from '../config/config-schema.js';
 import type { CallTokens } from '../calls/call-tokens.js';
+import type { GatewayConfig } from '../config/config-schema.js';
 import type { KeyPurpose } from '../config/server-keys.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parseNameAddr, type SipUri } from './address.js';
@@ -11,12 +11,12 @@ import {
   staticCredentials,
 } from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
+import { withoutUntrustedHeaders } from './edge-headers.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
 import type { Logger } from './logger.js';
 import { MediaPolicy } from './media-policy.js';
 import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
-import { withoutUntrustedHeaders } from './edge-headers.js';
 import { methodLabel } from './method-label.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';

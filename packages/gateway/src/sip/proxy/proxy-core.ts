@@ -4,7 +4,7 @@ import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
 import type { MediaPolicy } from '../media-policy.js';
-import { INCOMPATIBLE_MEDIA } from '../media-policy.js';
+import { refusalResponse } from '../media-policy.js';
 import {
   header,
   headers,
@@ -176,17 +176,12 @@ export class ProxyCore {
     if ('status' in resolution) return reply(resolution.status, resolution.text);
     const policed = this.#media.request(routed);
     if ('reject' in policed) {
-      this.#log.info(
-        { callId: header(request, 'Call-ID'), offered: policed.reject.error.offered },
-        'no common codec',
-      );
-      this.#send(
-        flow,
-        createResponse(request, 488, [warning(AGENT, policed.reject.warning, INCOMPATIBLE_MEDIA)]),
-      );
+      const { status, offered } = policed.reject;
+      this.#log.info({ callId: header(request, 'Call-ID'), status, offered }, 'offer refused');
+      this.#send(flow, refusalResponse(request, policed.reject));
       if (request.method === 'INVITE' && initial) {
-        this.#events.callCompleted(488, header(request, 'Call-ID') ?? '', 0);
-        this.#tell('rejected', request, 488);
+        this.#events.callCompleted(status, header(request, 'Call-ID') ?? '', 0);
+        this.#tell('rejected', request, status);
       }
       return;
     }

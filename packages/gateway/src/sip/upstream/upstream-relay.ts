@@ -4,7 +4,7 @@ import { parseNameAddr, parseUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
-import { INCOMPATIBLE_MEDIA, type MediaPolicy } from '../media-policy.js';
+import { type MediaPolicy, refusalResponse } from '../media-policy.js';
 import {
   header,
   type SipMessage,
@@ -139,7 +139,7 @@ export class UpstreamRelay {
     }
     const media = this.#policed(request);
     if ('reject' in media) {
-      flow.send(serializeSipMessage(this.#refusal(request, media.reject)));
+      flow.send(serializeSipMessage(refusalResponse(request, media.reject)));
       return;
     }
     let out = withHeader(this.#withoutOwnRoute(media.message), 'Max-Forwards', String(maxForwards - 1));
@@ -169,11 +169,6 @@ export class UpstreamRelay {
   /** The codec policy on a request about to cross: rewritten SDP, or the 488 to answer. */
   #policed(request: SipRequest): ReturnType<MediaPolicy['request']> {
     return this.options.media ? this.options.media.request(request) : { message: request };
-  }
-
-  /** 488 with the codecs offered and allowed (warn-code 305), before anyone rings. */
-  #refusal(request: SipRequest, reject: { status: number; warning: string }): SipResponse {
-    return createResponse(request, reject.status, [warning(AGENT, reject.warning, INCOMPATIBLE_MEDIA)]);
   }
 
   #remember(branch: string, forwarded: SipRequest): void {
@@ -298,7 +293,7 @@ export class UpstreamRelay {
     }
     const media = this.#policed(request);
     if ('reject' in media) {
-      this.#send(this.#refusal(request, media.reject));
+      this.#send(refusalResponse(request, media.reject));
       return;
     }
     let out = withoutFirstHeader(media.message, 'Route');
