@@ -7,6 +7,7 @@ import { QualityReports } from './calls/quality-reports.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { serverKeys } from './config/server-keys.js';
 import callsApi from './http/calls-api.js';
+import connectionLimits from './http/connection-limits.js';
 import health from './http/health.js';
 import operatorAccess from './http/operator-access.js';
 import registrationsApi from './http/registrations-api.js';
@@ -103,7 +104,8 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     sessions.close();
     await store.close();
   });
-  // First, so that its onRoute hook sees every operator route, Swagger UI's included.
+  await app.register(connectionLimits, { config });
+  // Before any route, so that its onRoute hook sees every operator route, Swagger UI's included.
   await app.register(operatorAccess, { config });
   await app.register(swagger, {
     openapi: { info: { title: 'Ringway gateway', version: '0.1.0' } },

@@ -133,10 +133,15 @@ describe('the SIP WebSocket edge', () => {
     expect(header(limited, 'Retry-After')).toBe('1');
   });
 
-  it('refuses connections past the per-address limit', async () => {
+  it('refuses connections past the per-address limit with 503', async () => {
     const gateway = await gatewayWith({ MAX_CONNECTIONS_PER_IP: '1' });
     await client(gateway);
     await expect(client(gateway)).rejects.toThrow('handshake refused: 503');
+  });
+
+  it('refuses the subprotocol "SIP" in capitals: names are case-sensitive and the 101 could not name it', async () => {
+    const gateway = await gatewayWith();
+    await expect(RawSipClient.connect(gateway.wsUrl, ['SIP'])).rejects.toThrow('handshake refused: 400');
   });
 
   it('while draining for shutdown answers a new INVITE with 503 and Retry-After', async () => {

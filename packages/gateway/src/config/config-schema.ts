@@ -68,8 +68,12 @@ export const ConfigSchema = Type.Object(
         messagesPerSecond: Type.Number({ exclusiveMinimum: 0 }),
         /** Burst allowance above the sustained rate. Default 200. */
         messageBurst: Type.Integer({ minimum: 1 }),
-        /** Open WebSocket connections per client IP. Default 1000. */
+        /** Open TCP connections (HTTP and WebSocket) per client IP; more are refused with 503. Default 1000. */
         connectionsPerIp: Type.Integer({ minimum: 1 }),
+        /** A connection that has sent no request (or upgrade) this long is closed. Default 10000 ms. */
+        firstRequestMs: Type.Integer({ minimum: 100 }),
+        /** A WebSocket is pinged this often, and closed when the previous ping went unanswered. Default 30000 ms. */
+        pingIntervalMs: Type.Integer({ minimum: 100 }),
       },
       { additionalProperties: false },
     ),

@@ -50,6 +50,8 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['RATE_MESSAGES_PER_SECOND', 'limits.messagesPerSecond', asNumber],
   ['RATE_MESSAGE_BURST', 'limits.messageBurst', asNumber],
   ['MAX_CONNECTIONS_PER_IP', 'limits.connectionsPerIp', asNumber],
+  ['FIRST_REQUEST_TIMEOUT_MS', 'limits.firstRequestMs', asNumber],
+  ['WS_PING_INTERVAL_MS', 'limits.pingIntervalMs', asNumber],
   ['TRANSACTION_TIMEOUT_MS', 'timers.transactionMs', asNumber],
   ['INVITE_TIMEOUT_MS', 'timers.inviteMs', asNumber],
   ['SHUTDOWN_GRACE_MS', 'timers.shutdownGraceMs', asNumber],
@@ -75,7 +77,13 @@ const DEFAULTS = {
   maxMessageBytes: 65536,
   upstreamLocalPort: 0,
   registration: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 },
-  limits: { messagesPerSecond: 50, messageBurst: 200, connectionsPerIp: 1000 },
+  limits: {
+    messagesPerSecond: 50,
+    messageBurst: 200,
+    connectionsPerIp: 1000,
+    firstRequestMs: 10_000,
+    pingIntervalMs: 30_000,
+  },
   timers: { transactionMs: 32000, inviteMs: 180000, shutdownGraceMs: 5000 },
   codecPolicies: {
     browser: { audioOnly: false },

@@ -22,7 +22,9 @@ function originAllowed(origin: string | undefined, allowed: readonly string[]): 
 
 function offersSipProtocol(request: FastifyRequest): boolean {
   const offered = request.headers['sec-websocket-protocol'];
-  return (offered ?? '').split(',').some((p) => p.trim().toLowerCase() === 'sip');
+  // Exactly `sip` (RFC 7118 §4): subprotocol names are compared case-sensitively (RFC 6455 §4.1),
+  // so `SIP` is not it, and the 101 could not name it.
+  return (offered ?? '').split(',').some((p) => p.trim() === 'sip');
 }
 
 function newFlow(
@@ -46,14 +48,28 @@ function newFlow(
 
 /**
  * The SIP WebSocket edge (RFC 7118) at `/sip`: refuses handshakes without the `sip`
- * subprotocol, from origins not allowed, or past the per-address connection limit; then turns
+ * subprotocol or from origins not allowed (connection-limits.ts caps connections); then turns
  * each connection into a flow of the SIP server. One frame is one SIP message; frames above
  * `maxMessageBytes` close the connection with 1009 (ws's maxPayload).
  */
 async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig; sip: SipServer }) {
   const { config, sip } = opts;
-  const perAddress = new Map<string, number>();
   const sockets = new Set<WebSocket>();
+  // RFC 6455 §5.5.2 pings: a WebSocket whose previous ping went unanswered is dead (its peer
+  // vanished without a FIN, or stopped reading), and is closed.
+  const unanswered = new WeakSet<WebSocket>();
+  const pinger = setInterval(() => {
+    for (const socket of sockets) {
+      if (unanswered.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      unanswered.add(socket);
+      socket.ping();
+    }
+  }, config.limits.pingIntervalMs);
+  pinger.unref();
+  app.addHook('onClose', async () => clearInterval(pinger));
   let nextFlow = 0;
   // Flow ids are flow tokens in the Paths and Record-Routes an upstream keeps (RFC 5626): one of a
   // gateway that restarted must not name somebody else's new connection, so each start has its own.
@@ -88,9 +104,6 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
           request.log.warn({ origin: request.headers.origin }, 'WebSocket origin refused');
           return refuse(reply, 403, 'origin not allowed');
         }
-        if ((perAddress.get(request.ip) ?? 0) >= config.limits.connectionsPerIp) {
-          return refuse(reply.header('retry-after', '10'), 503, 'too many connections from this address');
-        }
       },
     },
     (socket, request) => {
@@ -104,16 +117,13 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
         address,
         request.socket.remotePort ?? 0,
       );
-      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
       sockets.add(socket);
+      socket.on('pong', () => unanswered.delete(socket));
       sip.attach(flow);
       socket.on('message', (data: Buffer) => sip.receive(flow.id, data));
       socket.on('error', (error) => app.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
       socket.on('close', () => {
         sockets.delete(socket);
-        const left = (perAddress.get(address) ?? 1) - 1;
-        if (left === 0) perAddress.delete(address);
-        else perAddress.set(address, left);
         sip.detach(flow.id);
       });
     },

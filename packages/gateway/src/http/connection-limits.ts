@@ -1,0 +1,50 @@
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { GatewayConfig } from '../config/config-schema.js';
+
+/** What a connection past the per-address limit is told before it is closed. */
+const TOO_MANY =
+  'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 10\r\nContent-Type: text/plain\r\nContent-Length: 41\r\nConnection: close\r\n\r\ntoo many connections from this address\r\n\r\n';
+
+/**
+ * Limits on raw TCP connections, before HTTP or WebSocket know of them: at most
+ * `connectionsPerIp` open connections per client address (the map holds only addresses with a
+ * connection open now), and a connection that has not begun a request (or an upgrade) within
+ * `firstRequestMs` is closed — an idle socket costs a descriptor and memory and proves nothing.
+ * From the first request on, Node's own timeouts (headers, keep-alive) and the WebSocket's
+ * pings take over.
+ */
+async function connectionLimits(app: FastifyInstance, opts: { config: GatewayConfig }) {
+  const { connectionsPerIp, firstRequestMs } = opts.config.limits;
+  const perAddress = new Map<string, number>();
+  const waiting = new WeakMap<Socket, NodeJS.Timeout>();
+  const started = (socket: Socket) => {
+    clearTimeout(waiting.get(socket));
+    waiting.delete(socket);
+  };
+
+  app.server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const open = perAddress.get(address) ?? 0;
+    if (open >= connectionsPerIp) {
+      socket.end(TOO_MANY);
+      socket.destroySoon();
+      return;
+    }
+    perAddress.set(address, open + 1);
+    const timer = setTimeout(() => socket.destroy(), firstRequestMs);
+    timer.unref();
+    waiting.set(socket, timer);
+    socket.once('close', () => {
+      started(socket);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left === 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
+  });
+  app.server.on('request', (request) => started(request.socket as Socket));
+  app.server.on('upgrade', (request) => started(request.socket as Socket));
+}
+
+export default fp(connectionLimits, { name: 'connection-limits' });

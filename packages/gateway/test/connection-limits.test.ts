@@ -1,0 +1,86 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import WebSocket from 'ws';
+import { type RunningGateway, startGateway } from './support/gateway.js';
+
+// Issue 11 §6: what a stranger can make the gateway keep open.
+const gateways: RunningGateway[] = [];
+const sockets: Array<Socket | WebSocket> = [];
+
+async function gatewayWith(env: Record<string, string>): Promise<RunningGateway> {
+  const gateway = await startGateway(env);
+  gateways.push(gateway);
+  return gateway;
+}
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket instanceof WebSocket ? socket.terminate() : socket.destroy();
+  await Promise.all(gateways.splice(0).map((g) => g.close()));
+});
+
+/** A TCP connection that sends nothing; resolves once connected. */
+function silentConnection(port: number): Promise<{ socket: Socket; closed: Promise<string> }> {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  let received = '';
+  socket.on('data', (chunk) => {
+    received += chunk.toString();
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
+  return new Promise((resolve) => socket.once('connect', () => resolve({ socket, closed })));
+}
+
+const within = <T>(promise: Promise<T>, ms: number, what: string) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(what)), ms))]);
+
+describe('raw connections', () => {
+  it('closes a connection that sends no request in time', async () => {
+    const gateway = await gatewayWith({ FIRST_REQUEST_TIMEOUT_MS: '300' });
+    const { closed } = await silentConnection(gateway.port);
+    await within(closed, 10_000, 'the silent connection was never closed');
+    // A connection that does ask is served as usual.
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).status).toBe(200);
+  });
+
+  it('counts every TCP connection toward the per-address limit, upgraded or not', async () => {
+    const gateway = await gatewayWith({ MAX_CONNECTIONS_PER_IP: '3' });
+    const held = await Promise.all([1, 2, 3].map(() => silentConnection(gateway.port)));
+    const refused = await silentConnection(gateway.port);
+    expect(await within(refused.closed, 10_000, 'the fourth connection was kept')).toMatch(/^HTTP\/1.1 503/);
+    held[0]?.socket.destroy();
+    await held[0]?.closed;
+    // The gateway counts the closed one out once it sees the close; ask until it has.
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const response = await fetch(`http://127.0.0.1:${gateway.port}/healthz`).catch(() => undefined);
+      if (response?.status === 200) break;
+      if (Date.now() > deadline) throw new Error('a freed place was never given again');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+});
+
+describe('WebSocket liveness', () => {
+  const open = (gateway: RunningGateway, autoPong: boolean) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const socket = new WebSocket(gateway.wsUrl, ['sip'], { autoPong });
+      sockets.push(socket);
+      socket.once('open', () => resolve(socket));
+      socket.once('error', reject);
+    });
+
+  it('closes a WebSocket that stops answering pings, and keeps one that answers', async () => {
+    const gateway = await gatewayWith({ WS_PING_INTERVAL_MS: '200' });
+    const silent = await open(gateway, false);
+    const alive = await open(gateway, true);
+    let pingsToAlive = 0;
+    alive.on('ping', () => pingsToAlive++);
+    const silentClosed = new Promise((resolve) => silent.once('close', resolve));
+    await within(silentClosed, 10_000, 'a WebSocket that never answered pings was kept');
+    for (const deadline = Date.now() + 10_000; pingsToAlive < 4; ) {
+      if (Date.now() > deadline) throw new Error(`only ${pingsToAlive} pings`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(alive.readyState).toBe(WebSocket.OPEN);
+  });
+});
