@@ -97,6 +97,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   app.addHook('onListen', async () => {
     const address = app.server.address();
     if (address && typeof address === 'object') sip.setListeningPort(address.port);
+    store.connect();
   });
   app.addHook('onClose', async () => {
     sip.upstream?.close();
@@ -111,7 +112,10 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     openapi: { info: { title: 'Ringway gateway', version: '0.1.0' } },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(health, { metrics });
+  await app.register(health, {
+    metrics,
+    readiness: () => (store.ready ? undefined : 'the session store (Redis) is unreachable'),
+  });
   await app.register(sipWebSocket, { config, sip });
   await app.register(registrationsApi, { sip });
   await app.register(callsApi, { reports, callTokens });

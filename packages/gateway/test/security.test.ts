@@ -9,6 +9,7 @@ import { createResponse } from '../src/sip/responses.js';
 import { serializeSipMessage } from '../src/sip/serializer.js';
 import { digestAnswer } from './support/digest-answer.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
+import { freeTcpPort } from './support/loopback-ports.mjs';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
 import { establishedCall, type Phone, reached, sipjsPhone } from './support/sipjs.js';
 
@@ -346,5 +347,94 @@ describe('a body labelled application/sdp that is no SDP is the sender’s mista
     bob.send(serializeSipMessage({ ...ok, body: 'hello' }));
     const answered = await mallory.response(200);
     expect(answered.body).toBe('hello');
+  });
+});
+
+describe('smaller faults (issue 11 §8)', () => {
+  it('does not relay a status code above 699 (RFC 3261 §7.2)', async () => {
+    const bob = await registeredRaw('bob');
+    const mallory = await registeredRaw('mallory');
+    mallory.send(
+      sipRequest('INVITE', 'sip:bob@ringway.test', {
+        from: 'sip:mallory@ringway.test',
+        extra: ['Contact: <sip:mallory-raw@raw.invalid;transport=ws>'],
+      }),
+    );
+    const invite = (await bob.next((m) => m.kind === 'request' && m.method === 'INVITE')) as SipRequest;
+    bob.send(serializeSipMessage({ ...createResponse(invite, 486), status: 999, reason: 'Weird' }));
+    bob.send(serializeSipMessage(createResponse(invite, 486)));
+    await mallory.response(486);
+    expect(mallory.received.filter((m) => m.kind === 'response' && m.status > 699)).toEqual([]);
+  });
+
+  it('answers 400 to a From whose quoted display name never ends', async () => {
+    const attacker = await stranger();
+    const request = sipRequest('OPTIONS', 'sip:ringway.test').replace(
+      /^From: .*$/m,
+      'From: "a <sip:a@ringway.test>;tag=1',
+    );
+    attacker.send(request);
+    expect(header(await attacker.response(400), 'Warning')).toMatch(/malformed From/);
+  });
+
+  it('takes a Route naming the gateway’s address on another port for somebody else’s: 403, no relay', async () => {
+    await phone('bob');
+    const mallory = await registeredRaw('mallory');
+    mallory.send(
+      sipRequest('MESSAGE', 'sip:bob@ringway.test', {
+        from: 'sip:mallory@ringway.test',
+        extra: ['Route: <sip:127.0.0.1:5060;lr>'],
+      }),
+    );
+    expect(header(await mallory.response(403), 'Warning')).toMatch(/no relay/);
+  });
+
+  it('counts malformed messages in the rate limit: a flood of garbage closes the connection', async () => {
+    const limited = await startGateway({
+      USERS_FILE: usersFile,
+      RATE_MESSAGES_PER_SECOND: '1',
+      RATE_MESSAGE_BURST: '5',
+    });
+    try {
+      const attacker = await RawSipClient.connect(limited.wsUrl);
+      for (let i = 0; i < 50; i++) attacker.send(`garbage ${i}\r\n\r\n`);
+      expect((await attacker.closed).code).toBe(1008);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('limits join attempts per address (429), so codes cannot be guessed at speed', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      const response = await gateway.app.inject({ method: 'POST', url: `/api/sessions/guess${i}/join` });
+      statuses.add(response.statusCode);
+    }
+    expect([...statuses].sort()).toEqual([404, 429]);
+  });
+
+  it('with Redis unreachable: 503 and Retry-After at once, not ready, and nothing on stderr', async () => {
+    const deadPort = await freeTcpPort();
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      errors.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    const withoutRedis = await startGateway({
+      AUTH_SECRET: 'a-shared-secret-of-some-length',
+      REDIS_URL: `redis://127.0.0.1:${deadPort}`,
+    });
+    try {
+      const created = await withoutRedis.app.inject({ method: 'POST', url: '/api/sessions' });
+      expect(created.statusCode).toBe(503);
+      expect(created.headers['retry-after']).toBe('5');
+      expect((await withoutRedis.app.inject({ url: '/readyz' })).statusCode).toBe(503);
+      expect((await withoutRedis.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await withoutRedis.close();
+      process.stderr.write = write;
+    }
+    expect(errors.filter((line) => line.includes('ioredis'))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '../../../test/support/eventually.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { freeTcpPort } from './support/loopback-ports.mjs';
 
@@ -24,7 +25,17 @@ beforeAll(async () => {
   });
   redisUrl = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 2; i++) {
-    gateways.push(await startGateway({ AUTH_SECRET: 'redis-shared-secret-0123456789', REDIS_URL: redisUrl }));
+    const gateway = await startGateway({
+      AUTH_SECRET: 'redis-shared-secret-0123456789',
+      REDIS_URL: redisUrl,
+    });
+    gateways.push(gateway);
+    // The store connects once the gateway listens; ready means connected.
+    await eventually(
+      async () => (await gateway.app.inject({ url: '/readyz' })).statusCode,
+      (status) => status === 200,
+      (status) => `gateway ${i} not ready: ${status}`,
+    );
   }
 }, 20_000);
 

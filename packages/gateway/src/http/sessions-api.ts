@@ -6,6 +6,11 @@ import type { RendezvousSession } from '../sessions/rendezvous-session.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { SessionState } from '../sessions/session-state.js';
 
+/** Join attempts per client address and minute (a code has 4+ characters of 36). */
+const JOIN_ATTEMPTS_PER_MINUTE = 30;
+/** When to try again while the session store is unreachable, s. */
+const STORE_RETRY_AFTER_S = 5;
+
 const State = Type.Enum(SessionState);
 const Credentials = Type.Object({
   uri: Type.String(),
@@ -59,6 +64,16 @@ export default async function sessionsApi(
     for (const stream of streams) stream.end();
   });
   await app.register(rateLimit, { global: false });
+  // While the store (Redis) is away every session request fails: say so at once, and when to
+  // come back, instead of a 500 after retries.
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!sessions.available) {
+      return reply
+        .code(503)
+        .header('retry-after', String(STORE_RETRY_AFTER_S))
+        .send({ error: 'sessions are unavailable: the session store cannot be reached' });
+    }
+  });
 
   app.post(
     '/api/sessions',
@@ -86,6 +101,8 @@ export default async function sessionsApi(
   app.post(
     '/api/sessions/:code/join',
     {
+      // Codes are short enough to type: a guesser gets a few tries a minute, not hundreds a second.
+      config: { rateLimit: { max: JOIN_ATTEMPTS_PER_MINUTE, timeWindow: '1 minute' } },
       schema: {
         summary:
           'Join a session by its code; the reply carries the joiner’s credentials and the peer to call',

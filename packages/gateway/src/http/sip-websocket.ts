@@ -76,6 +76,13 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
   const flowPrefix = `f${randomBytes(4).toString('hex')}x`;
 
   await app.register(websocket, {
+    // A client's bad frame (too large, not valid WebSocket) is its mistake, not the gateway's: ws
+    // has closed the socket (1009, 1002) and it is logged at debug; anything else is a fault here.
+    errorHandler: (error, socket) => {
+      const fromClient = (error as { code?: string }).code?.startsWith('WS_ERR_') ?? false;
+      app.log[fromClient ? 'debug' : 'error']({ err: error }, 'WebSocket error');
+      socket.terminate();
+    },
     options: {
       maxPayload: config.maxMessageBytes,
       handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),

@@ -17,11 +17,25 @@ export class RedisSessionStore implements SessionStore {
   readonly #redis: Redis;
   readonly #subscriber: Redis;
   readonly #listeners = new Map<string, Set<(event: SessionEvent) => void>>();
+  /** Whether the last thing Redis did was fail, so an outage is logged once, not per retry. */
+  #down = false;
 
-  constructor(url: string, log: Logger) {
-    // lazyConnect: nothing is resolved or connected while the gateway starts.
-    this.#redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-    this.#subscriber = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  constructor(
+    url: string,
+    private readonly log: Logger,
+  ) {
+    // lazyConnect: nothing is resolved or connected while the gateway starts (connect() comes
+    // after listen). No offline queue: while Redis is away a command fails at once, so a
+    // request gets 503 now rather than 500 after retries.
+    this.#redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // The subscriber keeps its queue: its one SUBSCRIBE waits for the connection, and ioredis
+    // subscribes again after every reconnection.
+    this.#subscriber = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    // Unhandled, ioredis prints every failed reconnection to stderr outside the JSON log.
+    for (const client of [this.#redis, this.#subscriber]) {
+      client.on('error', (error: Error) => this.#unreachable(error));
+      client.on('ready', () => this.#reachable());
+    }
     this.#subscriber.on('message', (_channel: string, message: string) => {
       const event = JSON.parse(message) as SessionEvent;
       for (const listener of this.#listeners.get(event.id) ?? []) listener(event);
@@ -30,6 +44,27 @@ export class RedisSessionStore implements SessionStore {
       // Without the channel this gateway would miss other gateways' events: say so.
       log.error({ err: error, channel: CHANNEL }, 'cannot subscribe to session events');
     });
+  }
+
+  /** Starts connecting, once the gateway listens; reconnection goes on by itself. */
+  connect(): void {
+    this.#redis.connect().catch(() => undefined);
+  }
+
+  get ready(): boolean {
+    return this.#redis.status === 'ready';
+  }
+
+  #unreachable(error: Error): void {
+    if (this.#down) return;
+    this.#down = true;
+    this.log.warn({ err: error.message }, 'Redis unreachable; session requests get 503 until it is back');
+  }
+
+  #reachable(): void {
+    if (!this.#down) return;
+    this.#down = false;
+    this.log.info('Redis reachable again');
   }
 
   async create(

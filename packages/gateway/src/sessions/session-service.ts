@@ -73,6 +73,11 @@ export class SessionService {
 
   constructor(private readonly options: SessionServiceOptions) {}
 
+  /** Whether sessions can be served now (their store is reachable). */
+  get available(): boolean {
+    return this.options.store.ready;
+  }
+
   async create(
     wsServer: string,
   ): Promise<{ session: RendezvousSession; code: string; credentials: Credentials } | undefined> {

@@ -7,6 +7,10 @@ import type { RendezvousSession, SessionEvent } from './rendezvous-session.js';
  * two gateways racing on one session cannot both move it.
  */
 export interface SessionStore {
+  /** Whether the store can be used now (Redis connected); requests get 503 while it cannot. */
+  readonly ready: boolean;
+  /** Starts connecting to a remote store, once the gateway listens. */
+  connect(): void;
   /** Stores a new session and its join code; false when `maxLive` sessions already exist. */
   create(session: RendezvousSession, codeKey: string, maxLive: number, keepMs: number): Promise<boolean>;
   get(id: string): Promise<RendezvousSession | undefined>;
@@ -30,6 +34,9 @@ interface Stored {
 }
 
 export class MemorySessionStore implements SessionStore {
+  readonly ready = true;
+  connect(): void {}
+
   readonly #sessions = new Map<string, Stored>();
   readonly #codes = new Map<string, string>();
   readonly #live = new Set<string>();

@@ -1,3 +1,4 @@
+import { parseNameAddr } from './address.js';
 import { canonicalHeaderName, isListHeader } from './header-names.js';
 import type { SipHeaderField, SipMessage } from './message.js';
 import { SipParseError } from './parse-error.js';
@@ -96,6 +97,12 @@ function checkRequestHeaders(method: string, fields: SipHeaderField[]): void {
     if (fields.filter((f) => f.name === name).length > 1)
       throw new SipParseError(`more than one ${name}`, partial);
   }
+  // From and To must be readable name-addrs (an unterminated quoted display name is not: Kamailio
+  // answers 400 there too); everything after routes and authenticates by them.
+  for (const name of ['From', 'To']) {
+    if (!parseNameAddr(single(fields, name) as string))
+      throw new SipParseError(`malformed ${name} header`, partial);
+  }
   const cseq = /^(\d+)\s+(\S+)$/.exec(single(fields, 'CSeq') as string);
   if (!cseq || Number(cseq[1]) > MAX_CSEQ) throw new SipParseError('malformed CSeq', partial);
   if (cseq[2] !== method) throw new SipParseError(`CSeq method ${cseq[2]} does not match ${method}`, partial);
@@ -119,6 +126,9 @@ export function parseSipMessage(input: Buffer | string): SipMessage {
   const status = STATUS_LINE.exec(startLine);
   if (status) {
     if (status[1] !== '2.0') throw new SipParseError(`SIP version ${status[1]} is not supported`);
+    // RFC 3261 §7.2: 1xx to 6xx; anything else is not a SIP status and is not relayed.
+    if (Number(status[2]) < 100 || Number(status[2]) > 699)
+      throw new SipParseError(`status code ${status[2]} is out of range`);
     const fields = parseHeaderFields(lines, '');
     checkContentLength(fields, body, undefined);
     return {

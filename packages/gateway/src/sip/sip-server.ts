@@ -43,7 +43,13 @@ interface Admission {
 interface FlowState {
   flow: Flow;
   bucket: TokenBucket;
+  /** Malformed messages from this flow so far, so that their log lines can be sampled. */
+  malformed: number;
 }
+
+/** Malformed messages of one flow that are logged one by one; after that, one line in LOG_EVERY. */
+const MALFORMED_LOGGED = 3;
+const MALFORMED_LOG_EVERY = 1000;
 
 /**
  * The SIP side of the gateway: takes frames from flows, parses them, applies limits and
@@ -132,7 +138,11 @@ export class SipServer {
   attach(flow: Flow): void {
     this.flows.add(flow);
     const { messagesPerSecond, messageBurst } = this.config.limits;
-    this.#states.set(flow.id, { flow, bucket: new TokenBucket(messagesPerSecond, messageBurst) });
+    this.#states.set(flow.id, {
+      flow,
+      bucket: new TokenBucket(messagesPerSecond, messageBurst),
+      malformed: 0,
+    });
     this.metrics.connections.set(this.flows.size);
   }
 
@@ -148,7 +158,7 @@ export class SipServer {
   receive(flowId: string, data: Buffer | string): void {
     const state = this.#states.get(flowId);
     if (!state) return;
-    const { flow, bucket } = state;
+    const { flow } = state;
     if (data.length <= 8 && KEEPALIVE_PING.test(data.toString())) {
       flow.send('\r\n');
       return;
@@ -158,19 +168,11 @@ export class SipServer {
     try {
       message = withoutUntrustedHeaders(parseSipMessage(data));
     } catch (error) {
-      this.#malformed(flow, error);
+      // Garbage costs the sender its rate like anything else, or it would be the cheap way in.
+      if (this.#withinRate(state, undefined)) this.#malformed(state, error);
       return;
     }
-    if (message.kind === 'request' && !bucket.take()) {
-      this.metrics.rejected.inc({ reason: 'rate' });
-      if (bucket.exhausted) {
-        this.log.warn({ flowId, remote: flow.remoteAddress }, 'flow far over its message rate; closing');
-        flow.close(1008, 'message rate exceeded');
-      } else if (message.method !== 'ACK') {
-        this.#reply(flow, message, 503, 'message rate exceeded', [{ name: 'Retry-After', value: '1' }]);
-      }
-      return;
-    }
+    if (message.kind === 'request' && !this.#withinRate(state, message)) return;
     try {
       if (message.kind === 'request') this.#onRequest(flow, message);
       else if (this.upstream && this.#isUpstreamResponse(message)) {
@@ -193,6 +195,25 @@ export class SipServer {
       { kind: message.kind === 'request' ? methodLabel(message.method) : 'response' },
       seconds,
     );
+  }
+
+  /**
+   * Takes one message from the flow's allowance; past it, a request gets 503 + Retry-After, and a
+   * flow far past it is closed.
+   */
+  #withinRate({ flow, bucket }: FlowState, request: SipRequest | undefined): boolean {
+    if (bucket.take()) return true;
+    this.metrics.rejected.inc({ reason: 'rate' });
+    if (bucket.exhausted) {
+      this.log.warn(
+        { flowId: flow.id, remote: flow.remoteAddress },
+        'flow far over its message rate; closing',
+      );
+      flow.close(1008, 'message rate exceeded');
+    } else if (request && request.method !== 'ACK') {
+      this.#reply(flow, request, 503, 'message rate exceeded', [{ name: 'Retry-After', value: '1' }]);
+    }
+    return false;
   }
 
   close(): void {
@@ -339,7 +360,8 @@ export class SipServer {
     return undefined;
   }
 
-  #malformed(flow: Flow, error: unknown): void {
+  #malformed(state: FlowState, error: unknown): void {
+    const { flow } = state;
     this.metrics.parseErrors.inc();
     if (!(error instanceof SipParseError)) {
       this.log.error({ err: error, flowId: flow.id }, 'SIP parser failed');
@@ -351,10 +373,13 @@ export class SipServer {
       partial !== undefined &&
       partial.method !== 'ACK' &&
       ['Via', 'From', 'To', 'Call-ID', 'CSeq'].every((name) => partial.headers.some((h) => h.name === name));
-    this.log.warn(
-      { flowId: flow.id, callId, problem: error.warning, answered: answerable },
-      'malformed SIP message',
-    );
+    state.malformed += 1;
+    if (state.malformed <= MALFORMED_LOGGED || state.malformed % MALFORMED_LOG_EVERY === 0) {
+      this.log.warn(
+        { flowId: flow.id, callId, problem: error.warning, answered: answerable, count: state.malformed },
+        'malformed SIP message',
+      );
+    }
     if (answerable)
       this.#sendMessage(flow, createResponse(partial, error.status, [warning(AGENT, error.warning)]));
   }
