@@ -46,6 +46,11 @@ export function createMetrics() {
       help: 'Malformed SIP messages',
       registers: [registry],
     }),
+    internalErrors: new Counter({
+      name: 'ringway_sip_internal_errors_total',
+      help: 'SIP messages whose handling failed on a fault of the gateway (answered 500); should stay 0',
+      registers: [registry],
+    }),
     rejected: new Counter({
       name: 'ringway_sip_rejected_total',
       help: 'Messages refused before routing, by reason',

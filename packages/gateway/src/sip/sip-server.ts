@@ -2,6 +2,7 @@ import { resolvePolicy } from '@ringway/sdp';
 import type { CallTokens } from '../calls/call-tokens.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { KeyPurpose } from '../config/server-keys.js';
+import { codecLabel, methodLabel, statusLabel } from '../metric-labels.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parseNameAddr, type SipUri } from './address.js';
 import {
@@ -17,7 +18,6 @@ import { FlowTable } from './flow-table.js';
 import type { Logger } from './logger.js';
 import { MediaPolicy } from './media-policy.js';
 import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
-import { methodLabel } from './method-label.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
 import { DIALOG_TOKEN_PARAM, DialogTokens } from './proxy/dialog-token.js';
@@ -106,7 +106,7 @@ export class SipServer {
       log,
       events: {
         callCompleted: (status, callId, setupMs) => {
-          metrics.calls.inc({ status: String(status) });
+          metrics.calls.inc({ status: statusLabel(status) });
           log.info({ callId, status, setupMs }, 'call attempt ended');
         },
         transactionsChanged: (count) => metrics.transactions.set(count),
@@ -121,7 +121,7 @@ export class SipServer {
   /** The codec policy of a route (`browser`, `upstream`), counting and logging what it negotiates. */
   mediaPolicy(route: keyof GatewayConfig['codecPolicies']): MediaPolicy {
     return new MediaPolicy(resolvePolicy(this.config.codecPolicies[route]), this.log, (codec, callId) => {
-      this.metrics.codecs.inc({ codec });
+      this.metrics.codecs.inc({ codec: codecLabel(codec) });
       this.log.info({ callId, codec, route }, 'codec negotiated');
     });
   }
@@ -186,6 +186,7 @@ export class SipServer {
       }
     } catch (error) {
       // A bug must cost one message, never the process or the other clients' calls.
+      this.metrics.internalErrors.inc();
       this.log.error({ err: error, callId: header(message, 'Call-ID') }, 'failed to handle SIP message');
       if (message.kind === 'request' && message.method !== 'ACK')
         this.#reply(flow, message, 500, 'internal error');

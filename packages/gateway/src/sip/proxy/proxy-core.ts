@@ -22,11 +22,16 @@ import { parseVia, viaParam } from '../via.js';
 import { bestResponse } from './best-response.js';
 import { loopHash, MAGIC_COOKIE, newBranch, statelessBranch } from './branch-id.js';
 import { DIALOG_TOKEN_PARAM, type DialogTokens } from './dialog-token.js';
-import { type ClientBranch, type ServerTransaction, transactionKey } from './transactions.js';
+import { type ClientBranch, hopHeadersOnly, type ServerTransaction, transactionKey } from './transactions.js';
 
 const AGENT = 'ringway';
 /** How long a finished transaction is kept to absorb an ACK or answer a late CANCEL (64·T1). */
 const LINGER_MS = 32_000;
+/**
+ * Server transactions held at most (in progress or lingering): past it, new requests get 503,
+ * so that requests nobody answers cannot fill memory.
+ */
+const MAX_TRANSACTIONS = 20_000;
 /** Requests outside a dialog that create one, and so are record-routed (RFC 3261 §16.6 step 4). */
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
@@ -193,6 +198,9 @@ export class ProxyCore {
       this.#log.debug({ key }, 'request merged with a transaction in progress; ignored');
       return;
     }
+    if (this.#servers.size >= MAX_TRANSACTIONS) {
+      return reply(503, 'too many requests in progress', [{ name: 'Retry-After', value: '5' }]);
+    }
     const server: ServerTransaction = {
       key,
       request,
@@ -227,6 +235,13 @@ export class ProxyCore {
     if (cseqMethod(response) !== branch.request.method) return;
     const server = branch.server;
     const isInvite = branch.request.method === 'INVITE';
+    if (branch.state === 'completed') {
+      // A UAS retransmits its 2xx until the ACK arrives (RFC 3261 §13.3.1.4); pass every one on,
+      // as the first went.
+      if (isInvite && response.status >= 200 && response.status < 300 && branch.answer)
+        this.#send(server.flow, branch.answer);
+      return;
+    }
     const policed = this.#media.response(withoutFirstHeader(response, 'Via'), branch.request);
     // The caller's token for its quality report, on the answer that makes the call.
     const forwarded =
@@ -243,13 +258,9 @@ export class ProxyCore {
       if (response.status !== 100 && !server.finalSent) this.#send(server.flow, forwarded);
       return;
     }
-    if (branch.state === 'completed') {
-      // A UAS retransmits its 2xx until the ACK arrives (RFC 3261 §13.3.1.4); pass every one on.
-      if (isInvite && response.status < 300) this.#send(server.flow, forwarded);
-      return;
-    }
     this.#complete(branch, response.status);
     if (response.status < 300) {
+      if (isInvite) branch.answer = forwarded;
       const first = !server.finalSent;
       this.#send(server.flow, forwarded);
       if (first) this.#finished(server, response.status);
@@ -432,6 +443,7 @@ export class ProxyCore {
     branch.state = 'completed';
     branch.finalStatus = status;
     clearTimeout(branch.timer);
+    if (branch.server.finalSent) branch.request = hopHeadersOnly(branch.request);
   }
 
   #maybeFinish(server: ServerTransaction): void {
@@ -451,6 +463,12 @@ export class ProxyCore {
     if (initialInvite) {
       this.#events.callCompleted(status, server.callId, Date.now() - server.startedAt);
       this.#tell(status < 300 ? 'answered' : 'rejected', server.request, status);
+    }
+    // What lingers only absorbs retransmissions, ACKs and late CANCELs: keep no bodies for it.
+    server.request = hopHeadersOnly(server.request);
+    server.finals = [];
+    for (const branch of server.branches) {
+      if (branch.state === 'completed') branch.request = hopHeadersOnly(branch.request);
     }
     server.lingerTimer = setTimeout(() => this.#forget(server), LINGER_MS);
     server.lingerTimer.unref();

@@ -14,11 +14,14 @@ export type BranchState = 'trying' | 'proceeding' | 'completed';
 export interface ClientBranch {
   readonly id: string;
   readonly flow: Flow;
-  readonly request: SipRequest;
+  /** The request sent on this branch; only its hop headers once the transaction is final. */
+  request: SipRequest;
   readonly server: ServerTransaction;
   state: BranchState;
   cancelWanted: boolean;
   finalStatus?: number;
+  /** The 2xx to an INVITE as it went back, for the UAS's retransmissions of it. */
+  answer?: SipResponse;
   timer?: NodeJS.Timeout;
 }
 
@@ -30,12 +33,13 @@ export interface ClientBranch {
  */
 export interface ServerTransaction {
   readonly key: string;
-  readonly request: SipRequest;
+  /** The request taken; only its hop headers once the final response went back. */
+  request: SipRequest;
   readonly flow: Flow;
   readonly callId: string;
   readonly branches: ClientBranch[];
   /** Final responses of completed branches, for choosing the best one (RFC 3261 §16.7 step 6). */
-  readonly finals: SipResponse[];
+  finals: SipResponse[];
   finalSent: boolean;
   cancelled: boolean;
   lingerTimer?: NodeJS.Timeout;
@@ -45,4 +49,15 @@ export interface ServerTransaction {
 /** The transaction key of a request: its top Via branch, with ACK and CANCEL matched to their INVITE. */
 export function transactionKey(branch: string, method: string): string {
   return `${branch}|${method === 'ACK' || method === 'CANCEL' ? 'INVITE' : method}`;
+}
+
+/** Headers a lingering transaction still needs: to build an ACK or CANCEL of a branch (RFC 3261 §9.1). */
+const HOP_HEADERS = new Set(['Via', 'Route', 'From', 'To', 'Call-ID', 'CSeq']);
+
+/**
+ * A request reduced to what a finished transaction still reads, so that a lingering one holds
+ * a few hundred bytes rather than a whole request of up to 64 KB for 32 s.
+ */
+export function hopHeadersOnly(request: SipRequest): SipRequest {
+  return { ...request, headers: request.headers.filter((h) => HOP_HEADERS.has(h.name)), body: '' };
 }
