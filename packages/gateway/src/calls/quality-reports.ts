@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { GatewayMetrics } from '../metrics.js';
+import { detached } from '../sip/message.js';
 
 /** A softphone's per-call summary (packages/softphone CallQualityReport), as the API takes it. */
 export const QualityReportSchema = Type.Object(
@@ -58,7 +59,8 @@ export class QualityReports {
     if (this.#calls.has(callId)) return;
     this.#forgetOld(now);
     if (this.#calls.size >= MAX_CALLS) this.#calls.delete(this.#calls.keys().next().value as string);
-    this.#calls.set(callId, { seenAt: now, reported: new Set() });
+    // Detached: kept for hours, the Call-ID must not keep its whole INVITE alive.
+    this.#calls.set(detached(callId), { seenAt: now, reported: new Set() });
   }
 
   /** The report of `party`, a party of the call proven by its call token. */

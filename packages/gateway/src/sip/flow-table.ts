@@ -1,6 +1,6 @@
 import { parseNameAddr } from './address.js';
 import type { Flow } from './flow.js';
-import { headers, type SipMessage } from './message.js';
+import { detached, headers, type SipMessage } from './message.js';
 
 /** Contacts one flow can own at most: a client sends one or two; the rest only fills memory. */
 const MAX_CONTACTS_PER_FLOW = 16;
@@ -66,7 +66,8 @@ export class FlowTable {
     for (const value of headers(message, 'Contact')) {
       if (value === '*') continue;
       const contact = parseNameAddr(value);
-      if (contact) this.#learn(flow, contactKey(contact.uri.user, contact.uri.host), owner);
+      // Detached: the key outlives the message it came in.
+      if (contact) this.#learn(flow, detached(contactKey(contact.uri.user, contact.uri.host)), owner);
     }
   }
 
@@ -86,7 +87,7 @@ export class FlowTable {
       if (this.#contacts.get(oldest)?.flowId === flow.id) this.#contacts.delete(oldest);
     }
     keys.add(key);
-    this.#contacts.set(key, { flowId: flow.id, owner });
+    this.#contacts.set(key, { flowId: flow.id, owner: owner === undefined ? undefined : detached(owner) });
   }
 
   /** The flow that reaches a contact URI, and who owns it, if one of our clients sent it. */

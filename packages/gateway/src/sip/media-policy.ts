@@ -7,13 +7,13 @@ import {
   type ResolvedPolicy,
 } from '@ringway/sdp';
 import type { Logger } from './logger.js';
-import { header, type SipMessage, type SipRequest, type SipResponse } from './message.js';
+import { detached, header, type SipMessage, type SipRequest, type SipResponse } from './message.js';
 import { createResponse, warning } from './responses.js';
 
 /** RFC 3261 §20.43 warn-code 305: "Incompatible media format". */
 export const INCOMPATIBLE_MEDIA = 305;
 /** Offers waiting for their answer in an ACK (late offer in a 2xx), by Call-ID; bounded. */
-const MAX_PENDING_OFFERS = 10_000;
+const MAX_PENDING_OFFERS = 1_000;
 /** Methods whose SDP body is an offer when the request carries one (RFC 3264, RFC 3311). */
 const OFFERING_METHODS = new Set(['INVITE', 'UPDATE']);
 
@@ -80,7 +80,7 @@ export class MediaPolicy {
       const offer = applyToOffer(response.body, this.policy);
       if (this.#lateOffers.size >= MAX_PENDING_OFFERS)
         this.#lateOffers.delete(this.#lateOffers.keys().next().value as string);
-      this.#lateOffers.set(callId, offer);
+      this.#lateOffers.set(detached(callId), offer);
       return { ...response, body: offer };
     } catch (error) {
       // The callee has answered: dropping its 2xx would leave the caller with nothing, so pass it on.

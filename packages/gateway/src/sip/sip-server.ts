@@ -17,7 +17,14 @@ import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
 import type { Logger } from './logger.js';
 import { MediaPolicy } from './media-policy.js';
-import { header, type SipHeaderField, type SipMessage, type SipRequest, withFirstHeader } from './message.js';
+import {
+  detached,
+  header,
+  type SipHeaderField,
+  type SipMessage,
+  type SipRequest,
+  withFirstHeader,
+} from './message.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
 import { DIALOG_TOKEN_PARAM, DialogTokens } from './proxy/dialog-token.js';
@@ -302,7 +309,7 @@ export class SipServer {
     }
     const response = this.#registrar.register({ request, flow, user, now: Date.now() });
     if (response.status === 200) {
-      if (user !== undefined) flow.authenticatedUser = user;
+      if (user !== undefined) flow.authenticatedUser = detached(user);
       this.flows.learnContacts(flow, request, user);
     }
     this.log.info(
@@ -334,7 +341,7 @@ export class SipServer {
     }
     // The flow has proven this user: its in-dialog requests (and its ACK, which cannot be
     // challenged) need no second proof.
-    flow.authenticatedUser ??= user;
+    flow.authenticatedUser ??= detached(user);
     return user;
   }
 

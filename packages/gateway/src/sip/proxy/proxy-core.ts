@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { MediaPolicy } from '../media-policy.js';
 import { refusalResponse } from '../media-policy.js';
 import {
+  detached,
   header,
   headers,
   type SipHeaderField,
@@ -25,13 +26,22 @@ import { DIALOG_TOKEN_PARAM, type DialogTokens } from './dialog-token.js';
 import { type ClientBranch, hopHeadersOnly, type ServerTransaction, transactionKey } from './transactions.js';
 
 const AGENT = 'ringway';
-/** How long a finished transaction is kept to absorb an ACK or answer a late CANCEL (64·T1). */
-const LINGER_MS = 32_000;
+/**
+ * How long a finished INVITE transaction is kept to absorb the ACK of a non-2xx answer (Timer H,
+ * 64·T1) and pass on the callee's 2xx retransmissions. Every other transaction is forgotten at
+ * once: on a reliable transport Timer J is 0 (RFC 3261 §17.2.2), and WebSocket is one.
+ */
+const INVITE_LINGER_MS = 32_000;
 /**
  * Server transactions held at most (in progress or lingering): past it, new requests get 503,
  * so that requests nobody answers cannot fill memory.
  */
 const MAX_TRANSACTIONS = 20_000;
+/**
+ * Requests of one connection waiting for their final answer at most: a softphone has a handful
+ * in flight; a client with more is flooding, and each holds a whole request until Timer B/C.
+ */
+const MAX_PENDING_PER_FLOW = 100;
 /** Requests outside a dialog that create one, and so are record-routed (RFC 3261 §16.6 step 4). */
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
@@ -108,6 +118,8 @@ type Resolution = { targets: Target[] } | { status: number; text: string };
 export class ProxyCore {
   readonly #servers = new Map<string, ServerTransaction>();
   readonly #branches = new Map<string, ClientBranch>();
+  /** Server transactions without a final answer yet, by the flow that sent them. */
+  readonly #pendingByFlow = new Map<string, number>();
   #draining = false;
 
   readonly #flows: FlowTable;
@@ -148,6 +160,7 @@ export class ProxyCore {
     for (const server of this.#servers.values()) clearTimeout(server.lingerTimer);
     for (const branch of this.#branches.values()) clearTimeout(branch.timer);
     this.#servers.clear();
+    this.#pendingByFlow.clear();
     this.#branches.clear();
   }
 
@@ -193,19 +206,21 @@ export class ProxyCore {
     if (request.method === 'INVITE') this.#tell(initial ? 'invite' : 'reinvite', request);
     else if (request.method === 'BYE') this.#tell('bye', request);
 
-    const key = transactionKey(this.#topBranch(request), request.method);
+    const key = detached(transactionKey(this.#topBranch(request), request.method));
     if (this.#servers.has(key)) {
       this.#log.debug({ key }, 'request merged with a transaction in progress; ignored');
       return;
     }
-    if (this.#servers.size >= MAX_TRANSACTIONS) {
+    const pending = this.#pendingByFlow.get(flow.id) ?? 0;
+    if (this.#servers.size >= MAX_TRANSACTIONS || pending >= MAX_PENDING_PER_FLOW) {
       return reply(503, 'too many requests in progress', [{ name: 'Retry-After', value: '5' }]);
     }
+    this.#pendingByFlow.set(flow.id, pending + 1);
     const server: ServerTransaction = {
       key,
       request,
       flow,
-      callId: header(request, 'Call-ID') as string,
+      callId: detached(header(request, 'Call-ID') as string),
       branches: [],
       finals: [],
       finalSent: false,
@@ -443,6 +458,7 @@ export class ProxyCore {
     branch.state = 'completed';
     branch.finalStatus = status;
     clearTimeout(branch.timer);
+    branch.timer = undefined;
     if (branch.server.finalSent) branch.request = hopHeadersOnly(branch.request);
   }
 
@@ -458,6 +474,9 @@ export class ProxyCore {
 
   #finished(server: ServerTransaction, status: number): void {
     server.finalSent = true;
+    const pending = (this.#pendingByFlow.get(server.flow.id) ?? 1) - 1;
+    if (pending > 0) this.#pendingByFlow.set(server.flow.id, pending);
+    else this.#pendingByFlow.delete(server.flow.id);
     const initialInvite =
       server.request.method === 'INVITE' && !/;\s*tag=/i.test(header(server.request, 'To') ?? '');
     if (initialInvite) {
@@ -470,7 +489,8 @@ export class ProxyCore {
     for (const branch of server.branches) {
       if (branch.state === 'completed') branch.request = hopHeadersOnly(branch.request);
     }
-    server.lingerTimer = setTimeout(() => this.#forget(server), LINGER_MS);
+    if (server.request.method !== 'INVITE') return this.#forget(server);
+    server.lingerTimer = setTimeout(() => this.#forget(server), INVITE_LINGER_MS);
     server.lingerTimer.unref();
   }
 

@@ -1,5 +1,8 @@
 import type { Binding } from './binding.js';
 
+/** Addresses-of-record remembered as known (for 480 against 404) at most; the oldest go first. */
+const MAX_KNOWN = 100_000;
+
 /**
  * The location service: bindings by address-of-record, each with an expiry timer, and an index
  * by flow so that the bindings of a closed WebSocket can be removed at once.
@@ -22,6 +25,8 @@ export class LocationService {
   }
 
   markKnown(aor: string): void {
+    if (this.#known.has(aor)) return;
+    if (this.#known.size >= MAX_KNOWN) this.#known.delete(this.#known.values().next().value as string);
     this.#known.add(aor);
   }
 
@@ -53,7 +58,7 @@ export class LocationService {
       this.#byFlow.set(binding.flowId, ofFlow);
     }
     ofFlow.add(binding);
-    this.#known.add(binding.aor);
+    this.markKnown(binding.aor);
     const timer = setTimeout(() => this.remove(binding), Math.max(0, binding.expiresAt - Date.now()));
     timer.unref();
     this.#timers.set(binding, timer);

@@ -1,12 +1,21 @@
 import type { GatewayConfig } from '../../config/config-schema.js';
 import { addressOfRecord, type NameAddr, parseNameAddr } from '../address.js';
 import type { Flow } from '../flow.js';
-import { header, headers, type SipHeaderField, type SipRequest, type SipResponse } from '../message.js';
+import {
+  detached,
+  header,
+  headers,
+  type SipHeaderField,
+  type SipRequest,
+  type SipResponse,
+} from '../message.js';
 import { createResponse, warning } from '../responses.js';
 import type { Binding } from './binding.js';
 import type { LocationService } from './location-service.js';
 
 const AGENT = 'ringway';
+/** What of a User-Agent is kept for /api/registrations. */
+const MAX_USER_AGENT = 200;
 
 interface RegisterContext {
   request: SipRequest;
@@ -87,20 +96,22 @@ export class Registrar {
         continue;
       }
       const q = contact.params.q;
+      const userAgent = header(request, 'User-Agent');
+      // Detached copies: a binding lives for minutes and must not keep its REGISTER alive.
       const binding: Binding = {
-        aor,
-        contact: contact.uri.withoutHeaders,
-        key,
+        aor: detached(aor),
+        contact: detached(contact.uri.withoutHeaders),
+        key: detached(key),
         flowId: flow.id,
         expiresAt: now + expires * 1000,
-        callId,
+        callId: detached(callId),
         cseq,
         ...(q ? { q: Number(q) } : {}),
-        ...(header(request, 'User-Agent') ? { userAgent: header(request, 'User-Agent') } : {}),
+        ...(userAgent ? { userAgent: detached(userAgent.slice(0, MAX_USER_AGENT)) } : {}),
       };
       this.location.upsert(binding);
     }
-    this.location.markKnown(aor);
+    this.location.markKnown(detached(aor));
     return this.#ok(
       request,
       aor,

@@ -6,6 +6,7 @@ import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
 import { type MediaPolicy, refusalResponse } from '../media-policy.js';
 import {
+  detached,
   header,
   type SipMessage,
   type SipRequest,
@@ -51,7 +52,20 @@ export interface UpstreamOptions {
 }
 
 /** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
-const MAX_PENDING_OFFERS = 10_000;
+const MAX_PENDING_OFFERS = 2_000;
+
+/** Only the headers named, detached from the message, and the body if asked: what a map keeps. */
+function kept(request: SipRequest, names: readonly string[], withBody: boolean): SipRequest {
+  return {
+    kind: 'request',
+    method: detached(request.method),
+    uri: '',
+    headers: request.headers
+      .filter((h) => names.includes(h.name))
+      .map((h) => ({ name: h.name, value: detached(h.value) })),
+    body: withBody ? detached(request.body) : '',
+  };
+}
 const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
 
 function hash(text: string): string {
@@ -175,7 +189,7 @@ export class UpstreamRelay {
     if (!this.options.media || !OFFER_ANSWER_METHODS.has(forwarded.method)) return;
     if (this.#inFlight.size >= MAX_PENDING_OFFERS)
       this.#inFlight.delete(this.#inFlight.keys().next().value as string);
-    this.#inFlight.set(branch, forwarded);
+    this.#inFlight.set(branch, kept(forwarded, ['Content-Type', 'Call-ID'], true));
   }
 
   /** The client's token for its quality report, for the party named in `nameAddr` (From or To). */
@@ -189,7 +203,7 @@ export class UpstreamRelay {
   #rememberRegister(branch: string, request: SipRequest): void {
     if (this.#registering.size >= MAX_PENDING_OFFERS)
       this.#registering.delete(this.#registering.keys().next().value as string);
-    this.#registering.set(branch, request);
+    this.#registering.set(branch, kept(request, ['To', 'Contact'], false));
   }
 
   /** The upstream's final answer to a client's REGISTER: a 2xx proves the client is its To user. */
