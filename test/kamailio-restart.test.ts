@@ -84,16 +84,21 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     });
     await baresip.registered();
     prober = await sipjsPhone(kamailio.wsUrl, 'prober-r', { ...credential('prober-r'), register: false });
-    expect(await Promise.all(users.map(reach))).toEqual([200, 200, 200, 200]);
+    // A witness registered straight to Kamailio that will not come back by itself: proof that the
+    // registrations went with the process, however fast the others return (Ringway's softphone
+    // is back within a second, before a busy machine's prober may ask).
+    // (A SIP.js user agent does not reconnect by itself: its reconnectionAttempts default to 0.)
+    const witness = await sipjsPhone(kamailio.wsUrl, 'witness-r', credential('witness-r'));
+    expect(await Promise.all([...users, 'witness-r'].map(reach))).toEqual([200, 200, 200, 200, 200]);
 
     await kamailio.crashAndRestart();
     const restarted = Date.now();
+    await witness.stop().catch(() => undefined);
     // The prober's WebSocket died with Kamailio: a new prober on a new connection (reconnecting
     // the old user agent raced its own close event now and then, and its requests went nowhere).
     await prober.stop().catch(() => undefined);
     prober = await sipjsPhone(kamailio.wsUrl, 'prober-r', { ...credential('prober-r'), register: false });
-    // Nobody is known any more: the state really went with the process.
-    expect(await Promise.all(users.map(reach))).toEqual([404, 404, 404, 404]);
+    expect(await reach('witness-r')).toBe(404);
 
     const back = new Map<string, number>();
     while (back.size < users.length && Date.now() - restarted < 3 * MAX_EXPIRES * 1000) {
@@ -104,8 +109,9 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     }
     console.info('registered again after the restart (ms):', Object.fromEntries(back));
     expect([...back.keys()].sort()).toEqual([...users].sort());
-    // Generous: each refreshes before its binding (≤ MAX_EXPIRES) would have run out.
-    for (const ms of back.values()) expect(ms).toBeLessThan(MAX_EXPIRES * 1000 + 2000);
+    // Each refreshes before its binding (≤ MAX_EXPIRES) would have run out; the margin is for a
+    // busy machine.
+    for (const ms of back.values()) expect(ms).toBeLessThan(MAX_EXPIRES * 1000 + 5000);
     await sipjsPage.context().close();
     await jssipPage.context().close();
     await ringwayPage.context().close();

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
 import { startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import { RawSipClient, sipRequest } from '../packages/gateway/test/support/raw-sip-client.js';
 import {
   establishedCall,
   type Phone,
@@ -12,6 +13,9 @@ import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 
 const SECRET = 'kamailio-shared-secret-0123456789';
+const ADMIN_TOKEN = 'operator-token-0123456789';
+/** The gateway as the compose stack runs it: sharing Kamailio's secret. */
+const GATEWAY_ENV = { AUTH_SECRET: SECRET, ADMIN_TOKEN };
 let kamailio: RunningKamailio;
 const phones: Phone[] = [];
 
@@ -56,7 +60,7 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
   };
 
   async function gatewayPhones(upstream: string, users: string[]) {
-    const gateway = await startUpstreamGateway(upstream);
+    const gateway = await startUpstreamGateway(upstream, GATEWAY_ENV);
     const created: Phone[] = [];
     for (const user of users) {
       const credential = issueEphemeralCredential(SECRET, user, 300);
@@ -108,7 +112,11 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
           'the gateway to see the upstream gone',
         );
         await until(() => gateway.app.sip.upstream?.up === true, 5000, 'the gateway to reconnect');
-        expect((await gateway.app.inject({ url: '/metrics' })).body).toContain('ringway_upstream_up 1');
+        const metrics = await gateway.app.inject({
+          url: '/metrics',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        expect(metrics.body).toContain('ringway_upstream_up 1');
         // Kamailio forgot them: registered again (through the new connection), they call again.
         for (const p of [frank, grace] as Phone[]) {
           await new Promise((resolve, reject) =>
@@ -123,6 +131,50 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
     },
     20_000,
   );
+
+  it('behind the gateway, a stranger’s BYE inside somebody’s call is refused (403) and the call goes on', async () => {
+    const {
+      gateway,
+      phones: [heidi, ivan],
+    } = await gatewayPhones(kamailio.udp, ['heidi', 'ivan']);
+    try {
+      const { inviter, invitation } = await establishedCall(
+        heidi as Phone,
+        ivan as Phone,
+        'sip:ivan@ringway.test',
+      );
+      const dialog = inviter.dialog as unknown as {
+        callId: string;
+        remoteTag: string;
+        remoteTarget: { toString(): string };
+        routeSet: string[];
+      };
+      const stranger = await RawSipClient.connect(gateway.wsUrl);
+      try {
+        for (const route of [dialog.routeSet, dialog.routeSet.map((r) => r.replace(/;dlg=[0-9a-f]+/i, ''))]) {
+          stranger.send(
+            sipRequest('BYE', dialog.remoteTarget.toString(), {
+              from: 'sip:heidi@ringway.test',
+              to: 'sip:ivan@ringway.test',
+              toTag: dialog.remoteTag,
+              callId: dialog.callId,
+              cseq: 99,
+              extra: route.map((r) => `Route: ${r}`),
+            }),
+          );
+          await stranger.response(403);
+        }
+      } finally {
+        stranger.close();
+      }
+      expect(invitation.state).toBe(SessionState.Established);
+      await inviter.bye();
+      await reached(invitation, SessionState.Terminated);
+    } finally {
+      await Promise.all(phones.splice(0).map((p) => p.stop().catch(() => undefined)));
+      await gateway.close();
+    }
+  });
 
   it('refuses an expired ephemeral credential', async () => {
     await expect(phone('carol', -10)).rejects.toThrow(/REGISTER refused: 401/);

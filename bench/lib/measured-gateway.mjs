@@ -35,7 +35,7 @@ if (process.send && process.argv[2] === '--child') {
       bindings: gauge('ringway_registrar_bindings'),
       connections: gauge('ringway_ws_connections'),
       internalErrors: gauge('ringway_sip_internal_errors_total'),
-      eventLoopP99Ms: gauge('ringway_event_loop_delay_p99_seconds') * 1000,
+      eventLoopP99Ms: gauge('nodejs_eventloop_lag_p99_seconds') * 1000,
     });
   });
   process.send({ listening: app.server.address().port });

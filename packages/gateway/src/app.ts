@@ -18,6 +18,7 @@ import { createMetrics } from './metrics.js';
 import { RedisSessionStore } from './sessions/redis-session-store.js';
 import { SessionService } from './sessions/session-service.js';
 import { MemorySessionStore } from './sessions/session-store.js';
+import { DialogTokens } from './sip/proxy/dialog-token.js';
 import { SipServer } from './sip/sip-server.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
 import { parseUpstreamTarget } from './sip/upstream/upstream-target.js';
@@ -86,6 +87,9 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       media: sip.mediaPolicy('upstream'),
       onInvite: (callId) => reports.callSeen(callId),
       callTokens,
+      ...(config.authSecret || config.usersFile
+        ? { dialogTokens: new DialogTokens(keys('dialog-route')) }
+        : {}),
     });
     await sip.upstream.start();
   }

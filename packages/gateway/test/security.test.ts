@@ -7,7 +7,7 @@ import { eventually } from '../../../test/support/eventually.js';
 import { header, type SipRequest } from '../src/sip/message.js';
 import { createResponse } from '../src/sip/responses.js';
 import { serializeSipMessage } from '../src/sip/serializer.js';
-import { digestAnswer } from './support/digest-answer.js';
+import { digestAnswer } from './support/digest-answer.mjs';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { freeTcpPort } from './support/loopback-ports.mjs';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { eventually } from '../../../test/support/eventually.js';
 import { SessionService } from '../src/sessions/session-service.js';
 import {
   canTransition,
@@ -150,11 +151,17 @@ describe('sessions API', () => {
     const invitation = await creator.nextInvitation();
     expect(await state()).toBe('ringing');
     await invitation.accept();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await state()).toBe('connected');
+    await eventually(
+      state,
+      (s) => s === 'connected',
+      (s) => `session ${s}, not connected`,
+    );
     await invitation.bye();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await state()).toBe('ended');
+    await eventually(
+      state,
+      (s) => s === 'ended',
+      (s) => `session ${s}, not ended`,
+    );
   });
 });
 
@@ -216,7 +223,11 @@ describe('SessionService timers', () => {
     const id = created?.session.id as string;
     await sessions.join(created?.code as string, 'ws://x/sip');
     sessions.observe({ type: 'invite', callId: 'c', fromUser: `rw-${id}-b`, toUser: `rw-${id}-a` });
-    await new Promise((r) => setTimeout(r, 10));
+    await eventually(
+      async () => (await sessions.get(id))?.state,
+      (s) => s === 'ringing',
+      (s) => `session ${s}, not ringing`,
+    );
     sessions.observe({
       type: 'rejected',
       callId: 'c',
@@ -224,7 +235,11 @@ describe('SessionService timers', () => {
       toUser: `rw-${id}-a`,
       status: 603,
     });
-    await new Promise((r) => setTimeout(r, 10));
+    await eventually(
+      async () => (await sessions.get(id))?.state,
+      (s) => s === 'failed',
+      (s) => `session ${s}, not failed`,
+    );
     expect(await sessions.get(id)).toMatchObject({ state: 'failed', reason: 'declined (603)' });
     sessions.close();
   });

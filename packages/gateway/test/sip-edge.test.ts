@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { eventually } from '../../../test/support/eventually.js';
 import { header, type SipRequest } from '../src/sip/message.js';
 import { parseSipMessage } from '../src/sip/parser.js';
 import { loopHash } from '../src/sip/proxy/branch-id.js';
@@ -53,7 +54,11 @@ describe('the SIP WebSocket edge', () => {
     const gateway = await gatewayWith();
     const c = await client(gateway);
     c.send('\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(
+      () => c.rawFrames,
+      (frames) => frames.length > 0,
+      () => 'no pong',
+    );
     expect(c.rawFrames).toEqual(['\r\n']);
   });
 
@@ -191,8 +196,11 @@ describe('the registrar', () => {
     c.send(register('alice', '<sip:alice@a.invalid;transport=ws>'));
     await c.response(200);
     expect(gateway.app.sip.location.lookup('sip:alice@ringway.test')).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(gateway.app.sip.location.lookup('sip:alice@ringway.test')).toHaveLength(0);
+    await eventually(
+      () => gateway.app.sip.location.lookup('sip:alice@ringway.test'),
+      (bindings) => bindings.length === 0,
+      () => 'the binding never expired',
+    );
   });
 
   it('refuses to register an address of another domain', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inviter, Messager, UserAgent } from 'sip.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { dial, establishedCall, type Phone, reached, SessionState, sipjsPhone } from './support/sipjs.js';
 
@@ -27,13 +28,24 @@ async function registrations(): Promise<Array<{ aor: string }>> {
   return (res.json() as { registrations: Array<{ aor: string }> }).registrations;
 }
 
+/** Resolves once the caller has seen 180 Ringing. */
+const ringing = (call: { statuses: number[] }) =>
+  eventually(
+    () => call.statuses,
+    (statuses) => statuses.includes(180),
+    (statuses) => `the caller saw ${statuses}, no 180`,
+  );
+
 describe('SIP.js user agents through the gateway', () => {
   it('registers, shows in /api/registrations, and unregisters', async () => {
     const alice = await phone('alice');
     expect((await registrations()).map((r) => r.aor)).toContain('sip:alice@ringway.test');
     await alice.registerer.unregister();
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await registrations()).map((r) => r.aor)).not.toContain('sip:alice@ringway.test');
+    await eventually(
+      registrations,
+      (list) => !list.some((r) => r.aor === 'sip:alice@ringway.test'),
+      () => 'alice is still registered',
+    );
   });
 
   it('calls: 180 Ringing reaches the caller, answer, BYE from the caller ends both sides', async () => {
@@ -43,11 +55,10 @@ describe('SIP.js user agents through the gateway', () => {
     const call = dial(inviter);
     const invitation = await bob.nextInvitation();
     invitation.progress();
-    await new Promise((r) => setTimeout(r, 50));
+    await ringing(call);
     await invitation.accept();
     await reached(inviter, SessionState.Established);
     await reached(invitation, SessionState.Established);
-    expect(call.statuses).toContain(180);
     await inviter.bye();
     await reached(invitation, SessionState.Terminated);
     await reached(inviter, SessionState.Terminated);
@@ -68,12 +79,16 @@ describe('SIP.js user agents through the gateway', () => {
     const call = dial(inviter);
     const invitation = await bob.nextInvitation();
     invitation.progress();
-    await new Promise((r) => setTimeout(r, 50));
+    // A CANCEL needs a provisional answer first (RFC 3261 §9.1).
+    await ringing(call);
     await inviter.cancel();
     await reached(invitation, SessionState.Terminated);
     await reached(inviter, SessionState.Terminated);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(call.statuses).toContain(487);
+    await eventually(
+      () => call.statuses,
+      (statuses) => statuses.includes(487),
+      (statuses) => `the caller saw ${statuses}`,
+    );
   });
 
   it.each([
@@ -96,11 +111,11 @@ describe('SIP.js user agents through the gateway', () => {
     const bobMobile = await phone('bob');
     expect((await registrations()).filter((r) => r.aor === 'sip:bob@ringway.test')).toHaveLength(2);
     const inviter = new Inviter(alice.ua, UserAgent.makeURI('sip:bob@ringway.test') as never);
-    dial(inviter);
+    const call = dial(inviter);
     const [desk, mobile] = await Promise.all([bobDesk.nextInvitation(), bobMobile.nextInvitation()]);
-    desk.progress();
-    mobile.progress();
-    await new Promise((r) => setTimeout(r, 50));
+    // Both ring (a branch still "trying" when the other answers is cancelled once it rings).
+    await Promise.all([desk.progress(), mobile.progress()]);
+    await ringing(call);
     await mobile.accept();
     await reached(inviter, SessionState.Established);
     await reached(desk, SessionState.Terminated);
@@ -116,13 +131,10 @@ describe('SIP.js user agents through the gateway', () => {
     const invitation = await bob.nextInvitation();
     await invitation.accept();
     await reached(inviter, SessionState.Established);
-    // SIP.js answers 500 to a re-INVITE while it still processes the ACK (RFC 6337 §4.3): let it settle, as a user would.
-    const settle = () => new Promise((r) => setTimeout(r, 50));
     await reached(invitation, SessionState.Established);
-    await settle();
     const remoteOfCallee = () =>
       (invitation.sessionDescriptionHandler as unknown as { remote: string }).remote;
-    const reinvite = (hold: boolean) =>
+    const reinviteOnce = (hold: boolean) =>
       new Promise<number>((resolve, reject) => {
         inviter
           .invite({
@@ -134,9 +146,17 @@ describe('SIP.js user agents through the gateway', () => {
           })
           .catch(reject);
       });
+    // SIP.js answers 500 with Retry-After to a re-INVITE while it still processes the ACK or the
+    // previous offer (RFC 3261 §14.2): try again after a moment, as a user agent would.
+    const reinvite = async (hold: boolean) => {
+      for (let attempt = 0; ; attempt++) {
+        const status = await reinviteOnce(hold);
+        if (status !== 500 || attempt === 20) return status;
+        await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+      }
+    };
     expect(await reinvite(true)).toBe(200);
     expect(remoteOfCallee()).toContain('a=sendonly');
-    await settle();
     expect(await reinvite(false)).toBe(200);
     expect(remoteOfCallee()).toContain('a=sendrecv');
     expect(inviter.state).toBe(SessionState.Established);
@@ -150,7 +170,11 @@ describe('SIP.js user agents through the gateway', () => {
     await new Messager(alice.ua, UserAgent.makeURI('sip:bob@ringway.test') as never, 'hello bob').message({
       requestDelegate: { onAccept: (r) => accepted.push(r.message.statusCode ?? 0) },
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(
+      () => bob.messages,
+      (messages) => messages.length > 0,
+      () => 'bob got no MESSAGE',
+    );
     expect(bob.messages).toEqual(['hello bob']);
     expect(accepted).toEqual([200]);
   });
@@ -173,7 +197,10 @@ describe('SIP.js user agents through the gateway', () => {
     const dave = await phone('dave');
     expect((await registrations()).map((r) => r.aor)).toContain('sip:dave@ringway.test');
     await dave.ua.transport.disconnect();
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await registrations()).map((r) => r.aor)).not.toContain('sip:dave@ringway.test');
+    await eventually(
+      registrations,
+      (list) => !list.some((r) => r.aor === 'sip:dave@ringway.test'),
+      () => 'dave is still registered',
+    );
   });
 });

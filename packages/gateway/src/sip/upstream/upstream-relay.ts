@@ -18,6 +18,7 @@ import {
 import { SipParseError } from '../parse-error.js';
 import { parseSipMessage } from '../parser.js';
 import { MAGIC_COOKIE } from '../proxy/branch-id.js';
+import { DIALOG_TOKEN_PARAM, type DialogTokens } from '../proxy/dialog-token.js';
 import { createResponse, cseqMethod, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
@@ -49,6 +50,12 @@ export interface UpstreamOptions {
   onInvite?: (callId: string) => void;
   /** Hands each client party of a call its quality-report token. */
   callTokens?: CallTokens;
+  /**
+   * Signs the dialogs this relay record-routes, and then admits a client's in-dialog request only
+   * with a valid token and from the user its REGISTER proved (the upstream authenticated it).
+   * Undefined in anonymous mode, where nobody proves anything.
+   */
+  dialogTokens?: DialogTokens;
 }
 
 /** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
@@ -151,6 +158,11 @@ export class UpstreamRelay {
       if (request.method !== 'ACK') reply(483, 'too many hops');
       return;
     }
+    const refusal = this.#dialogRefusal(request, flow);
+    if (refusal) {
+      if (request.method !== 'ACK') reply(403, refusal);
+      return;
+    }
     const media = this.#policed(request);
     if ('reject' in media) {
       flow.send(serializeSipMessage(refusalResponse(request, media.reject)));
@@ -163,7 +175,7 @@ export class UpstreamRelay {
       out = withHeaderPrepended(out, 'Path', `<${this.#routeUri(flow)};lr;ob>`);
       out = withHeaderPrepended(out, 'Supported', 'path');
     } else if (initial && DIALOG_CREATING.has(request.method)) {
-      out = withHeaderPrepended(out, 'Record-Route', `<${this.#routeUri(flow)};lr>`);
+      out = withHeaderPrepended(out, 'Record-Route', this.#recordRoute(flow, request));
     }
     const branch = `${MAGIC_COOKIE}.${flow.id}.${hash(topBranch(request))}`;
     this.#remember(branch, out);
@@ -214,6 +226,8 @@ export class UpstreamRelay {
     if (!request || response.status >= 300) return;
     const owner = parseNameAddr(header(request, 'To') ?? '')?.uri.user;
     this.options.flows.learnContacts(flow, request, owner);
+    // The upstream authenticated the client as its To user: that is who this connection is now.
+    if (owner !== undefined) flow.authenticatedUser = detached(owner);
   }
 
   /** A response to a request this relay passed on (by its branch), with the policy on its SDP. */
@@ -225,12 +239,49 @@ export class UpstreamRelay {
     return this.options.media.response(response, forwarded);
   }
 
+  /**
+   * Why a client's in-dialog request may not pass (undefined when it may): it must carry the
+   * dialog token of our Record-Route and come from the user the flow registered as. The ACK of a
+   * non-2xx answer carries no Route of ours and only ends its transaction: it passes.
+   */
+  #dialogRefusal(request: SipRequest, flow: Flow): string | undefined {
+    const tokens = this.options.dialogTokens;
+    if (!tokens || request.method === 'CANCEL') return undefined;
+    const to = parseNameAddr(header(request, 'To') ?? '');
+    if (to?.params.tag === undefined) return undefined;
+    const route = parseNameAddr(header(request, 'Route') ?? '');
+    const ours = route !== undefined && this.#isOwn(route.uri.host, route.uri.port);
+    if (!ours && request.method === 'ACK') return undefined;
+    const token = ours ? route.uri.params[DIALOG_TOKEN_PARAM] : undefined;
+    const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
+    if (!token || !tokens.verify(token, header(request, 'Call-ID') ?? '', fromUser, to.uri.user))
+      return 'not in a dialog this gateway routed';
+    if (flow.authenticatedUser === undefined || flow.authenticatedUser !== fromUser)
+      return `this connection has not registered as ${fromUser ?? 'nobody'}`;
+    return undefined;
+  }
+
+  /** Our Record-Route for a dialog-creating request on `flow`, with the dialog token when we have a key. */
+  #recordRoute(flow: Flow, request: SipRequest): string {
+    const tokens = this.options.dialogTokens;
+    if (!tokens) return `<${this.#routeUri(flow)};lr>`;
+    const token = tokens.sign(
+      header(request, 'Call-ID') ?? '',
+      parseNameAddr(header(request, 'From') ?? '')?.uri.user,
+      parseNameAddr(header(request, 'To') ?? '')?.uri.user,
+    );
+    return `<${this.#routeUri(flow)};lr;${DIALOG_TOKEN_PARAM}=${token}>`;
+  }
+
+  #isOwn(host: string, port: number | undefined): boolean {
+    return `${host}:${port ?? ''}` === this.#localAddress();
+  }
+
   #withoutOwnRoute(request: SipRequest): SipRequest {
     const top = header(request, 'Route');
     const route = top ? parseNameAddr(top) : undefined;
     if (!route) return request;
-    const self = `${route.uri.host}:${route.uri.port ?? ''}`;
-    return self === this.#localAddress() ? withoutFirstHeader(request, 'Route') : request;
+    return this.#isOwn(route.uri.host, route.uri.port) ? withoutFirstHeader(request, 'Route') : request;
   }
 
   #localAddress(): string {
@@ -317,7 +368,7 @@ export class UpstreamRelay {
       out = this.#withCallToken(out, header(request, 'To'));
     }
     if (initial && DIALOG_CREATING.has(request.method)) {
-      out = withHeaderPrepended(out, 'Record-Route', `<${this.#routeUri(flow)};lr>`);
+      out = withHeaderPrepended(out, 'Record-Route', this.#recordRoute(flow, request));
     }
     const branch = `${MAGIC_COOKIE}.up.${hash(topBranch(request))}`;
     this.#remember(branch, out);
