@@ -1,7 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
+import { eventually } from '../../../test/support/eventually.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
+import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
 
 // Issue 11 §6: what a stranger can make the gateway keep open.
 const gateways: RunningGateway[] = [];
@@ -83,4 +85,34 @@ describe('WebSocket liveness', () => {
     }
     expect(alive.readyState).toBe(WebSocket.OPEN);
   });
+});
+
+describe('a client that does not read', () => {
+  it('is disconnected once a megabyte waits for it, instead of the gateway holding it all', async () => {
+    const gateway = await gatewayWith({ RATE_MESSAGES_PER_SECOND: '100000', RATE_MESSAGE_BURST: '100000' });
+    const reader = await RawSipClient.connect(gateway.wsUrl);
+    reader.send(
+      sipRequest('REGISTER', 'sip:ringway.test', {
+        from: 'sip:slow@ringway.test',
+        to: 'sip:slow@ringway.test',
+        extra: ['Contact: <sip:slow@slow.invalid;transport=ws>'],
+      }),
+    );
+    await reader.response(200);
+    // Stop reading: what the gateway sends now piles up in the kernel, then in the gateway.
+    (reader.socket as unknown as { _socket: Socket })._socket.pause();
+    const body = 'x'.repeat(60_000);
+    const senders = await Promise.all([1, 2, 3, 4].map(() => RawSipClient.connect(gateway.wsUrl)));
+    for (const sender of senders) {
+      for (let i = 0; i < 100; i++) sender.send(sipRequest('MESSAGE', 'sip:slow@ringway.test', { body }));
+    }
+    await eventually(
+      () => gateway.app.sip.flows.size,
+      (open) => open === senders.length,
+      (open) => `${open} connections still open; the one that does not read was kept`,
+      { ms: 20_000 },
+    );
+    for (const sender of senders) sender.close();
+    reader.socket.terminate();
+  }, 30_000);
 });

@@ -27,6 +27,12 @@ function offersSipProtocol(request: FastifyRequest): boolean {
   return (offered ?? '').split(',').some((p) => p.trim() === 'sip');
 }
 
+/**
+ * Bytes queued for one client that has not read them: past this, the client is not reading and
+ * its connection is closed (1008), rather than the gateway holding what it will never take.
+ */
+const MAX_UNREAD_BYTES = 1 << 20;
+
 function newFlow(
   socket: WebSocket,
   id: string,
@@ -40,7 +46,12 @@ function newFlow(
     remoteAddress,
     remotePort,
     send: (text) => {
-      if (socket.readyState === socket.OPEN) socket.send(text);
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > MAX_UNREAD_BYTES) {
+        socket.terminate();
+        return;
+      }
+      socket.send(text);
     },
     close: (code, reason) => socket.close(code, reason),
   };
