@@ -73,7 +73,7 @@ function baresipHears(phone: RunningBaresip = baresip): Promise<number> {
 
 describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, Kamailio and rtpengine', () => {
   it('the browser calls baresip: it answers, each hears the other', async () => {
-    const page = await browser.phone('sipjs', 'dave', gateway.wsUrl, credential('dave'));
+    const page = await browser.phone('ringway', 'dave', gateway.wsUrl, credential('dave'));
     await page.evaluate(() => window.phone.dial('sip:carol@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
     await baresip.event('CALL_ESTABLISHED');
@@ -87,7 +87,7 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
   }, 30_000);
 
   it('baresip calls the browser: it answers, each hears the other', async () => {
-    const page = await browser.phone('sipjs', 'erin', gateway.wsUrl, credential('erin'));
+    const page = await browser.phone('ringway', 'erin', gateway.wsUrl, credential('erin'));
     baresip.command('dial', 'sip:erin@ringway.test');
     await page.evaluate(() => window.phone.answer());
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
@@ -101,7 +101,7 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
   }, 30_000);
 
   it('the browser dials a number nobody registered: Kamailio’s dispatcher sends it to the PBX, which answers', async () => {
-    const page = await browser.phone('sipjs', 'frank', gateway.wsUrl, credential('frank'));
+    const page = await browser.phone('ringway', 'frank', gateway.wsUrl, credential('frank'));
     await page.evaluate(() => window.phone.dial('sip:600@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
     await pbx.event('CALL_ESTABLISHED');

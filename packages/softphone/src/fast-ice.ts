@@ -60,7 +60,13 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
       iceGatheringTimeout: options.capMs ?? 1000,
       peerConnectionConfiguration: {
         iceServers: options.iceServers,
-        bundlePolicy: 'max-bundle',
+        // 'balanced', not 'max-bundle': Chromium refuses an offer without a BUNDLE group under
+        // max-bundle ("max-bundle configured but session description has no BUNDLE group"), and
+        // that is every offer from a plain SIP phone or a PBX that does not bundle (Asterisk by
+        // default, FreeSWITCH, desk phones, through rtpengine). Our offers still carry
+        // a=group:BUNDLE and bundle with every peer that accepts it (browsers, Asterisk with
+        // bundle=yes); an audio-only call has one m-line either way.
+        bundlePolicy: 'balanced',
         rtcpMuxPolicy: 'require',
         // No iceCandidatePoolSize: with a pool, Chromium 156 here now and then gathered nothing
         // for an answer (offer ready only at the cap, and no media), and it saved no time.
