@@ -20,5 +20,6 @@ export {
 } from './one-way-audio.js';
 export { type ChatMessage, Phone, type PhoneOptions } from './phone.js';
 export { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
+export { type SignInIdentity, signInIdentity } from './sign-in.js';
 export { StateMachine, StateTransitionError } from './state-machine.js';
 export { WATERFALL_STEPS, Waterfall, type WaterfallStep } from './waterfall.js';

@@ -6,6 +6,7 @@ import {
   Phone,
   type QualitySample,
   RegistrationState,
+  signInIdentity,
 } from '../index.js';
 import { ringTone } from './ring-tone.js';
 
@@ -246,13 +247,15 @@ async function startPhone(
   settings: GatewaySettings,
   user: string,
   password: string | undefined,
+  authorizationUser?: string,
 ): Promise<void> {
+  const identity = signInIdentity(user, authorizationUser, password, settings.sipDomain);
   await runPhone(
     new Phone({
       server: wsUrl(settings.wsPath),
-      aor: user.startsWith('sip:') ? user : `sip:${user}@${settings.sipDomain}`,
+      aor: identity.aor,
       iceServers: settings.iceServers,
-      authorizationUsername: password ? user : undefined,
+      authorizationUsername: identity.authorizationUsername,
       authorizationPassword: password || undefined,
     }),
   );
@@ -454,7 +457,12 @@ async function main(): Promise<void> {
   $('sign-in-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
-    void startPhone(settings, String(form.get('user')), String(form.get('password') ?? ''));
+    void startPhone(
+      settings,
+      String(form.get('user')),
+      String(form.get('password') ?? ''),
+      String(form.get('authorization-user') ?? ''),
+    );
   });
   $('start-link-button').addEventListener('click', () => void startSessionAsCreator());
   $('copy-link-button').addEventListener(
