@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
 import { startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
@@ -174,6 +175,44 @@ describe('kamailio-config/kamailio.cfg on Debian’s Kamailio 5.6 with WebSocket
       await Promise.all(phones.splice(0).map((p) => p.stop().catch(() => undefined)));
       await gateway.close();
     }
+  });
+
+  it('answers a keep-alive OPTIONS to itself with 200, without a challenge; other OPTIONS are challenged', async () => {
+    const [host, port] = kamailio.udp.split(':') as [string, string];
+    const ask = (uri: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = createSocket('udp4');
+        const timer = setTimeout(() => {
+          socket.close();
+          reject(new Error(`no answer to OPTIONS ${uri}`));
+        }, 5000);
+        socket.on('message', (data) => {
+          clearTimeout(timer);
+          socket.close();
+          resolve(Number(/^SIP\/2\.0 (\d{3})/.exec(data.toString())?.[1]));
+        });
+        socket.bind(0, '127.0.0.1', () => {
+          const local = socket.address().port;
+          socket.send(
+            [
+              `OPTIONS ${uri} SIP/2.0`,
+              `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${Date.now()}${Math.random().toString(36).slice(2)};rport`,
+              'Max-Forwards: 70',
+              `From: <sip:keepalive@127.0.0.1:${local}>;tag=ka`,
+              `To: <${uri}>`,
+              `Call-ID: keepalive-${Math.random().toString(36).slice(2)}`,
+              'CSeq: 1 OPTIONS',
+              'Content-Length: 0',
+              '',
+              '',
+            ].join('\r\n'),
+            Number(port),
+            host,
+          );
+        });
+      });
+    expect(await ask(`sip:${kamailio.udp}`)).toBe(200);
+    expect(await ask('sip:somebody@ringway.test')).toBe(407);
   });
 
   it('refuses an expired ephemeral credential', async () => {

@@ -144,3 +144,28 @@ describe('upstream mode over UDP: a lost datagram', () => {
     }
   });
 });
+
+describe('upstream mode: a REGISTER passed on', () => {
+  it('says `Supported: path` once, also when the client already did (RFC 3327 §5)', async () => {
+    const upstream = await scriptedUpstream();
+    const gateway = await startUpstreamGateway(upstream.address);
+    const client = await RawSipClient.connect(gateway.wsUrl);
+    try {
+      for (const supported of [[], ['Supported: path, outbound'], ['Supported: outbound']]) {
+        client.send(
+          sipRequest('REGISTER', 'sip:ringway.test', { extra: ['Contact: <sip:a@a.invalid>', ...supported] }),
+        );
+        const { request } = await upstream.next('REGISTER');
+        const tokens = request.headers
+          .filter((h) => h.name === 'Supported')
+          .flatMap((h) => h.value.split(',').map((t) => t.trim()));
+        expect(tokens.filter((t) => t === 'path')).toHaveLength(1);
+        expect(request.headers.filter((h) => h.name === 'Path')).toHaveLength(1);
+      }
+    } finally {
+      client.close();
+      await gateway.close();
+      upstream.close();
+    }
+  });
+});

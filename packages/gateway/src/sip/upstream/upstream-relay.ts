@@ -8,6 +8,7 @@ import { type MediaPolicy, refusalResponse } from '../media-policy.js';
 import {
   detached,
   header,
+  headers,
   type SipMessage,
   type SipRequest,
   type SipResponse,
@@ -173,7 +174,12 @@ export class UpstreamRelay {
     if (request.method === 'INVITE') this.options.onInvite?.(header(request, 'Call-ID') ?? '');
     if (request.method === 'REGISTER') {
       out = withHeaderPrepended(out, 'Path', `<${this.#routeUri(flow)};lr;ob>`);
-      out = withHeaderPrepended(out, 'Supported', 'path');
+      // RFC 3327 §5: the registrar must see `path` supported; say so once, not again when the
+      // client already did.
+      const supported = headers(out, 'Supported').flatMap((v) =>
+        v.split(',').map((t) => t.trim().toLowerCase()),
+      );
+      if (!supported.includes('path')) out = withHeaderPrepended(out, 'Supported', 'path');
     } else if (initial && DIALOG_CREATING.has(request.method)) {
       out = withHeaderPrepended(out, 'Record-Route', this.#recordRoute(flow, request));
     }
