@@ -13,6 +13,7 @@ import { Emitter } from './emitter.js';
 import {
   type EndReason,
   localHangup,
+  mediaRefused,
   networkLost,
   REJECTION_WORDS,
   remoteHangup,
@@ -148,6 +149,8 @@ export class Call implements MediaHooks {
   #heldByRemote = false;
   #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   #mediaConnected = false;
+  /** Why the other side's last SDP could not be applied, if it could not. */
+  #descriptionProblem: string | undefined;
   #established = false;
   #qualityTimer: ReturnType<typeof setInterval> | undefined;
   #firstRtpTimer: ReturnType<typeof setInterval> | undefined;
@@ -450,6 +453,10 @@ export class Call implements MediaHooks {
   }
 
   // MediaHooks, called by the session description handler factory.
+  remoteDescription(problem: Error | undefined): void {
+    this.#descriptionProblem = problem?.message;
+  }
+
   offerReady(): void {
     this.waterfall.mark('offerReady');
   }
@@ -513,6 +520,10 @@ export class Call implements MediaHooks {
       // with its status, be the reason when there is one.
       setTimeout(() => {
         if (!isFinal(this.state)) {
+          // SIP.js hangs up by itself (BYE, or 488 to an offer) when it cannot use the other
+          // side's SDP: that is our failure, and its reason, not the other side hanging up.
+          if (this.#descriptionProblem !== undefined)
+            return this.#end(CallState.Failed, mediaRefused(this.#descriptionProblem));
           const cancelled = this.direction === 'incoming' && !this.#established;
           this.#end(CallState.Ended, remoteHangup(cancelled ? 'the caller hung up' : undefined));
         }

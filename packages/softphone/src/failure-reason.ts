@@ -21,6 +21,11 @@ export const timedOut = (state: string): EndReason => ({
 });
 export const networkLost = (text?: string): EndReason => ({ kind: 'network', text: text ?? 'network lost' });
 export const remoteHangup = (text = 'the other side hung up'): EndReason => ({ kind: 'remote', text });
+/** We ended the call: the other side's media description could not be used (and why). */
+export const mediaRefused = (problem: string): EndReason => ({
+  kind: 'local',
+  text: `ended here: the other side's media description could not be used (${problem})`,
+});
 
 /** Words for a person, from the SIP status of a remote rejection (RFC 3261 §21). */
 export const REJECTION_WORDS: Readonly<Record<number, string>> = {

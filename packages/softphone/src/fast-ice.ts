@@ -4,6 +4,11 @@ import { Web } from 'sip.js';
 /** What a call wants to hear from its peer connection. */
 export interface MediaHooks {
   offerReady?(): void;
+  /**
+   * The other side's SDP was applied (undefined), or could not be (the error: SIP.js then ends the
+   * call with a BYE or 488 of its own).
+   */
+  remoteDescription?(problem: Error | undefined): void;
   iceConnectionState?(state: RTCIceConnectionState): void;
   connectionState?(state: RTCPeerConnectionState): void;
 }
@@ -100,6 +105,21 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
   async rollbackDescription(): Promise<void> {
     const pc = this.peerConnection;
     if (pc && pc.signalingState !== 'stable') await pc.setLocalDescription({ type: 'rollback' });
+  }
+
+  /** Tells the call why, when the other side's SDP cannot be used: SIP.js only ends the session. */
+  override async setDescription(
+    sdp: string,
+    options?: Web.SessionDescriptionHandlerOptions,
+    modifiers?: Array<(description: RTCSessionDescriptionInit) => Promise<RTCSessionDescriptionInit>>,
+  ): Promise<void> {
+    try {
+      await super.setDescription(sdp, options, modifiers);
+    } catch (error) {
+      this.hooks()?.remoteDescription?.(error as Error);
+      throw error;
+    }
+    this.hooks()?.remoteDescription?.(undefined);
   }
 
   /** Candidates may all be in before SIP.js starts waiting for them: then the wait ends at once. */
