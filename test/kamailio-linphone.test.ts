@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
+import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import { eventually } from './support/eventually.js';
+import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { type RunningLinphone, startLinphone } from './support/linphone.js';
+import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
+import { audioFlows, startSoftphonePages } from './support/softphone-pages.js';
+
+// Ringway's own phone and linphone (liblinphone 5.1, plain SIP over UDP, registered with a GRUU)
+// through the gateway in upstream mode, Kamailio and rtpengine, both ways, audio checked at both ends.
+const SECRET = 'kamailio-linphone-secret-0123456789';
+const credential = (user: string) => {
+  const issued = issueEphemeralCredential(SECRET, user, 600);
+  return { username: issued.username, password: issued.password };
+};
+let rtpengine: RunningRtpengine;
+let kamailio: RunningKamailio;
+let gateway: RunningGateway;
+let linphone: RunningLinphone;
+let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
+
+beforeAll(async () => {
+  rtpengine = await startRtpengine();
+  kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test', rtpengine: rtpengine.socket });
+  gateway = await startUpstreamGateway(kamailio.udp, { AUTH_SECRET: SECRET });
+  linphone = await startLinphone({
+    user: 'lin',
+    domain: 'ringway.test',
+    registrar: kamailio.udp,
+    credential: credential('lin'),
+  });
+  await linphone.registered();
+  browser = await startSoftphonePages();
+}, 40_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await linphone?.stop();
+  await gateway?.close();
+  await kamailio?.stop();
+  await rtpengine?.stop();
+});
+
+function audible(page: Page): Promise<number> {
+  return eventually(
+    () => page.evaluate(() => window.phone.audioLevelReceived()),
+    (level) => level > 0.01,
+    (level) => `audio level only ${level}`,
+  );
+}
+
+const linphoneHears = () =>
+  eventually(
+    () => linphone.receivedPeak(),
+    (peak) => peak > 1000,
+    (peak) => `linphone's recording peaks at ${peak}`,
+  );
+
+describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine', () => {
+  it('the page calls linphone (a GRUU contact): it answers, each hears the other, the page hangs up', async () => {
+    const page = await browser.phone('ringway', 'mia', gateway.wsUrl, credential('mia'));
+    await page.evaluate(() => window.phone.dial('sip:lin@ringway.test'));
+    await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 15_000 });
+    expect(await audioFlows(page)).toBeGreaterThan(1000);
+    expect(await audible(page)).toBeGreaterThan(0.01);
+    expect(await linphoneHears()).toBeGreaterThan(1000);
+    await page.evaluate(() => window.phone.hangup());
+    await linphone.printed(/Call \d+ with sip:mia@\S+ ended/);
+    await page.context().close();
+  }, 40_000);
+
+  it('linphone calls the page: it answers, each hears the other, linphone hangs up', async () => {
+    const page = await browser.phone('ringway', 'noa', gateway.wsUrl, credential('noa'));
+    linphone.command('call sip:noa@ringway.test --audio-only');
+    await page.evaluate(() => window.phone.answer());
+    await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 15_000 });
+    await linphone.printed(/Call \d+ with sip:noa@\S+ connected/);
+    expect(await audioFlows(page)).toBeGreaterThan(1000);
+    expect(await audible(page)).toBeGreaterThan(0.01);
+    expect(await linphoneHears()).toBeGreaterThan(1000);
+    linphone.command('terminate');
+    await page.waitForFunction(() => /^ended/.test(window.phone.callState() ?? ''), undefined, {
+      timeout: 10_000,
+    });
+    await page.context().close();
+  }, 40_000);
+});
