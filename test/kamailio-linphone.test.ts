@@ -59,13 +59,25 @@ const linphoneHears = () =>
   );
 
 describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine', () => {
-  it('the page calls linphone (a GRUU contact): it answers, each hears the other, the page hangs up', async () => {
+  it('the page calls linphone (a GRUU contact): it answers, each hears the other; hold, resume, DTMF (RFC 4733 and INFO) reach it; the page hangs up', async () => {
     const page = await browser.phone('ringway', 'mia', gateway.wsUrl, credential('mia'));
     await page.evaluate(() => window.phone.dial('sip:lin@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 15_000 });
     expect(await audioFlows(page)).toBeGreaterThan(1000);
     expect(await audible(page)).toBeGreaterThan(0.01);
     expect(await linphoneHears()).toBeGreaterThan(1000);
+    // Hold and resume: linphone sees the call paused (our sendonly offer), then its media again.
+    await page.evaluate(() => window.phone.hold());
+    await linphone.printed(/Call \d+ has been paused by sip:mia@/);
+    await page.evaluate(() => window.phone.resume());
+    await linphone.printed(
+      /has been paused by sip:mia@[^\n]*\n[\s\S]*Media streams established with sip:mia@/,
+    );
+    // DTMF both ways a PBX takes it: RFC 4733 events in the media, and SIP INFO.
+    await page.evaluate(() => window.phone.sendDtmf('5', 'rfc4733'));
+    await page.evaluate(() => window.phone.sendDtmf('7', 'info'));
+    await linphone.printed(/Receiving tone 5 from sip:mia@/);
+    await linphone.printed(/Receiving tone 7 from sip:mia@/);
     await page.evaluate(() => window.phone.hangup());
     await linphone.printed(/Call \d+ with sip:mia@\S+ ended/);
     await page.context().close();

@@ -124,6 +124,9 @@
         : state.session?.state,
     peerConnection: () => state.session?.session.sessionDescriptionHandler?.peerConnection,
     hangup: () => state.session?.hangup(),
+    hold: () => state.session.hold(),
+    resume: () => state.session.resume(),
+    sendDtmf: (digit, method) => state.session.sendDtmf(digit, method),
   };
 
   window.phone = {
@@ -140,6 +143,10 @@
     /** Whether ICE and DTLS are up (RTCPeerConnection.connectionState). */
     mediaConnected: () => state.library.peerConnection()?.connectionState === 'connected',
     hangup: () => state.library.hangup(),
+    /** Holds, resumes, sends a DTMF digit ('rfc4733' or 'info'): 'ringway' only. */
+    hold: () => state.library.hold(),
+    resume: () => state.library.resume(),
+    sendDtmf: (digit, method) => state.library.sendDtmf(digit, method),
     /** The SIP status and Warning of the last refused call, if any. */
     failure: () => state.failure,
     /** The audio codecs in use, from getStats() (`audio/PCMU`…), inbound and outbound. */

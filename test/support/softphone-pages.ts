@@ -73,6 +73,9 @@ declare global {
       callState(): string | undefined;
       mediaConnected(): boolean;
       hangup(): unknown;
+      hold(): Promise<void>;
+      resume(): Promise<void>;
+      sendDtmf(digit: string, method: 'rfc4733' | 'info'): Promise<void>;
       audioBytesReceived(): Promise<number>;
       audioLevelReceived(): Promise<number>;
       failure(): { status: number; warning: string | undefined } | undefined;
