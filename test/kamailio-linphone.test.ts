@@ -98,4 +98,51 @@ describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine
     });
     await page.context().close();
   }, 40_000);
+
+  it('with the upstream codec policy allowing only PCMA, the call with linphone runs on PCMA both ways', async () => {
+    const pcmaOnly = await startUpstreamGateway(kamailio.udp, {
+      AUTH_SECRET: SECRET,
+      CODEC_POLICY_UPSTREAM: JSON.stringify({ allow: ['PCMA/8000'] }),
+    });
+    try {
+      const page = await browser.phone('ringway', 'oli', pcmaOnly.wsUrl, credential('oli'));
+      await page.evaluate(() => window.phone.dial('sip:lin@ringway.test'));
+      await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 15_000 });
+      expect(await audioFlows(page)).toBeGreaterThan(1000);
+      // What the page sends and what it receives (linphone's RTP, passed on by rtpengine): payload 8.
+      const used = await eventually(
+        () => page.evaluate(() => window.phone.audioCodecs()),
+        (codecs) => codecs.inbound !== undefined && codecs.outbound !== undefined,
+        (codecs) => `codecs in use: ${JSON.stringify(codecs)}`,
+      );
+      expect(used).toEqual({ inbound: 'audio/PCMA', outbound: 'audio/PCMA' });
+      expect(await linphoneHears()).toBeGreaterThan(1000);
+      await page.evaluate(() => window.phone.hangup());
+      await linphone.printed(/Call \d+ with sip:oli@\S+ ended/);
+      await page.context().close();
+    } finally {
+      await pcmaOnly.close();
+    }
+  }, 40_000);
+
+  it('an offer the upstream policy leaves empty gets the gateway’s own 488, shown on the page as no common codec', async () => {
+    const g729Only = await startUpstreamGateway(kamailio.udp, {
+      AUTH_SECRET: SECRET,
+      CODEC_POLICY_UPSTREAM: JSON.stringify({ allow: ['G729/8000'] }),
+    });
+    try {
+      const page = await browser.phone('ringway', 'pia', g729Only.wsUrl, credential('pia'));
+      await page.evaluate(() => window.phone.dial('sip:lin@ringway.test'));
+      await page.waitForFunction(
+        () => /^failed: no common codec \(488\)/.test(window.phone.callState() ?? ''),
+        undefined,
+        {
+          timeout: 10_000,
+        },
+      );
+      await page.context().close();
+    } finally {
+      await g729Only.close();
+    }
+  }, 30_000);
 });

@@ -112,4 +112,22 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
     await pbx.event('CALL_CLOSED');
     await page.context().close();
   }, 30_000);
+
+  it('an Opus-only offer to baresip (G.711 only) gets the phone’s 488, shown on the page as no common codec', async () => {
+    const opusOnly = await startUpstreamGateway(kamailio.udp, {
+      CODEC_POLICY_UPSTREAM: JSON.stringify({ allow: ['opus/48000/2'] }),
+    });
+    try {
+      const page = await browser.phone('ringway', 'gus', opusOnly.wsUrl, credential('gus'));
+      await page.evaluate(() => window.phone.dial('sip:carol@ringway.test'));
+      await page.waitForFunction(
+        () => /^failed: no common codec \(488\)/.test(window.phone.callState() ?? ''),
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.context().close();
+    } finally {
+      await opusOnly.close();
+    }
+  }, 30_000);
 });
