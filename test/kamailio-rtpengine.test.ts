@@ -72,7 +72,7 @@ function baresipHears(phone: RunningBaresip = baresip): Promise<number> {
 }
 
 describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, Kamailio and rtpengine', () => {
-  it('the browser calls baresip: it answers, each hears the other', async () => {
+  it('the browser calls baresip: it answers, each hears the other; hold, resume and DTMF (RFC 4733, INFO) reach it', async () => {
     const page = await browser.phone('ringway', 'dave', gateway.wsUrl, credential('dave'));
     await page.evaluate(() => window.phone.dial('sip:carol@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
@@ -81,12 +81,25 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
     expect(await audible(page)).toBeGreaterThan(0.01);
     // Chromium's fake microphone beeps now and then: a recording of silence peaks near 0.
     expect(await baresipHears()).toBeGreaterThan(1000);
+    // Hold and resume reach baresip as new offers (the call's first offer, then two re-INVITEs).
+    await page.evaluate(() => window.phone.hold());
+    await page.evaluate(() => window.phone.resume());
+    for (let offer = 0; offer < 3; offer++)
+      expect((await baresip.event('CALL_REMOTE_SDP')).param).toBe('offer');
+    // DTMF the two ways a PBX takes it: RFC 4733 events in the media, and SIP INFO.
+    await page.evaluate(() => window.phone.sendDtmf('5', 'rfc4733'));
+    await page.evaluate(() => window.phone.sendDtmf('7', 'info'));
+    const digits = [
+      (await baresip.event('CALL_DTMF_START')).param,
+      (await baresip.event('CALL_DTMF_START')).param,
+    ];
+    expect(digits.sort()).toEqual(['5', '7']);
     await page.evaluate(() => window.phone.hangup());
     await baresip.event('CALL_CLOSED');
     await page.context().close();
   }, 30_000);
 
-  it('baresip calls the browser: it answers, each hears the other', async () => {
+  it('baresip calls the browser: it answers, each hears the other, baresip hangs up', async () => {
     const page = await browser.phone('ringway', 'erin', gateway.wsUrl, credential('erin'));
     baresip.command('dial', 'sip:erin@ringway.test');
     await page.evaluate(() => window.phone.answer());
@@ -97,6 +110,9 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
     expect(await baresipHears()).toBeGreaterThan(1000);
     baresip.command('hangup');
     await baresip.event('CALL_CLOSED');
+    await page.waitForFunction(() => /^ended/.test(window.phone.callState() ?? ''), undefined, {
+      timeout: 10_000,
+    });
     await page.context().close();
   }, 30_000);
 
