@@ -69,4 +69,26 @@ describe('the softphone page when the other side’s SDP cannot be used', () => 
     peer.close();
     await page.context().close();
   }, 30_000);
+
+  it('an incoming offer it cannot use fails the call with the reason, and no error escapes the page', async () => {
+    const page = await openSoftphone(browser, `http://127.0.0.1:${gateway.port}`, 'jay');
+    const pageErrors: Error[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error));
+    const caller = await RawSipClient.connect(gateway.wsUrl);
+    caller.send(
+      sipRequest('INVITE', 'sip:jay@127.0.0.1', {
+        from: 'sip:plain@127.0.0.1',
+        extra: ['Contact: <sip:plain@plain.invalid;transport=ws>', 'Content-Type: application/sdp'],
+        body: PLAIN_RTP_ANSWER,
+      }),
+    );
+    await page.getByTestId('answer-button').click({ timeout: 10_000 });
+    await expectText(page, 'call-state', /^failed: could not answer: .+/);
+    // The page's refusal reaches the caller as a final answer (SIP.js sends 488 or 500 itself).
+    const refusal = await caller.next((m) => m.kind === 'response' && m.status >= 400, 10_000);
+    expect(refusal.kind).toBe('response');
+    expect(pageErrors).toEqual([]);
+    caller.close();
+    await page.context().close();
+  }, 30_000);
 });

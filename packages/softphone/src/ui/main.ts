@@ -288,8 +288,18 @@ async function startSessionAsCreator(): Promise<void> {
   $<HTMLInputElement>('join-url').value = session.joinUrl ?? '';
   followSession(session.id);
   await runPhone(phoneFor(session.credentials), (call) => {
-    if (call.direction === 'incoming') void call.answer();
+    if (call.direction === 'incoming') answer(call);
   });
+}
+
+/**
+ * Answers a call. A failure (the offer cannot be used, no microphone) is the call's end reason,
+ * which the page shows; it must not also escape as an unhandled rejection.
+ */
+function answer(call: Call): void {
+  call
+    .answer()
+    .catch((error: Error) => console.warn(`[ringway] ${call.id} could not answer: ${error.message}`));
 }
 
 /** Joiner: the link's code joins the session; the joiner calls the creator. */
@@ -414,7 +424,7 @@ function wire(): void {
     const other = phone?.calls.find((c) => c !== call && c.state === CallState.Active);
     if (other) await other.hold();
     select(call);
-    await call.answer();
+    answer(call);
   });
   $('decline-button').addEventListener('click', () => {
     const call = phone?.calls.find((c) => c.direction === 'incoming' && c.state === CallState.Ringing);
