@@ -6,7 +6,7 @@ import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { type RunningLinphone, startLinphone } from './support/linphone.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
-import { audioFlows, startSoftphonePages } from './support/softphone-pages.js';
+import { audible, audioFlows, phoneHears, startSoftphonePages } from './support/softphone-pages.js';
 
 // Ringway's own phone and linphone (liblinphone 5.1, plain SIP over UDP, registered with a GRUU)
 // through the gateway in upstream mode, Kamailio and rtpengine, both ways, audio checked at both ends.
@@ -43,20 +43,7 @@ afterAll(async () => {
   await rtpengine?.stop();
 });
 
-function audible(page: Page): Promise<number> {
-  return eventually(
-    () => page.evaluate(() => window.phone.audioLevelReceived()),
-    (level) => level > 0.01,
-    (level) => `audio level only ${level}`,
-  );
-}
-
-const linphoneHears = () =>
-  eventually(
-    () => linphone.receivedPeak(),
-    (peak) => peak > 1000,
-    (peak) => `linphone's recording peaks at ${peak}`,
-  );
+const linphoneHears = () => phoneHears(linphone, 'linphone');
 
 describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine', () => {
   it('the page calls linphone (a GRUU contact): it answers, each hears the other; hold, resume, DTMF (RFC 4733 and INFO) reach it; the page hangs up', async () => {

@@ -48,6 +48,27 @@ export function audioFlows(page: Page, minimumBytes = 1000): Promise<number> {
   );
 }
 
+/** Waits until the page hears more than silence (a far end's tone) and returns the level. */
+export function audible(page: Page): Promise<number> {
+  return eventually(
+    () => page.evaluate(() => window.phone.audioLevelReceived()),
+    (level) => level > 0.01,
+    (level) => `audio level only ${level} after 10 s`,
+  );
+}
+
+/**
+ * Waits until a SIP phone's recording of the call holds more than silence and returns its peak
+ * (0…32767). Chromium's fake microphone beeps now and then: a recording of silence peaks near 0.
+ */
+export function phoneHears(phone: { receivedPeak(): number }, name: string): Promise<number> {
+  return eventually(
+    () => phone.receivedPeak(),
+    (peak) => peak > 1000,
+    (peak) => `${name}'s recording peaks at ${peak} after 10 s`,
+  );
+}
+
 /** A dials B, B answers, both reach established. */
 export async function connect(caller: Page, callee: Page, target: string): Promise<void> {
   await caller.evaluate((t) => window.phone.dial(t), target);
