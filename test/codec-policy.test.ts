@@ -34,35 +34,50 @@ async function usedCodecs(page: Page): Promise<{ inbound?: string; outbound?: st
   return used;
 }
 
+// Ringway's own Phone is always the caller; the callee is Ringway's too, or a plain SIP.js page as
+// an interop peer.
+const CALLEES = ['ringway', 'sipjs'] as const;
+
 describe('the gateway’s codec policy between two Chromium softphones', () => {
-  it('with a PCMU-only policy both browsers send and receive PCMU, and audio flows', async () => {
-    const gateway = await gatewayWithPolicy({ allow: ['PCMU'] });
-    const caller = await browser.phone('sipjs', 'pcmu-caller', gateway.wsUrl);
-    const callee = await browser.phone('sipjs', 'pcmu-callee', gateway.wsUrl);
-    await connect(caller, callee, 'sip:pcmu-callee@ringway.test');
-    expect(await audioFlows(caller)).toBeGreaterThan(0);
-    expect(await audioFlows(callee)).toBeGreaterThan(0);
-    for (const page of [caller, callee]) {
-      expect(await usedCodecs(page)).toEqual({ inbound: 'audio/PCMU', outbound: 'audio/PCMU' });
-    }
-    await caller.evaluate(() => window.phone.hangup());
-  }, 30_000);
+  it.each(CALLEES)(
+    'with a PCMU-only policy Ringway’s phone and a %s callee both send and receive PCMU, and audio flows',
+    async (callee) => {
+      const gateway = await gatewayWithPolicy({ allow: ['PCMU'] });
+      const caller = await browser.phone('ringway', `pcmu-caller-${callee}`, gateway.wsUrl);
+      const answerer = await browser.phone(callee, `pcmu-callee-${callee}`, gateway.wsUrl);
+      await connect(caller, answerer, `sip:pcmu-callee-${callee}@ringway.test`);
+      expect(await audioFlows(caller)).toBeGreaterThan(0);
+      expect(await audioFlows(answerer)).toBeGreaterThan(0);
+      for (const page of [caller, answerer]) {
+        expect(await usedCodecs(page)).toEqual({ inbound: 'audio/PCMU', outbound: 'audio/PCMU' });
+      }
+      await caller.evaluate(() => window.phone.hangup());
+    },
+    30_000,
+  );
 
-  it('the browser applies the same policy with @ringway/sdp’s SIP.js modifier: a PCMA-only caller makes both sides use PCMA', async () => {
-    const gateway = await gatewayWithPolicy({});
-    const caller = await browser.phone('sipjs', 'pcma-caller', gateway.wsUrl);
-    const callee = await browser.phone('sipjs', 'pcma-callee', gateway.wsUrl);
-    await caller.evaluate((t) => window.phone.dial(t, { allow: ['PCMA'] }), 'sip:pcma-callee@ringway.test');
-    await callee.evaluate(() => window.phone.answer());
-    await caller.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
-    expect(await audioFlows(callee)).toBeGreaterThan(0);
-    expect(await usedCodecs(callee)).toEqual({ inbound: 'audio/PCMA', outbound: 'audio/PCMA' });
-    await caller.evaluate(() => window.phone.hangup());
-  }, 30_000);
+  it.each(CALLEES)(
+    'Ringway’s phone applies the same policy in the browser (@ringway/sdp’s modifier): a PCMA-only caller makes a %s callee use PCMA too',
+    async (callee) => {
+      const gateway = await gatewayWithPolicy({});
+      const caller = await browser.phone('ringway', `pcma-caller-${callee}`, gateway.wsUrl);
+      const answerer = await browser.phone(callee, `pcma-callee-${callee}`, gateway.wsUrl);
+      await caller.evaluate(
+        (t) => window.phone.dial(t, { allow: ['PCMA'] }),
+        `sip:pcma-callee-${callee}@ringway.test`,
+      );
+      await answerer.evaluate(() => window.phone.answer());
+      await caller.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+      expect(await audioFlows(answerer)).toBeGreaterThan(0);
+      expect(await usedCodecs(answerer)).toEqual({ inbound: 'audio/PCMA', outbound: 'audio/PCMA' });
+      await caller.evaluate(() => window.phone.hangup());
+    },
+    30_000,
+  );
 
-  it('a caller whose offer has no allowed codec gets 488 and the reason', async () => {
+  it('Ringway’s phone whose offer has no allowed codec gets 488, the Warning naming the codecs, and says “no common codec”', async () => {
     const gateway = await gatewayWithPolicy({ allow: ['G729'] });
-    const caller = await browser.phone('sipjs', 'g729-caller', gateway.wsUrl);
+    const caller = await browser.phone('ringway', 'g729-caller', gateway.wsUrl);
     await browser.phone('sipjs', 'g729-callee', gateway.wsUrl);
     await caller.evaluate((t) => window.phone.dial(t), 'sip:g729-callee@ringway.test');
     await caller.waitForFunction(() => window.phone.failure() !== undefined, undefined, { timeout: 10_000 });
@@ -71,5 +86,6 @@ describe('the gateway’s codec policy between two Chromium softphones', () => {
     expect(failure?.warning).toMatch(
       /^305 ringway "Incompatible media format: offered .*opus\/48000\/2.*; allowed G729\/8000"$/,
     );
+    expect(await caller.evaluate(() => window.phone.callState())).toBe('failed: no common codec (488)');
   }, 30_000);
 });

@@ -63,8 +63,15 @@ function reach(user: string): Promise<number> {
 }
 
 describe('Kamailio killed with SIGKILL and started again', () => {
-  it('every client registers again by itself: browsers behind the gateway, Ringway’s softphone on its WebSocket, baresip over UDP', async () => {
-    const users = ['sipjs-r', 'jssip-r', 'ringway-r', 'carol-r'];
+  it('every client registers again by itself: Ringway’s phone and browsers behind the gateway, Ringway’s phone on its own WebSocket, baresip over UDP', async () => {
+    const users = ['ringway-g', 'sipjs-r', 'jssip-r', 'ringway-r', 'carol-r'];
+    // Behind the gateway: Ringway's own phone, and SIP.js and JsSIP pages as interop peers.
+    const ringwayBehindGateway = await browser.phone(
+      'ringway',
+      'ringway-g',
+      gateway.wsUrl,
+      asPageCredential('ringway-g'),
+    );
     const sipjsPage = await browser.phone('sipjs', 'sipjs-r', gateway.wsUrl, asPageCredential('sipjs-r'));
     const jssipPage = await browser.phone('jssip', 'jssip-r', gateway.wsUrl, asPageCredential('jssip-r'));
     const ringwayPage = await browser.phone(
@@ -89,7 +96,7 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     // is back within a second, before a busy machine's prober may ask).
     // (A SIP.js user agent does not reconnect by itself: its reconnectionAttempts default to 0.)
     const witness = await sipjsPhone(kamailio.wsUrl, 'witness-r', credential('witness-r'));
-    expect(await Promise.all([...users, 'witness-r'].map(reach))).toEqual([200, 200, 200, 200, 200]);
+    expect(await Promise.all([...users, 'witness-r'].map(reach))).toEqual(users.map(() => 200).concat(200));
 
     await kamailio.crashAndRestart();
     const restarted = Date.now();
@@ -112,6 +119,7 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     // Each refreshes before its binding (≤ MAX_EXPIRES) would have run out; the margin is for a
     // busy machine.
     for (const ms of back.values()) expect(ms).toBeLessThan(MAX_EXPIRES * 1000 + 5000);
+    await ringwayBehindGateway.context().close();
     await sipjsPage.context().close();
     await jssipPage.context().close();
     await ringwayPage.context().close();

@@ -110,8 +110,8 @@
       await phone.start();
       state.ua = phone;
     },
-    async dial(target) {
-      state.session = state.ua.dial(target);
+    async dial(target, codecPolicy) {
+      state.session = state.ua.dial(target, codecPolicy ? { codecPolicy } : {});
     },
     async answer() {
       state.session = await waitFor(() => state.incoming.shift(), 'an incoming call');
@@ -124,6 +124,10 @@
         : state.session?.state,
     peerConnection: () => state.session?.session.sessionDescriptionHandler?.peerConnection,
     hangup: () => state.session?.hangup(),
+    failure: () => {
+      const reason = state.session?.endReason;
+      return reason?.code ? { status: reason.code, warning: reason.warning } : undefined;
+    },
     hold: () => state.session.hold(),
     resume: () => state.session.resume(),
     sendDtmf: (digit, method) => state.session.sendDtmf(digit, method),
@@ -134,7 +138,7 @@
       state.library = { sipjs, jssip, ringway }[library];
       await state.library.start(user, wsServer, domain, iceServers, credential);
     },
-    /** Dials; `codecPolicy` (SIP.js only) is applied to the offer with @ringway/sdp's modifier. */
+    /** Dials; `codecPolicy` is applied to the offer with @ringway/sdp's modifier. */
     dial: (target, codecPolicy) => state.library.dial(target, codecPolicy),
     answer: () => state.library.answer(),
     established: () => state.library.established(),
@@ -148,7 +152,7 @@
     resume: () => state.library.resume(),
     sendDtmf: (digit, method) => state.library.sendDtmf(digit, method),
     /** The SIP status and Warning of the last refused call, if any. */
-    failure: () => state.failure,
+    failure: () => state.library.failure?.() ?? state.failure,
     /** The audio codecs in use, from getStats() (`audio/PCMU`…), inbound and outbound. */
     async audioCodecs() {
       const pc = state.library.peerConnection();

@@ -1,3 +1,4 @@
+import { type CodecPolicy, codecPolicyModifier, resolvePolicy } from '@ringway/sdp';
 import {
   type Invitation,
   Inviter,
@@ -198,7 +199,11 @@ export class Call implements MediaHooks {
   }
 
   /** Starts an outgoing call: the INVITE goes out, the state machine says "dialing". */
-  static dial(ua: UserAgent, target: string, options: { timeouts: CallTimeouts; video?: boolean }): Call {
+  static dial(
+    ua: UserAgent,
+    target: string,
+    options: { timeouts: CallTimeouts; video?: boolean; codecPolicy?: CodecPolicy },
+  ): Call {
     const uri = ua.configuration.uri.clone();
     const parsed = /^sips?:/.test(target) ? target : `sip:${target}@${uri.host}`;
     const targetUri = (ua.constructor as typeof UserAgent).makeURI(parsed);
@@ -206,6 +211,9 @@ export class Call implements MediaHooks {
     const video = options.video ?? false;
     const inviter = new Inviter(ua, targetUri, {
       sessionDescriptionHandlerOptions: video ? AUDIO_VIDEO : AUDIO_ONLY,
+      ...(options.codecPolicy
+        ? { sessionDescriptionHandlerModifiers: [codecPolicyModifier(resolvePolicy(options.codecPolicy))] }
+        : {}),
     });
     return Call.fromInviter(inviter, { timeouts: options.timeouts, video });
   }
@@ -501,7 +509,7 @@ export class Call implements MediaHooks {
           onReject: (response) => {
             const code = response.message.statusCode ?? 0;
             const words = REJECTION_WORDS[code] ?? response.message.reasonPhrase;
-            this.#end(CallState.Failed, remoteRejection(code, words));
+            this.#end(CallState.Failed, remoteRejection(code, words, response.message.getHeader('Warning')));
           },
         },
       })

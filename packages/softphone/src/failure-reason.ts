@@ -4,15 +4,17 @@
  */
 export type EndReason =
   | { kind: 'local'; text: string }
-  | { kind: 'remote'; code?: number; text: string }
+  | { kind: 'remote'; code?: number; text: string; warning?: string }
   | { kind: 'timeout'; state: string; text: string }
   | { kind: 'network'; text: string };
 
 export const localHangup = (text = 'hung up'): EndReason => ({ kind: 'local', text });
-export const remoteRejection = (code: number, reason: string): EndReason => ({
+/** A rejection with its SIP status, and its Warning (RFC 3261 §20.43) when it says more. */
+export const remoteRejection = (code: number, reason: string, warning?: string): EndReason => ({
   kind: 'remote',
   code,
   text: `${reason || 'rejected'} (${code})`,
+  ...(warning ? { warning } : {}),
 });
 export const timedOut = (state: string): EndReason => ({
   kind: 'timeout',

@@ -1,3 +1,4 @@
+import type { CodecPolicy } from '@ringway/sdp';
 import { type Invitation, Messager, Registerer, RegistererState, SIPExtension, UserAgent } from 'sip.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
@@ -152,9 +153,12 @@ export class Phone {
     await this.#ua.stop();
   }
 
-  /** Calls a user, a number or a SIP URI. */
-  dial(target: string, options: { video?: boolean } = {}): Call {
-    const call = Call.dial(this.#ua, target, { timeouts: this.#timeouts, video: options.video });
+  /**
+   * Calls a user, a number or a SIP URI. `codecPolicy` (@ringway/sdp) filters and orders this
+   * call's offers in the browser, as the gateway's policy does in flight.
+   */
+  dial(target: string, options: { video?: boolean; codecPolicy?: CodecPolicy } = {}): Call {
+    const call = Call.dial(this.#ua, target, { timeouts: this.#timeouts, ...options });
     this.#track(call);
     return call;
   }
