@@ -16,9 +16,10 @@ afterAll(async () => {
 });
 
 describe('browser softphones through the gateway', () => {
+  // Ringway's own phone on one side of every call; SIP.js and JsSIP pages as interop peers.
   it.each([
-    { callerName: 'SIP.js', callerLib: 'sipjs', calleeName: 'SIP.js', calleeLib: 'sipjs' },
-    { callerName: 'JsSIP', callerLib: 'jssip', calleeName: 'SIP.js', calleeLib: 'sipjs' },
+    { callerName: 'Ringway', callerLib: 'ringway', calleeName: 'SIP.js', calleeLib: 'sipjs' },
+    { callerName: 'JsSIP', callerLib: 'jssip', calleeName: 'Ringway', calleeLib: 'ringway' },
   ] as const)(
     '$callerName calls $calleeName in Chromium and RTP flows both ways',
     async ({ callerLib, calleeLib }) => {

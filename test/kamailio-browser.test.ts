@@ -22,9 +22,11 @@ afterAll(async () => {
 });
 
 describe('two Chromium softphones through the gateway in upstream mode and Kamailio', () => {
+  // Ringway's own phone on one side of every call; SIP.js and JsSIP pages as interop peers.
   it.each([
-    { caller: 'sipjs', callee: 'sipjs' },
-    { caller: 'jssip', callee: 'sipjs' },
+    { caller: 'ringway', callee: 'ringway' },
+    { caller: 'ringway', callee: 'sipjs' },
+    { caller: 'jssip', callee: 'ringway' },
   ] as const)(
     '$caller calls $callee: both register through the gateway with Path, and RTP flows both ways',
     async ({ caller, callee }) => {
