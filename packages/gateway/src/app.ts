@@ -18,6 +18,7 @@ import { createMetrics } from './metrics.js';
 import { RedisSessionStore } from './sessions/redis-session-store.js';
 import { SessionService } from './sessions/session-service.js';
 import { MemorySessionStore } from './sessions/session-store.js';
+import { credentialsFromConfig } from './sip/auth/credentials.js';
 import { DialogTokens } from './sip/proxy/dialog-token.js';
 import { SipServer } from './sip/sip-server.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
@@ -61,10 +62,12 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     log: app.log,
   });
   const reports = new QualityReports(metrics);
-  const keys = serverKeys(config);
+  const credentials = credentialsFromConfig(config);
+  const keys = serverKeys(credentials);
   const callTokens = new CallTokens(keys('call-report'));
   const sip = new SipServer(config, app.log, metrics, {
     keys,
+    credentials,
     callTokens,
     observeCall: (event) => {
       // A call that began before a restart is known again by its first re-INVITE (the ICE restart).

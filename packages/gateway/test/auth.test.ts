@@ -93,7 +93,7 @@ describe('digest authentication at the gateway', () => {
 });
 
 describe('DigestAuthenticator', () => {
-  const KEY = serverKeys({ authSecret: SECRET })('digest-nonce');
+  const KEY = serverKeys(ephemeralCredentials(SECRET))('digest-nonce');
   const credential = issueEphemeralCredential(SECRET, 'alice', 3600, 1_000_000);
   const answer = (authenticator: DigestAuthenticator, algorithm: 'MD5' | 'SHA-256', password: string) => {
     const hash = (text: string) =>
@@ -145,7 +145,7 @@ describe('DigestAuthenticator', () => {
   });
 
   it('accepts a nonce of another gateway sharing the secret', () => {
-    const keys = () => serverKeys({ authSecret: SECRET })('digest-nonce');
+    const keys = () => serverKeys(ephemeralCredentials(SECRET))('digest-nonce');
     const one = new DigestAuthenticator(
       'ringway.test',
       ephemeralCredentials(SECRET),
@@ -171,7 +171,7 @@ describe('DigestAuthenticator', () => {
     const other = new DigestAuthenticator(
       'ringway.test',
       ephemeralCredentials(SECRET),
-      serverKeys({ authSecret: 'another-secret-of-some-length' })('digest-nonce'),
+      serverKeys(ephemeralCredentials('another-secret-of-some-length'))('digest-nonce'),
       () => 1_000_000,
     );
     expect(other.verify('REGISTER', answer(authenticator, 'MD5', credential.password))).toEqual({

@@ -1,6 +1,5 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { GatewayConfig } from './config-schema.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { CredentialSource } from '../sip/auth/credentials.js';
 
 /** What each derived key signs; one key per purpose, so no token can pass for another kind. */
 export type KeyPurpose = 'digest-nonce' | 'dialog-route' | 'call-report';
@@ -13,12 +12,8 @@ export type KeyPurpose = 'digest-nonce' | 'dialog-route' | 'call-report';
  * key of this process, since nothing there survives a restart that needs to.
  */
 export function serverKeys(
-  config: Pick<GatewayConfig, 'authSecret' | 'usersFile'>,
+  credentials: Pick<CredentialSource, 'keyMaterial'> | undefined,
 ): (purpose: KeyPurpose) => Buffer {
-  const root = config.authSecret
-    ? Buffer.from(config.authSecret)
-    : config.usersFile
-      ? createHash('sha256').update(readFileSync(config.usersFile)).digest()
-      : randomBytes(32);
+  const root = credentials?.keyMaterial ?? randomBytes(32);
   return (purpose) => createHmac('sha256', root).update(`ringway ${purpose}`).digest();
 }

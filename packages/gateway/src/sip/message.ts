@@ -81,3 +81,22 @@ export function withoutFirstHeader<M extends SipMessage>(message: M, name: strin
 export function detached(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
+
+/**
+ * What a map or a lingering transaction keeps of a request: its start line, the headers named
+ * and, if asked, its body, all detached from the message (see `detached`).
+ */
+export function retainedRequest(
+  request: SipRequest,
+  keep: { headers: ReadonlySet<string>; body?: boolean },
+): SipRequest {
+  return {
+    kind: 'request',
+    method: detached(request.method),
+    uri: detached(request.uri),
+    headers: request.headers
+      .filter((h) => keep.headers.has(h.name))
+      .map((h) => ({ name: h.name, value: detached(h.value) })),
+    body: keep.body ? detached(request.body) : '',
+  };
+}

@@ -5,12 +5,7 @@ import type { KeyPurpose } from '../config/server-keys.js';
 import { codecLabel, methodLabel, statusLabel } from '../metric-labels.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parseNameAddr, type SipUri } from './address.js';
-import {
-  type CredentialSource,
-  combinedCredentials,
-  ephemeralCredentials,
-  staticCredentials,
-} from './auth/credentials.js';
+import type { CredentialSource } from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
 import { withoutUntrustedHeaders } from './edge-headers.js';
 import type { Flow } from './flow.js';
@@ -82,6 +77,8 @@ export class SipServer {
     services: {
       /** The gateway's signing keys (config/server-keys.ts). */
       keys: (purpose: KeyPurpose) => Buffer;
+      /** Who may sign in (AUTH_SECRET, USERS_FILE); undefined in anonymous mode. */
+      credentials: CredentialSource | undefined;
       /** Hands each party of a call its quality-report token. */
       callTokens: CallTokens;
       observeCall?: (event: CallEvent) => void;
@@ -89,8 +86,7 @@ export class SipServer {
   ) {
     this.location = new LocationService((count) => metrics.bindings.set(count));
     this.#registrar = new Registrar(this.location, config);
-    const credentials = credentialSource(config);
-    const { keys } = services;
+    const { keys, credentials } = services;
     this.#authenticator =
       credentials && new DigestAuthenticator(config.sipDomain, credentials, keys('digest-nonce'));
     this.#dialogs = credentials && new DialogTokens(keys('dialog-route'));
@@ -399,11 +395,4 @@ export class SipServer {
   #sendMessage(flow: Flow, message: SipMessage): void {
     flow.send(serializeSipMessage(message));
   }
-}
-
-function credentialSource(config: GatewayConfig): CredentialSource | undefined {
-  const sources: CredentialSource[] = [];
-  if (config.authSecret) sources.push(ephemeralCredentials(config.authSecret));
-  if (config.usersFile) sources.push(staticCredentials(config.usersFile));
-  return sources.length > 0 ? combinedCredentials(sources) : undefined;
 }

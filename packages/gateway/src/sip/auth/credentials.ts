@@ -1,5 +1,6 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { GatewayConfig } from '../../config/config-schema.js';
 
 /**
  * Where a digest username's password comes from, and which SIP user it speaks for.
@@ -9,6 +10,18 @@ export interface CredentialSource {
   lookup(username: string, now: number): { password: string; user: string } | undefined;
   /** Users that exist whether or not they are registered (for 404 against 480). */
   knownUsers(): Iterable<string>;
+  /** A secret only the server holds, from which its signing keys are derived (server-keys.ts). */
+  readonly keyMaterial: Buffer;
+}
+
+/** The credentials configuration names (AUTH_SECRET, USERS_FILE), or undefined in anonymous mode. */
+export function credentialsFromConfig(
+  config: Pick<GatewayConfig, 'authSecret' | 'usersFile'>,
+): CredentialSource | undefined {
+  const sources: CredentialSource[] = [];
+  if (config.authSecret) sources.push(ephemeralCredentials(config.authSecret));
+  if (config.usersFile) sources.push(staticCredentials(config.usersFile));
+  return sources.length > 0 ? combinedCredentials(sources) : undefined;
 }
 
 /**
@@ -24,6 +37,7 @@ export function ephemeralCredentials(secret: string): CredentialSource {
       return { password: ephemeralPassword(secret, username), user: match[2] as string };
     },
     knownUsers: () => [],
+    keyMaterial: Buffer.from(secret),
   };
 }
 
@@ -46,8 +60,10 @@ export function issueEphemeralCredential(
 /** Static users from a JSON file `{ "user": "password" }`; the file is read once, at start. */
 export function staticCredentials(path: string): CredentialSource {
   let users: Record<string, string>;
+  let text: string;
   try {
-    users = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+    text = readFileSync(path, 'utf8');
+    users = JSON.parse(text) as Record<string, string>;
   } catch (error) {
     throw new Error(`usersFile: cannot read ${path} as JSON: ${(error as Error).message}`);
   }
@@ -63,6 +79,7 @@ export function staticCredentials(path: string): CredentialSource {
     lookup: (username) =>
       Object.hasOwn(users, username) ? { password: users[username] as string, user: username } : undefined,
     knownUsers: () => Object.keys(users),
+    keyMaterial: createHash('sha256').update(text).digest(),
   };
 }
 
@@ -77,5 +94,7 @@ export function combinedCredentials(sources: CredentialSource[]): CredentialSour
       return undefined;
     },
     knownUsers: () => sources.flatMap((s) => [...s.knownUsers()]),
+    // AUTH_SECRET's when it is set (gateways sharing it share their keys), else the users file's.
+    keyMaterial: (sources[0] as CredentialSource).keyMaterial,
   };
 }

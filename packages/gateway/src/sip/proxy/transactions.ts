@@ -1,5 +1,5 @@
 import type { Flow } from '../flow.js';
-import { detached, type SipRequest, type SipResponse } from '../message.js';
+import { retainedRequest, type SipRequest, type SipResponse } from '../message.js';
 
 /**
  * State of one forwarded request on one target (RFC 3261 §17.1, seen from a proxy):
@@ -59,13 +59,5 @@ const HOP_HEADERS = new Set(['Via', 'Route', 'From', 'To', 'Call-ID', 'CSeq']);
  * a few hundred bytes rather than a whole request of up to 64 KB for 32 s.
  */
 export function hopHeadersOnly(request: SipRequest): SipRequest {
-  return {
-    kind: 'request',
-    method: detached(request.method),
-    uri: detached(request.uri),
-    headers: request.headers
-      .filter((h) => HOP_HEADERS.has(h.name))
-      .map((h) => ({ name: h.name, value: detached(h.value) })),
-    body: '',
-  };
+  return retainedRequest(request, { headers: HOP_HEADERS });
 }

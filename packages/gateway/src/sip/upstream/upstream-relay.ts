@@ -9,6 +9,7 @@ import {
   detached,
   header,
   headers,
+  retainedRequest,
   type SipMessage,
   type SipRequest,
   type SipResponse,
@@ -62,18 +63,9 @@ export interface UpstreamOptions {
 /** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
 const MAX_PENDING_OFFERS = 2_000;
 
-/** Only the headers named, detached from the message, and the body if asked: what a map keeps. */
-function kept(request: SipRequest, names: readonly string[], withBody: boolean): SipRequest {
-  return {
-    kind: 'request',
-    method: detached(request.method),
-    uri: '',
-    headers: request.headers
-      .filter((h) => names.includes(h.name))
-      .map((h) => ({ name: h.name, value: detached(h.value) })),
-    body: withBody ? detached(request.body) : '',
-  };
-}
+/** What the relay keeps of a request in flight: the offer for the policy, the REGISTER's Contacts. */
+const OFFER_KEPT = { headers: new Set(['Content-Type', 'Call-ID']), body: true };
+const REGISTER_KEPT = { headers: new Set(['To', 'Contact']) };
 const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
 
 function hash(text: string): string {
@@ -207,7 +199,7 @@ export class UpstreamRelay {
     if (!this.options.media || !OFFER_ANSWER_METHODS.has(forwarded.method)) return;
     if (this.#inFlight.size >= MAX_PENDING_OFFERS)
       this.#inFlight.delete(this.#inFlight.keys().next().value as string);
-    this.#inFlight.set(branch, kept(forwarded, ['Content-Type', 'Call-ID'], true));
+    this.#inFlight.set(branch, retainedRequest(forwarded, OFFER_KEPT));
   }
 
   /** The client's token for its quality report, for the party named in `nameAddr` (From or To). */
@@ -221,7 +213,7 @@ export class UpstreamRelay {
   #rememberRegister(branch: string, request: SipRequest): void {
     if (this.#registering.size >= MAX_PENDING_OFFERS)
       this.#registering.delete(this.#registering.keys().next().value as string);
-    this.#registering.set(branch, kept(request, ['To', 'Contact'], false));
+    this.#registering.set(branch, retainedRequest(request, REGISTER_KEPT));
   }
 
   /** The upstream's final answer to a client's REGISTER: a 2xx proves the client is its To user. */
