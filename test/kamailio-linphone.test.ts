@@ -1,34 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Page } from 'playwright-core';
-import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import { startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { eventually } from './support/eventually.js';
-import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { type RunningLinphone, startLinphone } from './support/linphone.js';
-import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
+import { type MediaStack, startMediaStack } from './support/media-stack.js';
 import { audible, audioFlows, phoneHears, startSoftphonePages } from './support/softphone-pages.js';
 
 // Ringway's own phone and linphone (liblinphone 5.1, plain SIP over UDP, registered with a GRUU)
 // through the gateway in upstream mode, Kamailio and rtpengine, both ways, audio checked at both ends.
 const SECRET = 'kamailio-linphone-secret-0123456789';
-const credential = (user: string) => {
-  const issued = issueEphemeralCredential(SECRET, user, 600);
-  return { username: issued.username, password: issued.password };
-};
-let rtpengine: RunningRtpengine;
-let kamailio: RunningKamailio;
-let gateway: RunningGateway;
+let stack: MediaStack;
 let linphone: RunningLinphone;
 let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
+const credential = (user: string) => stack.credential(user);
 
 beforeAll(async () => {
-  rtpengine = await startRtpengine();
-  kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test', rtpengine: rtpengine.socket });
-  gateway = await startUpstreamGateway(kamailio.udp, { AUTH_SECRET: SECRET });
+  stack = await startMediaStack(SECRET);
   linphone = await startLinphone({
     user: 'lin',
     domain: 'ringway.test',
-    registrar: kamailio.udp,
+    registrar: stack.kamailio.udp,
     credential: credential('lin'),
   });
   await linphone.registered();
@@ -38,16 +28,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await linphone?.stop();
-  await gateway?.close();
-  await kamailio?.stop();
-  await rtpengine?.stop();
+  await stack?.stop();
 });
 
 const linphoneHears = () => phoneHears(linphone, 'linphone');
 
 describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine', () => {
   it('the page calls linphone (a GRUU contact): it answers, each hears the other; hold, resume, DTMF (RFC 4733 and INFO) reach it; the page hangs up', async () => {
-    const page = await browser.phone('ringway', 'mia', gateway.wsUrl, credential('mia'));
+    const page = await browser.phone('ringway', 'mia', stack.gateway.wsUrl, credential('mia'));
     await page.evaluate(() => window.phone.dial('sip:lin@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 15_000 });
     expect(await audioFlows(page)).toBeGreaterThan(1000);
@@ -71,7 +59,7 @@ describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine
   }, 40_000);
 
   it('linphone calls the page: it answers, each hears the other, linphone hangs up', async () => {
-    const page = await browser.phone('ringway', 'noa', gateway.wsUrl, credential('noa'));
+    const page = await browser.phone('ringway', 'noa', stack.gateway.wsUrl, credential('noa'));
     linphone.command('call sip:noa@ringway.test --audio-only');
     await page.evaluate(() => window.phone.answer());
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 15_000 });
@@ -87,7 +75,7 @@ describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine
   }, 40_000);
 
   it('with the upstream codec policy allowing only PCMA, the call with linphone runs on PCMA both ways', async () => {
-    const pcmaOnly = await startUpstreamGateway(kamailio.udp, {
+    const pcmaOnly = await startUpstreamGateway(stack.kamailio.udp, {
       AUTH_SECRET: SECRET,
       CODEC_POLICY_UPSTREAM: JSON.stringify({ allow: ['PCMA/8000'] }),
     });
@@ -113,7 +101,7 @@ describe('Ringway’s phone and linphone through gateway, Kamailio and rtpengine
   }, 40_000);
 
   it('an offer the upstream policy leaves empty gets the gateway’s own 488, shown on the page as no common codec', async () => {
-    const g729Only = await startUpstreamGateway(kamailio.udp, {
+    const g729Only = await startUpstreamGateway(stack.kamailio.udp, {
       AUTH_SECRET: SECRET,
       CODEC_POLICY_UPSTREAM: JSON.stringify({ allow: ['G729/8000'] }),
     });

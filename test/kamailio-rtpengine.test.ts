@@ -1,44 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Page } from 'playwright-core';
-import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import { startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { type RunningBaresip, startBaresip } from './support/baresip.js';
-import { eventually } from './support/eventually.js';
-import { type RunningKamailio, startKamailio } from './support/kamailio.js';
-import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
+import { type MediaStack, startMediaStack } from './support/media-stack.js';
 import { audible, audioFlows, phoneHears, startSoftphonePages } from './support/softphone-pages.js';
 
-// A browser softphone and a plain-SIP phone: Chromium (SIP.js) → gateway in upstream mode →
+// Ringway's own phone and a plain-SIP phone: Chromium → gateway in upstream mode →
 // Kamailio → rtpengine (WebRTC ↔ RTP/AVP) → baresip registered to Kamailio over UDP.
 const SECRET = 'kamailio-rtpengine-secret-0123456789';
-const credential = (user: string) => {
-  const issued = issueEphemeralCredential(SECRET, user, 300);
-  return { username: issued.username, password: issued.password };
-};
-let rtpengine: RunningRtpengine;
-let kamailio: RunningKamailio;
-let gateway: RunningGateway;
+let stack: MediaStack;
 let baresip: RunningBaresip;
 let pbx: RunningBaresip;
 let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
+const credential = (user: string) => stack.credential(user);
 
 beforeAll(async () => {
-  rtpengine = await startRtpengine();
   // A plain-SIP endpoint standing in for the PBX (no Asterisk in Debian): it does not register,
   // Kamailio's dispatcher sends it the numbers nobody registered; it answers 600 (baresip takes
   // only calls for its own user).
   pbx = await startBaresip({ user: '600', domain: '127.0.0.1' });
-  kamailio = await startKamailio({
-    secret: SECRET,
-    sipDomain: 'ringway.test',
-    rtpengine: rtpengine.socket,
-    pbx: pbx.sip,
-  });
-  gateway = await startUpstreamGateway(kamailio.udp);
+  stack = await startMediaStack(SECRET, { pbx: pbx.sip });
   baresip = await startBaresip({
     user: 'carol',
     domain: 'ringway.test',
-    registration: { outbound: kamailio.udp, credential: credential('carol') },
+    registration: { outbound: stack.kamailio.udp, credential: credential('carol') },
   });
   await baresip.registered();
   browser = await startSoftphonePages();
@@ -48,16 +32,14 @@ afterAll(async () => {
   await browser?.close();
   await baresip?.stop();
   await pbx?.stop();
-  await gateway?.close();
-  await kamailio?.stop();
-  await rtpengine?.stop();
+  await stack?.stop();
 });
 
 const baresipHears = (phone: RunningBaresip = baresip) => phoneHears(phone, 'baresip');
 
 describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, Kamailio and rtpengine', () => {
   it('the browser calls baresip: it answers, each hears the other; hold, resume and DTMF (RFC 4733, INFO) reach it', async () => {
-    const page = await browser.phone('ringway', 'dave', gateway.wsUrl, credential('dave'));
+    const page = await browser.phone('ringway', 'dave', stack.gateway.wsUrl, credential('dave'));
     await page.evaluate(() => window.phone.dial('sip:carol@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
     await baresip.event('CALL_ESTABLISHED');
@@ -83,7 +65,7 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
   }, 30_000);
 
   it('baresip calls the browser: it answers, each hears the other, baresip hangs up', async () => {
-    const page = await browser.phone('ringway', 'erin', gateway.wsUrl, credential('erin'));
+    const page = await browser.phone('ringway', 'erin', stack.gateway.wsUrl, credential('erin'));
     baresip.command('dial', 'sip:erin@ringway.test');
     await page.evaluate(() => window.phone.answer());
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
@@ -100,7 +82,7 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
   }, 30_000);
 
   it('the browser dials a number nobody registered: Kamailio’s dispatcher sends it to the PBX, which answers', async () => {
-    const page = await browser.phone('ringway', 'frank', gateway.wsUrl, credential('frank'));
+    const page = await browser.phone('ringway', 'frank', stack.gateway.wsUrl, credential('frank'));
     await page.evaluate(() => window.phone.dial('sip:600@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
     await pbx.event('CALL_ESTABLISHED');
@@ -113,7 +95,7 @@ describe('a browser softphone and baresip (plain SIP, RTP/AVP) through gateway, 
   }, 30_000);
 
   it('an Opus-only offer to baresip (G.711 only) gets the phone’s 488, shown on the page as no common codec', async () => {
-    const opusOnly = await startUpstreamGateway(kamailio.udp, {
+    const opusOnly = await startUpstreamGateway(stack.kamailio.udp, {
       CODEC_POLICY_UPSTREAM: JSON.stringify({ allow: ['opus/48000/2'] }),
     });
     try {

@@ -1,32 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
-import { type RunningKamailio, startKamailio } from './support/kamailio.js';
-import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
+import { type MediaStack, startMediaStack } from './support/media-stack.js';
 import { audible, audioFlows, phoneHears, startSoftphonePages } from './support/softphone-pages.js';
 import { type RunningTwinkle, startTwinkle } from './support/twinkle.js';
 
 // Ringway's own phone and Twinkle 1.10 (plain SIP over UDP, audio through a user-mode PulseAudio)
 // through the gateway in upstream mode, Kamailio and rtpengine, both ways, audio checked at both ends.
-const SECRET = 'kamailio-twinkle-secret-0123456789';
-const credential = (user: string) => {
-  const issued = issueEphemeralCredential(SECRET, user, 600);
-  return { username: issued.username, password: issued.password };
-};
-let rtpengine: RunningRtpengine;
-let kamailio: RunningKamailio;
-let gateway: RunningGateway;
+let stack: MediaStack;
 let twinkle: RunningTwinkle;
 let browser: Awaited<ReturnType<typeof startSoftphonePages>>;
+const credential = (user: string) => stack.credential(user);
 
 beforeAll(async () => {
-  rtpengine = await startRtpengine();
-  kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test', rtpengine: rtpengine.socket });
-  gateway = await startUpstreamGateway(kamailio.udp, { AUTH_SECRET: SECRET });
+  stack = await startMediaStack('kamailio-twinkle-secret-0123456789');
   twinkle = await startTwinkle({
     user: 'tw',
     domain: 'ringway.test',
-    proxy: kamailio.udp,
+    proxy: stack.kamailio.udp,
     credential: credential('tw'),
   });
   await twinkle.printed(/tw: registration succeeded/);
@@ -36,16 +25,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await twinkle?.stop();
-  await gateway?.close();
-  await kamailio?.stop();
-  await rtpengine?.stop();
+  await stack?.stop();
 });
 
 const twinkleHears = () => phoneHears(twinkle, 'Twinkle');
 
 describe('Ringway’s phone and Twinkle through gateway, Kamailio and rtpengine', () => {
   it('the page calls Twinkle: it answers, each hears the other, DTMF by INFO reaches it, the page hangs up', async () => {
-    const page = await browser.phone('ringway', 'quinn', gateway.wsUrl, credential('quinn'));
+    const page = await browser.phone('ringway', 'quinn', stack.gateway.wsUrl, credential('quinn'));
     await page.evaluate(() => window.phone.dial('sip:tw@ringway.test'));
     await twinkle.printed(/Line \d: incoming call/);
     twinkle.command('answer');
@@ -62,7 +49,7 @@ describe('Ringway’s phone and Twinkle through gateway, Kamailio and rtpengine'
   }, 40_000);
 
   it('Twinkle calls the page: it answers, each hears the other, Twinkle hangs up', async () => {
-    const page = await browser.phone('ringway', 'ray', gateway.wsUrl, credential('ray'));
+    const page = await browser.phone('ringway', 'ray', stack.gateway.wsUrl, credential('ray'));
     twinkle.command('call sip:ray@ringway.test');
     await page.evaluate(() => window.phone.answer());
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 15_000 });

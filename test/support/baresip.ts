@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import {
   freeUdpPort,
   whenAccepting,
 } from '../../packages/gateway/test/support/loopback-ports.mjs';
+import { wavPeak } from './wav.js';
 
 /** One event of baresip's ctrl_tcp module (`{"event":true,"type":"CALL_ESTABLISHED",...}`). */
 export interface BaresipEvent {
@@ -159,12 +160,7 @@ export async function startBaresip(options: {
         .filter((n) => n.endsWith('-dec.wav'))
         .sort()
         .at(-1);
-      if (!latest) return 0;
-      const wav = readFileSync(join(folder, latest));
-      let peak = 0;
-      // 16-bit PCM after a 44-byte header.
-      for (let i = 44; i + 1 < wav.length; i += 2) peak = Math.max(peak, Math.abs(wav.readInt16LE(i)));
-      return peak;
+      return wavPeak(latest && join(folder, latest));
     },
     async stop() {
       control.destroy();

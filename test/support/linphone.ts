@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeUdpPort } from '../../packages/gateway/test/support/loopback-ports.mjs';
+import { ProcessOutput } from './process-output.js';
+import { tone440, wavFile, wavPeak } from './wav.js';
 
 export interface RunningLinphone {
   /** Resolves once its account is registered (asks `status register` until it says so). */
@@ -14,28 +16,6 @@ export interface RunningLinphone {
   /** The peak absolute sample (0…32767) of what linphone recorded from the far end: 0 is silence. */
   receivedPeak(): number;
   stop(): Promise<void>;
-}
-
-/** A 16-bit mono WAV of a sine tone, for linphone to play as its microphone. */
-function toneWav(hz: number, seconds: number, rate = 8000): Buffer {
-  const samples = rate * seconds;
-  const data = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++)
-    data.writeInt16LE(Math.round(12_000 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
 }
 
 /**
@@ -57,7 +37,7 @@ export async function startLinphone(options: {
   const port = await freeUdpPort();
   const tone = join(home, 'tone.wav');
   const recording = join(home, 'heard.wav');
-  writeFileSync(tone, toneWav(440, 60));
+  writeFileSync(tone, wavFile(60, tone440));
   const identity = `sip:${options.user}@${options.domain}`;
   writeFileSync(
     join(home, 'linphonerc'),
@@ -91,15 +71,9 @@ export async function startLinphone(options: {
     env: { ...process.env, HOME: home },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let log = '';
-  const waiters = new Set<() => void>();
-  const keep = (d: Buffer) => {
-    log += d.toString();
-    if (process.env.LINPHONE_DEBUG) process.stderr.write(d);
-    for (const wake of waiters) wake();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  const output = new ProcessOutput('linphonec', Boolean(process.env.LINPHONE_DEBUG));
+  child.stdout?.on('data', (d: Buffer) => output.append(d));
+  child.stderr?.on('data', (d: Buffer) => output.append(d));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const command = (line: string) => child.stdin?.write(`${line}\n`);
   command('soundcard use files');
@@ -107,22 +81,7 @@ export async function startLinphone(options: {
   command(`record ${recording}`);
   command('autoanswer enable');
 
-  const printed = (pattern: RegExp, ms = 15_000) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(log);
-        if (!match) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(match[0]);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`linphonec never printed ${pattern} in ${ms} ms:\n${log.slice(-2000)}`));
-      }, ms);
-      waiters.add(check);
-      check();
-    });
+  const printed = (pattern: RegExp, ms?: number) => output.printed(pattern, ms);
 
   return {
     printed,
@@ -135,13 +94,7 @@ export async function startLinphone(options: {
       }
     },
     command,
-    receivedPeak() {
-      if (!existsSync(recording)) return 0;
-      const wav = readFileSync(recording);
-      let peak = 0;
-      for (let i = 44; i + 1 < wav.length; i += 2) peak = Math.max(peak, Math.abs(wav.readInt16LE(i)));
-      return peak;
-    },
+    receivedPeak: () => wavPeak(recording),
     async stop() {
       command('quit');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);

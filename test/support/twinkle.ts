@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeUdpPort } from '../../packages/gateway/test/support/loopback-ports.mjs';
+import { ProcessOutput } from './process-output.js';
+import { tone440, wavFile, wavPeak } from './wav.js';
 
 export interface RunningTwinkle {
   /** Resolves once Twinkle's output matches `pattern` (already printed or still to come). */
@@ -14,33 +16,8 @@ export interface RunningTwinkle {
   stop(): Promise<void>;
 }
 
-/**
- * A speech-like test signal (16-bit mono WAV): 440 Hz bursts of 250 ms with pauses, so that
- * Twinkle's voice-activity detection does not silence it as it does a steady tone.
- */
-function burstsWav(seconds: number, rate = 8000): Buffer {
-  const samples = rate * seconds;
-  const data = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++) {
-    const on = Math.floor(i / (rate / 4)) % 2 === 0;
-    const value = on ? 12_000 * Math.sin((2 * Math.PI * 440 * i) / rate) : 0;
-    data.writeInt16LE(Math.round(value), i * 2);
-  }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
-}
+/** A speech-like signal: 250 ms of 440 Hz, 250 ms of silence (a steady tone Twinkle's VAD silences). */
+const bursts = (i: number, rate: number) => (Math.floor(i / (rate / 4)) % 2 === 0 ? tone440(i, rate) : 0);
 
 /**
  * Debian's twinkle-console as a plain-SIP phone: registers `user` over UDP through `proxy`
@@ -122,49 +99,21 @@ export async function startTwinkle(options: {
     ].join('\n'),
   );
   const signal = join(home, 'signal.wav');
-  writeFileSync(signal, burstsWav(120));
+  writeFileSync(signal, wavFile(120, bursts));
   run('paplay', ['--device=mic', signal]);
   const heard = join(home, 'heard.wav');
   run('parecord', ['--device=speaker.monitor', '--file-format=wav', '--channels=1', '--rate=8000', heard]);
 
   const twinkle = run('twinkle-console', [`${options.user}.cfg`], 'pipe');
-  let log = '';
-  const waiters = new Set<() => void>();
-  const keep = (d: Buffer) => {
-    log += d.toString();
-    if (process.env.TWINKLE_DEBUG) process.stderr.write(d);
-    for (const wake of waiters) wake();
-  };
-  twinkle.stdout?.on('data', keep);
-  twinkle.stderr?.on('data', keep);
+  const output = new ProcessOutput('Twinkle', Boolean(process.env.TWINKLE_DEBUG));
+  twinkle.stdout?.on('data', (d: Buffer) => output.append(d));
+  twinkle.stderr?.on('data', (d: Buffer) => output.append(d));
   const exited = new Promise((resolve) => twinkle.once('exit', resolve));
 
   return {
-    printed(pattern, ms = 15_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = pattern.exec(log);
-          if (!match) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(match[0]);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`Twinkle never printed ${pattern} in ${ms} ms:\n${log.slice(-3000)}`));
-        }, ms);
-        waiters.add(check);
-        check();
-      });
-    },
+    printed: (pattern, ms) => output.printed(pattern, ms),
     command: (line) => twinkle.stdin?.write(`${line}\n`),
-    receivedPeak() {
-      if (!existsSync(heard)) return 0;
-      const wav = readFileSync(heard);
-      let peak = 0;
-      for (let i = 44; i + 1 < wav.length; i += 2) peak = Math.max(peak, Math.abs(wav.readInt16LE(i)));
-      return peak;
-    },
+    receivedPeak: () => wavPeak(heard),
     async stop() {
       twinkle.stdin?.write('quit\n');
       const timer = setTimeout(() => twinkle.kill('SIGKILL'), 3000);

@@ -73,6 +73,13 @@ async function registeredRaw(user: string, contact = `<sip:${user}-raw@raw.inval
 const requestsTo = (client: RawSipClient) =>
   client.received.filter((m): m is SipRequest => m.kind === 'request');
 
+/** Bob and alice registered with their passwords; alice calls bob and bob answers. */
+async function aliceCallsBob() {
+  const bob = await phone('bob');
+  const alice = await phone('alice');
+  return establishedCall(alice, bob, 'sip:bob@ringway.test');
+}
+
 async function message(from: Phone, to: string, text: string): Promise<void> {
   await new Messager(from.ua, UserAgent.makeURI(to) as never, text).message();
 }
@@ -113,9 +120,7 @@ describe('an address-of-record is reached only through its registrations (issue 
   });
 
   it('another registered user cannot take over bob’s contact by sending it', async () => {
-    const bob = await phone('bob');
-    const alice = await phone('alice');
-    const { inviter, invitation } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const { inviter, invitation } = await aliceCallsBob();
     const bobsContact = inviter.dialog?.remoteTarget.toString() as string;
     expect(bobsContact).toMatch(/\.invalid/);
     const mallory = await registeredRaw('mallory', `<${bobsContact}>`);
@@ -153,9 +158,7 @@ describe('in-dialog requests only for dialogs the gateway routed, between their 
   };
 
   it('refuses a BYE from a stranger without our Record-Route token, and bob’s call goes on', async () => {
-    const bob = await phone('bob');
-    const alice = await phone('alice');
-    const call = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const call = await aliceCallsBob();
     const attacker = await stranger();
     attacker.send(inDialog('BYE', call, { route: [`<sip:127.0.0.1:${gateway.port};transport=ws;lr>`] }));
     const refusal = await attacker.response(403);
@@ -167,9 +170,7 @@ describe('in-dialog requests only for dialogs the gateway routed, between their 
   });
 
   it('challenges a stranger that replays the real route as alice, and relays nothing', async () => {
-    const bob = await phone('bob');
-    const alice = await phone('alice');
-    const call = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const call = await aliceCallsBob();
     const attacker = await stranger();
     attacker.send(inDialog('BYE', call));
     await attacker.response(407);
@@ -180,9 +181,7 @@ describe('in-dialog requests only for dialogs the gateway routed, between their 
   });
 
   it('refuses an in-dialog request of a third user, even authenticated, between the two parties', async () => {
-    const bob = await phone('bob');
-    const alice = await phone('alice');
-    const call = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const call = await aliceCallsBob();
     const mallory = await registeredRaw('mallory');
     mallory.send(inDialog('INFO', call, { from: 'sip:mallory@ringway.test' }));
     await mallory.response(403);
@@ -261,9 +260,7 @@ describe('operator endpoints need the operator’s credential when users need on
 
 describe('call-quality reports only from a party of the call (issue 11 §4)', () => {
   it('refuses a stranger who knows the Call-ID, and still takes the callee’s own report', async () => {
-    const bob = await phone('bob');
-    const alice = await phone('alice');
-    const { inviter, invitation } = await establishedCall(alice, bob, 'sip:bob@ringway.test');
+    const { inviter, invitation } = await aliceCallsBob();
     await inviter.bye();
     const callId = inviter.request.callId;
     const report = {
