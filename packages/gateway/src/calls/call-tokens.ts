@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { parseNameAddr } from '../sip/address.js';
+import { header, type SipMessage, withHeader } from '../sip/message.js';
 
 /**
  * The SIP header that hands a party of a call its token: on every INVITE the gateway passes to
@@ -16,6 +18,12 @@ export const CALL_TOKEN_HEADER = 'Ringway-Call-Token';
  */
 export class CallTokens {
   constructor(private readonly key: Buffer) {}
+
+  /** `message` with the token of the party named by its `party` header (From or To). */
+  stamp<M extends SipMessage>(message: M, party: 'From' | 'To'): M {
+    const user = parseNameAddr(header(message, party) ?? '')?.uri.user;
+    return withHeader(message, CALL_TOKEN_HEADER, this.issue(header(message, 'Call-ID') ?? '', user));
+  }
 
   issue(callId: string, user: string | undefined): string {
     const party = Buffer.from(user ?? '').toString('base64url');

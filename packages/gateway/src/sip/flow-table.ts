@@ -66,8 +66,7 @@ export class FlowTable {
     for (const value of headers(message, 'Contact')) {
       if (value === '*') continue;
       const contact = parseNameAddr(value);
-      // Detached: the key outlives the message it came in.
-      if (contact) this.#learn(flow, detached(contactKey(contact.uri.user, contact.uri.host)), owner);
+      if (contact) this.#learn(flow, contactKey(contact.uri.user, contact.uri.host), owner);
     }
   }
 
@@ -86,8 +85,10 @@ export class FlowTable {
       keys.delete(oldest);
       if (this.#contacts.get(oldest)?.flowId === flow.id) this.#contacts.delete(oldest);
     }
-    keys.add(key);
-    this.#contacts.set(key, { flowId: flow.id, owner: owner === undefined ? undefined : detached(owner) });
+    // Detached copies: the key and owner outlive the message they came in.
+    const kept = detached(key);
+    keys.add(kept);
+    this.#contacts.set(kept, { flowId: flow.id, owner: owner === undefined ? undefined : detached(owner) });
   }
 
   /** The flow that reaches a contact URI, and who owns it, if one of our clients sent it. */

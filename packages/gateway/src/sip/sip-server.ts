@@ -264,8 +264,7 @@ export class SipServer {
       return user === undefined ? undefined : { sender: user, scope: 'any' };
     }
     const token = this.#ownRouteParam(request, DIALOG_TOKEN_PARAM);
-    const callId = header(request, 'Call-ID') ?? '';
-    if (token === undefined || !this.#dialogs?.verify(token, callId, fromUser, to.uri.user)) {
+    if (token === undefined || !this.#dialogs?.verifyRequest(token, request)) {
       this.metrics.rejected.inc({ reason: 'dialog' });
       if (!isAck) this.#reply(flow, request, 403, 'not in a dialog this gateway routed');
       return undefined;

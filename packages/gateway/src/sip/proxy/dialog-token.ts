@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { parseNameAddr } from '../address.js';
+import { header, type SipRequest } from '../message.js';
 
 /** The Record-Route URI parameter that carries the token. */
 export const DIALOG_TOKEN_PARAM = 'dlg';
@@ -14,6 +16,15 @@ export const DIALOG_TOKEN_PARAM = 'dlg';
 export class DialogTokens {
   constructor(private readonly key: Buffer) {}
 
+  /** The token of the dialog a request creates or belongs to: its Call-ID, its From and To users. */
+  signRequest(request: SipRequest): string {
+    return this.sign(...dialogOf(request));
+  }
+
+  verifyRequest(token: string, request: SipRequest): boolean {
+    return this.verify(token, ...dialogOf(request));
+  }
+
   /** The token of a dialog between `a` and `b` (either order). */
   sign(callId: string, a: string | undefined, b: string | undefined): string {
     const [first, second] = [a ?? '', b ?? ''].sort();
@@ -26,4 +37,12 @@ export class DialogTokens {
     const given = Buffer.from(token.toLowerCase());
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
+}
+
+function dialogOf(request: SipRequest): [callId: string, from: string | undefined, to: string | undefined] {
+  return [
+    header(request, 'Call-ID') ?? '',
+    parseNameAddr(header(request, 'From') ?? '')?.uri.user,
+    parseNameAddr(header(request, 'To') ?? '')?.uri.user,
+  ];
 }

@@ -1,4 +1,4 @@
-import { CALL_TOKEN_HEADER, type CallTokens } from '../../calls/call-tokens.js';
+import type { CallTokens } from '../../calls/call-tokens.js';
 import { addressOfRecord, parseNameAddr, parseUri, type SipUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
@@ -261,7 +261,7 @@ export class ProxyCore {
     // The caller's token for its quality report, on the answer that makes the call.
     const forwarded =
       isInvite && response.status >= 200 && response.status < 300
-        ? this.#withCallToken(policed, header(response, 'From'))
+        ? this.#callTokens.stamp(policed, 'From')
         : policed;
 
     if (response.status < 200) {
@@ -317,12 +317,7 @@ export class ProxyCore {
   #recordRoute(request: SipRequest): string {
     const base = `sip:${this.#identity.sentBy()};transport=ws;lr`;
     if (!this.#dialogTokens) return `<${base}>`;
-    const token = this.#dialogTokens.sign(
-      header(request, 'Call-ID') ?? '',
-      parseNameAddr(header(request, 'From') ?? '')?.uri.user,
-      parseNameAddr(header(request, 'To') ?? '')?.uri.user,
-    );
-    return `<${base};${DIALOG_TOKEN_PARAM}=${token}>`;
+    return `<${base};${DIALOG_TOKEN_PARAM}=${this.#dialogTokens.signRequest(request)}>`;
   }
 
   #answerOptions(request: SipRequest, flow: Flow): void {
@@ -401,21 +396,10 @@ export class ProxyCore {
       : { status: 404, text: `no user ${aor}` };
   }
 
-  /** A message with the call token of the party named in `nameAddr` (From or To). */
-  #withCallToken<M extends SipRequest | SipResponse>(message: M, nameAddr: string | undefined): M {
-    const user = parseNameAddr(nameAddr ?? '')?.uri.user;
-    return withHeader(
-      message,
-      CALL_TOKEN_HEADER,
-      this.#callTokens.issue(header(message, 'Call-ID') ?? '', user),
-    );
-  }
-
   #fork(server: ServerTransaction, request: SipRequest, target: Target): void {
     const id = newBranch(server.request);
     // The callee's token for its quality report (any INVITE: a re-INVITE after a restart hands a fresh one).
-    const stamped =
-      request.method === 'INVITE' ? this.#withCallToken(request, header(request, 'To')) : request;
+    const stamped = request.method === 'INVITE' ? this.#callTokens.stamp(request, 'To') : request;
     const branchRequest = withHeaderPrepended(
       { ...stamped, uri: target.uri },
       'Via',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CALL_TOKEN_HEADER, type CallTokens } from '../../calls/call-tokens.js';
+import type { CallTokens } from '../../calls/call-tokens.js';
 import { parseNameAddr, parseUri } from '../address.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
@@ -202,14 +202,6 @@ export class UpstreamRelay {
     this.#inFlight.set(branch, retainedRequest(forwarded, OFFER_KEPT));
   }
 
-  /** The client's token for its quality report, for the party named in `nameAddr` (From or To). */
-  #withCallToken<M extends SipMessage>(message: M, nameAddr: string | undefined): M {
-    const tokens = this.options.callTokens;
-    if (!tokens) return message;
-    const user = parseNameAddr(nameAddr ?? '')?.uri.user;
-    return withHeader(message, CALL_TOKEN_HEADER, tokens.issue(header(message, 'Call-ID') ?? '', user));
-  }
-
   #rememberRegister(branch: string, request: SipRequest): void {
     if (this.#registering.size >= MAX_PENDING_OFFERS)
       this.#registering.delete(this.#registering.keys().next().value as string);
@@ -225,7 +217,7 @@ export class UpstreamRelay {
     const owner = parseNameAddr(header(request, 'To') ?? '')?.uri.user;
     this.options.flows.learnContacts(flow, request, owner);
     // The upstream authenticated the client as its To user: that is who this connection is now.
-    if (owner !== undefined) flow.authenticatedUser = detached(owner);
+    if (owner !== undefined && owner !== flow.authenticatedUser) flow.authenticatedUser = detached(owner);
   }
 
   /** A response to a request this relay passed on (by its branch), with the policy on its SDP. */
@@ -251,9 +243,8 @@ export class UpstreamRelay {
     const ours = route !== undefined && this.#isOwn(route.uri.host, route.uri.port);
     if (!ours && request.method === 'ACK') return undefined;
     const token = ours ? route.uri.params[DIALOG_TOKEN_PARAM] : undefined;
+    if (!token || !tokens.verifyRequest(token, request)) return 'not in a dialog this gateway routed';
     const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
-    if (!token || !tokens.verify(token, header(request, 'Call-ID') ?? '', fromUser, to.uri.user))
-      return 'not in a dialog this gateway routed';
     if (flow.authenticatedUser === undefined || flow.authenticatedUser !== fromUser)
       return `this connection has not registered as ${fromUser ?? 'nobody'}`;
     return undefined;
@@ -263,12 +254,7 @@ export class UpstreamRelay {
   #recordRoute(flow: Flow, request: SipRequest): string {
     const tokens = this.options.dialogTokens;
     if (!tokens) return `<${this.#routeUri(flow)};lr>`;
-    const token = tokens.sign(
-      header(request, 'Call-ID') ?? '',
-      parseNameAddr(header(request, 'From') ?? '')?.uri.user,
-      parseNameAddr(header(request, 'To') ?? '')?.uri.user,
-    );
-    return `<${this.#routeUri(flow)};lr;${DIALOG_TOKEN_PARAM}=${token}>`;
+    return `<${this.#routeUri(flow)};lr;${DIALOG_TOKEN_PARAM}=${tokens.signRequest(request)}>`;
   }
 
   #isOwn(host: string, port: number | undefined): boolean {
@@ -331,7 +317,7 @@ export class UpstreamRelay {
     if (this.#registering.has(branch)) this.#registerAnswered(branch, response, flow);
     let out = this.#answered(branch, withoutFirstHeader(response, 'Via'));
     if (response.status >= 200 && response.status < 300 && cseqMethod(response) === 'INVITE')
-      out = this.#withCallToken(out, header(response, 'From'));
+      out = this.options.callTokens?.stamp(out, 'From') ?? out;
     flow.send(serializeSipMessage(out));
   }
 
@@ -363,7 +349,7 @@ export class UpstreamRelay {
     const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
     if (request.method === 'INVITE') {
       this.options.onInvite?.(header(request, 'Call-ID') ?? '');
-      out = this.#withCallToken(out, header(request, 'To'));
+      out = this.options.callTokens?.stamp(out, 'To') ?? out;
     }
     if (initial && DIALOG_CREATING.has(request.method)) {
       out = withHeaderPrepended(out, 'Record-Route', this.#recordRoute(flow, request));
