@@ -4,9 +4,7 @@
 // Identifiers are kept so that stack traces stay readable.
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: ['dist/main.js'],
-  outfile: 'dist/gateway.mjs',
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -21,4 +19,7 @@ await build({
   banner: {
     js: "import { createRequire as __ringwayCreateRequire } from 'node:module'; const require = __ringwayCreateRequire(import.meta.url);",
   },
-});
+};
+await build({ ...common, entryPoints: ['dist/main.js'], outfile: 'dist/gateway.mjs' });
+// `npm run user`: the users file's command, a file of its own so that it runs where the gateway does.
+await build({ ...common, entryPoints: ['dist/cli/user.js'], outfile: 'dist/user.mjs' });

@@ -49,3 +49,20 @@ export async function waitForAudio(page: Page, minimumBytes = 1000): Promise<num
     (bytes) => `only ${bytes} bytes of audio received`,
   );
 }
+
+/** Signs in on the page's form with a user name and password (password sign-in, /api/sign-in). */
+export async function signInWithPassword(
+  browser: Browser,
+  baseUrl: string,
+  user: string,
+  password: string,
+): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (error) => console.error(`[${user}] page error`, error));
+  if (process.env.PAGE_LOG) page.on('console', (m) => console.log(`[${user}] ${m.text()}`));
+  await page.goto(`${baseUrl}/`);
+  await page.getByTestId('user-input').fill(user);
+  await page.getByTestId('password-input').fill(password);
+  await page.getByTestId('register-button').click();
+  return page;
+}

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { SignIn } from './accounts/sign-in.js';
+import { UsersFile } from './accounts/users-file.js';
 import { CallTokens } from './calls/call-tokens.js';
 import { QualityReports } from './calls/quality-reports.js';
 import type { GatewayConfig } from './config/config-schema.js';
@@ -12,6 +14,7 @@ import health from './http/health.js';
 import operatorAccess from './http/operator-access.js';
 import registrationsApi from './http/registrations-api.js';
 import sessionsApi from './http/sessions-api.js';
+import signInApi from './http/sign-in-api.js';
 import sipWebSocket from './http/sip-websocket.js';
 import softphonePage from './http/softphone-page.js';
 import { createMetrics } from './metrics.js';
@@ -62,8 +65,22 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     log: app.log,
   });
   const reports = new QualityReports(metrics);
-  const credentials = credentialsFromConfig(config);
+  const users = config.usersFile
+    ? new UsersFile(config.usersFile, (message) => app.log.warn(`${message}; keeping the users read before`))
+    : undefined;
+  const credentials = credentialsFromConfig(config, users);
   const keys = serverKeys(credentials);
+  const signIn =
+    users && config.authSecret
+      ? new SignIn({
+          users,
+          secret: config.authSecret,
+          renewalKey: keys('sign-in-renewal'),
+          sipDomain: config.sipDomain,
+          iceServers: config.iceServers,
+          ...config.signIn,
+        })
+      : undefined;
   const callTokens = new CallTokens(keys('call-report'));
   const sip = new SipServer(config, app.log, metrics, {
     keys,
@@ -127,6 +144,11 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   await app.register(registrationsApi, { sip });
   await app.register(callsApi, { reports, callTokens });
   await app.register(sessionsApi, { sessions, createPerMinute: sessionConfig.createPerMinute });
-  await app.register(softphonePage, { config });
+  if (signIn) await app.register(signInApi, { signIn });
+  else if (users)
+    app.log.warn(
+      'USERS_FILE without AUTH_SECRET: SIP devices can register, but nobody can sign in on the page',
+    );
+  await app.register(softphonePage, { config, signIn: signIn !== undefined });
   return app;
 }

@@ -5,7 +5,12 @@ import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
 import { CallState } from './call-state.js';
 import { Emitter } from './emitter.js';
 import { type EndReason, networkLost, remoteRejection, timedOut } from './failure-reason.js';
-import { fastIceSessionDescriptionHandlerFactory, type MediaHooks, WarmMicrophone } from './fast-ice.js';
+import {
+  type FastIceOptions,
+  fastIceSessionDescriptionHandlerFactory,
+  type MediaHooks,
+  WarmMicrophone,
+} from './fast-ice.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 import { StateMachine } from './state-machine.js';
 
@@ -63,8 +68,17 @@ export class Phone {
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
+  /** What every call's media is set up with; its ICE servers change with renewed credentials. */
+  readonly #media: FastIceOptions;
 
   constructor(readonly options: PhoneOptions) {
+    this.#media = {
+      iceServers: options.iceServers,
+      idleMs: options.iceIdleMs,
+      capMs: options.iceCapMs,
+      mediaStreamFactory: this.#microphone.factory,
+      hooksFor: (session) => this.#hooks.get(session),
+    };
     this.#timeouts = { ...DEFAULT_CALL_TIMEOUTS, ...options.callTimeouts };
     const uri = UserAgent.makeURI(options.aor);
     if (!uri) throw new TypeError(`"${options.aor}" is not a SIP address`);
@@ -86,13 +100,7 @@ export class Phone {
       // Attended transfer (RFC 3891): an INVITE that replaces one of our calls.
       sipExtensionReplaces: SIPExtension.Supported,
       logBuiltinEnabled: false,
-      sessionDescriptionHandlerFactory: fastIceSessionDescriptionHandlerFactory({
-        iceServers: options.iceServers,
-        idleMs: options.iceIdleMs,
-        capMs: options.iceCapMs,
-        mediaStreamFactory: this.#microphone.factory,
-        hooksFor: (session) => this.#hooks.get(session),
-      }),
+      sessionDescriptionHandlerFactory: fastIceSessionDescriptionHandlerFactory(this.#media),
       delegate: {
         onInvite: (invitation) => this.#onInvite(invitation),
         onConnect: () => this.#onConnect(),
@@ -138,6 +146,23 @@ export class Phone {
     if (this.#stopped || !this.#ua.transport.isConnected()) return;
     // SIP.js reports the disconnect to #onDisconnect, which reconnects as after any loss.
     void this.#ua.transport.disconnect();
+  }
+
+  /**
+   * Renewed credentials for the same identity (a sign-in renewed before it expires): the
+   * registration is refreshed with them at once (so a credential that does not work shows now,
+   * not hours later), and calls set up from now on use the new TURN ones.
+   */
+  updateCredentials(credentials: {
+    authorizationUsername: string;
+    authorizationPassword: string;
+    iceServers: RTCIceServer[];
+  }): void {
+    this.#ua.configuration.authorizationUsername = credentials.authorizationUsername;
+    this.#ua.configuration.authorizationPassword = credentials.authorizationPassword;
+    this.#media.iceServers = credentials.iceServers;
+    if (this.registrationState === RegistrationState.Registered)
+      void this.#registerer?.register().catch(() => undefined);
   }
 
   /** Unregisters and disconnects; live calls are hung up. */

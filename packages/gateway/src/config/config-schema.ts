@@ -29,6 +29,11 @@ export const ConfigSchema = Type.Object(
     sipDomain: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' }),
     /** Host written into Via and Record-Route. Default: `host`. */
     advertisedHost: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' }),
+    /**
+     * The address people reach this gateway at, when it is not `host` (behind Docker's port
+     * publishing, say). Placeholder secrets are refused unless it (or `host`) is loopback.
+     */
+    publicHost: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.:\\[\\]-]+$' })),
     /** Shared secret for ephemeral credentials (Kamailio auth_ephemeral / coturn REST scheme). */
     authSecret: Type.Optional(Type.String({ minLength: 16 })),
     /**
@@ -36,7 +41,10 @@ export const ConfigSchema = Type.Object(
      * credentials configured and no token, those endpoints are closed. Default: none.
      */
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
-    /** JSON file of static users: `{ "alice": "password", ... }`. */
+    /**
+     * JSON file of users: people who sign in on the page with a password (scrypt hashes, written
+     * by `npm run user -- add`) and SIP devices with a digest password. Read again when it changes.
+     */
     usersFile: Type.Optional(Type.String({ minLength: 1 })),
     /**
      * Let clients register and call without credentials. Only allowed when listening on loopback.
@@ -111,6 +119,16 @@ export const ConfigSchema = Type.Object(
      * Paths and Record-Routes, and calls and registrations carry on through it.
      */
     upstreamLocalPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /** Password sign-in on the page (needs usersFile and authSecret). */
+    signIn: Type.Object(
+      {
+        /** Lifetime of the SIP and TURN credentials a sign-in hands out, s; the page renews them. Default 14400 (4 h). */
+        credentialSeconds: Type.Integer({ minimum: 30, maximum: 604800 }),
+        /** How long a sign-in is renewed without asking for the password again, s. Default 604800 (7 days). */
+        sessionSeconds: Type.Integer({ minimum: 60 }),
+      },
+      { additionalProperties: false },
+    ),
     /** Rendezvous sessions (share a link, both join, the call starts). */
     sessions: Type.Object(
       {

@@ -36,6 +36,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['PORT', 'port', asNumber],
   ['SIP_DOMAIN', 'sipDomain', asString],
   ['ADVERTISED_HOST', 'advertisedHost', asString],
+  ['PUBLIC_HOST', 'publicHost', asString],
   ['AUTH_SECRET', 'authSecret', asString],
   ['USERS_FILE', 'usersFile', asString],
   ['ADMIN_TOKEN', 'adminToken', asString],
@@ -59,6 +60,8 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['CODEC_POLICY_UPSTREAM', 'codecPolicies.upstream', asJson],
   ['UPSTREAM', 'upstream', asString],
   ['UPSTREAM_LOCAL_PORT', 'upstreamLocalPort', asNumber],
+  ['SIGN_IN_CREDENTIAL_SECONDS', 'signIn.credentialSeconds', asNumber],
+  ['SIGN_IN_SESSION_SECONDS', 'signIn.sessionSeconds', asNumber],
   ['REDIS_URL', 'sessions.redisUrl', asString],
   ['SESSION_TTL_SECONDS', 'sessions.ttlSeconds', asNumber],
   ['SESSION_JOIN_SECONDS', 'sessions.joinSeconds', asNumber],
@@ -92,6 +95,7 @@ const DEFAULTS = {
       fixes: ['strip-mdns-candidates', 'remove-extmap-allow-mixed', 'drop-red-ulpfec'],
     },
   },
+  signIn: { credentialSeconds: 14400, sessionSeconds: 604800 },
   sessions: {
     ttlSeconds: 3600,
     joinSeconds: 600,
@@ -148,8 +152,11 @@ function readConfigFile(path: string): Tree {
   }
 }
 
+/** How the placeholder secrets of .env.example begin: fine on loopback, refused anywhere else. */
+const PLACEHOLDER_PREFIX = 'change-me';
+
 export function isLoopback(host: string): boolean {
-  return host === '::1' || host.startsWith('127.');
+  return host === '::1' || host.startsWith('127.') || host === 'localhost';
 }
 
 /**
@@ -206,6 +213,17 @@ function validate(tree: Tree): GatewayConfig {
     throw new ConfigError(
       `refusing to listen on ${config.host} without authentication: set AUTH_SECRET or USERS_FILE (and not ALLOW_ANONYMOUS), or HOST=127.0.0.1`,
     );
+  }
+  const reachedAt = config.publicHost ?? config.host;
+  for (const [variable, value] of [
+    ['AUTH_SECRET', config.authSecret],
+    ['ADMIN_TOKEN', config.adminToken],
+  ] as const) {
+    if (value?.startsWith(PLACEHOLDER_PREFIX) && !isLoopback(reachedAt)) {
+      throw new ConfigError(
+        `${variable} is still the placeholder of .env.example: set a random one of your own (openssl rand -base64 32) before serving ${reachedAt}`,
+      );
+    }
   }
   if (config.sessions.redisUrl && !config.authSecret) {
     throw new ConfigError(

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { CredentialSource } from '../sip/auth/credentials.js';
 
 /** What each derived key signs; one key per purpose, so no token can pass for another kind. */
-export type KeyPurpose = 'digest-nonce' | 'dialog-route' | 'call-report';
+export type KeyPurpose = 'digest-nonce' | 'dialog-route' | 'call-report' | 'sign-in-renewal';
 
 /**
  * The keys the gateway signs its own tokens with (digest nonces, Record-Route dialog tokens,

@@ -1,10 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { RendezvousSession } from '../sessions/rendezvous-session.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { SessionState } from '../sessions/session-state.js';
+import { requestOrigin } from './request-origin.js';
 
 /** Join attempts per client address and minute (a code has 4+ characters of 36). */
 const JOIN_ATTEMPTS_PER_MINUTE = 30;
@@ -43,12 +44,6 @@ function view(session: RendezvousSession): Static<typeof SessionView> {
   };
 }
 
-function origin(request: FastifyRequest): { http: string; ws: string } {
-  const host = request.headers.host ?? 'localhost';
-  const secure = request.protocol === 'https';
-  return { http: `${secure ? 'https' : 'http'}://${host}`, ws: `${secure ? 'wss' : 'ws'}://${host}/sip` };
-}
-
 /**
  * Rendezvous sessions: create (rate-limited per client address), join by code, read, leave, and
  * follow every state change as Server-Sent Events.
@@ -85,7 +80,7 @@ export default async function sessionsApi(
       },
     },
     async (request, reply) => {
-      const where = origin(request);
+      const where = requestOrigin(request);
       const created = await sessions.create(where.ws);
       if (!created)
         return reply.code(503).header('retry-after', '60').send({ error: 'too many live sessions' });
@@ -112,7 +107,7 @@ export default async function sessionsApi(
     },
     async (request, reply) => {
       const { code } = request.params as Static<typeof CodeParams>;
-      const outcome = await sessions.join(code, origin(request).ws);
+      const outcome = await sessions.join(code, requestOrigin(request).ws);
       if (!outcome.ok) return reply.code(outcome.status).send({ error: outcome.error });
       return { ...view(outcome.session), credentials: outcome.credentials, peer: outcome.peer };
     },

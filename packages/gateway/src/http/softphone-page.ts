@@ -9,19 +9,25 @@ const GatewaySettings = Type.Object({
   wsPath: Type.String(),
   iceServers: Type.Array(Type.Unknown()),
   anonymous: Type.Boolean(),
+  signIn: Type.Boolean(),
 });
 
 /**
  * The softphone page at `/`, and `GET /api/config`: what the page needs to register (SIP domain,
- * WebSocket path, the ICE servers of ICE_SERVERS, whether anonymous registration is on).
+ * WebSocket path, the ICE servers of ICE_SERVERS, whether anonymous registration is on, whether
+ * people sign in with a password at `/api/sign-in`).
  */
-export default async function softphonePage(app: FastifyInstance, opts: { config: GatewayConfig }) {
+export default async function softphonePage(
+  app: FastifyInstance,
+  opts: { config: GatewayConfig; signIn: boolean },
+) {
   const { config } = opts;
   app.get('/api/config', { schema: { response: { 200: GatewaySettings } } }, async () => ({
     sipDomain: config.sipDomain,
     wsPath: '/sip',
     iceServers: config.iceServers,
     anonymous: config.allowAnonymous,
+    signIn: opts.signIn,
   }));
   const root = config.softphoneDir;
   if (!root || !existsSync(root)) {

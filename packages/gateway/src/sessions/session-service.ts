@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { IceServer } from '../config/config-schema.js';
-import { ephemeralPassword, issueEphemeralCredential } from '../sip/auth/credentials.js';
+import { type ClientCredentials, issueClientCredentials } from '../sip/auth/client-credentials.js';
 import type { Logger } from '../sip/logger.js';
 import type { CallEvent } from '../sip/proxy/proxy-core.js';
 import {
@@ -41,13 +41,7 @@ export interface SessionServiceOptions {
   log: Logger;
 }
 
-export interface Credentials {
-  uri: string;
-  authorizationUsername: string;
-  authorizationPassword: string;
-  wsServer: string;
-  iceServers: IceServer[];
-}
+export type Credentials = ClientCredentials;
 
 export type JoinOutcome =
   | { ok: true; session: RendezvousSession; credentials: Credentials; peer: string }
@@ -176,23 +170,13 @@ export class SessionService {
 
   /** Credentials for one side, valid as long as the session (Kamailio auth_ephemeral scheme). */
   #credentials(session: RendezvousSession, side: 'a' | 'b', wsServer: string): Credentials {
-    const user = sessionUser(session.id, side);
-    const ttlSeconds = Math.max(1, Math.round((session.expiresAt - Date.now()) / 1000));
-    const { username, password } = issueEphemeralCredential(this.options.secret, user, ttlSeconds);
-    return {
-      uri: `sip:${user}@${this.options.sipDomain}`,
-      authorizationUsername: username,
-      authorizationPassword: password,
+    return issueClientCredentials(this.options.secret, {
+      user: sessionUser(session.id, side),
+      sipDomain: this.options.sipDomain,
+      ttlSeconds: Math.max(1, Math.round((session.expiresAt - Date.now()) / 1000)),
       wsServer,
-      iceServers: this.options.iceServers.map((server) => this.#withTurnCredential(server, username)),
-    };
-  }
-
-  /** TURN servers without credentials get TURN REST ones (coturn use-auth-secret), same lifetime. */
-  #withTurnCredential(server: IceServer, username: string): IceServer {
-    const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
-    if (server.username || !urls.some((url) => /^turns?:/i.test(url))) return server;
-    return { ...server, username, credential: ephemeralPassword(this.options.secret, username) };
+      iceServers: this.options.iceServers,
+    });
   }
 
   async #move(

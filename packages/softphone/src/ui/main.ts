@@ -16,6 +16,8 @@ interface GatewaySettings {
   wsPath: string;
   iceServers: RTCIceServer[];
   anonymous: boolean;
+  /** People sign in with a password at /api/sign-in, for ephemeral credentials. */
+  signIn: boolean;
 }
 
 const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E;
@@ -232,6 +234,64 @@ interface SessionCredentials {
   authorizationPassword: string;
   wsServer: string;
   iceServers: RTCIceServer[];
+}
+
+/** What /api/sign-in and /api/sign-in/renew answer. */
+interface SignInReply {
+  credentials: SessionCredentials;
+  renewAt: string;
+  renewToken: string;
+}
+
+/** When a renewal that failed for want of a network is tried again, ms. */
+const RENEW_RETRY_MS = 30_000;
+
+/** Words for a refused sign-in; never which of user or password was wrong. */
+function signInRefusal(status: number): string {
+  if (status === 401) return 'Wrong user name or password.';
+  if (status === 429) return 'Too many attempts: wait a minute, then try again.';
+  return `Sign-in failed (${status}); try again.`;
+}
+
+/** Password sign-in: the gateway checks the password and hands out credentials that expire; renewed before they do. */
+async function signInWithPassword(user: string, password: string): Promise<void> {
+  setText('sign-in-error', '');
+  const response = await fetch('/api/sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: user.trim(), password }),
+  }).catch(() => undefined);
+  if (!response?.ok) {
+    setText('sign-in-error', response ? signInRefusal(response.status) : 'The gateway cannot be reached.');
+    return;
+  }
+  const granted = (await response.json()) as SignInReply;
+  await runPhone(phoneFor(granted.credentials));
+  scheduleRenewal(granted);
+}
+
+function scheduleRenewal(granted: SignInReply, delayMs = Date.parse(granted.renewAt) - Date.now()): void {
+  setTimeout(() => void renew(granted), Math.max(0, delayMs));
+}
+
+async function renew(previous: SignInReply): Promise<void> {
+  const response = await fetch('/api/sign-in/renew', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ renewToken: previous.renewToken }),
+  }).catch(() => undefined);
+  if (!response) return scheduleRenewal(previous, RENEW_RETRY_MS);
+  if (!response.ok) {
+    // The sign-in is over (too old, or the user was removed): say so, and ask again.
+    await phone?.stop();
+    setText('sign-in-error', 'Your sign-in has ended: sign in again.');
+    show('sign-in', true);
+    return;
+  }
+  const granted = (await response.json()) as SignInReply;
+  phone?.updateCredentials(granted.credentials);
+  document.body.dataset.credentialsRenewedAt = new Date().toISOString();
+  scheduleRenewal(granted);
 }
 
 interface SessionReply {
@@ -464,9 +524,13 @@ async function main(): Promise<void> {
   const settings = (await (await fetch('/api/config')).json()) as GatewaySettings;
   const params = new URLSearchParams(location.search);
   const user = params.get('user');
+  // With password sign-in the gateway hands out the SIP credentials: no authorization user to type.
+  show('authorization-user-label', !settings.signIn);
   $('sign-in-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
+    if (settings.signIn)
+      return void signInWithPassword(String(form.get('user')), String(form.get('password') ?? ''));
     void startPhone(
       settings,
       String(form.get('user')),

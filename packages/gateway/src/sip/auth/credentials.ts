@@ -1,5 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import type { UsersFile } from '../../accounts/users-file.js';
 import type { GatewayConfig } from '../../config/config-schema.js';
 
 /**
@@ -14,13 +14,14 @@ export interface CredentialSource {
   readonly keyMaterial: Buffer;
 }
 
-/** The credentials configuration names (AUTH_SECRET, USERS_FILE), or undefined in anonymous mode. */
+/** The credentials configuration names (AUTH_SECRET, the SIP devices of USERS_FILE), or undefined in anonymous mode. */
 export function credentialsFromConfig(
-  config: Pick<GatewayConfig, 'authSecret' | 'usersFile'>,
+  config: Pick<GatewayConfig, 'authSecret'>,
+  users: UsersFile | undefined,
 ): CredentialSource | undefined {
   const sources: CredentialSource[] = [];
   if (config.authSecret) sources.push(ephemeralCredentials(config.authSecret));
-  if (config.usersFile) sources.push(staticCredentials(config.usersFile));
+  if (users) sources.push(staticCredentials(users));
   return sources.length > 0 ? combinedCredentials(sources) : undefined;
 }
 
@@ -57,29 +58,18 @@ export function issueEphemeralCredential(
   return { username, password: ephemeralPassword(secret, username), expiresAt: expiry * 1000 };
 }
 
-/** Static users from a JSON file `{ "user": "password" }`; the file is read once, at start. */
-export function staticCredentials(path: string): CredentialSource {
-  let users: Record<string, string>;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-    users = JSON.parse(text) as Record<string, string>;
-  } catch (error) {
-    throw new Error(`usersFile: cannot read ${path} as JSON: ${(error as Error).message}`);
-  }
-  if (typeof users !== 'object' || users === null || Array.isArray(users)) {
-    throw new Error(`usersFile: ${path} must be a JSON object of user names to passwords`);
-  }
-  for (const [user, password] of Object.entries(users)) {
-    if (typeof password !== 'string' || password.length === 0) {
-      throw new Error(`usersFile: ${path}: the password of "${user}" must be a non-empty string`);
-    }
-  }
+/**
+ * The SIP devices of USERS_FILE (entries with a digest password). People who sign in with a
+ * password (hashed entries) get ephemeral credentials instead, so they have none here.
+ */
+export function staticCredentials(users: UsersFile): CredentialSource {
   return {
-    lookup: (username) =>
-      Object.hasOwn(users, username) ? { password: users[username] as string, user: username } : undefined,
-    knownUsers: () => Object.keys(users),
-    keyMaterial: createHash('sha256').update(text).digest(),
+    lookup(username) {
+      const entry = users.get(username);
+      return entry && 'sipPassword' in entry ? { password: entry.sipPassword, user: username } : undefined;
+    },
+    knownUsers: () => users.names(),
+    keyMaterial: users.keyMaterial,
   };
 }
 

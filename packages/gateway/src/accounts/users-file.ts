@@ -1,0 +1,120 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { isPasswordHash } from './password-hash.js';
+
+/**
+ * A user of USERS_FILE: someone who signs in on the page with a password (stored as a scrypt
+ * hash by `npm run user -- add`), or a SIP device with a digest password (a string, as digest
+ * authentication needs the password itself).
+ */
+export type UserEntry = { passwordHash: string } | { sipPassword: string };
+
+/** Names `npm run user` accepts: a SIP user part without escaping. */
+export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$/;
+
+/** How often, at most, the file's modification time is looked at. */
+const RECHECK_MS = 1000;
+
+/**
+ * Reads `{ "alice": { "passwordHash": "scrypt$…" }, "deskphone": "digest-password" }`.
+ * Throws an error naming the file and the entry when it cannot be used.
+ */
+export function parseUsers(text: string, path: string): Map<string, UserEntry> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`usersFile: cannot read ${path} as JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`usersFile: ${path} must be a JSON object of user names`);
+  }
+  const users = new Map<string, UserEntry>();
+  for (const [user, value] of Object.entries(parsed)) {
+    if (typeof value === 'string' && value.length > 0) users.set(user, { sipPassword: value });
+    else if (typeof value?.passwordHash === 'string' && isPasswordHash(value.passwordHash))
+      users.set(user, { passwordHash: value.passwordHash });
+    else
+      throw new Error(
+        `usersFile: ${path}: "${user}" must be a SIP password (a non-empty string) or { "passwordHash": "scrypt$…" }`,
+      );
+  }
+  return users;
+}
+
+/** Writes the users atomically (a whole new file renamed over the old), readable by its owner only. */
+export function writeUsers(path: string, users: ReadonlyMap<string, UserEntry>): void {
+  const json = Object.fromEntries(
+    [...users].map(([user, entry]) => [user, 'sipPassword' in entry ? entry.sipPassword : entry]),
+  );
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, path);
+}
+
+/** The users in `path`, or none when it does not exist yet. */
+export function readUsers(path: string): { users: Map<string, UserEntry>; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { users: new Map(), text: '' };
+    throw new Error(`usersFile: cannot read ${path}: ${(error as Error).message}`);
+  }
+  return { users: parseUsers(text, path), text };
+}
+
+/**
+ * USERS_FILE as the gateway sees it: read at start (a bad file stops start-up), then read again
+ * when it changes, so that users the operator adds can sign in without a restart. A change that
+ * cannot be read keeps the users read before, and is reported once.
+ */
+export class UsersFile {
+  #users: Map<string, UserEntry>;
+  #modifiedMs: number;
+  #checkedAt = 0;
+  /** A secret only the server holds (the file as read at start), or a random one for a file not there yet. */
+  readonly keyMaterial: Buffer;
+
+  constructor(
+    readonly path: string,
+    private readonly onReloadError: (message: string) => void = () => undefined,
+  ) {
+    const { users, text } = readUsers(path);
+    this.#users = users;
+    this.#modifiedMs = this.#modified();
+    this.keyMaterial = text ? createHash('sha256').update(text).digest() : randomBytes(32);
+  }
+
+  get(user: string): UserEntry | undefined {
+    this.#refresh();
+    return this.#users.get(user);
+  }
+
+  names(): string[] {
+    this.#refresh();
+    return [...this.#users.keys()];
+  }
+
+  #modified(): number {
+    try {
+      return statSync(this.path).mtimeMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  #refresh(): void {
+    const now = Date.now();
+    if (now - this.#checkedAt < RECHECK_MS) return;
+    this.#checkedAt = now;
+    const modified = this.#modified();
+    if (modified === this.#modifiedMs) return;
+    this.#modifiedMs = modified;
+    try {
+      this.#users = readUsers(this.path).users;
+    } catch (error) {
+      this.onReloadError((error as Error).message);
+    }
+  }
+}

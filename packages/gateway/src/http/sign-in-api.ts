@@ -1,0 +1,95 @@
+import rateLimit from '@fastify/rate-limit';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { SignIn, SignInGrant } from '../accounts/sign-in.js';
+import { requestOrigin } from './request-origin.js';
+
+/** Password attempts per client address and minute. */
+const ATTEMPTS_PER_MINUTE = 10;
+/** Renewals per client address and minute (a page renews a few times a day). */
+const RENEWALS_PER_MINUTE = 30;
+
+const Password = Type.Object(
+  {
+    user: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+const Renewal = Type.Object(
+  { renewToken: Type.String({ minLength: 1, maxLength: 512 }) },
+  { additionalProperties: false },
+);
+const Granted = Type.Object({
+  user: Type.String(),
+  credentials: Type.Object({
+    uri: Type.String(),
+    authorizationUsername: Type.String(),
+    authorizationPassword: Type.String(),
+    wsServer: Type.String(),
+    iceServers: Type.Array(Type.Unknown()),
+  }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  renewAt: Type.String({ format: 'date-time' }),
+  renewToken: Type.String(),
+});
+const ErrorReply = Type.Object({ error: Type.String() });
+
+function reply(grant: SignInGrant): Static<typeof Granted> {
+  return {
+    user: grant.user,
+    credentials: grant.credentials,
+    expiresAt: new Date(grant.credentials.expiresAt).toISOString(),
+    renewAt: new Date(grant.renewAt).toISOString(),
+    renewToken: grant.renewToken,
+  };
+}
+
+/**
+ * `POST /api/sign-in` (user and password → ephemeral SIP and TURN credentials) and
+ * `POST /api/sign-in/renew` (a renewal token → fresh ones). A wrong user name and a wrong
+ * password get the same 401 and the same words, after the same work.
+ */
+export default async function signInApi(app: FastifyInstance, opts: { signIn: SignIn }) {
+  const { signIn } = opts;
+  await app.register(rateLimit, { global: false });
+
+  app.post(
+    '/api/sign-in',
+    {
+      config: { rateLimit: { max: ATTEMPTS_PER_MINUTE, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'Sign in with a user name and password; the reply carries SIP and TURN credentials',
+        body: Password,
+        response: { 200: Granted, 401: ErrorReply },
+      },
+    },
+    async (request, response) => {
+      const { user, password } = request.body as Static<typeof Password>;
+      if (!(await signIn.check(user, password))) {
+        request.log.info('sign-in refused');
+        return response.code(401).send({ error: 'wrong user name or password' });
+      }
+      request.log.info({ user }, 'signed in');
+      return reply(signIn.grant(user, requestOrigin(request).ws, Date.now()));
+    },
+  );
+
+  app.post(
+    '/api/sign-in/renew',
+    {
+      config: { rateLimit: { max: RENEWALS_PER_MINUTE, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'Renew the credentials of a sign-in before they expire',
+        body: Renewal,
+        response: { 200: Granted, 401: ErrorReply },
+      },
+    },
+    async (request, response) => {
+      const { renewToken } = request.body as Static<typeof Renewal>;
+      const renewal = signIn.renewal(renewToken);
+      if (!renewal) return response.code(401).send({ error: 'sign in again' });
+      return reply(signIn.grant(renewal.user, requestOrigin(request).ws, renewal.signedInAt));
+    },
+  );
+}
