@@ -50,6 +50,22 @@ describe('the SIP WebSocket edge', () => {
     ).resolves.toBeDefined();
   });
 
+  it('accepts its own page from any address it is reached at, where credentials are required', async () => {
+    const reachedAt = { Host: '192.0.2.9:8080' };
+    const secured = await gatewayWith({ AUTH_SECRET: 'origin-test-secret-0123' });
+    await expect(
+      client(secured, ['sip'], { ...reachedAt, Origin: 'http://192.0.2.9:8080' }),
+    ).resolves.toBeDefined();
+    await expect(
+      client(secured, ['sip'], { ...reachedAt, Origin: 'http://evil.example:8080' }),
+    ).rejects.toThrow('handshake refused: 403');
+    // Anonymous development mode: loopback pages only (a rebound DNS name is "same-origin" too).
+    const anonymous = await gatewayWith();
+    await expect(
+      client(anonymous, ['sip'], { ...reachedAt, Origin: 'http://192.0.2.9:8080' }),
+    ).rejects.toThrow('handshake refused: 403');
+  });
+
   it('answers a CRLFCRLF keep-alive with CRLF (RFC 5626 §4.4.1)', async () => {
     const gateway = await gatewayWith();
     const c = await client(gateway);

@@ -12,12 +12,26 @@ const GOING_AWAY = 1001;
 
 const LOOPBACK_ORIGIN = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 
-function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+/** Whether the page that opens the WebSocket came from this gateway, at the address it was reached at. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+function originAllowed(request: FastifyRequest, config: GatewayConfig): boolean {
+  const { origin, host } = request.headers;
   // A client without Origin is not a browser page, so there is no cross-site request to guard against.
   if (origin === undefined) return true;
+  const allowed = config.allowedOrigins;
   if (allowed.includes('*')) return true;
-  if (allowed.length === 0) return LOOPBACK_ORIGIN.test(origin);
-  return allowed.includes(origin);
+  if (allowed.length > 0) return allowed.includes(origin);
+  // By default: loopback pages, and this gateway's own page wherever it is reached (on a LAN
+  // address, behind Docker's publishing) — but the latter only where credentials are required,
+  // since a rebound DNS name can make any page "same-origin".
+  return LOOPBACK_ORIGIN.test(origin) || (!config.allowAnonymous && sameOrigin(origin, host));
 }
 
 function offersSipProtocol(request: FastifyRequest): boolean {
@@ -118,7 +132,7 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
       preValidation: async (request, reply) => {
         if (!offersSipProtocol(request))
           return refuse(reply, 400, 'WebSocket subprotocol "sip" is required (RFC 7118)');
-        if (!originAllowed(request.headers.origin, config.allowedOrigins)) {
+        if (!originAllowed(request, config)) {
           request.log.warn({ origin: request.headers.origin }, 'WebSocket origin refused');
           return refuse(reply, 403, 'origin not allowed');
         }
