@@ -1,6 +1,7 @@
 #!/bin/sh
 # Writes kamailio-local.cfg from the environment (docker-compose.yml), then runs Kamailio in the
-# foreground with the PBX route and rtpengine on.
+# foreground with the PBX route and rtpengine on. Registrations live in memory: after a restart
+# a client is known again at its next refresh, which REGISTER_MAX_EXPIRES (60 s here) bounds.
 set -eu
 cat > /etc/kamailio/kamailio-local.cfg <<CFG
 #!substdef "!WS_LISTEN!tcp:${KAMAILIO_IP}:8089!g"
@@ -9,6 +10,7 @@ cat > /etc/kamailio/kamailio-local.cfg <<CFG
 #!substdef "!AUTH_SECRET!${AUTH_SECRET}!g"
 #!substdef "!RTPENGINE_SOCKET!udp:${RTPENGINE_IP}:22222!g"
 #!substdef "!DISPATCHER_LIST!/etc/kamailio/dispatcher.list!g"
+#!substdef "!REGISTER_MAX_EXPIRES!${REGISTER_MAX_EXPIRES:-60}!g"
 CFG
 echo "1 sip:${PBX_IP}:5060" > /etc/kamailio/dispatcher.list
 exec kamailio -DD -E -A WITH_PBX -A WITH_RTPENGINE -m 256 -M 16 -f /etc/kamailio/kamailio.cfg

@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 
 /**
- * No Docker engine runs here, so the compose stack is checked statically: every service is
- * buildable and health-checked, the addresses, ports and secret agree across the gateway,
- * Kamailio, coturn and Asterisk, and Kamailio accepts its configuration as compose sets it up.
+ * The compose stack checked statically (test/stack/ runs it on a real engine): every service is
+ * buildable and health-checked, the file stays valid for Compose v1.29 as well as v2, the
+ * addresses, ports and secret agree across the gateway, Kamailio, coturn and Asterisk (whose image
+ * cannot be run here), and Kamailio accepts its configuration as compose sets it up.
  */
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -18,11 +19,13 @@ interface Service {
   build?: unknown;
   healthcheck?: { test: string[] };
   environment?: Record<string, string>;
-  env_file?: string;
-  command?: string;
+  command?: string[];
+  ports?: string[];
   networks?: { sip?: { ipv4_address?: string } };
 }
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+const compose = parse(read('docker-compose.yml')) as Record<string, unknown> & {
+  services: Record<string, Service>;
+};
 const services = compose.services;
 const ip = (name: string) => services[name]?.networks?.sip?.ipv4_address;
 
@@ -45,12 +48,43 @@ describe('docker-compose.yml and the stack configs', () => {
     }
   });
 
+  it('stays valid for Compose v1.29 (Debian 12): no v2-only keys, one Dockerfile per service folder', () => {
+    expect(Object.keys(compose).filter((key) => ['name', 'include'].includes(key))).toEqual([]);
+    for (const [name, service] of Object.entries(services)) {
+      const build = (service.build ?? {}) as Record<string, unknown>;
+      expect([name, Object.keys(build).filter((key) => key.startsWith('dockerfile_inline'))]).toEqual([
+        name,
+        [],
+      ]);
+      expect([name, Object.keys(service).filter((key) => ['develop', 'env_file'].includes(key))]).toEqual([
+        name,
+        [],
+      ]);
+      if (!service.build) continue;
+      const dockerfile = join(String(build.context), String(build.dockerfile ?? 'Dockerfile'));
+      expect([name, dirname(dockerfile) !== '.', existsSync(join(root, dockerfile))]).toEqual([
+        name,
+        true,
+        true,
+      ]);
+    }
+  });
+
+  it('publishes no media port range: only the page and TURN, on BIND_IP', () => {
+    const published = Object.values(services).flatMap((service) => service.ports ?? []);
+    expect(published.sort()).toEqual([
+      '${BIND_IP:-127.0.0.1}:3478:3478/tcp',
+      '${BIND_IP:-127.0.0.1}:3478:3478/udp',
+      '${BIND_IP:-127.0.0.1}:8080:8080',
+    ]);
+  });
+
   it('points the gateway at Kamailio and Redis by address, and Kamailio at rtpengine and Asterisk', () => {
     const gateway = services.gateway?.environment ?? {};
     expect(gateway.UPSTREAM).toBe(`${ip('kamailio')}:5060`);
     expect(gateway.REDIS_URL).toBe(`redis://${ip('redis')}:6379`);
     const kamailio = services.kamailio?.environment ?? {};
-    expect(kamailio).toEqual({
+    expect(kamailio).toMatchObject({
       KAMAILIO_IP: ip('kamailio'),
       RTPENGINE_IP: ip('rtpengine'),
       PBX_IP: ip('asterisk'),
@@ -59,12 +93,15 @@ describe('docker-compose.yml and the stack configs', () => {
     expect(read('kamailio-config/entrypoint.sh')).toContain('udp:${KAMAILIO_IP}:5060');
   });
 
-  it('shares one secret between the gateway, Kamailio and coturn', () => {
-    expect(read('.env.example')).toMatch(/^AUTH_SECRET=.{16,}$/m);
-    for (const name of ['gateway', 'kamailio', 'coturn'])
-      expect([name, services[name]?.env_file]).toEqual([name, '.env']);
+  it('shares one secret between the gateway, Kamailio and coturn, with the placeholder of .env.example as default', () => {
+    const placeholder = read('.env.example').match(/^AUTH_SECRET=(change-me.{16,})$/m)?.[1];
+    const shared = `\${AUTH_SECRET:-${placeholder}}`;
+    expect(services.gateway?.environment?.AUTH_SECRET).toBe(shared);
+    expect(services.kamailio?.environment?.AUTH_SECRET).toBe(shared);
     expect(read('kamailio-config/entrypoint.sh')).toContain('!AUTH_SECRET!${AUTH_SECRET}!g');
-    expect(services.coturn?.command).toContain('--use-auth-secret --static-auth-secret=${AUTH_SECRET}');
+    expect(services.coturn?.command).toEqual(
+      expect.arrayContaining(['--use-auth-secret', `--static-auth-secret=${shared}`]),
+    );
   });
 
   it('gives Asterisk a trunk to Kamailio, WebRTC endpoints, the dialplan and enough WebSocket sessions', () => {
@@ -101,6 +138,7 @@ describe('docker-compose.yml and the stack configs', () => {
         '#!substdef "!AUTH_SECRET!a-secret-of-some-length!g"',
         `#!substdef "!RTPENGINE_SOCKET!udp:127.0.0.1:22222!g"`,
         `#!substdef "!DISPATCHER_LIST!${join(folder, 'dispatcher.list')}!g"`,
+        '#!substdef "!REGISTER_MAX_EXPIRES!60!g"',
         '',
       ].join('\n'),
     );
