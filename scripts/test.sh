@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test suite and writes jest's JSON results to .ci/results/jest.json.
+# Runs the unit and end-to-end suites (the compose stack has its own: scripts/test-stack.sh) and writes jest's JSON results to .ci/results/jest.json.
 # The suites run inside a private network namespace that has only `lo` (in-loopback-namespace.sh),
 # so no packet, media included, can leave loopback.
 set -euo pipefail
@@ -11,4 +11,4 @@ node_modules/.bin/tsc -p tsconfig.json
 node_modules/.bin/biome ci --diagnostic-level=error .
 
 exec scripts/in-loopback-namespace.sh node --experimental-vm-modules node_modules/jest/bin/jest.js \
-  --json --outputFile=.ci/results/jest.json "$@"
+  --selectProjects unit e2e --json --outputFile=.ci/results/jest.json "$@"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The bundled stack on a real Docker engine (`npm run test:stack`): starts dockerd when none runs
+# (and stops it after), makes sure the base images exist (test/stack/base-images.sh builds
+# stand-ins from Debian's packages where they cannot be pulled, and says so), builds the
+# project's images, and runs test/stack/, writing jest's JSON results to
+# .ci/results/jest-stack.json. Needs root (Docker, and the browsers' network namespace).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .ci/results
+
+dockerd_pid=""
+stop_dockerd() { if [ -n "$dockerd_pid" ]; then kill "$dockerd_pid"; wait "$dockerd_pid" || true; fi; }
+trap stop_dockerd EXIT
+if ! docker info >/dev/null 2>&1; then
+  echo "test-stack: starting dockerd (log: .ci/results/dockerd.log)"
+  dockerd >.ci/results/dockerd.log 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { tail -20 .ci/results/dockerd.log; exit 1; }
+fi
+
+bash test/stack/base-images.sh
+if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
+started=$SECONDS
+# (The legacy builder's deprecation notice, once per image, says nothing about this build.)
+"${compose[@]}" -p ringway-ci -f docker-compose.yml -f test/stack/docker-compose.ci.yml build -q \
+  2> >(grep -v -e 'legacy builder is deprecated' -e 'Install the buildx' -e 'go/buildx' >&2)
+echo "test-stack: images built in $((SECONDS - started)) s"
+docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^(ringway-ci|redis|andrius)' || true
+
+node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects stack \
+  --json --outputFile=.ci/results/jest-stack.json "$@"

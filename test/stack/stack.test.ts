@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../support/chromium-args.mjs';
+import { eventually } from '../support/eventually.js';
+import { callAndAnswer, expectText, signInWithPassword, waitForAudio } from '../support/softphone-app.js';
+import { wavPeak } from '../support/wav.js';
+import {
+  browserHost,
+  compose,
+  composeOrThrow,
+  composeVersion,
+  containerHealth,
+  dockerVersion,
+  leftovers,
+  memoryUse,
+  saveLogs,
+} from './compose-stack.js';
+
+// Issue 13: the bundled stack run for real on a Docker engine — `up` to healthy, two people sign
+// in with passwords and call each other, a browser reaches the PBX route, Kamailio restarts, and
+// `down` leaves nothing. The browsers run on a "second machine" attached to the compose network
+// only, and open the page at the gateway's address there, as someone on the LAN would.
+const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
+const results = join(root, '.ci/results');
+const GATEWAY = 'http://172.28.0.5:8080';
+const SERVICES = ['asterisk', 'coturn', 'gateway', 'kamailio', 'redis', 'rtpengine'];
+const recordings = mkdtempSync(join(tmpdir(), 'ringway-pbx-'));
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  AUTH_SECRET: randomBytes(24).toString('base64'),
+  ADMIN_TOKEN: randomBytes(24).toString('base64'),
+  PBX_RECORDINGS: recordings,
+};
+const PASSWORDS: Record<string, string> = { alice: 'alice-in-the-stack', bob: 'bob-in-the-stack' };
+let host: ReturnType<typeof browserHost> | undefined;
+const browsers: Browser[] = [];
+let alice: Page;
+let bob: Page;
+let healthySeconds = Number.NaN;
+let failed = false;
+
+/** Waits until every service reports healthy; returns the seconds since `since`. */
+async function whenHealthy(since: number, timeoutMs = 120_000): Promise<number> {
+  const health = await eventually(
+    async () => containerHealth(),
+    (found) => SERVICES.every((service) => found.get(service) === 'healthy'),
+    (found) => `not healthy after ${timeoutMs / 1000} s: ${JSON.stringify(Object.fromEntries(found))}`,
+    { ms: timeoutMs, everyMs: 250 },
+  );
+  expect([...health.keys()].sort()).toEqual(SERVICES);
+  return (Date.now() - since) / 1000;
+}
+
+/** A Chromium of its own on the browsers' machine, allowed the microphone on the gateway's plain-HTTP page. */
+async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: host?.chromium,
+    args: [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=${GATEWAY}`],
+  });
+  browsers.push(browser);
+  return browser;
+}
+
+async function signedIn(user: string): Promise<Page> {
+  const page = await signInWithPassword(await launchBrowser(), GATEWAY, user, PASSWORDS[user] as string);
+  await expectText(page, 'registration-state', 'registered', 20_000);
+  return page;
+}
+
+beforeAll(async () => {
+  mkdirSync(results, { recursive: true });
+  console.log(`stack test: Compose ${composeVersion()} on Docker Engine ${dockerVersion()}`);
+  compose(root, env, ['down', '-v', '--remove-orphans']);
+  const started = Date.now();
+  composeOrThrow(root, env, ['up', '-d']);
+  healthySeconds = await whenHealthy(started);
+  console.log(`stack test: every service healthy ${healthySeconds.toFixed(1)} s after \`up -d\``);
+  for (const [user, password] of Object.entries(PASSWORDS))
+    composeOrThrow(
+      root,
+      env,
+      ['exec', '-T', 'gateway', 'npm', 'run', '--silent', 'user', '--', 'add', user],
+      password,
+    );
+  const idle = memoryUse();
+  console.log(`stack test: idle memory ${idle.totalMiB.toFixed(0)} MiB: ${JSON.stringify(idle.perService)}`);
+  host = browserHost(mkdtempSync(join(tmpdir(), 'ringway-browsers-')), '172.28.0.200');
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(browsers.map((browser) => browser.close()));
+  host?.remove();
+  if (failed || leftovers().containers.length > 0) saveLogs(root, env, join(results, 'stack-logs'));
+  compose(root, env, ['down', '-v', '--remove-orphans']);
+  rmSync(recordings, { recursive: true, force: true });
+}, 120_000);
+
+/** Marks the run as failed (so afterAll keeps every container's log), then rethrows. */
+async function recorded(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    failed = true;
+    throw error;
+  }
+}
+
+describe('docker compose up: the bundled stack', () => {
+  it('brings every service up healthy', () => {
+    expect(healthySeconds).toBeGreaterThan(0);
+  });
+
+  it(
+    'alice and bob sign in with passwords from two browsers and call each other, audio both ways',
+    () =>
+      recorded(async () => {
+        const refused = await signInWithPassword(await launchBrowser(), GATEWAY, 'alice', 'not-her-password');
+        await expectText(refused, 'sign-in-error', 'Wrong user name or password.');
+        alice = await signedIn('alice');
+        bob = await signedIn('bob');
+        await callAndAnswer(alice, bob, 'bob');
+        expect(await waitForAudio(alice)).toBeGreaterThan(1000);
+        expect(await waitForAudio(bob)).toBeGreaterThan(1000);
+        await alice.getByTestId('hangup-button').click();
+        await expectText(bob, 'call-state', /ended/);
+      }),
+    120_000,
+  );
+
+  it(
+    'a browser dials 600 and reaches the PBX through Kamailio’s dispatcher and rtpengine, audio both ways',
+    () =>
+      recorded(async () => {
+        await alice.getByTestId('dial-input').fill('600');
+        await alice.getByTestId('dial-button').click();
+        await expectText(alice, 'call-state', 'active', 20_000);
+        expect(await waitForAudio(alice)).toBeGreaterThan(1000);
+        // The PBX stand-in records what it decodes: the browser's audio reached it as plain RTP.
+        const peak = await eventually(
+          async () => {
+            const latest = readdirSync(recordings)
+              .filter((n) => n.endsWith('-dec.wav'))
+              .sort()
+              .at(-1);
+            return wavPeak(latest && join(recordings, latest));
+          },
+          (value) => value > 1000,
+          (value) => `the PBX's recording peaks at ${value}`,
+        );
+        expect(peak).toBeGreaterThan(1000);
+        await alice.getByTestId('hangup-button').click();
+        await expectText(alice, 'call-state', /ended/);
+      }),
+    120_000,
+  );
+
+  it(
+    'docker compose restart kamailio: both browsers register again by themselves and call again',
+    () =>
+      recorded(async () => {
+        const restarted = Date.now();
+        composeOrThrow(root, env, ['restart', 'kamailio']);
+        await whenHealthy(restarted);
+        // Kamailio knows nobody now; each browser is known again at its next refresh (≤ 60 s).
+        const reachable = await eventually(
+          async () => {
+            await alice.getByTestId('dial-input').fill('bob');
+            await alice.getByTestId('dial-button').click();
+            const rang = await bob
+              .getByTestId('answer-button')
+              .waitFor({ state: 'visible', timeout: 3000 })
+              .then(() => true)
+              .catch(() => false);
+            if (!rang)
+              await alice
+                .getByTestId('hangup-button')
+                .click()
+                .catch(() => undefined);
+            return rang;
+          },
+          (rang) => rang,
+          () => 'bob was not reachable again within 90 s of the restart',
+          { ms: 90_000, everyMs: 1000 },
+        );
+        expect(reachable).toBe(true);
+        console.log(
+          `stack test: bob reachable again ${((Date.now() - restarted) / 1000).toFixed(1)} s after the restart`,
+        );
+        await bob.getByTestId('answer-button').click();
+        await expectText(alice, 'call-state', 'active');
+        expect(await waitForAudio(alice)).toBeGreaterThan(1000);
+        expect(await waitForAudio(bob)).toBeGreaterThan(1000);
+        await alice.getByTestId('hangup-button').click();
+      }),
+    180_000,
+  );
+
+  it('docker compose down leaves no container, network or volume behind', async () => {
+    await Promise.all(browsers.splice(0).map((browser) => browser.close()));
+    host?.remove();
+    host = undefined;
+    const started = Date.now();
+    composeOrThrow(root, env, ['down', '-v', '--remove-orphans']);
+    console.log(`stack test: down took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 120_000);
+
+  it('refuses to start the gateway with the placeholder secret on a public address, in one line', () => {
+    // After `down`: the one-off container takes the gateway's fixed address on the compose network.
+    const placeholder = { ...env, AUTH_SECRET: '', ADMIN_TOKEN: '', PUBLIC_IP: '192.0.2.7' };
+    const run = compose(root, placeholder, ['run', '--rm', '--no-deps', 'gateway']);
+    compose(root, env, ['down', '-v', '--remove-orphans']);
+    expect(run.status).toBe(78);
+    expect(run.stdout.trim()).toBe('');
+    // (Compose v1 adds its own lines around the container's: "Creating …", the exit code.)
+    expect(run.stderr.split('\n').filter((line) => line.startsWith('ringway-gateway:'))).toEqual([
+      expect.stringMatching(
+        /^ringway-gateway: AUTH_SECRET is still the placeholder of .env.example: .* before serving 192.0.2.7$/,
+      ),
+    ]);
+  }, 60_000);
+});
