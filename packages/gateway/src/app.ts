@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server as TlsServer } from 'node:tls';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -7,10 +9,12 @@ import { UsersFile } from './accounts/users-file.js';
 import { CallTokens } from './calls/call-tokens.js';
 import { QualityReports } from './calls/quality-reports.js';
 import type { GatewayConfig } from './config/config-schema.js';
+import { ConfigError } from './config/load-config.js';
 import { serverKeys } from './config/server-keys.js';
 import callsApi from './http/calls-api.js';
 import connectionLimits from './http/connection-limits.js';
 import health from './http/health.js';
+import httpsRedirect from './http/https-redirect.js';
 import operatorAccess from './http/operator-access.js';
 import registrationsApi from './http/registrations-api.js';
 import sessionsApi from './http/sessions-api.js';
@@ -25,7 +29,9 @@ import { credentialsFromConfig } from './sip/auth/credentials.js';
 import { DialogTokens } from './sip/proxy/dialog-token.js';
 import { SipServer } from './sip/sip-server.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
-import { parseUpstreamTarget } from './sip/upstream/upstream-target.js';
+import { parseUpstreamTarget, type UpstreamTarget } from './sip/upstream/upstream-target.js';
+import { reloadCertificateOnChange } from './tls/certificate-reloader.js';
+import { SERVER_TLS_OPTIONS, serverCertificate } from './tls/server-certificate.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,16 +39,48 @@ declare module 'fastify' {
   }
 }
 
+/** The upstream as configured, with how its certificate is verified when it speaks TLS. */
+function upstreamTarget(config: GatewayConfig, upstream: string): UpstreamTarget {
+  const target = parseUpstreamTarget(upstream);
+  const { caFile, serverName } = config.upstreamTls;
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`UPSTREAM_CA_FILE: cannot read ${caFile}: ${(error as Error).message}`);
+    }
+  }
+  return target.transport === 'TLS' ? { ...target, verify: { ca, serverName } } : target;
+}
+
 /**
  * Builds the gateway without listening: tests call `inject()` on it or `listen({ port: 0 })`.
- * Nothing here touches DNS.
+ * Nothing here touches DNS. A file named in the configuration that cannot be used throws
+ * ConfigError naming it.
  */
 export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> {
+  const certificate = await serverCertificate(config);
+  const target = config.upstream ? upstreamTarget(config, config.upstream) : undefined;
+  // Typed as the plain-HTTP instance either way: nothing here depends on which server it is.
   const app = Fastify({
     logger: { level: config.logLevel, name: 'ringway-gateway' },
     // Behind no proxy by default; the client address is the socket's.
     trustProxy: false,
-  });
+    ...(certificate
+      ? { https: { key: certificate.key, cert: certificate.cert, ...SERVER_TLS_OPTIONS } }
+      : {}),
+  }) as unknown as FastifyInstance;
+  if (certificate) app.log.info(certificate.description);
+  if (certificate?.source === 'files') {
+    const { certFile, keyFile } = config.tls as { certFile: string; keyFile: string };
+    const stop = reloadCertificateOnChange(
+      app.server as unknown as TlsServer,
+      { certFile, keyFile },
+      app.log,
+    );
+    app.addHook('onClose', async () => stop());
+  }
   const metrics = createMetrics();
   const { sessions: sessionConfig } = config;
   const store = sessionConfig.redisUrl
@@ -93,10 +131,10 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     },
   });
   app.decorate('sip', sip);
-  if (config.upstream) {
+  if (target) {
     const upstreamUp = metrics.upstreamUp;
     sip.upstream = new UpstreamRelay({
-      target: parseUpstreamTarget(config.upstream),
+      target,
       local: { host: config.host, advertised: config.advertisedHost, port: config.upstreamLocalPort },
       maxMessageBytes: config.maxMessageBytes,
       sentBy: () =>
@@ -130,6 +168,8 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     await store.close();
   });
   await app.register(connectionLimits, { config });
+  if (certificate && config.tls.redirectPort)
+    await app.register(httpsRedirect, { config, redirectPort: config.tls.redirectPort });
   // Before any route, so that its onRoute hook sees every operator route, Swagger UI's included.
   await app.register(operatorAccess, { config });
   await app.register(swagger, {

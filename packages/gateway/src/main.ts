@@ -1,21 +1,28 @@
 import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 
+/** A configuration (or a file it names) that cannot be used: one line, and exit EX_CONFIG. */
+function stopOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`ringway-gateway: ${error.message}`);
+  process.exit(78);
+}
+
 let config: GatewayConfig;
+let app: FastifyInstance;
 try {
   // The page is built beside the gateway in this repository (both main.js and gateway.mjs live in dist/).
   const softphoneDir = fileURLToPath(new URL('../../softphone/dist/page/', import.meta.url));
   config = loadConfig(process.env, process.env.SOFTPHONE_DIR ? {} : { softphoneDir });
+  app = await buildApp(config);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`ringway-gateway: ${error.message}`);
-  process.exit(78); // EX_CONFIG
+  stopOnConfigError(error);
 }
 
-const app = await buildApp(config);
 closeWithGrace({ delay: config.timers.shutdownGraceMs + 2000 }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'shutting down');
@@ -26,5 +33,5 @@ const { port } = app.server.address() as { port: number };
 // performance.now() counts from the start of the process, so this is the whole start-up.
 app.log.info(
   { startupMs: Math.round(performance.now()), sipDomain: config.sipDomain },
-  `SIP WebSocket at ws://${config.host}:${port}/sip`,
+  `SIP WebSocket at ${app.initialConfig.https ? 'wss' : 'ws'}://${config.host}:${port}/sip`,
 );

@@ -110,7 +110,7 @@ export const ConfigSchema = Type.Object(
     ),
     /**
      * Upstream mode: relay every client's SIP to this server (`ip:port` or `udp:ip:port` over UDP,
-     * `tcp:ip:port`, `ws://ip:port/path`) instead of the embedded registrar — an RFC 7118 edge proxy in front of Kamailio or a PBX. Default: none.
+     * `tcp:ip:port`, `tls:ip:port`, `ws://ip:port/path`) instead of the embedded registrar — an RFC 7118 edge proxy in front of Kamailio or a PBX. Default: none.
      */
     upstream: Type.Optional(Type.String({ pattern: UPSTREAM_PATTERN })),
     /**
@@ -119,6 +119,35 @@ export const ConfigSchema = Type.Object(
      * Paths and Record-Routes, and calls and registrations carry on through it.
      */
     upstreamLocalPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /**
+     * HTTPS and `wss://` on `port`. Without certificate files a gateway that listens beyond
+     * loopback makes itself a self-signed certificate (kept in `selfSignedDir`); on loopback it
+     * serves plain HTTP. `off`: plain HTTP everywhere (behind a proxy that terminates TLS).
+     */
+    tls: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('auto'), Type.Literal('off')]),
+        /** PEM certificate (a chain is fine), re-read when it changes. Needs keyFile. */
+        certFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** PEM private key of certFile. */
+        keyFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** Where a self-signed certificate is kept and reused across restarts. Default data/tls. */
+        selfSignedDir: Type.String({ minLength: 1 }),
+        /** A plain-HTTP port that only redirects to HTTPS. Default: none. */
+        redirectPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+      },
+      { additionalProperties: false },
+    ),
+    /** How a `tls:` upstream's certificate is verified: against this CA file and this name (no lookup). */
+    upstreamTls: Type.Object(
+      {
+        /** PEM CA certificates that may sign the upstream's certificate. Default: Node's CA store. */
+        caFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** The name the upstream's certificate must carry. Default: the upstream's IP address. */
+        serverName: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.-]+$' })),
+      },
+      { additionalProperties: false },
+    ),
     /** Password sign-in on the page (needs usersFile and authSecret). */
     signIn: Type.Object(
       {

@@ -60,6 +60,13 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['CODEC_POLICY_UPSTREAM', 'codecPolicies.upstream', asJson],
   ['UPSTREAM', 'upstream', asString],
   ['UPSTREAM_LOCAL_PORT', 'upstreamLocalPort', asNumber],
+  ['TLS', 'tls.mode', asString],
+  ['TLS_CERT_FILE', 'tls.certFile', asString],
+  ['TLS_KEY_FILE', 'tls.keyFile', asString],
+  ['TLS_SELF_SIGNED_DIR', 'tls.selfSignedDir', asString],
+  ['HTTP_REDIRECT_PORT', 'tls.redirectPort', asNumber],
+  ['UPSTREAM_CA_FILE', 'upstreamTls.caFile', asString],
+  ['UPSTREAM_SERVER_NAME', 'upstreamTls.serverName', asString],
   ['SIGN_IN_CREDENTIAL_SECONDS', 'signIn.credentialSeconds', asNumber],
   ['SIGN_IN_SESSION_SECONDS', 'signIn.sessionSeconds', asNumber],
   ['REDIS_URL', 'sessions.redisUrl', asString],
@@ -95,6 +102,8 @@ const DEFAULTS = {
       fixes: ['strip-mdns-candidates', 'remove-extmap-allow-mixed', 'drop-red-ulpfec'],
     },
   },
+  tls: { mode: 'auto', selfSignedDir: 'data/tls' },
+  upstreamTls: {},
   signIn: { credentialSeconds: 14400, sessionSeconds: 604800 },
   sessions: {
     ttlSeconds: 3600,
@@ -149,6 +158,47 @@ function readConfigFile(path: string): Tree {
     return parsed as Tree;
   } catch (error) {
     throw new ConfigError(`CONFIG_FILE: ${path} is not a JSON object: ${(error as Error).message}`);
+  }
+}
+
+/** How the page is served: HTTPS with the operator's certificate, with a self-signed one, or plain HTTP. */
+export type TlsSource = 'files' | 'self-signed' | 'off';
+
+export function tlsSource(config: GatewayConfig): TlsSource {
+  if (config.tls.certFile) return 'files';
+  if (config.tls.mode === 'off' || isLoopback(config.host)) return 'off';
+  return 'self-signed';
+}
+
+function checkTls(config: GatewayConfig): void {
+  const { certFile, keyFile, mode, redirectPort } = config.tls;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    const missing = certFile
+      ? 'tls.keyFile (environment TLS_KEY_FILE)'
+      : 'tls.certFile (environment TLS_CERT_FILE)';
+    throw new ConfigError(
+      `invalid configuration: ${missing}: a certificate needs its key, and a key its certificate`,
+    );
+  }
+  if (certFile && mode === 'off') {
+    throw new ConfigError(
+      'invalid configuration: tls.mode (environment TLS) is off, but TLS_CERT_FILE names a certificate',
+    );
+  }
+  if (redirectPort !== undefined && (tlsSource(config) === 'off' || redirectPort === config.port)) {
+    throw new ConfigError(
+      `invalid configuration: tls.redirectPort (environment HTTP_REDIRECT_PORT): redirects to HTTPS need HTTPS on another port; got ${redirectPort} with ${tlsSource(config) === 'off' ? 'plain HTTP' : `HTTPS on ${config.port}`}`,
+    );
+  }
+  const upstreamTls = config.upstream?.startsWith('tls:') ?? false;
+  for (const [field, variable, value] of [
+    ['upstreamTls.caFile', 'UPSTREAM_CA_FILE', config.upstreamTls.caFile],
+    ['upstreamTls.serverName', 'UPSTREAM_SERVER_NAME', config.upstreamTls.serverName],
+  ] as const) {
+    if (value !== undefined && !upstreamTls)
+      throw new ConfigError(
+        `invalid configuration: ${field} (environment ${variable}) needs UPSTREAM=tls:<ip>:<port>`,
+      );
   }
 }
 
@@ -225,6 +275,7 @@ function validate(tree: Tree): GatewayConfig {
       );
     }
   }
+  checkTls(config);
   if (config.sessions.redisUrl && !config.authSecret) {
     throw new ConfigError(
       'invalid configuration: sessions.redisUrl (environment REDIS_URL) needs authSecret (AUTH_SECRET): gateways sharing sessions must share the credential secret',

@@ -18,11 +18,16 @@ const TOO_MANY =
 async function connectionLimits(app: FastifyInstance, opts: { config: GatewayConfig }) {
   const { connectionsPerIp, firstRequestMs } = opts.config.limits;
   const perAddress = new Map<string, number>();
-  const waiting = new WeakMap<Socket, NodeJS.Timeout>();
-  const started = (socket: Socket) => {
-    clearTimeout(waiting.get(socket));
-    waiting.delete(socket);
+  // By the connection's remote address and port: over HTTPS the request's socket is the TLS
+  // socket wrapped around the TCP one seen here, and carries the same pair. Entries live only
+  // while a connection is open and waiting, so the map is bounded by the connection limit.
+  const waiting = new Map<string, NodeJS.Timeout>();
+  const peer = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+  const stopWaiting = (key: string) => {
+    clearTimeout(waiting.get(key));
+    waiting.delete(key);
   };
+  const started = (socket: Socket) => stopWaiting(peer(socket));
 
   app.server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
@@ -33,11 +38,13 @@ async function connectionLimits(app: FastifyInstance, opts: { config: GatewayCon
       return;
     }
     perAddress.set(address, open + 1);
+    // Taken now: a closed socket no longer knows its peer.
+    const key = peer(socket);
     const timer = setTimeout(() => socket.destroy(), firstRequestMs);
     timer.unref();
-    waiting.set(socket, timer);
+    waiting.set(key, timer);
     socket.once('close', () => {
-      started(socket);
+      stopWaiting(key);
       const left = (perAddress.get(address) ?? 1) - 1;
       if (left === 0) perAddress.delete(address);
       else perAddress.set(address, left);

@@ -38,8 +38,10 @@ export class RawSipClient {
     url: string,
     protocols: string[] = ['sip'],
     headers: Record<string, string> = {},
+    /** For `wss://`: the CA (PEM) that signed the gateway's certificate. */
+    tls: { ca?: string } = {},
   ): Promise<RawSipClient> {
-    const socket = new WebSocket(url, protocols, { headers });
+    const socket = new WebSocket(url, protocols, { headers, ...tls });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new RawSipClient(socket)));
       socket.once('error', reject);

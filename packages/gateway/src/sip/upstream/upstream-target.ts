@@ -1,5 +1,5 @@
 /** How the gateway reaches its upstream SIP server: as written in Via (`SIP/2.0/<name>`). */
-export type UpstreamTransportName = 'UDP' | 'TCP' | 'WS';
+export type UpstreamTransportName = 'UDP' | 'TCP' | 'TLS' | 'WS';
 
 export interface UpstreamTarget {
   transport: UpstreamTransportName;
@@ -8,19 +8,31 @@ export interface UpstreamTarget {
   port: number;
   /** The HTTP path of a WebSocket upstream. */
   path: string;
+  /** How a TLS upstream's certificate is verified (never skipped). */
+  verify?: UpstreamVerification;
+}
+
+export interface UpstreamVerification {
+  /** PEM CA certificates; Node's own CA store when absent. */
+  ca?: string;
+  /** The name the certificate must carry (also sent as SNI); the IP address when absent. */
+  serverName?: string;
 }
 
 const TARGET =
-  /^(?:(udp|tcp):)?(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$|^ws:\/\/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(\/\S*)?$/;
+  /^(?:(udp|tcp|tls):)?(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$|^ws:\/\/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(\/\S*)?$/;
 
 /** The pattern UPSTREAM must match (also used by the configuration schema). */
 export const UPSTREAM_PATTERN = TARGET.source;
 
-/** `127.0.0.1:5060` or `udp:…` (UDP), `tcp:127.0.0.1:5060`, `ws://127.0.0.1:8080/path`. */
+/** `127.0.0.1:5060` or `udp:…` (UDP), `tcp:127.0.0.1:5060`, `tls:127.0.0.1:5061`, `ws://127.0.0.1:8080/path`. */
 export function parseUpstreamTarget(text: string): UpstreamTarget {
   const match = TARGET.exec(text);
-  if (!match) throw new TypeError(`"${text}" is not ip:port, udp:ip:port, tcp:ip:port or ws://ip:port/path`);
+  if (!match)
+    throw new TypeError(
+      `"${text}" is not ip:port, udp:ip:port, tcp:ip:port, tls:ip:port or ws://ip:port/path`,
+    );
   if (match[4]) return { transport: 'WS', host: match[4], port: Number(match[5]), path: match[6] ?? '/' };
-  const transport = match[1] === 'tcp' ? 'TCP' : 'UDP';
+  const transport = match[1] === 'tcp' ? 'TCP' : match[1] === 'tls' ? 'TLS' : 'UDP';
   return { transport, host: match[2] as string, port: Number(match[3]), path: '/' };
 }

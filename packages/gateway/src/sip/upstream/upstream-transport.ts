@@ -1,5 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import WebSocket from 'ws';
 import type { Logger } from '../logger.js';
 import { SipStreamFramer } from './sip-stream-framer.js';
@@ -85,9 +86,10 @@ class UdpTransport implements UpstreamTransport {
 }
 
 /**
- * SIP over TCP (framed by Content-Length) or over a WebSocket (one message per frame). On loss
- * it reconnects from the same local port when it can, so that the Paths and Record-Routes the
- * upstream stored (which name that port) stay valid.
+ * SIP over TCP or TLS (framed by Content-Length) or over a WebSocket (one message per frame). On
+ * loss it reconnects from the same local port when it can, so that the Paths and Record-Routes
+ * the upstream stored (which name that port) stay valid. A TLS upstream whose certificate does
+ * not verify is never used: each failed attempt is logged, and clients get 503 meanwhile.
  */
 class ConnectionTransport implements UpstreamTransport {
   readonly name: UpstreamTransportName;
@@ -98,6 +100,8 @@ class ConnectionTransport implements UpstreamTransport {
   #localPort: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The last reason a connection attempt failed, so that a refusal repeating every 5 s is logged once. */
+  #lastFailure = '';
 
   readonly #localHost: string;
   readonly #advertised: string;
@@ -136,6 +140,7 @@ class ConnectionTransport implements UpstreamTransport {
     const localPort = this.#localPort;
     const onOpen = (port: number) => {
       this.#attempt = 0;
+      this.#lastFailure = '';
       this.#localPort = port;
       this.local = `${this.#advertised}:${port}`;
       this.log.info({ upstream: this.#describe(), local: this.local }, 'upstream connected');
@@ -148,8 +153,12 @@ class ConnectionTransport implements UpstreamTransport {
       this.#tcp = undefined;
       if (this.#closed) return;
       // The old port may be taken meanwhile: after a failed attempt on it, take any.
-      if (!wasConnected && error && (error as NodeJS.ErrnoException).code === 'EADDRINUSE')
-        this.#localPort = undefined;
+      const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+      if (!wasConnected && code === 'EADDRINUSE') this.#localPort = undefined;
+      if (!wasConnected && error && code !== this.#lastFailure) {
+        this.#lastFailure = code;
+        this.log.warn({ upstream: this.#describe(), err: error }, 'cannot connect to the upstream; retrying');
+      }
       if (wasConnected) {
         this.log.warn({ upstream: this.#describe(), err: error }, 'upstream connection lost; reconnecting');
         this.events.disconnected();
@@ -179,17 +188,31 @@ class ConnectionTransport implements UpstreamTransport {
       ws.on('close', () => onClose(failure));
       return;
     }
-    const socket = connect({
+    const endpoint = {
       host: this.target.host,
       port: this.target.port,
       localAddress: this.#localHost,
       ...(localPort ? { localPort } : {}),
-    });
+    };
+    const verify = this.target.verify;
+    const socket =
+      this.target.transport === 'TLS'
+        ? connectTls({
+            ...endpoint,
+            minVersion: 'TLSv1.2',
+            ...(verify?.ca ? { ca: verify.ca } : {}),
+            // Verified against the configured name, else the IP address itself; never unchecked.
+            ...(verify?.serverName ? { servername: verify.serverName } : {}),
+            rejectUnauthorized: true,
+          })
+        : connect(endpoint);
     this.#tcp = socket;
     const framer = new SipStreamFramer(this.maxMessageBytes);
     let failure: Error | undefined;
     socket.setNoDelay(true);
-    socket.on('connect', () => onOpen(socket.localPort ?? 0));
+    socket.on(this.target.transport === 'TLS' ? 'secureConnect' : 'connect', () =>
+      onOpen(socket.localPort ?? 0),
+    );
     socket.on('data', (chunk) => {
       try {
         for (const message of framer.push(chunk)) this.events.message(message);
