@@ -519,7 +519,25 @@ function wire(): void {
   renderHistory();
 }
 
+/**
+ * A page opened over plain HTTP from another machine gets no microphone (browsers allow it only in
+ * a secure context), and every call would fail later without saying why: say it now instead.
+ */
+function refuseInsecureContext(): boolean {
+  if (window.isSecureContext) return false;
+  const secure = new URL(location.href);
+  secure.protocol = 'https:';
+  setText('insecure-url', location.origin);
+  const link = $<HTMLAnchorElement>('secure-url');
+  link.href = secure.href;
+  link.textContent = secure.origin;
+  show('insecure-context', true);
+  show('sign-in', false);
+  return true;
+}
+
 async function main(): Promise<void> {
+  if (refuseInsecureContext()) return;
   wire();
   const settings = (await (await fetch('/api/config')).json()) as GatewaySettings;
   const params = new URLSearchParams(location.search);
