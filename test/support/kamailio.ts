@@ -15,6 +15,8 @@ export interface RunningKamailio {
   wsUrl: string;
   /** Its plain SIP address, `127.0.0.1:port` (UDP). */
   udp: string;
+  /** Its SIP-over-TLS address, `127.0.0.1:port`, when started with a certificate. */
+  tls?: string;
   /** Kills it with SIGKILL (no clean-up, registrations lost with it) and starts it again on the same ports. */
   crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
@@ -34,11 +36,30 @@ export async function startKamailio(options: {
   registerMaxExpires?: number;
   /** A PBX (`127.0.0.1:port`, UDP) for numbers nobody registered (-A WITH_PBX, dispatcher set 1). */
   pbx?: string;
+  /** A certificate and key (PEM) for a SIP-over-TLS listener (-A WITH_TLS). */
+  tls?: { cert: string; key: string };
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
   const udpPort = await freeUdpPort();
+  const tlsPort = options.tls ? await freeTcpPort() : undefined;
   const folder = mkdtempSync(join(tmpdir(), 'ringway-kamailio-'));
   copyFileSync(CONFIG, join(folder, 'kamailio.cfg'));
+  if (options.tls) {
+    writeFileSync(join(folder, 'cert.pem'), options.tls.cert);
+    writeFileSync(join(folder, 'key.pem'), options.tls.key, { mode: 0o600 });
+    writeFileSync(
+      join(folder, 'tls.cfg'),
+      [
+        '[server:default]',
+        'method = TLSv1.2+',
+        'verify_certificate = no',
+        'require_certificate = no',
+        `certificate = ${join(folder, 'cert.pem')}`,
+        `private_key = ${join(folder, 'key.pem')}`,
+        '',
+      ].join('\n'),
+    );
+  }
   const values = {
     WS_LISTEN: `tcp:127.0.0.1:${port}`,
     UDP_LISTEN: `udp:127.0.0.1:${udpPort}`,
@@ -47,6 +68,7 @@ export async function startKamailio(options: {
     ...(options.rtpengine ? { RTPENGINE_SOCKET: options.rtpengine } : {}),
     ...(options.registerMaxExpires ? { REGISTER_MAX_EXPIRES: String(options.registerMaxExpires) } : {}),
     ...(options.pbx ? { DISPATCHER_LIST: join(folder, 'dispatcher.list') } : {}),
+    ...(tlsPort ? { TLS_LISTEN: `tls:127.0.0.1:${tlsPort}`, TLS_CONFIG: join(folder, 'tls.cfg') } : {}),
   };
   if (options.pbx) writeFileSync(join(folder, 'dispatcher.list'), `1 sip:${options.pbx}\n`);
   writeFileSync(
@@ -58,6 +80,7 @@ export async function startKamailio(options: {
   const args = ['-DD', '-E', '-f', join(folder, 'kamailio.cfg'), '-m', '64', '-M', '8'];
   if (options.rtpengine) args.push('-A', 'WITH_RTPENGINE');
   if (options.pbx) args.push('-A', 'WITH_PBX');
+  if (options.tls) args.push('-A', 'WITH_TLS');
 
   const launch = async () => {
     // Its own process group: a SIGKILL must reach the workers too, or they keep the ports.
@@ -87,6 +110,7 @@ export async function startKamailio(options: {
   return {
     wsUrl: `ws://127.0.0.1:${port}/`,
     udp: `127.0.0.1:${udpPort}`,
+    ...(tlsPort ? { tls: `127.0.0.1:${tlsPort}` } : {}),
     async crashAndRestart() {
       await stop('SIGKILL');
       running = await launch();
