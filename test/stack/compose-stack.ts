@@ -1,5 +1,5 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -104,39 +104,6 @@ export function saveLogs(root: string, env: NodeJS.ProcessEnv, folder: string): 
     const run = compose(root, env, ['logs', '--no-color', '--timestamps', service]);
     writeFileSync(join(folder, `${service}.log`), run.stdout + run.stderr);
   }
-}
-
-/**
- * A "second machine" for the browsers: a network namespace whose only interfaces are `lo` and a
- * veth on the stack's bridge (ringway0), with no route anywhere else — so nothing a browser
- * sends, media included, can leave this machine. Returns a Chromium executable that runs in it.
- */
-export function browserHost(folder: string, address: string): { chromium: string; remove(): void } {
-  const ns = 'ringway-ci-browsers';
-  const ip = (...args: string[]) => {
-    const run = spawnSync('ip', args, { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`ip ${args.join(' ')}: ${run.stderr}`);
-  };
-  spawnSync('ip', ['netns', 'delete', ns]);
-  spawnSync('ip', ['link', 'delete', 'rwci-host']);
-  ip('netns', 'add', ns);
-  ip('link', 'add', 'rwci-host', 'type', 'veth', 'peer', 'name', 'rwci-browser');
-  ip('link', 'set', 'rwci-browser', 'netns', ns);
-  ip('link', 'set', 'rwci-host', 'master', 'ringway0', 'up');
-  ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-  ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${address}/24`, 'dev', 'rwci-browser');
-  ip('netns', 'exec', ns, 'ip', 'link', 'set', 'rwci-browser', 'up');
-  mkdirSync(folder, { recursive: true });
-  const chromium = join(folder, 'chromium-on-the-stack-network');
-  writeFileSync(chromium, `#!/bin/sh\nexec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
-  chmodSync(chromium, 0o755);
-  return {
-    chromium,
-    remove() {
-      spawnSync('ip', ['link', 'delete', 'rwci-host']);
-      spawnSync('ip', ['netns', 'delete', ns]);
-    },
-  };
 }
 
 /** Each running container's memory as `docker stats` reports it, and the sum in MiB. */

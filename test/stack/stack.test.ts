@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../support/chromium-args.mjs';
 import { eventually } from '../support/eventually.js';
+import { type SecondMachine, secondMachine } from '../support/second-machine.js';
 import { callAndAnswer, expectText, signInWithPassword, waitForAudio } from '../support/softphone-app.js';
 import { wavPeak } from '../support/wav.js';
 import {
-  browserHost,
   compose,
   composeOrThrow,
   composeVersion,
@@ -36,7 +36,7 @@ const env: NodeJS.ProcessEnv = {
   PBX_RECORDINGS: recordings,
 };
 const PASSWORDS: Record<string, string> = { alice: 'alice-in-the-stack', bob: 'bob-in-the-stack' };
-let host: ReturnType<typeof browserHost> | undefined;
+let host: SecondMachine | undefined;
 const browsers: Browser[] = [];
 let alice: Page;
 let bob: Page;
@@ -88,7 +88,13 @@ beforeAll(async () => {
     );
   const idle = memoryUse();
   console.log(`stack test: idle memory ${idle.totalMiB.toFixed(0)} MiB: ${JSON.stringify(idle.perService)}`);
-  host = browserHost(mkdtempSync(join(tmpdir(), 'ringway-browsers-')), '172.28.0.200');
+  // The browsers' machine, on the compose network only (its bridge, ringway0).
+  host = secondMachine({
+    tag: 'rwci',
+    folder: mkdtempSync(join(tmpdir(), 'ringway-browsers-')),
+    address: '172.28.0.200/24',
+    link: { bridge: 'ringway0' },
+  });
 }, 300_000);
 
 afterAll(async () => {
