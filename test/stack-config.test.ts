@@ -70,6 +70,17 @@ describe('docker-compose.yml and the stack configs', () => {
     }
   });
 
+  it('serves HTTPS from the gateway: a certificate from TLS_DIR, or a self-signed one kept in its volume', () => {
+    const gateway = services.gateway as Service & { volumes?: string[] };
+    expect(gateway.environment).toMatchObject({
+      TLS_CERT_FILE: '${TLS_CERT_FILE:-}',
+      TLS_KEY_FILE: '${TLS_KEY_FILE:-}',
+      TLS_SELF_SIGNED_DIR: '/data/tls',
+    });
+    expect(gateway.volumes).toEqual(['gateway-data:/data', '${TLS_DIR:-./tls}:/tls:ro']);
+    expect(existsSync(join(root, 'tls', 'README.md'))).toBe(true);
+  });
+
   it('publishes no media port range: only the page and TURN, on BIND_IP', () => {
     const published = Object.values(services).flatMap((service) => service.ports ?? []);
     expect(published.sort()).toEqual([

@@ -23,3 +23,5 @@ const common = {
 await build({ ...common, entryPoints: ['dist/main.js'], outfile: 'dist/gateway.mjs' });
 // `npm run user`: the users file's command, a file of its own so that it runs where the gateway does.
 await build({ ...common, entryPoints: ['dist/cli/user.js'], outfile: 'dist/user.mjs' });
+// The container's health check (docker-compose.yml): HTTPS or plain HTTP, whichever it serves.
+await build({ ...common, entryPoints: ['dist/cli/health-check.js'], outfile: 'dist/health-check.mjs' });

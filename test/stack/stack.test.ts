@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { fingerprints } from '../../packages/gateway/src/tls/server-certificate.js';
 import { CHROMIUM_ARGS } from '../support/chromium-args.mjs';
 import { eventually } from '../support/eventually.js';
 import { type SecondMachine, secondMachine } from '../support/second-machine.js';
@@ -23,10 +24,11 @@ import {
 // Issue 13: the bundled stack run for real on a Docker engine — `up` to healthy, two people sign
 // in with passwords and call each other, a browser reaches the PBX route, Kamailio restarts, and
 // `down` leaves nothing. The browsers run on a "second machine" attached to the compose network
-// only, and open the page at the gateway's address there, as someone on the LAN would.
+// only, and open the page over HTTPS at the gateway's address there, as someone on the LAN would,
+// trusting the self-signed certificate the gateway made on its first start.
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 const results = join(root, '.ci/results');
-const GATEWAY = 'http://172.28.0.5:8080';
+const GATEWAY = 'https://172.28.0.5:8080';
 const SERVICES = ['asterisk', 'coturn', 'gateway', 'kamailio', 'redis', 'rtpengine'];
 const recordings = mkdtempSync(join(tmpdir(), 'ringway-pbx-'));
 const env: NodeJS.ProcessEnv = {
@@ -55,11 +57,14 @@ async function whenHealthy(since: number, timeoutMs = 120_000): Promise<number> 
   return (Date.now() - since) / 1000;
 }
 
-/** A Chromium of its own on the browsers' machine, allowed the microphone on the gateway's plain-HTTP page. */
+/** The public key of the self-signed certificate the gateway made, which a person would accept once. */
+let trustedKey = '';
+
+/** A Chromium of its own on the browsers' machine, trusting the gateway's certificate. */
 async function launchBrowser(): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: host?.chromium,
-    args: [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=${GATEWAY}`],
+    args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${trustedKey}`],
   });
   browsers.push(browser);
   return browser;
@@ -86,6 +91,9 @@ beforeAll(async () => {
       ['exec', '-T', 'gateway', 'npm', 'run', '--silent', 'user', '--', 'add', user],
       password,
     );
+  trustedKey = fingerprints(
+    composeOrThrow(root, env, ['exec', '-T', 'gateway', 'cat', '/data/tls/cert.pem']),
+  ).spkiSha256;
   const idle = memoryUse();
   console.log(`stack test: idle memory ${idle.totalMiB.toFixed(0)} MiB: ${JSON.stringify(idle.perService)}`);
   // The browsers' machine, on the compose network only (its bridge, ringway0).
