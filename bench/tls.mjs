@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
-import { startServer } from './lib/processes.mjs';
+import { cpuMicroseconds, startServer } from './lib/processes.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -106,7 +106,10 @@ for (const [name, secure] of [
 ]) {
   const server = await start(variants[name]());
   try {
-    load[name] = await connectionsPerSecond(secure);
+    const cpuBefore = await cpuMicroseconds(server.pid);
+    const measured = await connectionsPerSecond(secure);
+    const cpu = (await cpuMicroseconds(server.pid)) - cpuBefore;
+    load[name] = { ...measured, gatewayCpuUs: cpu / (measured.perSecond * seconds) };
   } finally {
     await server.stop();
   }
@@ -137,6 +140,7 @@ console.table(
         'p50 ms': r.p50.toFixed(2),
         'p99 ms': r.p99.toFixed(2),
         failures: r.failures,
+        'gateway CPU µs/connection': Math.round(r.gatewayCpuUs),
         'vs plain': `${(r.perSecond / anchorLoad.perSecond).toFixed(2)}×`,
       },
     ]),
