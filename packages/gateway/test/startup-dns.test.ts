@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
@@ -54,6 +56,26 @@ describe('start-up', () => {
       /SIP WebSocket at/,
     );
     expect(stdout).toMatch(/SIP WebSocket at ws:\/\/127\.0\.0\.1:\d+\/sip/);
+    expect(stderr).not.toMatch(/DNS-TRIPWIRE/);
+  });
+
+  it('makes its self-signed certificate for the names in its configuration without resolving any', async () => {
+    const { stdout, stderr } = await run(
+      [main],
+      {
+        PORT: '0',
+        // The test namespace: only loopback and a link that leads nowhere.
+        HOST: '0.0.0.0',
+        AUTH_SECRET: 'startup-dns-secret-0123456789',
+        SIP_DOMAIN: 'pbx.example.com',
+        ADVERTISED_HOST: 'edge.example.com',
+        TLS_SELF_SIGNED_DIR: mkdtempSync(join(tmpdir(), 'ringway-dns-tls-')),
+        LOG_LEVEL: 'info',
+      },
+      /SIP WebSocket at/,
+    );
+    expect(stdout).toMatch(/self-signed certificate made now for edge\.example\.com, pbx\.example\.com/);
+    expect(stdout).toMatch(/SIP WebSocket at wss:\/\/0\.0\.0\.0:\d+\/sip/);
     expect(stderr).not.toMatch(/DNS-TRIPWIRE/);
   });
 
