@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { destination } from 'pino';
 import { SignIn } from './accounts/sign-in.js';
 import { UsersFile } from './accounts/users-file.js';
 import { CallTokens } from './calls/call-tokens.js';
@@ -11,10 +10,12 @@ import { QualityReports } from './calls/quality-reports.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { ConfigError } from './config/load-config.js';
 import { serverKeys } from './config/server-keys.js';
+import apiDocs from './http/api-docs.js';
 import callsApi from './http/calls-api.js';
 import connectionLimits from './http/connection-limits.js';
 import health from './http/health.js';
 import httpsRedirect from './http/https-redirect.js';
+import { lazySchemaController } from './http/lazy-validators.js';
 import operatorAccess from './http/operator-access.js';
 import registrationsApi from './http/registrations-api.js';
 import sessionsApi from './http/sessions-api.js';
@@ -22,7 +23,6 @@ import signInApi from './http/sign-in-api.js';
 import sipWebSocket from './http/sip-websocket.js';
 import softphonePage from './http/softphone-page.js';
 import { createMetrics } from './metrics.js';
-import { RedisSessionStore } from './sessions/redis-session-store.js';
 import { SessionService } from './sessions/session-service.js';
 import { MemorySessionStore } from './sessions/session-store.js';
 import { credentialsFromConfig } from './sip/auth/credentials.js';
@@ -64,9 +64,16 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   const target = config.upstream ? upstreamTarget(config, config.upstream) : undefined;
   // Typed as the plain-HTTP instance either way: nothing here depends on which server it is.
   const app = Fastify({
-    logger: { level: config.logLevel, name: 'ringway-gateway' },
+    // Log lines leave asynchronously (batched while a write is in flight, flushed at exit), so
+    // that writing them stays off the path of the messages they describe.
+    logger: {
+      level: config.logLevel,
+      name: 'ringway-gateway',
+      stream: destination({ dest: 1, sync: false }),
+    },
     // Behind no proxy by default; the client address is the socket's.
     trustProxy: false,
+    schemaController: lazySchemaController,
     ...(certificate
       ? { https: { key: certificate.key, cert: certificate.cert, ...SERVER_TLS_OPTIONS } }
       : {}),
@@ -83,8 +90,12 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   }
   const metrics = createMetrics();
   const { sessions: sessionConfig } = config;
+  // ioredis is loaded only when Redis is configured.
   const store = sessionConfig.redisUrl
-    ? new RedisSessionStore(sessionConfig.redisUrl, app.log)
+    ? new (await import('./sessions/redis-session-store.js')).RedisSessionStore(
+        sessionConfig.redisUrl,
+        app.log,
+      )
     : new MemorySessionStore();
   const sessions = new SessionService({
     store,
@@ -172,10 +183,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     await app.register(httpsRedirect, { config, redirectPort: config.tls.redirectPort });
   // Before any route, so that its onRoute hook sees every operator route, Swagger UI's included.
   await app.register(operatorAccess, { config });
-  await app.register(swagger, {
-    openapi: { info: { title: 'Ringway gateway', version: '0.1.0' } },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(apiDocs, { title: 'Ringway gateway', version: '0.1.0' });
   await app.register(health, {
     metrics,
     readiness: () => (store.ready ? undefined : 'the session store (Redis) is unreachable'),

@@ -12,13 +12,22 @@ function stopOnConfigError(error: unknown): never {
   process.exit(78);
 }
 
+// Milliseconds since the process began (performance.now() counts from there) at the end of each
+// start-up phase, for the start-up log line: a slow start shows where it went.
+const phasesMs: Record<string, number> = { load: Math.round(performance.now()) };
+const phaseEnds = (name: string) => {
+  phasesMs[name] = Math.round(performance.now());
+};
+
 let config: GatewayConfig;
 let app: FastifyInstance;
 try {
   // The page is built beside the gateway in this repository (both main.js and gateway.mjs live in dist/).
   const softphoneDir = fileURLToPath(new URL('../../softphone/dist/page/', import.meta.url));
   config = loadConfig(process.env, process.env.SOFTPHONE_DIR ? {} : { softphoneDir });
+  phaseEnds('config');
   app = await buildApp(config);
+  phaseEnds('plugins');
 } catch (error) {
   stopOnConfigError(error);
 }
@@ -29,9 +38,9 @@ closeWithGrace({ delay: config.timers.shutdownGraceMs + 2000 }, async ({ signal,
   await app.close();
 });
 await app.listen({ host: config.host, port: config.port });
+phaseEnds('listen');
 const { port } = app.server.address() as { port: number };
-// performance.now() counts from the start of the process, so this is the whole start-up.
 app.log.info(
-  { startupMs: Math.round(performance.now()), sipDomain: config.sipDomain },
+  { startupMs: phasesMs.listen, phasesMs, sipDomain: config.sipDomain },
   `SIP WebSocket at ${app.initialConfig.https ? 'wss' : 'ws'}://${config.host}:${port}/sip`,
 );

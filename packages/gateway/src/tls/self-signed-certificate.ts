@@ -43,8 +43,9 @@ export async function selfSignedCertificate(
   } catch {
     // None yet, or unreadable: make one.
   }
-  // Loaded only here: most starts reuse the kept certificate or have the operator's.
-  const { generate } = await import('selfsigned');
+  // Loaded only here: most starts reuse the kept certificate or have the operator's. A CommonJS
+  // package: `default` is its exports wherever it is loaded from (the bundle names no others).
+  const { generate } = (await import('selfsigned')).default;
   const notBeforeDate = new Date(now - 60_000);
   const made = await generate([{ name: 'commonName', value: names[0] ?? 'ringway' }], {
     keyType: 'ec',
