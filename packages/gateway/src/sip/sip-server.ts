@@ -302,19 +302,25 @@ export class SipServer {
       if (!result) return;
       user = result;
     }
+    const bindingsBefore = this.location.size;
     const response = this.#registrar.register({ request, flow, user, now: Date.now() });
     if (response.status === 200) {
       if (user !== undefined) flow.authenticatedUser = detached(user);
       this.flows.learnContacts(flow, request, user);
     }
-    this.log.info(
+    // Bindings added or removed, and refusals, at info; refreshes (most REGISTERs, every few
+    // minutes from every phone) at debug, as Kamailio's registrar logs nothing for them.
+    const change = Math.sign(this.location.size - bindingsBefore);
+    const routine = response.status === 200 ? change === 0 : response.status === 401;
+    (routine ? this.log.debug : this.log.info).call(
+      this.log,
       {
         callId: header(request, 'Call-ID'),
         status: response.status,
         aor: header(request, 'To'),
         flowId: flow.id,
       },
-      'REGISTER',
+      change > 0 ? 'REGISTER: binding added' : change < 0 ? 'REGISTER: binding removed' : 'REGISTER',
     );
     this.#sendMessage(flow, response);
   }
