@@ -10,7 +10,16 @@ export async function startServer(command, args, { port, env = {} }) {
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
+    // A process group of its own: Kamailio's workers must go with it, or they keep the port.
+    detached: true,
   });
+  const signalGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);
@@ -24,21 +33,23 @@ export async function startServer(command, args, { port, env = {} }) {
       }),
     ]);
   } catch (error) {
-    child.kill('SIGKILL');
+    signalGroup('SIGKILL');
     throw error;
   }
   return {
     pid: child.pid,
     startMs: performance.now() - started,
     async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
+      // Whatever of the group outlived its leader (workers still closing) goes now.
+      signalGroup('SIGKILL');
     },
     /** Sends `signal` (SIGKILL: a crash) and resolves once the process is gone. */
     async kill(signal) {
-      child.kill(signal);
+      signalGroup(signal);
       await exited;
     },
   };

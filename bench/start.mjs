@@ -1,0 +1,95 @@
+// npm run bench:start — spawn → first accepted TCP connection for the gateway as `npm start` runs
+// it, against two anchors in the same run: a bare Node `http` server and Kamailio 5.6 (the
+// minimal WebSocket registrar of bench:register). The three alternate round by round, so that a
+// busy moment of the machine falls on all of them; medians and ratios at the end. Then one more
+// gateway start with its own log line, which gives the time of each start-up phase.
+import { spawn } from 'node:child_process';
+import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
+import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
+import { startServer } from './lib/processes.mjs';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+// A port each: a server's port may still be closing while the next one starts.
+const [GATEWAY_PORT, BARE_PORT, KAMAILIO_PORT] = [18_500, 18_501, 18_502];
+
+const servers = {
+  'Ringway gateway (npm start)': () =>
+    startServer(process.execPath, gatewayCommand, { port: GATEWAY_PORT, env: gatewayEnv(GATEWAY_PORT) }),
+  'bare Node http server': () =>
+    startServer(
+      process.execPath,
+      ['-e', `require('node:http').createServer().listen(${BARE_PORT}, '127.0.0.1')`],
+      {
+        port: BARE_PORT,
+      },
+    ),
+  'Kamailio 5.6 (WS registrar)': () =>
+    startServer(
+      'kamailio',
+      [
+        '-DD',
+        '-E',
+        '-f',
+        kamailioRegistrarConfig({ workers: 1, wsPort: KAMAILIO_PORT }),
+        '-m',
+        '64',
+        '-M',
+        '8',
+      ],
+      { port: KAMAILIO_PORT },
+    ),
+};
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const times = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
+for (let round = 0; round < rounds; round++) {
+  for (const [name, start] of Object.entries(servers)) {
+    const server = await start();
+    times[name].push(server.startMs);
+    await server.stop();
+  }
+}
+
+/** The gateway's own account of its start-up: the phases its start-up log line gives. */
+function phases() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, gatewayCommand, {
+      env: { ...process.env, ...gatewayEnv(GATEWAY_PORT), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.includes('"startupMs"'));
+      if (line) {
+        child.kill('SIGTERM');
+        resolve(JSON.parse(line));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before its start-up line`)));
+  });
+}
+
+const bare = median(times['bare Node http server']);
+console.log(
+  `spawn → accepting, ${rounds} alternating rounds, medians (load average ${(await import('node:os')).loadavg()[0].toFixed(2)} at the end)`,
+);
+console.table(
+  Object.fromEntries(
+    Object.entries(times).map(([name, values]) => [
+      name,
+      {
+        'median ms': Math.round(median(values)),
+        'min ms': Math.round(Math.min(...values)),
+        'max ms': Math.round(Math.max(...values)),
+        'vs bare Node': `${(median(values) / bare).toFixed(2)}×`,
+      },
+    ]),
+  ),
+);
+const gateway = median(times['Ringway gateway (npm start)']);
+console.log(`ratio gateway / bare Node: ${(gateway / bare).toFixed(2)}× (goal ≤ 1.3×)`);
+const line = await phases();
+console.log(
+  `the gateway's own start-up line: ${JSON.stringify(line.phasesMs ?? {})}, ${line.startupMs} ms in all`,
+);
