@@ -44,7 +44,7 @@ function nextActive() {
 
 export async function measureCallRecovery(browser, trials) {
   const port = await freeTcpPort();
-  const env = { PORT: String(port), LOG_LEVEL: 'warn' };
+  const env = { PORT: String(port) };
   let gateway = await startServer(process.execPath, gatewayCommand, { port, env });
   const open = (user) => openRingwayPage(browser, port, user);
   const caller = await open('rec-a');

@@ -46,7 +46,6 @@ async function plainSipjsServer() {
 async function startGateway(iceServers) {
   const config = loadConfig({
     PORT: '0',
-    LOG_LEVEL: 'warn',
     SIP_DOMAIN: '127.0.0.1',
     ICE_SERVERS: JSON.stringify(iceServers),
     SOFTPHONE_DIR: join(here, '..', 'packages', 'softphone', 'dist', 'page'),

@@ -2,7 +2,7 @@
 // the same run: REGISTER/s, p50 and p99 under one bounded load client (50 WebSockets, closed
 // loop, 10 s), start-up from spawn to listening, and the gateway's RSS with 10,000 registered
 // WebSocket clients. Everything listens on 127.0.0.1.
-import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
+import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { memoryMb, startServer } from './lib/processes.mjs';
 import { registerMany, registerStorm } from './lib/sip-load.mjs';
@@ -87,6 +87,7 @@ const memory = await measureGatewayMemory();
 console.log(
   `REGISTER storm: ${connections} WebSocket connections, closed loop, ${seconds} s each, on ${process.arch}`,
 );
+console.log(describeGateway(gatewayEnv(GATEWAY_PORT)));
 console.table({
   'Kamailio 5.6 (2 TCP workers)': {
     'REGISTER/s': Math.round(kamailio.perSecond),

@@ -2,7 +2,7 @@
 // Kamailio's own WebSocket listener, in one run with one Kamailio: the load client of
 // bench:register (50 WebSockets, closed loop, 10 s) sends REGISTERs straight to Kamailio, then
 // through gateway → Kamailio over UDP, then over TCP. Goal: ≥ 0.8× Kamailio-direct REGISTER/s and ≤ 1 ms added p50.
-import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
+import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { startServer } from './lib/processes.mjs';
 import { registerStorm } from './lib/sip-load.mjs';
@@ -65,6 +65,7 @@ const f = (n, digits = 2) => n.toFixed(digits);
 console.log(
   `REGISTER storm: ${connections} WebSocket connections, closed loop, ${seconds} s each; Kamailio 5.6 with ${workers} workers`,
 );
+console.log(describeGateway(gatewayEnv(GATEWAY_PORT, { UPSTREAM: '<Kamailio>' })));
 const row = (r) => ({
   'REGISTER/s': Math.round(r.perSecond),
   'p50 ms': f(r.p50),

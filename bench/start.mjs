@@ -4,7 +4,7 @@
 // busy moment of the machine falls on all of them; medians and ratios at the end. Then one more
 // gateway start with its own log line, which gives the time of each start-up phase.
 import { spawn } from 'node:child_process';
-import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
+import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { startServer } from './lib/processes.mjs';
 
@@ -54,7 +54,7 @@ for (let round = 0; round < rounds; round++) {
 function phases() {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, gatewayCommand, {
-      env: { ...process.env, ...gatewayEnv(GATEWAY_PORT), LOG_LEVEL: 'info' },
+      env: { ...process.env, ...gatewayEnv(GATEWAY_PORT) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -71,6 +71,7 @@ function phases() {
 }
 
 const bare = median(times['bare Node http server']);
+console.log(describeGateway(gatewayEnv(GATEWAY_PORT)));
 console.log(
   `spawn → accepting, ${rounds} alternating rounds, medians (load average ${(await import('node:os')).loadavg()[0].toFixed(2)} at the end)`,
 );

@@ -11,11 +11,13 @@ export const gatewayCommand = [
   join(here, '..', '..', 'packages', 'gateway', 'dist', 'gateway.mjs'),
 ];
 
-/** The environment of a benchmarked gateway on `port`, plus `extra`. */
+/**
+ * The environment of a benchmarked gateway on `port`, plus `extra`: the defaults users run with
+ * (log level included) but for the limits below.
+ */
 export function gatewayEnv(port, extra = {}) {
   return {
     PORT: String(port),
-    LOG_LEVEL: 'warn',
     // The load client is one address sending as fast as it is answered: lift the per-connection
     // and per-address limits that protect a real deployment, as Kamailio's config has none.
     RATE_MESSAGES_PER_SECOND: '1000000',
@@ -23,4 +25,12 @@ export function gatewayEnv(port, extra = {}) {
     MAX_CONNECTIONS_PER_IP: '20000',
     ...extra,
   };
+}
+
+/** One line saying how the benchmarked gateway was started: its flags and every setting not left at its default. */
+export function describeGateway(env) {
+  const settings = Object.entries(env)
+    .filter(([name]) => name !== 'PORT')
+    .map(([name, value]) => `${name}=${value}`);
+  return `gateway: node ${gatewayCommand.slice(0, -1).join(' ')} dist/gateway.mjs; ${settings.join(' ')} (everything else default, LOG_LEVEL ${env.LOG_LEVEL ?? 'info'})`;
 }

@@ -44,7 +44,7 @@ if (process.send && process.argv[2] === '--child') {
 /** Starts the gateway with `env` in a child process; resolves once it listens. */
 export async function startMeasuredGateway(env) {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, ...env },
     execArgv: ['--expose-gc', '--max-semi-space-size=2'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
