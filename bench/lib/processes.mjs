@@ -65,10 +65,30 @@ export async function memoryMb(pid) {
 /** CPU time (user + system) one process has used so far, in microseconds, from /proc. */
 export async function cpuMicroseconds(pid) {
   const { readFile } = await import('node:fs/promises');
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) : utime and stime are the 12th and 13th.
+  return ticksOf(await readFile(`/proc/${pid}/stat`, 'utf8')) * 10_000;
+}
+
+/** [process group, user + system clock ticks] of a /proc/<pid>/stat line. */
+function ticksOf(stat, wantGroup = false) {
+  // Fields after the command name (which may hold spaces): pgrp is the 3rd, utime and stime the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
-  // Clock ticks are 100 per second on Linux (USER_HZ).
+  return wantGroup ? [Number(fields[2]), ticks] : ticks;
+}
+
+/**
+ * CPU time (user + system) of every live process in the process group `pgid` (a server and its
+ * workers: startServer gives each its own group), in microseconds. Clock ticks are 100 per second.
+ */
+export async function groupCpuMicroseconds(pgid) {
+  const { readdir, readFile } = await import('node:fs/promises');
+  let ticks = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const [group, used] = ticksOf(stat, true);
+    if (group === pgid) ticks += used;
+  }
   return ticks * 10_000;
 }

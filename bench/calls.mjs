@@ -1,0 +1,72 @@
+// npm run bench:calls — what a proxy exists for: calls. SIP-level calls between WebSocket clients
+// (INVITE with a real Chromium offer, 180, 200, ACK, BYE, 200; no media), closed loop from N
+// caller and N callee connections, against the gateway (embedded registrar and proxy) and
+// Kamailio 5.6 as a stateful proxy (tm, rr, registrar/usrloc, Record-Route on;
+// bench/kamailio-ws-proxy.cfg) with one and with two workers, in one run. CPU per call from /proc.
+import { cpus, loadavg } from 'node:os';
+import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
+import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
+import { groupCpuMicroseconds, startServer } from './lib/processes.mjs';
+import { callStorm } from './lib/sip-calls.mjs';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const pairs = Number(process.env.BENCH_PAIRS ?? 25);
+const PORTS = { kamailio1: 18_610, kamailio2: 18_620, gateway: 18_630 };
+
+/** Runs the storm against a started server (its CPU per call read over the measured window), then stops it. */
+async function measure(server, url) {
+  try {
+    return await callStorm(url, '127.0.0.1', {
+      pairs,
+      seconds,
+      cpuOfServer: () => groupCpuMicroseconds(server.pid),
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+async function kamailio(workers, port) {
+  const config = kamailioRegistrarConfig({ workers, wsPort: port, config: 'kamailio-ws-proxy.cfg' });
+  const server = await startServer('kamailio', ['-DD', '-E', '-f', config, '-m', '256', '-M', '16'], {
+    port,
+  });
+  return measure(server, `ws://127.0.0.1:${port}/`);
+}
+
+async function gateway(port) {
+  const server = await startServer(process.execPath, gatewayCommand, { port, env: gatewayEnv(port) });
+  return measure(server, `ws://127.0.0.1:${port}/sip`);
+}
+
+const results = {
+  'Kamailio 5.6, 1 worker': await kamailio(1, PORTS.kamailio1),
+  'Kamailio 5.6, 2 workers': await kamailio(2, PORTS.kamailio2),
+  'Ringway gateway (1 Node thread)': await gateway(PORTS.gateway),
+};
+
+const f = (n) => n.toFixed(2);
+console.log(
+  `calls: ${pairs} caller and ${pairs} callee WebSockets, closed loop, ${seconds} s each, ${cpus().length} cores shared with the load client; load average ${loadavg()[0].toFixed(2)} at the end`,
+);
+console.log(describeGateway(gatewayEnv(PORTS.gateway)));
+console.table(
+  Object.fromEntries(
+    Object.entries(results).map(([name, r]) => [
+      name,
+      {
+        'calls/s': Math.round(r.perSecond),
+        'INVITE→200 p50 ms': f(r.invite.p50),
+        'p99 ms': f(r.invite.p99),
+        'BYE→200 p50 ms': f(r.bye.p50),
+        'p99 ms ': f(r.bye.p99),
+        failures: r.failures,
+        'server CPU µs/call': Math.round(r.cpuUsPerCall),
+      },
+    ]),
+  ),
+);
+const ours = results['Ringway gateway (1 Node thread)'].perSecond;
+console.log(
+  `ratio gateway / Kamailio: ${f(ours / results['Kamailio 5.6, 1 worker'].perSecond)}× one worker (goal ≥ 1.0×), ${f(ours / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers`,
+);

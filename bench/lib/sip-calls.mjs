@@ -1,0 +1,248 @@
+// Calls at the SIP level between WebSocket clients, for `npm run bench:calls`: each pair is a
+// caller and a callee connection, registered as cr<i> and ce<i>. The caller sends an INVITE with
+// a real Chromium offer; the callee answers 180 then 200 with Chromium's answer; the caller
+// ACKs and hangs up with a BYE along the dialog's route set; then the next call. No media.
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+
+const fixture = (name) =>
+  readFileSync(new URL(`../../packages/sdp/test/fixtures/${name}`, import.meta.url), 'utf8').replace(
+    /\r?\n/g,
+    '\r\n',
+  );
+const OFFER = fixture('chromium-audio-offer.sdp');
+const ANSWER = fixture('chromium-audio-answer.sdp');
+const CALL_TIMEOUT_MS = 5000;
+
+/** The few parts of a SIP message a UA needs here: first line, and header values by lower-case name. */
+function parse(text) {
+  const end = text.indexOf('\r\n\r\n');
+  const lines = text.slice(0, end === -1 ? text.length : end).split('\r\n');
+  const headers = new Map();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const list = headers.get(name) ?? [];
+    list.push(line.slice(colon + 1).trim());
+    headers.set(name, list);
+  }
+  return { start: lines[0], headers, rawHeaders: lines.slice(1) };
+}
+
+const one = (message, name) => message.headers.get(name)?.[0] ?? '';
+/** Record-Route values, one per hop, whether on separate lines or comma-joined on one. */
+const recordRoutes = (message) =>
+  (message.headers.get('record-route') ?? []).flatMap((v) => v.split(/,(?=\s*<)/).map((r) => r.trim()));
+const uriOf = (nameAddr) => /<([^>]+)>/.exec(nameAddr)?.[1] ?? nameAddr.split(';')[0];
+
+function build(startLine, headerLines, body = '') {
+  return [startLine, ...headerLines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+}
+
+/** A response to `request` with `status`, copying what RFC 3261 §8.2.6 says to copy. */
+function respond(request, status, reason, { toTag, extra = [], body = '' } = {}) {
+  const copied = request.rawHeaders.filter((line) => /^(via|from|call-id|cseq|record-route)\s*:/i.test(line));
+  const to = one(request, 'to');
+  const toLine = `To: ${toTag && !/;tag=/.test(to) ? `${to};tag=${toTag}` : to}`;
+  return build(`SIP/2.0 ${status} ${reason}`, [...copied, toLine, ...extra], body);
+}
+
+function open(url) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, 'sip', { perMessageDeflate: false });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+let branches = 0;
+const branch = () => `z9hG4bKbench${process.pid}x${++branches}`;
+
+/** Registers `user` on `socket` and resolves once it is answered 200. */
+function registerUser(socket, user, host, index) {
+  return new Promise((resolve, reject) => {
+    socket.once('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('SIP/2.0 200')) resolve();
+      else reject(new Error(`REGISTER ${user}: ${text.split('\r\n')[0]}`));
+    });
+    socket.send(
+      build(`REGISTER sip:${host} SIP/2.0`, [
+        `Via: SIP/2.0/WS r${index}.invalid;branch=${branch()}`,
+        'Max-Forwards: 70',
+        `To: <sip:${user}@${host}>`,
+        `From: <sip:${user}@${host}>;tag=r${index}`,
+        `Call-ID: bench-register-${user}`,
+        'CSeq: 1 REGISTER',
+        `Contact: <sip:${user}@${user}.invalid;transport=ws>;expires=600`,
+        'Expires: 600',
+      ]),
+    );
+  });
+}
+
+/** The callee's side: answers every INVITE 180 then 200 (with an answer), every BYE 200. */
+function answerCalls(socket, user) {
+  let tags = 0;
+  socket.on('message', (data) => {
+    const text = data.toString();
+    if (text.startsWith('SIP/2.0')) return;
+    const request = parse(text);
+    const method = request.start.split(' ')[0];
+    if (method === 'INVITE') {
+      const toTag = `t${++tags}`;
+      socket.send(respond(request, 180, 'Ringing', { toTag }));
+      socket.send(
+        respond(request, 200, 'OK', {
+          toTag,
+          extra: [`Contact: <sip:${user}@${user}.invalid;transport=ws>`, 'Content-Type: application/sdp'],
+          body: ANSWER,
+        }),
+      );
+    } else if (method === 'BYE') {
+      socket.send(respond(request, 200, 'OK'));
+    }
+  });
+}
+
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+/**
+ * `pairs` caller/callee pairs calling in a closed loop for `seconds` after a warm-up second:
+ * calls/s (completed BYE→200 in the window), p50/p99 of INVITE→200 and BYE→200, failures (a
+ * final answer other than 200, or none within 5 s), and with `cpuOfServer` (microseconds used
+ * so far) the server's CPU per completed call over the same window.
+ */
+export async function callStorm(
+  url,
+  host,
+  { pairs = 25, seconds = 10, warmupSeconds = 1, cpuOfServer } = {},
+) {
+  const callers = await Promise.all(Array.from({ length: pairs }, () => open(url)));
+  const callees = await Promise.all(Array.from({ length: pairs }, () => open(url)));
+  await Promise.all(callees.map((socket, i) => registerUser(socket, `ce${i}`, host, i)));
+  await Promise.all(callers.map((socket, i) => registerUser(socket, `cr${i}`, host, pairs + i)));
+  callees.forEach((socket, i) => answerCalls(socket, `ce${i}`));
+
+  const inviteMs = [];
+  const byeMs = [];
+  let completed = 0;
+  let failures = 0;
+  let measuring = false;
+  let running = true;
+  const loops = callers.map(
+    (socket, i) =>
+      new Promise((resolve) => {
+        let call = 0;
+        let callId = '';
+        let phase = 'idle';
+        let sentAt = 0;
+        let timer;
+        const from = `<sip:cr${i}@${host}>`;
+        const next = () => {
+          clearTimeout(timer);
+          if (!running) return resolve();
+          call += 1;
+          callId = `bench-call-${process.pid}-${i}-${call}`;
+          phase = 'inviting';
+          sentAt = performance.now();
+          timer = setTimeout(() => {
+            if (measuring) failures += 1;
+            next();
+          }, CALL_TIMEOUT_MS);
+          socket.send(
+            build(
+              `INVITE sip:ce${i}@${host} SIP/2.0`,
+              [
+                `Via: SIP/2.0/WS cr${i}.invalid;branch=${branch()}`,
+                'Max-Forwards: 70',
+                `To: <sip:ce${i}@${host}>`,
+                `From: ${from};tag=f${i}x${call}`,
+                `Call-ID: ${callId}`,
+                'CSeq: 1 INVITE',
+                `Contact: <sip:cr${i}@cr${i}.invalid;transport=ws>`,
+                'Content-Type: application/sdp',
+              ],
+              OFFER,
+            ),
+          );
+        };
+        socket.on('message', (data) => {
+          const text = data.toString();
+          if (!text.startsWith('SIP/2.0 ')) return;
+          const status = Number(text.slice(8, 11));
+          if (status < 200) return;
+          const response = parse(text);
+          // A late answer to a call given up on belongs to no call now.
+          if (one(response, 'call-id') !== callId) return;
+          const method = one(response, 'cseq').split(' ')[1];
+          if (method === 'INVITE' && phase === 'inviting') {
+            if (status !== 200) {
+              if (measuring) failures += 1;
+              return next();
+            }
+            if (measuring) inviteMs.push(performance.now() - sentAt);
+            // The dialog: route set from Record-Route (reversed at the caller), target from Contact.
+            const routes = recordRoutes(response)
+              .reverse()
+              .map((r) => `Route: ${r}`);
+            const target = uriOf(one(response, 'contact'));
+            const dialog = [
+              'Max-Forwards: 70',
+              ...routes,
+              `To: ${one(response, 'to')}`,
+              `From: ${from};tag=f${i}x${call}`,
+              `Call-ID: ${callId}`,
+            ];
+            socket.send(
+              build(`ACK ${target} SIP/2.0`, [
+                `Via: SIP/2.0/WS cr${i}.invalid;branch=${branch()}`,
+                ...dialog,
+                'CSeq: 1 ACK',
+              ]),
+            );
+            phase = 'hanging-up';
+            sentAt = performance.now();
+            socket.send(
+              build(`BYE ${target} SIP/2.0`, [
+                `Via: SIP/2.0/WS cr${i}.invalid;branch=${branch()}`,
+                ...dialog,
+                'CSeq: 2 BYE',
+              ]),
+            );
+          } else if (method === 'BYE' && phase === 'hanging-up') {
+            if (measuring) {
+              if (status === 200) {
+                byeMs.push(performance.now() - sentAt);
+                completed += 1;
+              } else failures += 1;
+            }
+            next();
+          }
+        });
+        socket.on('close', () => resolve());
+        next();
+      }),
+  );
+  await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
+  measuring = true;
+  const cpuBefore = await cpuOfServer?.();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  const cpuUs = cpuOfServer ? (await cpuOfServer()) - cpuBefore : Number.NaN;
+  running = false;
+  await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, CALL_TIMEOUT_MS + 1000))]);
+  for (const socket of [...callers, ...callees]) socket.terminate();
+  inviteMs.sort((a, b) => a - b);
+  byeMs.sort((a, b) => a - b);
+  return {
+    perSecond: completed / elapsed,
+    cpuUsPerCall: cpuUs / Math.max(1, completed),
+    invite: { p50: percentile(inviteMs, 50), p99: percentile(inviteMs, 99) },
+    bye: { p50: percentile(byeMs, 50), p99: percentile(byeMs, 99) },
+    failures,
+  };
+}
