@@ -33,12 +33,14 @@ function percentile(sorted, p) {
 /**
  * A bounded REGISTER storm: `connections` WebSockets, each sending its next REGISTER as soon as
  * the previous one is answered (closed loop), for `seconds` after a warm-up second. Users are
- * `<users><index>`: give each storm against one registrar its own.
+ * `<users><index>`: give each storm against one registrar its own. With `sampleCpu` (CPU
+ * microseconds used so far, by server name) it gives each server's CPU per answered REGISTER
+ * over the measured window.
  */
 export async function registerStorm(
   url,
   host,
-  { connections = 50, seconds = 10, warmupSeconds = 1, users = 'load' } = {},
+  { connections = 50, seconds = 10, warmupSeconds = 1, users = 'load', sampleCpu } = {},
 ) {
   const sockets = await Promise.all(Array.from({ length: connections }, () => open(url)));
   const latencies = [];
@@ -72,16 +74,25 @@ export async function registerStorm(
   );
   await new Promise((r) => setTimeout(r, warmupSeconds * 1000));
   measuring = true;
+  const cpuBefore = await sampleCpu?.();
   const started = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = await sampleCpu?.();
   running = false;
   await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 2000))]);
   for (const socket of sockets) socket.terminate();
   latencies.sort((a, b) => a - b);
+  const cpuUsPerRegister = Object.fromEntries(
+    Object.entries(cpuAfter ?? {}).map(([name, us]) => [
+      name,
+      (us - cpuBefore[name]) / Math.max(1, latencies.length),
+    ]),
+  );
   return {
     perSecond: latencies.length / elapsed,
+    cpuUsPerRegister,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     failures,

@@ -1,9 +1,13 @@
+import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from './app.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { serverCertificate } from './tls/server-certificate.js';
+import { superviseWorkers, WORKER_INDEX } from './worker-supervisor.js';
 
 /** A configuration (or a file it names) that cannot be used: one line, and exit EX_CONFIG. */
 function stopOnConfigError(error: unknown): never {
@@ -20,27 +24,50 @@ const phaseEnds = (name: string) => {
 };
 
 let config: GatewayConfig;
-let app: FastifyInstance;
 try {
   // The page is built beside the gateway in this repository (both main.js and gateway.mjs live in dist/).
   const softphoneDir = fileURLToPath(new URL('../../softphone/dist/page/', import.meta.url));
   config = loadConfig(process.env, process.env.SOFTPHONE_DIR ? {} : { softphoneDir });
   phaseEnds('config');
-  app = await buildApp(config);
-  phaseEnds('plugins');
 } catch (error) {
   stopOnConfigError(error);
 }
 
-closeWithGrace({ delay: config.timers.shutdownGraceMs + 2000 }, async ({ signal, err }) => {
-  if (err) app.log.error({ err }, 'closing after an error');
-  else app.log.info({ signal }, 'shutting down');
-  await app.close();
-});
-await app.listen({ host: config.host, port: config.port });
-phaseEnds('listen');
-const { port } = app.server.address() as { port: number };
-app.log.info(
-  { startupMs: phasesMs.listen, phasesMs, sipDomain: config.sipDomain },
-  `SIP WebSocket at ${app.initialConfig.https ? 'wss' : 'ws'}://${config.host}:${port}/sip`,
-);
+if (cluster.isPrimary && config.workers > 1) {
+  // A self-signed certificate is made (or found) once, here, so that every worker serves the same.
+  await serverCertificate(config).catch(stopOnConfigError);
+  superviseWorkers(config.workers, pino({ level: config.logLevel, name: 'ringway-gateway' }));
+} else {
+  await serve(config);
+}
+
+/** One gateway process: the only one, or worker number RINGWAY_WORKER_INDEX of several. */
+async function serve(config: GatewayConfig): Promise<void> {
+  const worker = Number(process.env[WORKER_INDEX] ?? 0);
+  // Each worker has an upstream side of its own: the Paths and Record-Routes it writes name it.
+  if (config.upstreamLocalPort) config.upstreamLocalPort += worker;
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config);
+    phaseEnds('plugins');
+  } catch (error) {
+    stopOnConfigError(error);
+  }
+  closeWithGrace({ delay: config.timers.shutdownGraceMs + 2000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+  await app.listen({ host: config.host, port: config.port });
+  phaseEnds('listen');
+  const { port } = app.server.address() as { port: number };
+  app.log.info(
+    {
+      startupMs: phasesMs.listen,
+      phasesMs,
+      sipDomain: config.sipDomain,
+      ...(cluster.isWorker ? { worker } : {}),
+    },
+    `SIP WebSocket at ${app.initialConfig.https ? 'wss' : 'ws'}://${config.host}:${port}/sip`,
+  );
+}

@@ -148,6 +148,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * Processes sharing the port (Node's cluster), upstream mode only: each has its own upstream
+     * side (port `upstreamLocalPort` + its index), named in the Paths and Record-Routes of its
+     * clients. Default: 1 in embedded mode (the registrar's location lives in one process); in
+     * upstream mode one per core when rendezvous sessions are shared (REDIS_URL), else 1.
+     */
+    workers: Type.Integer({ minimum: 1, maximum: 64 }),
     /** Password sign-in on the page (needs usersFile and authSecret). */
     signIn: Type.Object(
       {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { PolicyError, resolvePolicy } from '@ringway/sdp';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -60,6 +61,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['CODEC_POLICY_UPSTREAM', 'codecPolicies.upstream', asJson],
   ['UPSTREAM', 'upstream', asString],
   ['UPSTREAM_LOCAL_PORT', 'upstreamLocalPort', asNumber],
+  ['WORKERS', 'workers', asNumber],
   ['TLS', 'tls.mode', asString],
   ['TLS_CERT_FILE', 'tls.certFile', asString],
   ['TLS_KEY_FILE', 'tls.keyFile', asString],
@@ -225,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Tree
   tree = merge(merge(tree, fromEnv), overrides);
   tree.sipDomain ??= tree.host;
   tree.advertisedHost ??= tree.host;
+  tree.workers ??=
+    tree.upstream && (tree.sessions as Tree | undefined)?.redisUrl ? availableParallelism() : 1;
   tree.allowAnonymous ??=
     typeof tree.host === 'string' && isLoopback(tree.host) && !tree.authSecret && !tree.usersFile;
   return validate(tree);
@@ -276,6 +280,11 @@ function validate(tree: Tree): GatewayConfig {
     }
   }
   checkTls(config);
+  if (config.workers > 1 && !config.upstream) {
+    throw new ConfigError(
+      `invalid configuration: workers (environment WORKERS) is ${config.workers}, but the embedded registrar keeps its location in one process: several workers need UPSTREAM (Kamailio behind them)`,
+    );
+  }
   if (config.sessions.redisUrl && !config.authSecret) {
     throw new ConfigError(
       'invalid configuration: sessions.redisUrl (environment REDIS_URL) needs authSecret (AUTH_SECRET): gateways sharing sessions must share the credential secret',

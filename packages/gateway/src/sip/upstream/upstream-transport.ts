@@ -64,7 +64,9 @@ class UdpTransport implements UpstreamTransport {
     socket.on('message', (data) => this.events.message(data));
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(this.localSide.port, this.localSide.host, () => {
+      // Exclusive: in a cluster worker a shared socket (Node's default there) would hand the
+      // upstream's answers to whichever worker, not to the one that holds the client.
+      socket.bind({ port: this.localSide.port, address: this.localSide.host, exclusive: true }, () => {
         socket.off('error', reject);
         resolve();
       });
