@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
@@ -58,5 +58,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/registration\.minExpires/);
     writeFileSync(file, JSON.stringify({ colour: 'blue' }));
     expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/colour/);
+  });
+
+  it('runs one process unless upstream mode asks for workers; the embedded registrar refuses more', () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ UPSTREAM: '127.0.0.1:5060' }).workers).toBe(1);
+    expect(
+      loadConfig({
+        UPSTREAM: '127.0.0.1:5060',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        AUTH_SECRET: 'x'.repeat(32),
+      }).workers,
+    ).toBe(availableParallelism());
+    expect(loadConfig({ UPSTREAM: '127.0.0.1:5060', WORKERS: '3' }).workers).toBe(3);
+    expect(() => loadConfig({ WORKERS: '2' })).toThrow(
+      /workers \(environment WORKERS\) is 2, but the embedded registrar/,
+    );
+    expect(() => loadConfig({ UPSTREAM: '127.0.0.1:5060', WORKERS: '0' })).toThrow(
+      /workers \(environment WORKERS\)/,
+    );
   });
 });
