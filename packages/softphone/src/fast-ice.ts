@@ -141,6 +141,27 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
 }
 
 /**
+ * Chromium sets up its WebRTC machinery on a page's first peer connection (its network threads,
+ * the list of interfaces, the first ports): time the first call of a freshly opened page would
+ * otherwise spend before its offer is ready. A throwaway connection, with no ICE servers (so
+ * nothing is sent anywhere), gathers its host candidates and closes while the phone registers.
+ */
+export async function warmUpPeerConnections(settleMs = 500): Promise<void> {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  try {
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const gathered = new Promise<void>((resolve) => {
+      pc.onicecandidate = () => resolve();
+      setTimeout(resolve, settleMs);
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered;
+  } finally {
+    pc.close();
+  }
+}
+
+/**
  * Local media for calls from one microphone stream taken when the phone starts: getUserMedia is
  * on the critical path of a call (about 150 ms here), so it is paid once, before anyone dials.
  * Each call gets clones of the tracks, so muting or ending one call does not touch another.

@@ -10,6 +10,7 @@ import {
   fastIceSessionDescriptionHandlerFactory,
   type MediaHooks,
   WarmMicrophone,
+  warmUpPeerConnections,
 } from './fast-ice.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 import { StateMachine } from './state-machine.js';
@@ -131,6 +132,7 @@ export class Phone {
   async start(): Promise<void> {
     this.#stopped = false;
     void this.#microphone.warm().catch(() => undefined);
+    void warmUpPeerConnections().catch(() => undefined);
     this.#registration.transition(RegistrationState.Registering);
     const registered = this.#whenRegistered();
     await this.#ua.start().catch((error: Error) => this.#onDisconnect(error));

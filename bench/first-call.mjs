@@ -1,0 +1,97 @@
+// npm run bench:first-call — the call a person mostly makes: the first one of a freshly opened
+// page. Each round opens Ringway's page as alice and as bob in new browser contexts (?user=,
+// loopback development mode), waits for "registered", dials bob at once through the page's
+// data-testids, and measures dial → bob's answer button visible, with the caller's own
+// waterfall (dial → ringing: the caller receives the 180). STUN is configured on a loopback port where nothing listens (a server that never
+// answers). Quiet, then with a CPU burner on one core. Runs in the lo-only test namespace.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { freeTcpPort, freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
+import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
+import { gatewayCommand } from './lib/gateway-process.mjs';
+import { startServer } from './lib/processes.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+
+// The gateway as `npm start` runs it, in a process of its own (as people run it).
+const port = await freeTcpPort();
+const gateway = await startServer(process.execPath, gatewayCommand, {
+  port,
+  env: {
+    PORT: String(port),
+    SIP_DOMAIN: '127.0.0.1',
+    ICE_SERVERS: JSON.stringify([{ urls: `stun:127.0.0.1:${await freeUdpPort()}` }]),
+    SOFTPHONE_DIR: join(here, '..', 'packages', 'softphone', 'dist', 'page'),
+  },
+});
+const base = `http://127.0.0.1:${port}`;
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+
+async function open(user) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base}/?user=${user}`);
+  await page
+    .getByTestId('registration-state')
+    .filter({ hasText: /^registered$/ })
+    .waitFor();
+  return page;
+}
+
+/** One fresh pair of pages; the first call from alice's: dial → bob sees the answer button. */
+async function firstCall(round, label) {
+  const [alice, bob] = [await open(`a${label}${round}`), await open(`b${label}${round}`)];
+  await alice.getByTestId('dial-input').fill(`b${label}${round}`);
+  const dialed = performance.now();
+  await alice.getByTestId('dial-button').click();
+  // As Playwright sees it: its polling adds to the page's own time.
+  await bob.getByTestId('answer-button').waitFor({ state: 'visible' });
+  const ringingMs = performance.now() - dialed;
+  const waterfall = await alice.evaluate(() =>
+    Object.fromEntries(globalThis.ringway.current()?.waterfall.entries() ?? []),
+  );
+  await alice.getByTestId('hangup-button').click();
+  await Promise.all([alice.context().close(), bob.context().close()]);
+  return { ringingMs, waterfall };
+}
+
+const percentile = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length - 1) * p))];
+
+async function series(label) {
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round++) rounds.push(await firstCall(round, label));
+  const step = (name) => rounds.map((r) => r.waterfall[name] ?? Number.NaN);
+  return {
+    'dial → ringing p50 ms': percentile(step('ringing'), 0.5),
+    'p90 ms': percentile(step('ringing'), 0.9),
+    'offerReady p50': percentile(step('offerReady'), 0.5),
+    'inviteSent p50': percentile(step('inviteSent'), 0.5),
+    'trying p50': percentile(step('trying'), 0.5),
+    'answer button seen p50': Math.round(
+      percentile(
+        rounds.map((r) => r.ringingMs),
+        0.5,
+      ),
+    ),
+  };
+}
+
+const quiet = await series('q');
+// A bounded burner: one core busy for the whole loaded series.
+const burner = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+let loaded;
+try {
+  loaded = await series('l');
+} finally {
+  burner.kill('SIGKILL');
+}
+await browser.close();
+await gateway.stop();
+console.log(
+  `first call of a freshly opened page, ${ROUNDS} rounds each; STUN on a loopback port where nothing listens`,
+);
+console.table({ quiet, 'one core busy': loaded });
+console.log(`goal: p90 ≤ 150 ms quiet (${quiet['p90 ms']}), ≤ 300 ms loaded (${loaded['p90 ms']})`);
