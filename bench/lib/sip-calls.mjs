@@ -123,7 +123,7 @@ export async function callStorm(
   const callees = await Promise.all(Array.from({ length: pairs }, () => open(url)));
   await Promise.all(callees.map((socket, i) => registerUser(socket, `ce${i}`, host, i)));
   await Promise.all(callers.map((socket, i) => registerUser(socket, `cr${i}`, host, pairs + i)));
-  callees.forEach((socket, i) => answerCalls(socket, `ce${i}`));
+  for (const [i, socket] of callees.entries()) answerCalls(socket, `ce${i}`);
 
   const inviteMs = [];
   const byeMs = [];
