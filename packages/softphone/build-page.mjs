@@ -1,12 +1,10 @@
 // Builds the softphone page into dist/page: one bundled script (esbuild) beside index.html and
-// style.css. The gateway serves this folder at /.
-import { copyFileSync, mkdirSync } from 'node:fs';
+// style.css, and the embedding examples under dist/page/examples/. The gateway serves this folder at /.
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 mkdirSync('dist/page', { recursive: true });
-await build({
-  entryPoints: ['src/ui/main.ts'],
-  outfile: 'dist/page/app.js',
+const browserBundle = {
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -14,5 +12,13 @@ await build({
   minify: true,
   sourcemap: 'linked',
   logLevel: 'warning',
-});
+};
+await build({ ...browserBundle, entryPoints: ['src/ui/main.ts'], outfile: 'dist/page/app.js' });
 for (const file of ['index.html', 'style.css']) copyFileSync(`src/ui/${file}`, `dist/page/${file}`);
+// Each example is a folder with index.html and main.ts, built as the page is.
+for (const example of readdirSync('examples')) {
+  const out = `dist/page/examples/${example}`;
+  mkdirSync(out, { recursive: true });
+  await build({ ...browserBundle, entryPoints: [`examples/${example}/main.ts`], outfile: `${out}/main.js` });
+  copyFileSync(`examples/${example}/index.html`, `${out}/index.html`);
+}

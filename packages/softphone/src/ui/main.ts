@@ -8,6 +8,7 @@ import {
   RegistrationState,
   signInIdentity,
 } from '../index.js';
+import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
 import { ringTone } from './ring-tone.js';
 
 /** What the gateway tells the page (GET /api/config). */
@@ -561,6 +562,25 @@ async function main(): Promise<void> {
     'click',
     () => void navigator.clipboard?.writeText($<HTMLInputElement>('join-url').value),
   );
+  // A sip:/tel: link opened here (?dial=): the number waits in the dial field for one press of
+  // Dial — a link on another page must not place a call by itself.
+  const linked = dialLinkTarget(params.get('dial') ?? '');
+  if (linked) {
+    $<HTMLInputElement>('dial-input').value = linked;
+    setText('dial-help', `From a link: press Dial to call ${linked}.`);
+  }
+  $('link-handler-button').addEventListener('click', () => {
+    try {
+      for (const scheme of ['sip', 'tel'])
+        navigator.registerProtocolHandler(scheme, linkHandlerUrl(location));
+      setText(
+        'link-handler-state',
+        'Your browser will ask, the first time, whether to open sip: and tel: links here.',
+      );
+    } catch (error) {
+      setText('link-handler-state', `This browser would not: ${(error as Error).message}`);
+    }
+  });
   const join = params.get('join');
   if (join) await joinSession(join);
   // ?user=alice registers at once in loopback development mode (no credentials needed there).
