@@ -1,0 +1,66 @@
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
+import { launchChromium } from './support/chromium.js';
+import { expectText, openSoftphone } from './support/softphone-app.js';
+
+// Issue 16 §4: axe-core in Chromium on each screen of the page — sign-in, idle, incoming call, in
+// call — finds no serious or critical violation.
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+let gateway: RunningGateway;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  gateway = await startGateway({ SIP_DOMAIN: '127.0.0.1' });
+  base = `http://127.0.0.1:${gateway.port}`;
+  browser = await launchChromium();
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.close();
+});
+
+interface Violation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
+/** The serious and critical violations axe-core finds on the page as it is now. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  const violations = (await page.evaluate(async () => {
+    const result = await (
+      globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }
+    ).axe.run();
+    return result.violations;
+  })) as Violation[];
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+describe('accessibility of the softphone page (axe-core)', () => {
+  it('has no serious or critical violation when signing in, idle, ringing and in a call', async () => {
+    const signIn = await (await browser.newContext()).newPage();
+    await signIn.goto(`${base}/`);
+    expect(await seriousViolations(signIn)).toEqual([]);
+
+    const alice = await openSoftphone(browser, base, 'alice');
+    const bob = await openSoftphone(browser, base, 'bob');
+    expect(await seriousViolations(alice)).toEqual([]);
+    await alice.getByTestId('dial-input').fill('bob');
+    await alice.getByTestId('dial-button').click();
+    await bob.getByTestId('answer-button').waitFor({ state: 'visible' });
+    expect(await seriousViolations(bob)).toEqual([]);
+    await bob.getByTestId('answer-button').click();
+    await expectText(alice, 'call-state', 'active');
+    expect(await seriousViolations(alice)).toEqual([]);
+    await alice.getByTestId('hangup-button').click();
+    await Promise.all([signIn.context().close(), alice.context().close(), bob.context().close()]);
+  }, 60_000);
+});
