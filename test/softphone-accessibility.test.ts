@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
 import { launchChromium } from './support/chromium.js';
-import { expectText, openSoftphone } from './support/softphone-app.js';
+import { expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
 
 // Issue 16 §4: axe-core in Chromium on each screen of the page — sign-in, idle, incoming call, in
 // call — finds no serious or critical violation.
@@ -62,5 +62,33 @@ describe('accessibility of the softphone page (axe-core)', () => {
     expect(await seriousViolations(alice)).toEqual([]);
     await alice.getByTestId('hangup-button').click();
     await Promise.all([signIn.context().close(), alice.context().close(), bob.context().close()]);
+  }, 60_000);
+
+  it('a whole call with the keyboard only: dial, answer, mute, hold, hang up', async () => {
+    const alice = await openSoftphone(browser, base, 'alice');
+    const bob = await openSoftphone(browser, base, 'bob');
+    await alice.keyboard.press('/');
+    expect(await alice.evaluate(() => document.activeElement?.id)).toBe('dial-input');
+    await alice.keyboard.type('bob');
+    await alice.keyboard.press('Enter');
+    await bob.getByTestId('answer-button').waitFor({ state: 'visible' });
+    await bob.keyboard.press('a');
+    await expectText(alice, 'call-state', 'active');
+    expect(await waitForAudio(bob)).toBeGreaterThan(1000);
+    // Focus is in the dial field after dialling, where letters are typing: Tab leaves it.
+    await alice.keyboard.press('Tab');
+    await alice.keyboard.press('m');
+    expect(await alice.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('true');
+    await alice.keyboard.press('m');
+    expect(await alice.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('false');
+    await alice.keyboard.press('p');
+    await expectText(alice, 'call-state', 'held');
+    await alice.keyboard.press('p');
+    await expectText(alice, 'call-state', 'active');
+    // Escape hangs up even from a text field.
+    await alice.keyboard.press('/');
+    await alice.keyboard.press('Escape');
+    await expectText(bob, 'call-state', /ended/);
+    await Promise.all([alice.context().close(), bob.context().close()]);
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import {
   signInIdentity,
 } from '../index.js';
 import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
+import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
 import { ringTone } from './ring-tone.js';
 
 /** What the gateway tells the page (GET /api/config). */
@@ -450,7 +451,34 @@ function keypad(containerId: string, onKey: (key: string) => void, testPrefix: s
   );
 }
 
+/** Keyboard use of the page's main functions (keyboard-shortcuts.ts), listed on the page. */
+function wireShortcuts(): void {
+  $('shortcut-list').replaceChildren(
+    ...SHORTCUTS.map(({ key, does }) => {
+      const item = document.createElement('li');
+      const kbd = document.createElement('kbd');
+      kbd.textContent = key;
+      item.append(kbd, ` ${does}`);
+      return item;
+    }),
+  );
+  document.addEventListener('keydown', (event) => {
+    const target = event.target as HTMLElement | null;
+    const inTextField =
+      target?.matches('input:not([type=checkbox]):not([type=radio]), textarea, select') ?? false;
+    const shortcut = shortcutFor(event, inTextField);
+    const control = shortcut && document.getElementById(shortcut.control);
+    // Only what can be seen and used now: a hidden Answer button answers nothing.
+    if (!shortcut || !control || control.closest('[hidden]') || (control as HTMLButtonElement).disabled)
+      return;
+    event.preventDefault();
+    if (shortcut.focus) control.focus();
+    else control.click();
+  });
+}
+
 function wire(): void {
+  wireShortcuts();
   keypad(
     'keypad',
     (key) => {
