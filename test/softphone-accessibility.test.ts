@@ -61,7 +61,12 @@ describe('accessibility of the softphone page (axe-core)', () => {
     await expectText(alice, 'call-state', 'active');
     expect(await seriousViolations(alice)).toEqual([]);
     await alice.getByTestId('hangup-button').click();
-    await Promise.all([signIn.context().close(), alice.context().close(), bob.context().close()]);
+    // The system's dark mode: the same screens in the other colours (contrast included).
+    const dark = await (await browser.newContext({ colorScheme: 'dark' })).newPage();
+    await dark.goto(`${base}/?user=carol`);
+    await expectText(dark, 'registration-state', 'registered');
+    expect(await seriousViolations(dark)).toEqual([]);
+    await Promise.all([signIn, alice, bob, dark].map((page) => page.context().close()));
   }, 60_000);
 
   it('a whole call with the keyboard only: dial, answer, mute, hold, hang up', async () => {
