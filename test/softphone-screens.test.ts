@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
 import { launchChromium } from './support/chromium.js';
+import { eventually } from './support/eventually.js';
 import { callAndAnswer, expectText, waitForAudio } from './support/softphone-app.js';
 
 // Issue 16 §2 and §6: the page at a phone's width and in the system's dark mode, and a picture
@@ -61,6 +62,17 @@ describe('the softphone page’s screens', () => {
     await bob.getByTestId('answer-button').click();
     await expectText(alice, 'call-state', 'active');
     expect(await waitForAudio(alice)).toBeGreaterThan(1000);
+    // Level meters on both sides show sound from the microphone and from the far end.
+    for (const page of [alice, bob]) {
+      for (const id of ['mic-level', 'far-level']) {
+        const peak = await eventually(
+          async () => Number((await page.getByTestId(id).getAttribute('data-peak')) ?? 0),
+          (level) => level > 0.01,
+          (level) => `${id} peaked at ${level}`,
+        );
+        expect(peak).toBeGreaterThan(0.01);
+      }
+    }
     await shoot(alice, 'in-call');
     await shoot(bob, 'in-call-dark');
     await alice.getByTestId('hangup-button').click();

@@ -259,6 +259,12 @@ export class Call implements MediaHooks {
       ?.peerConnection;
   }
 
+  /** What this side sends: the call's own clone of the microphone (and camera). */
+  get localStream(): MediaStream | undefined {
+    return (this.session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)
+      ?.localMediaStream;
+  }
+
   /** The remote party's media, to attach to an <audio> or <video> element. */
   get remoteStream(): MediaStream | undefined {
     return (this.session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)

@@ -8,6 +8,7 @@ import {
   RegistrationState,
   signInIdentity,
 } from '../index.js';
+import { AudioMeter } from './audio-meter.js';
 import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
 import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
 import { ringTone } from './ring-tone.js';
@@ -81,6 +82,7 @@ function renderCall(): void {
   const call = current;
   setText('call-state', call ? describe(call) : 'idle');
   show('active-call', call !== undefined && !isFinal(call.state) && call.state !== CallState.Idle);
+  if (!call || isFinal(call.state)) stopMeters();
   if (!call) return;
   setText('call-remote', `${call.direction === 'outgoing' ? 'To' : 'From'} ${call.remote}`);
   const hold = $('hold-button');
@@ -102,9 +104,35 @@ function renderCall(): void {
   attachMedia(call);
 }
 
+/** The level meters of the call on screen: this side's microphone and the far end. */
+const meters: Partial<Record<'mic-level' | 'far-level', AudioMeter>> = {};
+
+function meter(id: 'mic-level' | 'far-level', stream: MediaStream | undefined): void {
+  if (meters[id]?.stream === stream) return;
+  meters[id]?.stop();
+  delete meters[id];
+  const element = $<HTMLMeterElement>(id);
+  element.value = 0;
+  if (!stream || stream.getAudioTracks().length === 0) return;
+  let peak = 0;
+  meters[id] = new AudioMeter(stream, (level) => {
+    element.value = level;
+    peak = Math.max(peak, level);
+    // The loudest this call has been, for whoever checks that sound went through at all.
+    element.dataset.peak = peak.toFixed(4);
+  });
+}
+
+function stopMeters(): void {
+  meter('mic-level', undefined);
+  meter('far-level', undefined);
+}
+
 function attachMedia(call: Call): void {
   const stream = call.remoteStream;
   if (!stream) return;
+  meter('mic-level', call.localStream);
+  meter('far-level', stream);
   const audio = $<HTMLAudioElement>('remote-audio');
   if (audio.srcObject !== stream) audio.srcObject = stream;
   const video = $<HTMLVideoElement>('remote-video');

@@ -1,0 +1,35 @@
+/**
+ * A level meter for one audio stream (the microphone, or the far end), so that a person sees at
+ * once which side is silent. Web Audio's AnalyserNode, read ten times a second: the level is the
+ * RMS of the latest samples, 0 (silence) to 1 (full scale).
+ */
+export class AudioMeter {
+  readonly #context = new AudioContext();
+  readonly #analyser = this.#context.createAnalyser();
+  readonly #samples: Float32Array<ArrayBuffer>;
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    readonly stream: MediaStream,
+    onLevel: (level: number) => void,
+  ) {
+    this.#analyser.fftSize = 1024;
+    this.#samples = new Float32Array(this.#analyser.fftSize);
+    this.#context.createMediaStreamSource(stream).connect(this.#analyser);
+    // A page opened without a click may start its AudioContext suspended.
+    void this.#context.resume();
+    this.#timer = setInterval(() => onLevel(this.level()), 100);
+  }
+
+  level(): number {
+    this.#analyser.getFloatTimeDomainData(this.#samples);
+    let sum = 0;
+    for (const sample of this.#samples) sum += sample * sample;
+    return Math.sqrt(sum / this.#samples.length);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    void this.#context.close();
+  }
+}
