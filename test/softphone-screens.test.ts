@@ -73,6 +73,20 @@ describe('the softphone page’s screens', () => {
         expect(peak).toBeGreaterThan(0.01);
       }
     }
+    // The set-up as a timeline: a bar per phase, the slowest marked.
+    const bars = await alice
+      .getByTestId('waterfall-chart')
+      .locator('rect')
+      .evaluateAll((rects) =>
+        rects.map((r) => ({
+          ms: Number((r as SVGRectElement).dataset.ms),
+          slowest: r.classList.contains('slowest'),
+        })),
+      );
+    expect(bars.length).toBeGreaterThanOrEqual(5);
+    expect(bars.filter((bar) => bar.slowest)).toEqual([
+      { ms: Math.max(...bars.map((bar) => bar.ms)), slowest: true },
+    ]);
     await shoot(alice, 'in-call');
     await shoot(bob, 'in-call-dark');
     await alice.getByTestId('hangup-button').click();

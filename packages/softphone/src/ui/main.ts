@@ -12,6 +12,7 @@ import { AudioMeter } from './audio-meter.js';
 import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
 import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
 import { ringTone } from './ring-tone.js';
+import { drawWaterfallChart } from './waterfall-chart.js';
 
 /** What the gateway tells the page (GET /api/config). */
 interface GatewaySettings {
@@ -91,6 +92,7 @@ function renderCall(): void {
   const mute = $('mute-button');
   mute.textContent = call.muted ? 'Unmute' : 'Mute';
   mute.setAttribute('aria-pressed', String(call.muted));
+  drawWaterfallChart($<HTMLElement>('waterfall-chart') as unknown as SVGSVGElement, call.waterfall.entries());
   $('waterfall').replaceChildren(
     ...call.waterfall.entries().map(([step, ms]) => {
       const item = document.createElement('li');
