@@ -10,11 +10,12 @@ const phone = new Phone({
   iceServers: settings.iceServers,
 });
 const show = (id: string, text: string) => ((document.getElementById(id) as HTMLElement).textContent = text);
+const farEnd = Object.assign(new Audio(), { autoplay: true });
 phone.registrationChange.addListener((state) => show('registration', state));
 phone.incomingCall.addListener(async (call) => {
   call.stateChange.addListener((state) => show('call', state));
   await call.answer();
-  (document.getElementById('far-end') as HTMLAudioElement).srcObject = call.remoteStream ?? null;
+  farEnd.srcObject = call.remoteStream ?? null;
 });
 await phone.start();
 (globalThis as unknown as { example: unknown }).example = { phone };
