@@ -91,6 +91,15 @@ describe('the softphone page’s screens', () => {
     await shoot(bob, 'in-call-dark');
     await alice.getByTestId('hangup-button').click();
     await expectText(bob, 'call-state', /ended/);
+    // The history entry keeps the call's quality over its length as a chart: four series.
+    const series = await alice
+      .getByTestId('history-quality-chart')
+      .first()
+      .locator('polyline')
+      .evaluateAll((lines) => lines.map((l) => (l.getAttribute('points') ?? '').split(' ').length));
+    expect(series).toHaveLength(4);
+    for (const points of series) expect(points).toBeGreaterThanOrEqual(2);
+    await shoot(alice, 'history');
     await Promise.all([alice.context().close(), bob.context().close()]);
   }, 60_000);
 

@@ -11,6 +11,7 @@ import {
 import { AudioMeter } from './audio-meter.js';
 import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
 import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
+import { drawQualityChart, type QualityPoint, qualityPoints } from './quality-chart.js';
 import { ringTone } from './ring-tone.js';
 import { drawWaterfallChart } from './waterfall-chart.js';
 
@@ -178,14 +179,14 @@ function drawChart(samples: QualitySample[]): void {
 
 function saveHistory(call: Call): void {
   const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as unknown[];
-  history.unshift({ ...call.summary(), quality: call.qualityReport(), samples: call.samples.slice(-5) });
+  history.unshift({ ...call.summary(), quality: call.qualityReport(), points: qualityPoints(call.samples) });
   localStorage.setItem(HISTORY_KEY, JSON.stringify(history.slice(0, 100)));
   renderHistory();
 }
 
 function renderHistory(): void {
   const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]') as Array<
-    ReturnType<Call['summary']> & { quality?: CallQualityReport }
+    ReturnType<Call['summary']> & { quality?: CallQualityReport; points?: QualityPoint[] }
   >;
   $('history-list').replaceChildren(
     ...history.slice(0, 20).map((entry) => {
@@ -199,6 +200,16 @@ function renderHistory(): void {
         ...(quality?.warnings ?? []),
       ].filter(Boolean);
       item.textContent = `${when} ${entry.direction === 'outgoing' ? '→' : '←'} ${entry.remote}${end}${notes.length ? ` (${notes.join(', ')})` : ''}`;
+      // The call's quality over its length, kept with the entry.
+      if (entry.points && entry.points.length > 1) {
+        const chart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+        chart.classList.add('quality-chart');
+        chart.setAttribute('role', 'img');
+        chart.setAttribute('aria-label', 'Call quality over the call: MOS, jitter, loss, RTT');
+        chart.setAttribute('data-testid', 'history-quality-chart');
+        drawQualityChart(chart, entry.points);
+        item.append(chart);
+      }
       return item;
     }),
   );
