@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
 import { launchChromium } from './support/chromium.js';
+import { eventually } from './support/eventually.js';
 import { expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
 
 // Issue 16 §4: axe-core in Chromium on each screen of the page — sign-in, idle, incoming call, in
@@ -82,10 +83,16 @@ describe('accessibility of the softphone page (axe-core)', () => {
     expect(await waitForAudio(bob)).toBeGreaterThan(1000);
     // Focus is in the dial field after dialling, where letters are typing: Tab leaves it.
     await alice.keyboard.press('Tab');
+    const muted = (pressed: string) =>
+      eventually(
+        () => alice.getByTestId('mute-button').getAttribute('aria-pressed'),
+        (value) => value === pressed,
+        (value) => `mute button aria-pressed is ${value}, expected ${pressed}`,
+      );
     await alice.keyboard.press('m');
-    expect(await alice.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('true');
+    await muted('true');
     await alice.keyboard.press('m');
-    expect(await alice.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('false');
+    await muted('false');
     await alice.keyboard.press('p');
     await expectText(alice, 'call-state', 'held');
     await alice.keyboard.press('p');

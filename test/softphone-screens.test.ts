@@ -89,15 +89,30 @@ describe('the softphone page’s screens', () => {
     ]);
     await shoot(alice, 'in-call');
     await shoot(bob, 'in-call-dark');
+    // A few seconds of quality samples (one a second) for the history's chart to draw.
+    await eventually(
+      () =>
+        alice.evaluate(
+          () =>
+            (globalThis as unknown as { ringway: { current(): { samples: unknown[] } } }).ringway.current()
+              .samples.length,
+        ),
+      (count) => count >= 3,
+      (count) => `only ${count} quality samples`,
+    );
     await alice.getByTestId('hangup-button').click();
     await expectText(bob, 'call-state', /ended/);
+    await expectText(alice, 'call-state', /ended/);
     // The history entry keeps the call's quality over its length as a chart: four series.
-    const series = await alice
-      .getByTestId('history-quality-chart')
-      .first()
-      .locator('polyline')
-      .evaluateAll((lines) => lines.map((l) => (l.getAttribute('points') ?? '').split(' ').length));
-    expect(series).toHaveLength(4);
+    const series = await eventually(
+      () =>
+        alice
+          .getByTestId('history-quality-chart')
+          .locator('polyline')
+          .evaluateAll((lines) => lines.map((l) => (l.getAttribute('points') ?? '').split(' ').length)),
+      (found) => found.length === 4,
+      (found) => `the history's chart has ${found.length} series`,
+    );
     for (const points of series) expect(points).toBeGreaterThanOrEqual(2);
     await shoot(alice, 'history');
     await Promise.all([alice.context().close(), bob.context().close()]);
