@@ -3,7 +3,7 @@
 // a real Chromium offer; the callee answers 180 then 200 with Chromium's answer; the caller
 // ACKs and hangs up with a BYE along the dialog's route set; then the next call. No media.
 import { readFileSync } from 'node:fs';
-import WebSocket from 'ws';
+import { open, percentile } from './sip-load.mjs';
 
 const fixture = (name) =>
   readFileSync(new URL(`../../packages/sdp/test/fixtures/${name}`, import.meta.url), 'utf8').replace(
@@ -45,14 +45,6 @@ function respond(request, status, reason, { toTag, extra = [], body = '' } = {})
   const to = one(request, 'to');
   const toLine = `To: ${toTag && !/;tag=/.test(to) ? `${to};tag=${toTag}` : to}`;
   return build(`SIP/2.0 ${status} ${reason}`, [...copied, toLine, ...extra], body);
-}
-
-function open(url) {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, 'sip', { perMessageDeflate: false });
-    socket.once('open', () => resolve(socket));
-    socket.once('error', reject);
-  });
 }
 
 let branches = 0;
@@ -104,9 +96,6 @@ function answerCalls(socket, user) {
     }
   });
 }
-
-const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 /**
  * `pairs` caller/callee pairs calling in a closed loop for `seconds` after a warm-up second:

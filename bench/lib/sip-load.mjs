@@ -18,7 +18,8 @@ function register(user, host, cseq, connection) {
   ].join('\r\n');
 }
 
-function open(url) {
+/** A SIP WebSocket (subprotocol `sip`) to `url`, once open. */
+export function open(url) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, 'sip', { perMessageDeflate: false });
     socket.once('open', () => resolve(socket));
@@ -26,7 +27,8 @@ function open(url) {
   });
 }
 
-function percentile(sorted, p) {
+/** The `p`th percentile of an ascending list. */
+export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 

@@ -18,6 +18,21 @@ function covers(cert: X509Certificate, names: readonly string[], now: number): b
   return names.every((name) => (isIP(name) ? cert.checkIP(name) : cert.checkHost(name)) !== undefined);
 }
 
+/** What a TLS server's certificate says of itself: not a CA, for server authentication, valid for `names`. */
+export function serverCertificateExtensions(names: readonly string[]) {
+  return [
+    { name: 'basicConstraints' as const, cA: false },
+    { name: 'keyUsage' as const, digitalSignature: true, critical: true },
+    { name: 'extKeyUsage' as const, serverAuth: true },
+    {
+      name: 'subjectAltName' as const,
+      altNames: names.map((name) =>
+        isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name },
+      ),
+    },
+  ];
+}
+
 function writePrivately(path: string, text: string): void {
   const partial = `${path}.partial`;
   writeFileSync(partial, text, { mode: 0o600 });
@@ -53,15 +68,7 @@ export async function selfSignedCertificate(
     algorithm: 'sha256',
     notBeforeDate,
     notAfterDate: new Date(now + VALID_DAYS * 24 * 3600 * 1000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })),
-      },
-    ],
+    extensions: serverCertificateExtensions(names),
   });
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   writePrivately(keyPath, made.private);

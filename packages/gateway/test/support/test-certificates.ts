@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { generate } from 'selfsigned';
+import { serverCertificateExtensions } from '../../src/tls/self-signed-certificate.js';
 
 export interface Pem {
   cert: string;
@@ -28,15 +28,7 @@ export async function serverCertificate(names: string[], authority?: Pem): Promi
     keyType: 'ec',
     algorithm: 'sha256',
     notAfterDate: new Date(Date.now() + 30 * DAY_MS),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })),
-      },
-    ],
+    extensions: serverCertificateExtensions(names),
     ...(authority ? { ca: authority } : {}),
   });
   return { cert: made.cert, key: made.private };
