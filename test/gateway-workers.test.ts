@@ -1,17 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
 import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
-import {
-  establishedCall,
-  type Phone,
-  reached,
-  SessionState,
-  sipjsPhone,
-} from '../packages/gateway/test/support/sipjs.js';
+import type { Phone } from '../packages/gateway/test/support/sipjs.js';
 import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { callAndHangUp, ephemeralPhone } from './support/kamailio-phones.js';
 
 // Issue 15 §2: WORKERS gateway processes share the WebSocket port in upstream mode, each with its
 // own upstream side; clients on different workers call each other through Kamailio; a worker
@@ -38,19 +32,9 @@ function connectionsByPid(): Map<number, number> {
 }
 
 async function phone(user: string): Promise<Phone> {
-  const credential = issueEphemeralCredential(SECRET, user, 300);
-  const made = await sipjsPhone(`ws://127.0.0.1:${port}/sip`, user, {
-    authorizationUsername: credential.username,
-    authorizationPassword: credential.password,
-  });
+  const made = await ephemeralPhone(`ws://127.0.0.1:${port}/sip`, SECRET, user);
   phones.push(made);
   return made;
-}
-
-async function call(from: Phone, to: Phone, user: string): Promise<void> {
-  const { inviter, invitation } = await establishedCall(from, to, `sip:${user}@ringway.test`);
-  await invitation.bye();
-  await reached(inviter, SessionState.Terminated);
 }
 
 beforeAll(async () => {
@@ -101,10 +85,10 @@ describe('WORKERS gateway processes in front of Kamailio', () => {
     // Round robin: two connections each.
     expect(Object.fromEntries(connectionsByPid())).toEqual({ [first]: 2, [second]: 2 });
     // Every pair of neighbours, so that calls cross from one worker to the other and back.
-    await call(p0, p1, 'w1');
-    await call(p1, p2, 'w2');
-    await call(p2, p3, 'w3');
-    await call(p3, p0, 'w0');
+    await callAndHangUp(p0, p1, 'w1');
+    await callAndHangUp(p1, p2, 'w2');
+    await callAndHangUp(p2, p3, 'w3');
+    await callAndHangUp(p3, p0, 'w0');
 
     process.kill(first, 'SIGKILL');
     await eventually(
@@ -121,10 +105,10 @@ describe('WORKERS gateway processes in front of Kamailio', () => {
     expect(connectionsByPid().get(second)).toBe(2);
     const [s0, s1] = survivors as [Phone, Phone];
     const user = (p: Phone) => p.ua.configuration.uri.user as string;
-    await call(s0, s1, user(s1));
+    await callAndHangUp(s0, s1, user(s1));
     const fresh = await phone('w4');
-    await call(fresh, s0, user(s0));
-    await call(s1, fresh, 'w4');
+    await callAndHangUp(fresh, s0, user(s0));
+    await callAndHangUp(s1, fresh, 'w4');
     expect(log).toMatch(/worker ended; starting another/);
   }, 60_000);
 });

@@ -2,23 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
 import {
   type RunningGateway,
   startGateway,
   startUpstreamGateway,
 } from '../packages/gateway/test/support/gateway.js';
 import { RawSipClient, sipRequest } from '../packages/gateway/test/support/raw-sip-client.js';
-import {
-  establishedCall,
-  type Phone,
-  reached,
-  SessionState,
-  sipjsPhone,
-} from '../packages/gateway/test/support/sipjs.js';
+import type { Phone } from '../packages/gateway/test/support/sipjs.js';
 import { serverCertificate, testAuthority } from '../packages/gateway/test/support/test-certificates.js';
 import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { callAndHangUp, ephemeralPhone } from './support/kamailio-phones.js';
 
 // Issue 14 §4: the gateway relays to Debian's Kamailio over SIP/TLS (kamailio-tls-modules),
 // verifying Kamailio's certificate against a CA file and a configured name, and refuses an
@@ -52,19 +46,9 @@ afterAll(async () => {
 });
 
 async function phoneThrough(gateway: RunningGateway, user: string): Promise<Phone> {
-  const credential = issueEphemeralCredential(SECRET, user, 300);
-  const made = await sipjsPhone(gateway.wsUrl, user, {
-    authorizationUsername: credential.username,
-    authorizationPassword: credential.password,
-  });
+  const made = await ephemeralPhone(gateway.wsUrl, SECRET, user);
   phones.push(made);
   return made;
-}
-
-async function call(from: Phone, to: Phone, user: string): Promise<void> {
-  const { inviter, invitation } = await establishedCall(from, to, `sip:${user}@ringway.test`);
-  await invitation.bye();
-  await reached(inviter, SessionState.Terminated);
 }
 
 const upstreamUp = (gateway: RunningGateway) => gateway.app.sip.upstream?.up;
@@ -80,8 +64,8 @@ describe('the gateway in front of Kamailio over SIP/TLS', () => {
     gateways.push(gateway);
     const judy = await phoneThrough(gateway, 'judy');
     const ken = await phoneThrough(gateway, 'ken');
-    await call(judy, ken, 'ken');
-    await call(ken, judy, 'judy');
+    await callAndHangUp(judy, ken, 'ken');
+    await callAndHangUp(ken, judy, 'judy');
 
     await kamailio.crashAndRestart();
     await eventually(
@@ -99,7 +83,7 @@ describe('the gateway in front of Kamailio over SIP/TLS', () => {
         p.registerer.register({ requestDelegate: { onAccept: resolve, onReject: reject } }).catch(reject),
       );
     }
-    await call(judy, ken, 'ken');
+    await callAndHangUp(judy, ken, 'ken');
   }, 30_000);
 
   it.each([

@@ -1,27 +1,24 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
-import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
+import { type PageStack, pageStack } from './support/page-stack.js';
 import { expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
 
 // Issue 16 §4: axe-core in Chromium on each screen of the page — sign-in, idle, incoming call, in
 // call — finds no serious or critical violation.
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-let gateway: RunningGateway;
 let browser: Browser;
 let base: string;
+let stack: PageStack | undefined;
 
 beforeAll(async () => {
-  gateway = await startGateway({ SIP_DOMAIN: '127.0.0.1' });
-  base = `http://127.0.0.1:${gateway.port}`;
-  browser = await launchChromium();
+  stack = await pageStack();
+  ({ browser, base } = stack);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.close();
+  await stack?.close();
 });
 
 interface Violation {

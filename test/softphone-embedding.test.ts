@@ -1,26 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
-import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
+import { type PageStack, pageStack } from './support/page-stack.js';
 import { expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
 
 // Issue 16 §5: @ringway/softphone embedded in a page of its own (packages/softphone/examples/
 // auto-answer, ten lines on the library), called from Ringway's page; and sip:/tel: links opened
 // in Ringway's page wait in the dial field for one press of Dial.
-let gateway: RunningGateway;
 let browser: Browser;
 let base: string;
+let stack: PageStack | undefined;
 
 beforeAll(async () => {
-  gateway = await startGateway({ SIP_DOMAIN: '127.0.0.1' });
-  base = `http://127.0.0.1:${gateway.port}`;
-  browser = await launchChromium();
+  stack = await pageStack();
+  ({ browser, base } = stack);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.close();
+  await stack?.close();
 });
 
 /** Audio bytes the example page's call has received, from its peer connection. */

@@ -2,29 +2,26 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
-import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
+import { type PageStack, pageStack } from './support/page-stack.js';
 import { callAndAnswer, expectText, waitForAudio } from './support/softphone-app.js';
 
 // Issue 16 §2 and §6: the page at a phone's width and in the system's dark mode, and a picture
 // of each screen saved to .ci/results/screenshots/ (the README shows copies from docs/screenshots/).
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const shots = join(root, '.ci', 'results', 'screenshots');
-let gateway: RunningGateway;
 let browser: Browser;
 let base: string;
+let stack: PageStack | undefined;
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  gateway = await startGateway({ SIP_DOMAIN: '127.0.0.1' });
-  base = `http://127.0.0.1:${gateway.port}`;
-  browser = await launchChromium();
+  stack = await pageStack();
+  ({ browser, base } = stack);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.close();
+  await stack?.close();
 });
 
 async function phone(user: string, options: BrowserContextOptions = {}): Promise<Page> {
