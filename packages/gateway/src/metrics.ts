@@ -19,6 +19,11 @@ export function createMetrics() {
       help: 'Registered contacts',
       registers: [registry],
     }),
+    subscriptions: new Gauge({
+      name: 'ringway_presence_subscriptions',
+      help: 'Live presence and dialog-event subscriptions to the embedded registrar',
+      registers: [registry],
+    }),
     transactions: new Gauge({
       name: 'ringway_proxy_transactions',
       help: 'Proxy server transactions in memory (in progress or lingering)',

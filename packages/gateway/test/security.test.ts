@@ -7,10 +7,9 @@ import { eventually } from '../../../test/support/eventually.js';
 import { header, type SipRequest } from '../src/sip/message.js';
 import { createResponse } from '../src/sip/responses.js';
 import { serializeSipMessage } from '../src/sip/serializer.js';
-import { digestAnswer } from './support/digest-answer.mjs';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { freeTcpPort } from './support/loopback-ports.mjs';
-import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
+import { RawSipClient, registeredRawClient, sipRequest } from './support/raw-sip-client.js';
 import { establishedCall, type Phone, reached, sipjsPhone } from './support/sipjs.js';
 
 // Regression tests of the attack campaign in issue 11, run with authentication on as an
@@ -45,29 +44,8 @@ async function stranger(): Promise<RawSipClient> {
 }
 
 /** A raw client that registered as `user` with its password, so its connection is that user's. */
-async function registeredRaw(user: string, contact = `<sip:${user}-raw@raw.invalid;transport=ws>`) {
-  const client = await stranger();
-  const base = {
-    from: `sip:${user}@ringway.test`,
-    to: `sip:${user}@ringway.test`,
-    callId: `reg-${user}-${Date.now()}`,
-  };
-  client.send(sipRequest('REGISTER', 'sip:ringway.test', { ...base, extra: [`Contact: ${contact}`] }));
-  const challenge = await client.response(401);
-  const authorization = digestAnswer(
-    header(challenge, 'WWW-Authenticate') as string,
-    { method: 'REGISTER', uri: 'sip:ringway.test' },
-    { username: user, password: PASSWORDS[user] as string },
-  );
-  client.send(
-    sipRequest('REGISTER', 'sip:ringway.test', {
-      ...base,
-      cseq: 2,
-      extra: [`Contact: ${contact}`, `Authorization: ${authorization}`],
-    }),
-  );
-  await client.response(200);
-  return client;
+async function registeredRaw(user: string, contact?: string) {
+  return registeredRawClient(await stranger(), user, PASSWORDS[user] as string, contact);
 }
 
 const requestsTo = (client: RawSipClient) =>

@@ -22,6 +22,8 @@ import {
 } from './message.js';
 import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
+import { NOTIFY_BRANCH_PREFIX, Notifier } from './presence/notifier.js';
+import { PresenceBook } from './presence/presence-book.js';
 import { DIALOG_TOKEN_PARAM, DialogTokens } from './proxy/dialog-token.js';
 import { type CallEvent, type ContactScope, ProxyCore } from './proxy/proxy-core.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -29,7 +31,7 @@ import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
 import { createResponse, warning } from './responses.js';
 import { serializeSipMessage } from './serializer.js';
-import type { UpstreamRelay } from './upstream/upstream-relay.js';
+import { UPSTREAM_BRANCH_PREFIX, type UpstreamRelay } from './upstream/upstream-relay.js';
 import { formatVia, parseVia, viaParam, withSource } from './via.js';
 
 const AGENT = 'ringway';
@@ -62,6 +64,8 @@ export class SipServer {
   readonly location: LocationService;
   readonly proxy: ProxyCore;
   readonly #registrar: Registrar;
+  /** The presence agent for the registrar's users (RFC 3856, RFC 4235). */
+  readonly #notifier: Notifier;
   readonly #authenticator: DigestAuthenticator | undefined;
   /** Signs and checks the dialog tokens in our Record-Routes; undefined in anonymous mode. */
   readonly #dialogs: DialogTokens | undefined;
@@ -84,7 +88,25 @@ export class SipServer {
       observeCall?: (event: CallEvent) => void;
     },
   ) {
-    this.location = new LocationService((count) => metrics.bindings.set(count));
+    const domain = config.sipDomain.toLowerCase();
+    const book = new PresenceBook({
+      online: (user) => this.location.lookup(`sip:${user}@${domain}`).length > 0,
+      changed: (user) => this.#notifier.changed(user),
+    });
+    this.location = new LocationService(
+      (count) => metrics.bindings.set(count),
+      (aor) => {
+        const user = aor.startsWith('sip:') ? aor.slice(4, aor.lastIndexOf('@')) : undefined;
+        if (user !== undefined && aor.endsWith(`@${domain}`)) book.registrationChanged(user);
+      },
+    );
+    this.#notifier = new Notifier({
+      book,
+      domain: config.sipDomain,
+      sentBy: () => this.#sentBy,
+      log,
+      counted: (count) => metrics.subscriptions.set(count),
+    });
     this.#registrar = new Registrar(this.location, config);
     const { keys, credentials } = services;
     this.#authenticator =
@@ -113,7 +135,10 @@ export class SipServer {
           log.info({ callId, status, setupMs }, 'call attempt ended');
         },
         transactionsChanged: (count) => metrics.transactions.set(count),
-        callEvent: services.observeCall ?? (() => {}),
+        callEvent: (event) => {
+          book.callEvent(event);
+          services.observeCall?.(event);
+        },
       },
       callTokens: services.callTokens,
       knownUsers,
@@ -154,6 +179,7 @@ export class SipServer {
     const removed = this.location.removeFlow(flowId);
     this.flows.remove(flowId);
     this.proxy.flowClosed(flowId);
+    this.#notifier.flowClosed(flowId);
     this.metrics.connections.set(this.flows.size);
     this.log.debug({ flowId, bindingsRemoved: removed }, 'flow closed');
   }
@@ -178,8 +204,10 @@ export class SipServer {
     if (message.kind === 'request' && !this.#withinRate(state, message)) return;
     try {
       if (message.kind === 'request') this.#onRequest(flow, message);
-      else if (this.upstream && this.#isUpstreamResponse(message)) {
+      else if (this.upstream && answersBranch(message, UPSTREAM_BRANCH_PREFIX)) {
         this.upstream.responseFromClient(message);
+      } else if (answersBranch(message, NOTIFY_BRANCH_PREFIX)) {
+        this.#notifier.response(message);
       } else {
         // A response comes from the flow a request was sent to: an AoR's binding or a contact
         // its owner sent, so the flow's proven user speaks for it.
@@ -222,6 +250,7 @@ export class SipServer {
 
   close(): void {
     this.proxy.close();
+    this.#notifier.close();
     this.location.clear();
   }
 
@@ -238,6 +267,17 @@ export class SipServer {
 
     if (this.upstream) return this.upstream.fromClient(request, flow);
     if (request.method === 'REGISTER') return this.#onRegister(flow, request);
+    if (request.method === 'SUBSCRIBE') {
+      // Inside a subscription the notifier made (no Route: it does not record-route), or none:
+      // the notifier answers both, the latter with 481.
+      if (this.#notifier.ownsDialog(request) || this.#notifier.addressedInDialog(request))
+        return this.#notifier.resubscribe(request, flow);
+      if (this.#notifier.serves(request)) {
+        if (!this.#authenticator || this.#authorize(flow, request) !== undefined)
+          this.#notifier.subscribe(request, flow);
+        return;
+      }
+    }
     const admission = this.#admit(flow, request);
     if (!admission) return;
     if (!this.#authenticator || admission.sender !== undefined)
@@ -287,12 +327,6 @@ export class SipServer {
   /** A Route or Record-Route URI naming this gateway: one of its hosts, and its port if one is given. */
   #isOwnRoute(uri: SipUri): boolean {
     return this.#localHosts.has(uri.host) && (uri.port === undefined || uri.port === this.#port);
-  }
-
-  /** A client's answer to a request the upstream relay passed it (its branch says so). */
-  #isUpstreamResponse(response: SipMessage): boolean {
-    const via = parseVia(header(response, 'Via') ?? '');
-    return (via && viaParam(via, 'branch'))?.startsWith('z9hG4bK.up.') ?? false;
   }
 
   #onRegister(flow: Flow, request: SipRequest): void {
@@ -400,4 +434,13 @@ export class SipServer {
   #sendMessage(flow: Flow, message: SipMessage): void {
     flow.send(serializeSipMessage(message));
   }
+}
+
+/**
+ * Whether a response answers a request the gateway itself sent from a component whose branches
+ * begin with `prefix` (the upstream relay, the notifier), rather than one the proxy forwarded.
+ */
+function answersBranch(response: SipMessage, prefix: string): boolean {
+  const via = parseVia(header(response, 'Via') ?? '');
+  return (via && viaParam(via, 'branch'))?.startsWith(prefix) ?? false;
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { SipMessage } from '../../src/sip/message.js';
+import { header } from '../../src/sip/message.js';
 import { parseSipMessage } from '../../src/sip/parser.js';
+import { digestAnswer } from './digest-answer.mjs';
 
 /**
  * A bare SIP-over-WebSocket client for tests that need to send exactly the bytes they mean:
@@ -109,4 +111,37 @@ export function sipRequest(
   ].filter((line) => !(options.omit ?? []).some((name) => line.startsWith(`${name}:`)));
   const body = options.body ?? '';
   return `${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
+ * A raw client that registered as `user` with its password (answering the digest challenge), so
+ * that its connection is that user's.
+ */
+export async function registeredRawClient(
+  client: RawSipClient,
+  user: string,
+  password: string,
+  contact = `<sip:${user}-raw@raw.invalid;transport=ws>`,
+): Promise<RawSipClient> {
+  const base = {
+    from: `sip:${user}@ringway.test`,
+    to: `sip:${user}@ringway.test`,
+    callId: `reg-${user}-${Date.now()}`,
+  };
+  client.send(sipRequest('REGISTER', 'sip:ringway.test', { ...base, extra: [`Contact: ${contact}`] }));
+  const challenge = await client.response(401);
+  const authorization = digestAnswer(
+    header(challenge, 'WWW-Authenticate') as string,
+    { method: 'REGISTER', uri: 'sip:ringway.test' },
+    { username: user, password },
+  );
+  client.send(
+    sipRequest('REGISTER', 'sip:ringway.test', {
+      ...base,
+      cseq: 2,
+      extra: [`Contact: ${contact}`, `Authorization: ${authorization}`],
+    }),
+  );
+  await client.response(200);
+  return client;
 }

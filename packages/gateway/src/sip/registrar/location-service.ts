@@ -14,7 +14,11 @@ export class LocationService {
   /** Every AoR that ever registered, to tell 480 (known, not reachable now) from 404. */
   readonly #known = new Set<string>();
 
-  constructor(private readonly onChange: (count: number) => void = () => {}) {}
+  constructor(
+    private readonly onChange: (count: number) => void = () => {},
+    /** An AoR got its first binding or lost its last one (it came online or went offline). */
+    private readonly onAorChange: (aor: string) => void = () => {},
+  ) {}
 
   get size(): number {
     return this.#timers.size;
@@ -46,6 +50,7 @@ export class LocationService {
     const previous = this.find(binding.aor, binding.key);
     if (previous) this.#clearTimer(previous);
     let bindings = this.#byAor.get(binding.aor);
+    const cameOnline = !bindings;
     if (!bindings) {
       bindings = new Map();
       this.#byAor.set(binding.aor, bindings);
@@ -63,6 +68,7 @@ export class LocationService {
     timer.unref();
     this.#timers.set(binding, timer);
     this.onChange(this.size);
+    if (cameOnline) this.onAorChange(binding.aor);
   }
 
   remove(binding: Binding): void {
@@ -75,6 +81,7 @@ export class LocationService {
     if (ofFlow?.size === 0) this.#byFlow.delete(binding.flowId);
     this.#clearTimer(binding);
     this.onChange(this.size);
+    if (bindings.size === 0) this.onAorChange(binding.aor);
   }
 
   removeFlow(flowId: string): number {

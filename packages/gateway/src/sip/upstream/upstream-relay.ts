@@ -28,6 +28,9 @@ import { UdpRetransmissions } from './udp-retransmissions.js';
 import type { UpstreamTarget } from './upstream-target.js';
 import { createUpstreamTransport, type UpstreamLocal, type UpstreamTransport } from './upstream-transport.js';
 
+/** Branches of the requests the relay passes to clients, so that their answers come back here. */
+export const UPSTREAM_BRANCH_PREFIX = `${MAGIC_COOKIE}.up.`;
+
 const AGENT = 'ringway';
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 /** RFC 5626 §11.6: 430 Flow Failed, when the client's connection is gone. */
@@ -354,7 +357,7 @@ export class UpstreamRelay {
     if (initial && DIALOG_CREATING.has(request.method)) {
       out = withHeaderPrepended(out, 'Record-Route', this.#recordRoute(flow, request));
     }
-    const branch = `${MAGIC_COOKIE}.up.${hash(topBranch(request))}`;
+    const branch = `${UPSTREAM_BRANCH_PREFIX}${hash(topBranch(request))}`;
     this.#remember(branch, out);
     out = withHeaderPrepended(
       out,

@@ -1,0 +1,338 @@
+import { parseNameAddr } from '../address.js';
+import type { Flow } from '../flow.js';
+import type { Logger } from '../logger.js';
+import { detached, header, type SipHeaderField, type SipRequest, type SipResponse } from '../message.js';
+import { MAGIC_COOKIE } from '../proxy/branch-id.js';
+import { randomToken } from '../random-token.js';
+import { createResponse, newTag, warning } from '../responses.js';
+import { serializeSipMessage } from '../serializer.js';
+import { parseVia, viaParam } from '../via.js';
+import type { PresenceBook } from './presence-book.js';
+import { EVENT_PACKAGES, type EventPackage, isEventPackage } from './presence-documents.js';
+
+const AGENT = 'ringway';
+/** Branches of the NOTIFYs the notifier sends, so that their answers find their way back here. */
+export const NOTIFY_BRANCH_PREFIX = `${MAGIC_COOKIE}.ntfy.`;
+
+/** Subscription lengths (RFC 6665 §4.2.1.1): RFC 4235 and RFC 3856 both default to an hour. */
+export const SUBSCRIPTION_EXPIRES = { min: 60, default: 3600, max: 3600 };
+/** A softphone watches its contacts: a few dozen. More from one connection is a client gone wrong. */
+export const MAX_SUBSCRIPTIONS_PER_FLOW = 200;
+export const MAX_SUBSCRIPTIONS = 50_000;
+/** Timer F for a NOTIFY over a reliable transport: no answer by then ends the subscription. */
+const NOTIFY_TIMEOUT_MS = 32_000;
+
+interface Subscription {
+  key: string;
+  flow: Flow;
+  /** The user whose presence is watched (the request's user, in our domain). */
+  target: string;
+  event: EventPackage;
+  callId: string;
+  /** Our side of the dialog: the SUBSCRIBE's To, with the tag we chose. */
+  local: string;
+  /** The watcher's side: the SUBSCRIBE's From, with its tag. */
+  remote: string;
+  /** Where NOTIFYs go: the watcher's Contact. */
+  remoteTarget: string;
+  cseq: number;
+  version: number;
+  expiresAt: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Branches of this subscription's NOTIFYs still waiting for an answer. */
+  pending: Set<string>;
+}
+
+export interface NotifierDependencies {
+  book: PresenceBook;
+  /** The registrar's domain: only its users are watched here. */
+  domain: string;
+  /** host:port for Via and Contact. */
+  sentBy: () => string;
+  log: Logger;
+  /** The number of live subscriptions changed (for a gauge). */
+  counted: (count: number) => void;
+}
+
+/**
+ * The notifier of the embedded registrar (RFC 6665 §4.2): takes SUBSCRIBEs for the presence and
+ * dialog packages of the domain's users, keeps each subscription as a dialog on the watcher's
+ * flow, and sends a NOTIFY with the full state on every change. Subscriptions end with their
+ * flow, their expiry, an unsubscribe or a failed NOTIFY.
+ */
+export class Notifier {
+  readonly #byKey = new Map<string, Subscription>();
+  readonly #byTarget = new Map<string, Set<Subscription>>();
+  readonly #byFlow = new Map<string, Set<Subscription>>();
+  readonly #pendingNotifies = new Map<string, { subscription: Subscription; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly deps: NotifierDependencies) {}
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  /** A SUBSCRIBE inside one of the notifier's own dialogs (a refresh or an unsubscribe). */
+  ownsDialog(request: SipRequest): boolean {
+    return this.#byKey.has(dialogKey(request) ?? '');
+  }
+
+  /**
+   * A SUBSCRIBE inside a dialog sent straight to us: a dialog the proxy routed would carry our
+   * Record-Route in its Route set, so one without a Route can only be a subscription's.
+   */
+  addressedInDialog(request: SipRequest): boolean {
+    return dialogKey(request) !== undefined && header(request, 'Route') === undefined;
+  }
+
+  /** An initial SUBSCRIBE the notifier answers: a package it serves, for a user of its domain. */
+  serves(request: SipRequest): boolean {
+    const to = parseNameAddr(header(request, 'To') ?? '');
+    if (!to || to.params.tag !== undefined) return false;
+    const target = parseNameAddr(`<${request.uri}>`)?.uri;
+    return (
+      target?.user !== undefined &&
+      target.host === this.deps.domain.toLowerCase() &&
+      isEventPackage(eventPackage(request))
+    );
+  }
+
+  /** A new subscription from a proven watcher (or anyone in anonymous mode). */
+  subscribe(request: SipRequest, flow: Flow): void {
+    const reject = (status: number, text: string, extra: SipHeaderField[] = []) =>
+      this.#send(flow, createResponse(request, status, [warning(AGENT, text), ...extra]));
+    const event = eventPackage(request) as EventPackage;
+    const accepted = header(request, 'Accept');
+    if (accepted !== undefined && !accepts(accepted, EVENT_PACKAGES[event].contentType)) {
+      return reject(406, `${event} is sent as ${EVENT_PACKAGES[event].contentType}`);
+    }
+    const expires = this.#expires(request, reject);
+    if (expires === undefined) return;
+    const contact = parseNameAddr(header(request, 'Contact') ?? '');
+    const from = parseNameAddr(header(request, 'From') ?? '');
+    if (!contact || !from?.params.tag) return reject(400, 'SUBSCRIBE needs a Contact and a From tag');
+    const target = parseNameAddr(`<${request.uri}>`)?.uri.user as string;
+    const ofFlow = this.#byFlow.get(flow.id)?.size ?? 0;
+    if (ofFlow >= MAX_SUBSCRIPTIONS_PER_FLOW || this.#byKey.size >= MAX_SUBSCRIPTIONS) {
+      return reject(503, 'too many subscriptions', [{ name: 'Retry-After', value: '60' }]);
+    }
+    const localTag = newTag();
+    const callId = detached(header(request, 'Call-ID') as string);
+    const subscription: Subscription = {
+      key: `${callId}\n${localTag}`,
+      flow,
+      target: detached(target),
+      event,
+      callId,
+      local: `${detached(header(request, 'To') as string)};tag=${localTag}`,
+      remote: detached(header(request, 'From') as string),
+      remoteTarget: detached(contact.uri.withoutHeaders),
+      cseq: 0,
+      version: 0,
+      expiresAt: 0,
+      timer: undefined,
+      pending: new Set(),
+    };
+    this.#send(flow, createResponse(request, 200, this.#okHeaders(expires), undefined, localTag));
+    if (expires === 0) {
+      // A fetch (RFC 6665 §4.4.3): one NOTIFY with the state, and the subscription is over. No
+      // reason: `timeout` would invite the watcher to subscribe again (SIP.js does at once).
+      this.#notify(subscription, 'terminated');
+      return;
+    }
+    this.#add(subscription);
+    this.#arm(subscription, expires);
+    this.#notify(subscription, `active;expires=${expires}`);
+    this.deps.log.info({ callId, event, target, flowId: flow.id }, 'subscription added');
+  }
+
+  /** A refresh or unsubscribe inside a subscription; only the flow that made it may change it. */
+  resubscribe(request: SipRequest, flow: Flow): void {
+    const subscription = this.#byKey.get(dialogKey(request) ?? '');
+    const reject = (status: number, text: string, extra: SipHeaderField[] = []) =>
+      this.#send(flow, createResponse(request, status, [warning(AGENT, text), ...extra]));
+    if (!subscription || subscription.flow.id !== flow.id) return reject(481, 'no such subscription');
+    const expires = this.#expires(request, reject);
+    if (expires === undefined) return;
+    this.#send(flow, createResponse(request, 200, this.#okHeaders(expires)));
+    if (expires === 0) {
+      this.#remove(subscription);
+      this.#notify(subscription, 'terminated');
+      return;
+    }
+    this.#arm(subscription, expires);
+    this.#notify(subscription, `active;expires=${expires}`);
+  }
+
+  /** The watched user's state changed: every watcher gets the new full state. */
+  changed(user: string): void {
+    for (const subscription of this.#byTarget.get(user) ?? []) {
+      const left = Math.max(1, Math.round((subscription.expiresAt - Date.now()) / 1000));
+      this.#notify(subscription, `active;expires=${left}`);
+    }
+  }
+
+  /** The watcher's answer to a NOTIFY; a failure ends the subscription (RFC 6665 §4.1.3). */
+  response(response: SipResponse): void {
+    const via = parseVia(header(response, 'Via') ?? '');
+    const branch = (via && viaParam(via, 'branch')) ?? '';
+    const pending = this.#pendingNotifies.get(branch);
+    if (!pending || response.status < 200) return;
+    this.#settle(branch);
+    if (response.status >= 300) {
+      this.deps.log.info(
+        { callId: pending.subscription.callId, status: response.status },
+        'NOTIFY refused; subscription ended',
+      );
+      this.#remove(pending.subscription);
+    }
+  }
+
+  flowClosed(flowId: string): void {
+    for (const subscription of [...(this.#byFlow.get(flowId) ?? [])]) this.#remove(subscription);
+  }
+
+  close(): void {
+    for (const subscription of [...this.#byKey.values()]) this.#remove(subscription);
+  }
+
+  #expires(request: SipRequest, reject: (status: number, text: string, extra?: SipHeaderField[]) => void) {
+    const raw = header(request, 'Expires') ?? String(SUBSCRIPTION_EXPIRES.default);
+    if (!/^\d{1,10}$/.test(raw)) {
+      reject(400, 'malformed Expires');
+      return undefined;
+    }
+    const asked = Number(raw);
+    if (asked > 0 && asked < SUBSCRIPTION_EXPIRES.min) {
+      reject(423, `expiry ${asked} s is below ${SUBSCRIPTION_EXPIRES.min} s`, [
+        { name: 'Min-Expires', value: String(SUBSCRIPTION_EXPIRES.min) },
+      ]);
+      return undefined;
+    }
+    return Math.min(asked, SUBSCRIPTION_EXPIRES.max);
+  }
+
+  #okHeaders(expires: number): SipHeaderField[] {
+    return [
+      { name: 'Contact', value: `<sip:presence@${this.deps.sentBy()};transport=ws>` },
+      { name: 'Expires', value: String(expires) },
+    ];
+  }
+
+  #add(subscription: Subscription): void {
+    this.#byKey.set(subscription.key, subscription);
+    indexed(this.#byTarget, subscription.target).add(subscription);
+    indexed(this.#byFlow, subscription.flow.id).add(subscription);
+    this.deps.counted(this.#byKey.size);
+  }
+
+  #remove(subscription: Subscription): void {
+    clearTimeout(subscription.timer);
+    if (!this.#byKey.delete(subscription.key)) return;
+    unindexed(this.#byTarget, subscription.target, subscription);
+    unindexed(this.#byFlow, subscription.flow.id, subscription);
+    for (const branch of subscription.pending) this.#settle(branch);
+    this.deps.counted(this.#byKey.size);
+  }
+
+  #arm(subscription: Subscription, expires: number): void {
+    clearTimeout(subscription.timer);
+    subscription.expiresAt = Date.now() + expires * 1000;
+    subscription.timer = setTimeout(() => {
+      this.#remove(subscription);
+      this.#notify(subscription, 'terminated;reason=timeout');
+    }, expires * 1000);
+    subscription.timer.unref();
+  }
+
+  #notify(subscription: Subscription, state: string): void {
+    const { contentType, render } = EVENT_PACKAGES[subscription.event];
+    const entity = `sip:${subscription.target}@${this.deps.domain}`;
+    const body = render({
+      entity,
+      presence: this.deps.book.of(subscription.target),
+      version: subscription.version,
+    });
+    subscription.version += 1;
+    subscription.cseq += 1;
+    const branch = `${NOTIFY_BRANCH_PREFIX}${randomToken()}`;
+    const notify: SipRequest = {
+      kind: 'request',
+      method: 'NOTIFY',
+      uri: subscription.remoteTarget,
+      headers: [
+        {
+          name: 'Via',
+          value: `SIP/2.0/${subscription.flow.transport} ${this.deps.sentBy()};branch=${branch}`,
+        },
+        { name: 'Max-Forwards', value: '70' },
+        { name: 'From', value: subscription.local },
+        { name: 'To', value: subscription.remote },
+        { name: 'Call-ID', value: subscription.callId },
+        { name: 'CSeq', value: `${subscription.cseq} NOTIFY` },
+        { name: 'Contact', value: `<sip:presence@${this.deps.sentBy()};transport=ws>` },
+        { name: 'Event', value: subscription.event },
+        { name: 'Subscription-State', value: state },
+        { name: 'Content-Type', value: contentType },
+      ],
+      body,
+    };
+    if (this.#byKey.has(subscription.key)) {
+      const timer = setTimeout(() => {
+        this.deps.log.info({ callId: subscription.callId }, 'NOTIFY unanswered; subscription ended');
+        this.#remove(subscription);
+      }, NOTIFY_TIMEOUT_MS);
+      timer.unref();
+      this.#pendingNotifies.set(branch, { subscription, timer });
+      subscription.pending.add(branch);
+    }
+    this.#send(subscription.flow, notify);
+  }
+
+  /** A NOTIFY was answered, or its subscription ended: stop waiting for it. */
+  #settle(branch: string): void {
+    const pending = this.#pendingNotifies.get(branch);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#pendingNotifies.delete(branch);
+    pending.subscription.pending.delete(branch);
+  }
+
+  #send(flow: Flow, message: SipRequest | SipResponse): void {
+    flow.send(serializeSipMessage(message));
+  }
+}
+
+/** The package an Event header names, without its parameters (RFC 6665 §8.2.1). */
+function eventPackage(request: SipRequest): string {
+  return (header(request, 'Event') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** Whether an Accept header takes a content type (an empty Accept takes nothing). */
+function accepts(accept: string, contentType: string): boolean {
+  return accept
+    .split(',')
+    .map((range) => range.split(';')[0]?.trim().toLowerCase())
+    .some((range) => range === contentType || range === '*/*' || range === `${contentType.split('/')[0]}/*`);
+}
+
+/** Call-ID and our tag (the To tag of a request inside the dialog) identify a subscription. */
+function dialogKey(request: SipRequest): string | undefined {
+  const tag = parseNameAddr(header(request, 'To') ?? '')?.params.tag;
+  return tag ? `${header(request, 'Call-ID')}\n${tag}` : undefined;
+}
+
+function indexed<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
+}
+
+function unindexed<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  set?.delete(value);
+  if (set?.size === 0) map.delete(key);
+}

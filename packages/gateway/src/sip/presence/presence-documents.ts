@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { UserPresence } from './presence-book.js';
+
+/** The event packages the gateway serves, with the body each NOTIFY carries. */
+export const EVENT_PACKAGES = {
+  /** RFC 3856 with a PIDF body (RFC 3863): open while the user has a binding. */
+  presence: { contentType: 'application/pidf+xml', render: pidf },
+  /** RFC 4235: the user's calls, ringing (`early`) or answered (`confirmed`). */
+  dialog: { contentType: 'application/dialog-info+xml', render: dialogInfo },
+} as const satisfies Record<string, { contentType: string; render: (document: PresenceDocument) => string }>;
+
+export type EventPackage = keyof typeof EVENT_PACKAGES;
+
+export function isEventPackage(name: string): name is EventPackage {
+  return Object.hasOwn(EVENT_PACKAGES, name);
+}
+
+export interface PresenceDocument {
+  /** The watched user's address-of-record, `sip:user@domain`. */
+  entity: string;
+  presence: UserPresence;
+  /** RFC 4235 §4.1.2: counts the documents sent on one subscription, from 0. */
+  version: number;
+}
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+function xml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] as string);
+}
+
+/** A PIDF document (RFC 3863) with one tuple; RPID's on-the-phone (RFC 4480) while on a call. */
+function pidf({ entity, presence }: PresenceDocument): string {
+  const basic = presence.online ? 'open' : 'closed';
+  const onThePhone = presence.online && presence.dialogs.length > 0;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="${xml(entity)}">`,
+    `<tuple id="registrar"><status><basic>${basic}</basic></status></tuple>`,
+    onThePhone
+      ? '<dm:person id="user"><rpid:activities><rpid:on-the-phone/></rpid:activities></dm:person>'
+      : '',
+    '</presence>',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/**
+ * A full dialog-info document (RFC 4235 §4): one <dialog> per call, none while idle. The dialog
+ * id is a digest of the Call-ID: stable for the watcher, without handing another user's call
+ * identifiers (what a Replaces header would need) to everyone who watches.
+ */
+function dialogInfo({ entity, presence, version }: PresenceDocument): string {
+  const dialogs = presence.dialogs.map(
+    (d) => `<dialog id="${dialogId(d.id)}" direction="${d.direction}"><state>${d.state}</state></dialog>`,
+  );
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${version}" state="full" entity="${xml(entity)}">`,
+    ...dialogs,
+    '</dialog-info>',
+  ].join('\n');
+}
+
+function dialogId(callId: string): string {
+  return createHash('sha256').update(callId).digest('hex').slice(0, 16);
+}
