@@ -134,6 +134,8 @@ export class Call implements MediaHooks {
   readonly waterfall = new Waterfall();
   readonly samples: QualitySample[] = [];
   readonly startedAt = Date.now();
+  /** When the call was first answered (for its timer); undefined until then. */
+  answeredAt: number | undefined;
   endReason: EndReason | undefined;
   muted = false;
   /** DTMF digits received by SIP INFO (RFC 4733 digits arrive in the media and are played, not seen). */
@@ -174,7 +176,10 @@ export class Call implements MediaHooks {
       },
       onTimeout: (state) => this.#timedOut(state),
     });
-    this.#machine.stateChange.addListener((state) => this.stateChange.emit(state));
+    this.#machine.stateChange.addListener((state) => {
+      if (state === CallState.Active) this.answeredAt ??= Date.now();
+      this.stateChange.emit(state);
+    });
     session.stateChange.addListener((state) => this.#onSessionState(state));
     session.delegate = {
       ...session.delegate,

@@ -18,7 +18,8 @@ export {
   type MediaWarningKind,
   OneWayAudioDetector,
 } from './one-way-audio.js';
-export { type ChatMessage, Phone, type PhoneOptions } from './phone.js';
+export { type ChatMessage, Phone, type PhoneOptions, type PresenceChange } from './phone.js';
+export { type ContactPresence, contactPresence, type PresenceReport } from './presence.js';
 export { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 export { type SignInIdentity, signInIdentity } from './sign-in.js';
 export { StateMachine, StateTransitionError } from './state-machine.js';

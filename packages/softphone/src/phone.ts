@@ -1,5 +1,13 @@
 import type { CodecPolicy } from '@ringway/sdp';
-import { type Invitation, Messager, Registerer, RegistererState, SIPExtension, UserAgent } from 'sip.js';
+import {
+  type Invitation,
+  Messager,
+  Registerer,
+  RegistererState,
+  SIPExtension,
+  type URI,
+  UserAgent,
+} from 'sip.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
 import { CallState } from './call-state.js';
@@ -12,6 +20,8 @@ import {
   WarmMicrophone,
   warmUpPeerConnections,
 } from './fast-ice.js';
+import type { ContactPresence } from './presence.js';
+import { PresenceWatch } from './presence-watch.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 import { StateMachine } from './state-machine.js';
 
@@ -41,6 +51,13 @@ export interface PhoneOptions {
   iceCapMs?: number;
 }
 
+/** A watched contact's lamp changed (see `Phone.watch`). */
+export interface PresenceChange {
+  /** The contact as given to `watch`. */
+  contact: string;
+  presence: ContactPresence;
+}
+
 export interface ChatMessage {
   from: string;
   to: string;
@@ -58,6 +75,7 @@ export class Phone {
   readonly incomingCall = new Emitter<Call>();
   readonly callAdded = new Emitter<Call>();
   readonly message = new Emitter<ChatMessage>();
+  readonly presenceChange = new Emitter<PresenceChange>();
   readonly calls: Call[] = [];
   registrationFailure: EndReason | undefined;
   readonly #ua: UserAgent;
@@ -65,6 +83,7 @@ export class Phone {
   readonly #microphone = new WarmMicrophone();
   readonly #hooks = new WeakMap<object, MediaHooks>();
   readonly #timeouts: CallTimeouts;
+  readonly #watches = new Map<string, PresenceWatch>();
   #registerer: Registerer | undefined;
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -176,6 +195,7 @@ export class Phone {
     if (this.#registration.canMoveTo(RegistrationState.Unregistered)) {
       this.#registration.transition(RegistrationState.Unregistered);
     }
+    for (const watch of this.#watches.values()) watch.stop();
     this.#microphone.stop();
     await this.#ua.stop();
   }
@@ -191,12 +211,41 @@ export class Phone {
   }
 
   async sendMessage(target: string, text: string): Promise<void> {
+    const uri = this.#targetUri(target);
+    await new Messager(this.#ua, uri, text).message();
+    this.message.emit({ from: this.options.aor, to: uri.toString(), text, at: Date.now(), direction: 'out' });
+  }
+
+  /**
+   * Watches a contact's presence and calls (SUBSCRIBE to its presence and dialog packages):
+   * `presenceChange` tells every change of its lamp. Kept across reconnections.
+   */
+  watch(contact: string): void {
+    if (this.#watches.has(contact)) return;
+    const watch = new PresenceWatch(this.#ua, this.#targetUri(contact), (presence) =>
+      this.presenceChange.emit({ contact, presence }),
+    );
+    this.#watches.set(contact, watch);
+    if (this.registrationState === RegistrationState.Registered) watch.restart();
+  }
+
+  unwatch(contact: string): void {
+    this.#watches.get(contact)?.stop();
+    this.#watches.delete(contact);
+  }
+
+  /** A watched contact's lamp now; `unknown` for one not watched. */
+  presenceOf(contact: string): ContactPresence {
+    return this.#watches.get(contact)?.presence ?? 'unknown';
+  }
+
+  /** A user or number in this phone's domain, or a SIP URI as given. */
+  #targetUri(target: string): URI {
     const uri = UserAgent.makeURI(
       /^sips?:/.test(target) ? target : `sip:${target}@${this.#ua.configuration.uri.host}`,
     );
     if (!uri) throw new TypeError(`"${target}" is not a user, number or SIP URI`);
-    await new Messager(this.#ua, uri, text).message();
-    this.message.emit({ from: this.options.aor, to: uri.toString(), text, at: Date.now(), direction: 'out' });
+    return uri;
   }
 
   #track(call: Call): void {
@@ -268,6 +317,8 @@ export class Phone {
         this.#registration.transition(RegistrationState.Registered);
         // Registered again, so the far side can reach us: restart the media of live calls.
         for (const call of this.calls) call.recover();
+        // A new connection: the server forgot the old one's subscriptions.
+        for (const watch of this.#watches.values()) watch.restart();
       }
     });
     registerer

@@ -25,7 +25,12 @@ export interface SignInGrant {
   /** When the page should renew, ms since the epoch: three quarters into the credentials' life. */
   renewAt: number;
   renewToken: string;
+  /** The other people of USERS_FILE, for the page's contact list: the colleagues one may call. */
+  directory: string[];
 }
+
+/** Names in a sign-in's directory at most: a page's contact list, not a way to page through a big file. */
+const MAX_DIRECTORY = 500;
 
 const base64url = (text: string) => Buffer.from(text).toString('base64url');
 
@@ -65,6 +70,11 @@ export class SignIn {
       credentials,
       renewAt: now + credentialSeconds * 750,
       renewToken: `${base64url(user)}.${signedInSeconds}.${this.#mac(user, signedInSeconds)}`,
+      directory: this.options.users
+        .names()
+        .filter((name) => name !== user)
+        .sort()
+        .slice(0, MAX_DIRECTORY),
     };
   }
 

@@ -32,6 +32,9 @@ const Granted = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
   renewAt: Type.String({ format: 'date-time' }),
   renewToken: Type.String(),
+  directory: Type.Array(Type.String(), {
+    description: 'The other users of USERS_FILE (at most 500), for the contact list',
+  }),
 });
 const ErrorReply = Type.Object({ error: Type.String() });
 
@@ -42,6 +45,7 @@ function reply(grant: SignInGrant): Static<typeof Granted> {
     expiresAt: new Date(grant.credentials.expiresAt).toISOString(),
     renewAt: new Date(grant.renewAt).toISOString(),
     renewToken: grant.renewToken,
+    directory: grant.directory,
   };
 }
 

@@ -9,10 +9,13 @@ import {
   signInIdentity,
 } from '../index.js';
 import { AudioMeter } from './audio-meter.js';
+import { ContactList } from './contact-list.js';
 import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
+import { IncomingNotification } from './incoming-notification.js';
 import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
 import { drawQualityChart, type QualityPoint, qualityPoints } from './quality-chart.js';
 import { ringTone } from './ring-tone.js';
+import { callDuration, screenFor } from './screen.js';
 import { drawWaterfallChart } from './waterfall-chart.js';
 
 /** What the gateway tells the page (GET /api/config). */
@@ -31,7 +34,9 @@ const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
 let phone: Phone | undefined;
 let current: Call | undefined;
-const ring = ringTone();
+const ring = ringTone(() => $<HTMLSelectElement>('output-device').value);
+const incomingNotification = new IncomingNotification();
+let contacts: ContactList | undefined;
 
 function show(id: string, visible: boolean): void {
   $(id).hidden = !visible;
@@ -60,8 +65,31 @@ function renderRegistration(state: RegistrationState): void {
     state === RegistrationState.Registered ? '' : (phone?.registrationFailure?.text ?? ''),
   );
   const ready = state === RegistrationState.Registered || state === RegistrationState.Reconnecting;
-  for (const id of ['dialer', 'devices', 'chat']) show(id, ready || !$('dialer').hidden);
+  for (const id of ['dialer', 'contacts', 'devices', 'chat']) show(id, ready || !$('dialer').hidden);
   show('sign-in', !ready && state !== RegistrationState.Registering);
+  renderScreen();
+}
+
+/** Picks the screen for the situation (screen.ts); the style sheet shows that screen's sections. */
+function renderScreen(): void {
+  const calls = phone?.calls.filter((c) => !isFinal(c.state)) ?? [];
+  const ringingForUs = (c: Call) => c.direction === 'incoming' && c.state === CallState.Ringing;
+  const state = phone?.registrationState;
+  const screen = screenFor({
+    ready: state === RegistrationState.Registered || state === RegistrationState.Reconnecting,
+    ringing: calls.some(ringingForUs),
+    liveCalls: calls.filter((c) => !ringingForUs(c) && c.state !== CallState.Idle).length,
+  });
+  document.body.dataset.screen = screen;
+  // Adding a call is over once there is no call to add to.
+  if (screen !== 'in-call') delete document.body.dataset.adding;
+  show('incoming-waiting', screen === 'in-call');
+}
+
+/** The running call's length, once a second while a call is on screen. */
+function renderTimer(): void {
+  const answeredAt = current && !isFinal(current.state) ? current.answeredAt : undefined;
+  setText('call-timer', answeredAt === undefined ? '0:00' : callDuration(Date.now() - answeredAt));
 }
 
 function renderLines(): void {
@@ -71,6 +99,7 @@ function renderLines(): void {
       const item = document.createElement('li');
       const button = document.createElement('button');
       button.textContent = `${call.remote} — ${call.state}`;
+      button.dataset.state = call.state;
       button.setAttribute('aria-current', String(call === current));
       button.addEventListener('click', () => select(call));
       item.append(button);
@@ -78,6 +107,7 @@ function renderLines(): void {
     }),
   );
   show('attended-button', (phone?.calls.filter((c) => !isFinal(c.state)).length ?? 0) > 1);
+  renderScreen();
 }
 
 function renderCall(): void {
@@ -87,6 +117,7 @@ function renderCall(): void {
   if (!call || isFinal(call.state)) stopMeters();
   if (!call) return;
   setText('call-remote', `${call.direction === 'outgoing' ? 'To' : 'From'} ${call.remote}`);
+  renderTimer();
   const hold = $('hold-button');
   hold.textContent = call.state === CallState.Held ? 'Resume' : 'Hold';
   hold.setAttribute('aria-pressed', String(call.state === CallState.Held));
@@ -150,7 +181,17 @@ function renderStats(sample: QualitySample, call: Call): void {
     `codec ${sample.codec ?? '–'} · rtt ${fmt(sample.rttMs, 'ms')} · jitter ${fmt(sample.jitterMs, 'ms')} · loss ${sample.lossPercent.toFixed(1)} % · ${sample.bitrateKbps} kbit/s · MOS ${sample.mos}`,
   );
   $('call-stats').dataset.bytesReceived = String(sample.bytesReceived);
+  const badge = $('quality-badge');
+  badge.hidden = false;
+  badge.dataset.grade = qualityGrade(sample.mos);
+  badge.textContent = `${qualityGrade(sample.mos)} · MOS ${sample.mos}`;
   drawChart(call.samples);
+}
+
+/** The quality badge's word for a MOS (ITU-T G.107's user satisfaction bands, coarsened). */
+function qualityGrade(mos: number): 'good' | 'fair' | 'poor' {
+  if (mos >= 4) return 'good';
+  return mos >= 3.6 ? 'fair' : 'poor';
 }
 
 /** A small live chart: MOS (1–4.5) as a line, bitrate as bars. */
@@ -224,6 +265,7 @@ function select(call: Call): void {
 function follow(call: Call): void {
   call.stateChange.addListener((state) => {
     if (state !== CallState.Ringing || call.direction === 'outgoing') ring.stop();
+    if (call.direction === 'incoming' && state !== CallState.Ringing) incomingNotification.close();
     if (isFinal(state)) {
       if (call.direction === 'incoming') show('incoming', false);
       saveHistory(call);
@@ -252,6 +294,16 @@ function follow(call: Call): void {
     for (const kind of cleared) console.info(`[ringway] ${call.id} warning ${kind} cleared`);
     if (call === current) renderCall();
   });
+}
+
+/** Dials from the dial field or a contact; a call in progress goes on hold first (a second line). */
+function dialFromUi(target: string): void {
+  if (!target || !phone) return;
+  delete document.body.dataset.adding;
+  const live = current && !isFinal(current.state) ? current : undefined;
+  void (live?.state === CallState.Active ? live.hold() : Promise.resolve()).then(() =>
+    phone?.dial(target, { video: $<HTMLInputElement>('video-checkbox').checked }),
+  );
 }
 
 /** The call's quality report, to the gateway's metrics (POST /api/calls/{callId}/quality). */
@@ -284,6 +336,8 @@ interface SignInReply {
   credentials: SessionCredentials;
   renewAt: string;
   renewToken: string;
+  /** The operator's other users, listed as contacts. */
+  directory: string[];
 }
 
 /** When a renewal that failed for want of a network is tried again, ms. */
@@ -310,6 +364,7 @@ async function signInWithPassword(user: string, password: string): Promise<void>
   }
   const granted = (await response.json()) as SignInReply;
   await runPhone(phoneFor(granted.credentials));
+  contacts?.setDirectory(granted.directory);
   scheduleRenewal(granted);
 }
 
@@ -447,7 +502,13 @@ async function runPhone(created: Phone, onCall: (call: Call) => void = () => {})
     show('incoming', true);
     ring.start();
     if (!current || isFinal(current.state)) select(call);
+    renderScreen();
     ($('answer-button') as HTMLButtonElement).focus();
+    incomingNotification.show(call.remote, () => ($('answer-button') as HTMLButtonElement).focus());
+  });
+  phone.presenceChange.addListener(({ contact, presence }) => contacts?.setPresence(contact, presence));
+  phone.registrationChange.addListener((state) => {
+    if (state === RegistrationState.Registered) contacts?.watchAll();
   });
   phone.message.addListener((message) => {
     const item = document.createElement('li');
@@ -510,7 +571,13 @@ function wireShortcuts(): void {
     const shortcut = shortcutFor(event, inTextField);
     const control = shortcut && document.getElementById(shortcut.control);
     // Only what can be seen and used now: a hidden Answer button answers nothing.
-    if (!shortcut || !control || control.closest('[hidden]') || (control as HTMLButtonElement).disabled)
+    if (
+      !shortcut ||
+      !control ||
+      control.closest('[hidden]') ||
+      !control.checkVisibility() ||
+      (control as HTMLButtonElement).disabled
+    )
       return;
     event.preventDefault();
     if (shortcut.focus) control.focus();
@@ -538,13 +605,42 @@ function wire(): void {
   );
   $('dial-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const target = $<HTMLInputElement>('dial-input').value.trim();
-    if (!target || !phone) return;
-    const live = current && !isFinal(current.state) ? current : undefined;
-    void (live?.state === CallState.Active ? live.hold() : Promise.resolve()).then(() =>
-      phone?.dial(target, { video: $<HTMLInputElement>('video-checkbox').checked }),
+    dialFromUi($<HTMLInputElement>('dial-input').value.trim());
+  });
+  $('add-call-button').addEventListener('click', () => {
+    document.body.dataset.adding = 'true';
+    $<HTMLInputElement>('dial-input').focus();
+  });
+  contacts = new ContactList($('contact-list'), {
+    call: (address) => dialFromUi(address),
+    watch: (address) => phone?.watch(address),
+    unwatch: (address) => phone?.unwatch(address),
+  });
+  contacts.render();
+  $('contact-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = $<HTMLInputElement>('contact-name');
+    const address = $<HTMLInputElement>('contact-address');
+    if (contacts?.add(name.value.trim(), address.value.trim()) === false) {
+      address.setCustomValidity('The contact list is full: remove one first.');
+      address.reportValidity();
+      return;
+    }
+    name.value = '';
+    address.value = '';
+  });
+  $('notify-button').addEventListener('click', async () => {
+    const permission = await incomingNotification.ask();
+    setText(
+      'notify-state',
+      permission === 'granted'
+        ? 'A notification will show incoming calls while this tab is hidden.'
+        : permission === 'unsupported'
+          ? 'This browser has no notifications.'
+          : 'Notifications are blocked for this page (the browser’s site settings can allow them).',
     );
   });
+  setInterval(renderTimer, 1000);
   $('answer-button').addEventListener('click', async () => {
     const call = phone?.calls.find((c) => c.direction === 'incoming' && c.state === CallState.Ringing);
     if (!call) return;
@@ -660,7 +756,11 @@ async function main(): Promise<void> {
   (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
     phone?.networkChanged(),
   );
-  (window as unknown as { ringway: unknown }).ringway = { phone: () => phone, current: () => current };
+  (window as unknown as { ringway: unknown }).ringway = {
+    phone: () => phone,
+    current: () => current,
+    ringSinkId: () => ring.sinkId,
+  };
 }
 
 void main();

@@ -1,0 +1,82 @@
+import { Subscriber, SubscriptionState, type URI, type UserAgent } from 'sip.js';
+import {
+  type ContactPresence,
+  contactPresence,
+  type PresenceReport,
+  readDialogInfo,
+  readPidf,
+} from './presence.js';
+
+/** Subscription length asked for, seconds; SIP.js refreshes before it runs out. */
+const SUBSCRIPTION_EXPIRES = 600;
+
+/**
+ * One contact watched over two subscriptions (presence and dialog), folded into one lamp.
+ * A subscription that ends (refused, timed out, its connection gone) leaves the lamp `unknown`
+ * until `restart()`, which the phone calls once registered again.
+ */
+export class PresenceWatch {
+  #report: PresenceReport = { online: undefined, dialogs: undefined };
+  #subscribers: Subscriber[] = [];
+  #presence: ContactPresence = 'unknown';
+
+  constructor(
+    private readonly ua: UserAgent,
+    readonly target: URI,
+    private readonly onChange: (presence: ContactPresence) => void,
+  ) {}
+
+  get presence(): ContactPresence {
+    return this.#presence;
+  }
+
+  /** (Re)subscribes to both packages, dropping what an earlier connection knew. */
+  restart(): void {
+    this.stop();
+    this.#report = { online: undefined, dialogs: undefined };
+    this.#update();
+    this.#subscribers = (['presence', 'dialog'] as const).map((event) => this.#subscribe(event));
+  }
+
+  /**
+   * Unsubscribes. SIP.js's UserAgent.stop() waits for a live subscription's end, which its
+   * dialog never reports after an unsubscribe (0.21.2): a phone stops its watches first.
+   */
+  stop(): void {
+    for (const subscriber of this.#subscribers.splice(0)) {
+      if (subscriber.state !== SubscriptionState.Terminated)
+        void subscriber.unsubscribe().catch(() => undefined);
+    }
+  }
+
+  #subscribe(event: 'presence' | 'dialog'): Subscriber {
+    const subscriber = new Subscriber(this.ua, this.target, event, { expires: SUBSCRIPTION_EXPIRES });
+    subscriber.delegate = {
+      onNotify: (notification) => {
+        void notification.accept();
+        const body = notification.request.body;
+        this.#report =
+          event === 'presence'
+            ? { ...this.#report, online: readPidf(body) }
+            : { ...this.#report, dialogs: readDialogInfo(body) };
+        this.#update();
+      },
+    };
+    subscriber.stateChange.addListener((state) => {
+      // Ended by the other side or by a failure: what we knew is no longer kept up to date.
+      if (state === SubscriptionState.Terminated && this.#subscribers.includes(subscriber)) {
+        this.#report = { online: undefined, dialogs: undefined };
+        this.#update();
+      }
+    });
+    void subscriber.subscribe().catch(() => undefined);
+    return subscriber;
+  }
+
+  #update(): void {
+    const presence = contactPresence(this.#report);
+    if (presence === this.#presence) return;
+    this.#presence = presence;
+    this.onChange(presence);
+  }
+}
