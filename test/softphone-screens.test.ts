@@ -36,6 +36,8 @@ async function phone(user: string, options: BrowserContextOptions = {}): Promise
 const shoot = (page: Page, name: string) =>
   page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
+const screen = (page: Page) => page.evaluate(() => document.body.dataset.screen);
+
 /** Relative luminance (0 black … 1 white) of the page's background. */
 const backgroundLuminance = (page: Page) =>
   page.evaluate(() => {
@@ -51,13 +53,23 @@ describe('the softphone page’s screens', () => {
     const bob = await phone('bob', { colorScheme: 'dark' });
     expect(await backgroundLuminance(alice)).toBeGreaterThan(0.8);
     expect(await backgroundLuminance(bob)).toBeLessThan(0.2);
+    expect(await screen(alice)).toBe('idle');
     await shoot(alice, 'idle');
     await alice.getByTestId('dial-input').fill('bob');
     await alice.getByTestId('dial-button').click();
     await bob.getByTestId('answer-button').waitFor({ state: 'visible' });
+    // The incoming call has the screen to itself, Answer focused; the caller is on the call screen.
+    expect(await screen(bob)).toBe('incoming');
+    expect(await bob.getByTestId('dial-input').isVisible()).toBe(false);
+    expect(await bob.evaluate(() => document.activeElement?.id)).toBe('answer-button');
+    expect(await screen(alice)).toBe('in-call');
     await shoot(bob, 'incoming-dark');
     await bob.getByTestId('answer-button').click();
     await expectText(alice, 'call-state', 'active');
+    expect(await screen(bob)).toBe('in-call');
+    // The timer runs from the answer; the quality badge grades the latest sample.
+    await expectText(alice, 'call-timer', /^0:0[1-9]$/);
+    await expectText(alice, 'quality-badge', /^(good|fair|poor) · MOS \d/);
     expect(await waitForAudio(alice)).toBeGreaterThan(1000);
     // Level meters on both sides show sound from the microphone and from the far end.
     for (const page of [alice, bob]) {
@@ -100,6 +112,7 @@ describe('the softphone page’s screens', () => {
     await alice.getByTestId('hangup-button').click();
     await expectText(bob, 'call-state', /ended/);
     await expectText(alice, 'call-state', /ended/);
+    expect(await screen(alice)).toBe('idle');
     // The history entry keeps the call's quality over its length as a chart: four series.
     const series = await eventually(
       () =>
@@ -127,5 +140,87 @@ describe('the softphone page’s screens', () => {
     await shoot(carol, 'mobile-in-call');
     await dave.getByTestId('hangup-button').click();
     await Promise.all([carol.context().close(), dave.context().close()]);
+  }, 60_000);
+
+  it('call waiting: a second call is a banner on the call screen, then two lines', async () => {
+    const [erin, fay, gus] = await Promise.all([phone('erin'), phone('fay'), phone('gus')]);
+    await callAndAnswer(erin, fay, 'fay');
+    await gus.getByTestId('dial-input').fill('erin');
+    await gus.getByTestId('dial-button').click();
+    await erin.getByTestId('answer-button').waitFor({ state: 'visible' });
+    expect(await screen(erin)).toBe('in-call');
+    expect(await erin.getByTestId('hangup-button').isVisible()).toBe(true);
+    await shoot(erin, 'call-waiting');
+    await erin.getByTestId('answer-button').click();
+    await expectText(gus, 'call-state', 'active');
+    const lines = erin.getByTestId('lines').locator('button');
+    await eventually(
+      () => lines.evaluateAll((buttons) => buttons.map((b) => (b as HTMLElement).dataset.state)),
+      (states) => states.join() === 'held,active',
+      (states) => `erin's lines are ${states}`,
+    );
+    expect(await lines.nth(1).getAttribute('aria-current')).toBe('true');
+    await shoot(erin, 'two-lines');
+    // Add call: the dialer comes back on the call screen for a third number.
+    expect(await erin.getByTestId('dial-input').isVisible()).toBe(false);
+    await erin.getByTestId('add-call-button').click();
+    expect(await erin.getByTestId('dial-input').isVisible()).toBe(true);
+    await erin.getByTestId('hangup-button').click();
+    await expectText(gus, 'call-state', /ended/);
+    await lines.first().click();
+    await erin.getByTestId('hangup-button').click();
+    await expectText(fay, 'call-state', /ended/);
+    await Promise.all([erin, fay, gus].map((page) => page.context().close()));
+  }, 60_000);
+
+  it('rings on the chosen speaker and notifies of a call while the tab is hidden', async () => {
+    const hal = await phone('hal', { permissions: ['notifications'] });
+    const ivy = await phone('ivy');
+    await hal.getByTestId('notify-button').click();
+    await expectText(hal, 'notify-state', /notification will show/);
+    const speaker = await hal
+      .getByTestId('output-device')
+      .locator('option')
+      .evaluateAll((options) => (options.at(-1) as HTMLOptionElement).value);
+    await hal.getByTestId('output-device').selectOption(speaker);
+    // The tab goes to the background; what the page then shows the system is recorded.
+    await hal.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      const shown: Array<{ title: string; body: string | undefined }> = [];
+      (globalThis as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+      const Original = Notification;
+      (globalThis as unknown as { Notification: unknown }).Notification = class extends Original {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push({ title, body: options?.body });
+        }
+      };
+    });
+    await ivy.getByTestId('dial-input').fill('hal');
+    await ivy.getByTestId('dial-button').click();
+    await hal.getByTestId('answer-button').waitFor({ state: 'visible' });
+    const shown = await eventually(
+      () =>
+        hal.evaluate(
+          () =>
+            (globalThis as unknown as { shownNotifications: Array<{ title: string; body: string }> })
+              .shownNotifications,
+        ),
+      (list) => list.length > 0,
+      () => 'no notification shown',
+    );
+    expect(shown).toEqual([{ title: 'Incoming call', body: expect.stringContaining('ivy') }]);
+    const ringSink = await eventually(
+      () =>
+        hal.evaluate(() =>
+          (globalThis as unknown as { ringway: { ringSinkId(): string | undefined } }).ringway.ringSinkId(),
+        ),
+      (sink) => sink === speaker,
+      (sink) => `the ring plays on "${sink}", not the chosen "${speaker}"`,
+    );
+    expect(ringSink).toBe(speaker);
+    await hal.getByTestId('decline-button').click();
+    await expectText(ivy, 'call-state', /declined/);
+    await Promise.all([hal.context().close(), ivy.context().close()]);
   }, 60_000);
 });
