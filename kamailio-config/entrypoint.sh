@@ -1,6 +1,6 @@
 #!/bin/sh
 # Writes kamailio-local.cfg from the environment (docker-compose.yml), then runs Kamailio in the
-# foreground with the PBX route and rtpengine on. Registrations live in memory: after a restart
+# foreground with the PBX route, rtpengine and presence on. Registrations live in memory: after a restart
 # a client is known again at its next refresh, which REGISTER_MAX_EXPIRES (60 s here) bounds.
 set -eu
 cat > /etc/kamailio/kamailio-local.cfg <<CFG
@@ -11,6 +11,14 @@ cat > /etc/kamailio/kamailio-local.cfg <<CFG
 #!substdef "!RTPENGINE_SOCKET!udp:${RTPENGINE_IP}:22222!g"
 #!substdef "!DISPATCHER_LIST!/etc/kamailio/dispatcher.list!g"
 #!substdef "!REGISTER_MAX_EXPIRES!${REGISTER_MAX_EXPIRES:-60}!g"
+#!substdef "!PRESENCE_DB!text:///var/lib/kamailio/presence!g"
+#!substdef "!PRESENCE_SERVER!sip:${KAMAILIO_IP}:5060!g"
 CFG
+# Presence tables as db_text files, fresh at every start (subscriptions and documents are
+# rebuilt by the clients' refreshes and the next registrations and calls).
+mkdir -p /var/lib/kamailio/presence
+for table in version presentity active_watchers watchers xcap pua; do
+  cp /usr/share/kamailio/dbtext/kamailio/$table /var/lib/kamailio/presence/
+done
 echo "1 sip:${PBX_IP}:5060" > /etc/kamailio/dispatcher.list
-exec kamailio -DD -E -A WITH_PBX -A WITH_RTPENGINE -m 256 -M 16 -f /etc/kamailio/kamailio.cfg
+exec kamailio -DD -E -A WITH_PBX -A WITH_RTPENGINE -A WITH_PRESENCE -m 256 -M 16 -f /etc/kamailio/kamailio.cfg

@@ -6,7 +6,13 @@ import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
 import { addUser } from '../packages/gateway/test/support/users.js';
 import { launchChromium } from './support/chromium.js';
-import { expectText, signInWithPassword, waitForAudio } from './support/softphone-app.js';
+import {
+  callContact,
+  contactLamp,
+  expectText,
+  signInWithPassword,
+  waitForAudio,
+} from './support/softphone-app.js';
 
 // Issue 16 §1 and §6: contacts with presence, seen live on a third page. Carol watches; Alice
 // and Bob sign in, call each other (Alice by clicking Bob in her contacts), hang up and sign out.
@@ -42,33 +48,26 @@ async function signedIn(user: string): Promise<Page> {
   return page;
 }
 
-/** Waits until the lamp of `address` on `page` shows `presence`. */
-async function lamp(page: Page, address: string, presence: string): Promise<void> {
-  await page
-    .locator(`[data-testid="contact"][data-address="${address}"][data-presence="${presence}"]`)
-    .waitFor({ timeout: 10_000 });
-}
-
 describe('contacts and presence on the softphone page', () => {
   it('shows colleagues offline, online, ringing, on a call and offline again, live', async () => {
     const carol = await signedIn('carol');
     // The operator's users are carol's contacts, each with a lamp; nobody else is on yet.
-    await lamp(carol, 'alice', 'offline');
-    await lamp(carol, 'bob', 'offline');
+    await contactLamp(carol, 'alice', 'offline');
+    await contactLamp(carol, 'bob', 'offline');
     expect(await carol.getByTestId('contact').count()).toBe(2);
 
     const bob = await signedIn('bob');
-    await lamp(carol, 'bob', 'online');
+    await contactLamp(carol, 'bob', 'online');
     const alice = await signedIn('alice');
-    await lamp(carol, 'alice', 'online');
-    await lamp(alice, 'bob', 'online');
+    await contactLamp(carol, 'alice', 'online');
+    await contactLamp(alice, 'bob', 'online');
 
     // One click on a contact calls them.
-    await alice.locator('[data-testid="contact"][data-address="bob"] [data-testid="contact-call"]').click();
-    await lamp(carol, 'bob', 'ringing');
-    await lamp(carol, 'alice', 'on-call');
+    await callContact(alice, 'bob');
+    await contactLamp(carol, 'bob', 'ringing');
+    await contactLamp(carol, 'alice', 'on-call');
     await bob.getByTestId('answer-button').click({ timeout: 10_000 });
-    await lamp(carol, 'bob', 'on-call');
+    await contactLamp(carol, 'bob', 'on-call');
     expect(await waitForAudio(alice)).toBeGreaterThan(1000);
     expect(await waitForAudio(bob)).toBeGreaterThan(1000);
     // Screen readers hear the same as the lamp shows.
@@ -80,17 +79,17 @@ describe('contacts and presence on the softphone page', () => {
     await carol.screenshot({ path: join(shots, 'contacts-presence.png'), fullPage: true });
 
     await alice.getByTestId('hangup-button').click();
-    await lamp(carol, 'bob', 'online');
-    await lamp(carol, 'alice', 'online');
+    await contactLamp(carol, 'bob', 'online');
+    await contactLamp(carol, 'alice', 'online');
 
     // Bob's phone unregisters (REGISTER with Expires: 0): offline at once.
     await bob.evaluate(() =>
       (globalThis as unknown as { ringway: { phone(): { stop(): Promise<void> } } }).ringway.phone().stop(),
     );
-    await lamp(carol, 'bob', 'offline');
+    await contactLamp(carol, 'bob', 'offline');
     // Alice's tab closes without a word: her connection's bindings go, and so does her lamp.
     await alice.context().close();
-    await lamp(carol, 'alice', 'offline');
+    await contactLamp(carol, 'alice', 'offline');
     await Promise.all([carol.context().close(), bob.context().close()]);
   }, 90_000);
 
@@ -103,12 +102,12 @@ describe('contacts and presence on the softphone page', () => {
     await expectText(carol, 'contact-list', /Bob at his desk/);
     expect(await carol.getByTestId('contact').count()).toBe(2);
     const bob = await signedIn('bob');
-    await lamp(carol, 'bob', 'online');
+    await contactLamp(carol, 'bob', 'online');
     await carol.reload();
     await carol.getByTestId('user-input').fill('carol');
     await carol.getByTestId('password-input').fill(password('carol'));
     await carol.getByTestId('register-button').click();
-    await lamp(carol, 'bob', 'online');
+    await contactLamp(carol, 'bob', 'online');
     expect(await bobItem.textContent()).toMatch(/Bob at his desk/);
     await bobItem.getByRole('button', { name: 'Remove Bob at his desk from contacts' }).click();
     await expect(bobItem.textContent()).resolves.not.toMatch(/Bob at his desk/);

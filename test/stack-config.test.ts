@@ -136,7 +136,7 @@ describe('docker-compose.yml and the stack configs', () => {
     }
   });
 
-  it('Kamailio (Debian’s 5.6) accepts its configuration with the PBX route and rtpengine on', () => {
+  it('Kamailio (Debian’s 5.6) accepts its configuration with the PBX route, rtpengine and presence on', () => {
     const folder = mkdtempSync(join(tmpdir(), 'ringway-stack-'));
     copyFileSync(join(root, 'kamailio-config', 'kamailio.cfg'), join(folder, 'kamailio.cfg'));
     writeFileSync(join(folder, 'dispatcher.list'), `1 sip:${ip('asterisk')}:5060\n`);
@@ -150,12 +150,24 @@ describe('docker-compose.yml and the stack configs', () => {
         `#!substdef "!RTPENGINE_SOCKET!udp:127.0.0.1:22222!g"`,
         `#!substdef "!DISPATCHER_LIST!${join(folder, 'dispatcher.list')}!g"`,
         '#!substdef "!REGISTER_MAX_EXPIRES!60!g"',
+        `#!substdef "!PRESENCE_DB!text://${folder}!g"`,
+        '#!substdef "!PRESENCE_SERVER!sip:127.0.0.1:18190!g"',
         '',
       ].join('\n'),
     );
     const check = spawnSync(
       'kamailio',
-      ['-A', 'WITH_PBX', '-A', 'WITH_RTPENGINE', '-c', '-f', join(folder, 'kamailio.cfg')],
+      [
+        '-A',
+        'WITH_PBX',
+        '-A',
+        'WITH_RTPENGINE',
+        '-A',
+        'WITH_PRESENCE',
+        '-c',
+        '-f',
+        join(folder, 'kamailio.cfg'),
+      ],
       {
         encoding: 'utf8',
       },

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,9 @@ import {
 } from '../../packages/gateway/test/support/loopback-ports.mjs';
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'kamailio-config', 'kamailio.cfg');
+/** Debian's db_text table definitions (package kamailio), copied for -A WITH_PRESENCE. */
+const DBTEXT_TABLES = '/usr/share/kamailio/dbtext/kamailio';
+const PRESENCE_TABLES = ['version', 'presentity', 'active_watchers', 'watchers', 'xcap', 'pua'];
 
 export interface RunningKamailio {
   wsUrl: string;
@@ -38,6 +41,8 @@ export async function startKamailio(options: {
   pbx?: string;
   /** A certificate and key (PEM) for a SIP-over-TLS listener (-A WITH_TLS). */
   tls?: { cert: string; key: string };
+  /** Be the presence server of the domain (-A WITH_PRESENCE), its tables in db_text files. */
+  presence?: boolean;
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
   const udpPort = await freeUdpPort();
@@ -69,8 +74,16 @@ export async function startKamailio(options: {
     ...(options.registerMaxExpires ? { REGISTER_MAX_EXPIRES: String(options.registerMaxExpires) } : {}),
     ...(options.pbx ? { DISPATCHER_LIST: join(folder, 'dispatcher.list') } : {}),
     ...(tlsPort ? { TLS_LISTEN: `tls:127.0.0.1:${tlsPort}`, TLS_CONFIG: join(folder, 'tls.cfg') } : {}),
+    ...(options.presence
+      ? { PRESENCE_DB: `text://${join(folder, 'presence')}`, PRESENCE_SERVER: `sip:127.0.0.1:${udpPort}` }
+      : {}),
   };
   if (options.pbx) writeFileSync(join(folder, 'dispatcher.list'), `1 sip:${options.pbx}\n`);
+  if (options.presence) {
+    mkdirSync(join(folder, 'presence'));
+    for (const table of PRESENCE_TABLES)
+      copyFileSync(join(DBTEXT_TABLES, table), join(folder, 'presence', table));
+  }
   writeFileSync(
     join(folder, 'kamailio-local.cfg'),
     `${Object.entries(values)
@@ -81,6 +94,7 @@ export async function startKamailio(options: {
   if (options.rtpengine) args.push('-A', 'WITH_RTPENGINE');
   if (options.pbx) args.push('-A', 'WITH_PBX');
   if (options.tls) args.push('-A', 'WITH_TLS');
+  if (options.presence) args.push('-A', 'WITH_PRESENCE');
 
   const launch = async () => {
     // Its own process group: a SIGKILL must reach the workers too, or they keep the ports.

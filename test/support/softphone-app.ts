@@ -66,3 +66,17 @@ export async function signInWithPassword(
   await page.getByTestId('register-button').click();
   return page;
 }
+
+/** Waits until the contact `address` on the page shows `presence` (data-presence of its lamp). */
+export async function contactLamp(page: Page, address: string, presence: string): Promise<void> {
+  await page
+    .locator(`[data-testid="contact"][data-address="${address}"][data-presence="${presence}"]`)
+    .waitFor({ timeout: 15_000 });
+}
+
+/** Clicks a contact to call them, as a person does. */
+export async function callContact(page: Page, address: string): Promise<void> {
+  await page
+    .locator(`[data-testid="contact"][data-address="${address}"] [data-testid="contact-call"]`)
+    .click();
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import { addUser } from '../packages/gateway/test/support/users.js';
+import { launchChromium } from './support/chromium.js';
+import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import {
+  callContact,
+  contactLamp,
+  expectText,
+  signInWithPassword,
+  waitForAudio,
+} from './support/softphone-app.js';
+
+// Issue 16 §1 in upstream mode: the gateway relays, Kamailio's presence modules answer
+// (kamailio-config with -A WITH_PRESENCE: pua_usrloc for registrations, dialog + pua_dialoginfo
+// for calls). Three Ringway pages signed in with passwords; Carol watches Alice and Bob.
+const SECRET = 'kamailio-presence-secret-0123456789';
+const usersFile = join(mkdtempSync(join(tmpdir(), 'ringway-users-')), 'users.json');
+const password = (user: string) => `${user}-password-1`;
+let kamailio: RunningKamailio;
+let gateway: RunningGateway;
+let browser: Browser;
+
+beforeAll(async () => {
+  for (const user of ['alice', 'bob', 'carol']) addUser(usersFile, user, password(user));
+  kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test', presence: true });
+  gateway = await startUpstreamGateway(kamailio.udp, { AUTH_SECRET: SECRET, USERS_FILE: usersFile });
+  browser = await launchChromium();
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.close();
+  await kamailio?.stop();
+});
+
+async function signedIn(user: string): Promise<Page> {
+  const page = await signInWithPassword(browser, `http://127.0.0.1:${gateway.port}`, user, password(user));
+  await expectText(page, 'registration-state', 'registered');
+  return page;
+}
+
+describe('presence from Kamailio behind the gateway', () => {
+  it('Carol sees Bob come online, ring, take a call, hang up and sign out', async () => {
+    const carol = await signedIn('carol');
+    await contactLamp(carol, 'bob', 'offline');
+    const bob = await signedIn('bob');
+    await contactLamp(carol, 'bob', 'online');
+    const alice = await signedIn('alice');
+    await contactLamp(carol, 'alice', 'online');
+
+    await callContact(alice, 'bob');
+    await contactLamp(carol, 'bob', 'ringing');
+    await bob.getByTestId('answer-button').click({ timeout: 10_000 });
+    await contactLamp(carol, 'bob', 'on-call');
+    expect(await waitForAudio(alice)).toBeGreaterThan(1000);
+    expect(await waitForAudio(bob)).toBeGreaterThan(1000);
+
+    await alice.getByTestId('hangup-button').click();
+    await contactLamp(carol, 'bob', 'online');
+    await bob.evaluate(() =>
+      (globalThis as unknown as { ringway: { phone(): { stop(): Promise<void> } } }).ringway.phone().stop(),
+    );
+    await contactLamp(carol, 'bob', 'offline');
+    await Promise.all([alice, bob, carol].map((page) => page.context().close()));
+  }, 90_000);
+});
