@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { eventually } from './support/eventually.js';
 import { type PageStack, pageStack } from './support/page-stack.js';
-import { expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
+import { contactLamp, expectText, openSoftphone, waitForAudio } from './support/softphone-app.js';
 
 // Issue 16 §4: axe-core in Chromium on each screen of the page — sign-in, idle, incoming call, in
 // call — finds no serious or critical violation.
@@ -50,6 +50,11 @@ describe('accessibility of the softphone page (axe-core)', () => {
 
     const alice = await openSoftphone(browser, base, 'alice');
     const bob = await openSoftphone(browser, base, 'bob');
+    // Idle with a contact and its lamp lit.
+    await alice.getByTestId('contact-name-input').fill('Bob');
+    await alice.getByTestId('contact-address-input').fill('bob');
+    await alice.getByTestId('contact-add-button').click();
+    await contactLamp(alice, 'bob', 'online');
     expect(await seriousViolations(alice)).toEqual([]);
     await alice.getByTestId('dial-input').fill('bob');
     await alice.getByTestId('dial-button').click();
@@ -58,6 +63,15 @@ describe('accessibility of the softphone page (axe-core)', () => {
     await bob.getByTestId('answer-button').click();
     await expectText(alice, 'call-state', 'active');
     expect(await seriousViolations(alice)).toEqual([]);
+    // Call waiting: a second call arrives during the first.
+    const carol = await openSoftphone(browser, base, 'carol');
+    await carol.getByTestId('dial-input').fill('alice');
+    await carol.getByTestId('dial-button').click();
+    await alice.getByTestId('answer-button').waitFor({ state: 'visible' });
+    expect(await seriousViolations(alice)).toEqual([]);
+    await carol.getByTestId('hangup-button').click();
+    await alice.getByTestId('answer-button').waitFor({ state: 'hidden' });
+    await carol.context().close();
     await alice.getByTestId('hangup-button').click();
     // The system's dark mode: the same screens in the other colours (contrast included).
     const dark = await (await browser.newContext({ colorScheme: 'dark' })).newPage();

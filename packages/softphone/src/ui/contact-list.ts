@@ -104,7 +104,11 @@ export class ContactList {
     call.type = 'button';
     call.className = 'contact-call';
     call.dataset.testid = 'contact-call';
-    call.setAttribute('aria-label', `Call ${contact.name}, ${PRESENCE_WORDS[presence]}`);
+    // Read as "Call Bob on a call": the visible words are the button's name, after a verb for
+    // screen readers alone.
+    const verb = document.createElement('span');
+    verb.className = 'visually-hidden';
+    verb.textContent = 'Call ';
     const lamp = document.createElement('span');
     lamp.className = 'lamp';
     lamp.setAttribute('aria-hidden', 'true');
@@ -115,7 +119,7 @@ export class ContactList {
     words.className = 'presence-words';
     words.dataset.testid = 'contact-presence';
     words.textContent = PRESENCE_WORDS[presence];
-    call.append(lamp, name, words);
+    call.append(verb, lamp, name, ' ', words);
     call.addEventListener('click', () => this.actions.call(contact.address));
     item.append(call);
     if (contact.source === 'mine') {
