@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { addUser } from '../packages/gateway/test/support/users.js';
 import { launchChromium } from './support/chromium.js';
@@ -11,7 +11,8 @@ import {
   callContact,
   contactLamp,
   expectText,
-  signInWithPassword,
+  registeredWithPassword,
+  stopPhone,
   waitForAudio,
 } from './support/softphone-app.js';
 
@@ -38,11 +39,8 @@ afterAll(async () => {
   await kamailio?.stop();
 });
 
-async function signedIn(user: string): Promise<Page> {
-  const page = await signInWithPassword(browser, `http://127.0.0.1:${gateway.port}`, user, password(user));
-  await expectText(page, 'registration-state', 'registered');
-  return page;
-}
+const signedIn = (user: string) =>
+  registeredWithPassword(browser, `http://127.0.0.1:${gateway.port}`, user, password(user));
 
 describe('presence from Kamailio behind the gateway', () => {
   it('Carol sees Bob come online, ring, take a call, hang up and sign out', async () => {
@@ -62,9 +60,7 @@ describe('presence from Kamailio behind the gateway', () => {
 
     await alice.getByTestId('hangup-button').click();
     await contactLamp(carol, 'bob', 'online');
-    await bob.evaluate(() =>
-      (globalThis as unknown as { ringway: { phone(): { stop(): Promise<void> } } }).ringway.phone().stop(),
-    );
+    await stopPhone(bob);
     await contactLamp(carol, 'bob', 'offline');
     await Promise.all([alice, bob, carol].map((page) => page.context().close()));
   }, 90_000);

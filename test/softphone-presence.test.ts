@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
 import { addUser } from '../packages/gateway/test/support/users.js';
 import { launchChromium } from './support/chromium.js';
@@ -10,7 +10,8 @@ import {
   callContact,
   contactLamp,
   expectText,
-  signInWithPassword,
+  registeredWithPassword,
+  stopPhone,
   waitForAudio,
 } from './support/softphone-app.js';
 
@@ -42,11 +43,7 @@ afterAll(async () => {
   await gateway?.close();
 });
 
-async function signedIn(user: string): Promise<Page> {
-  const page = await signInWithPassword(browser, baseUrl, user, password(user));
-  await expectText(page, 'registration-state', 'registered');
-  return page;
-}
+const signedIn = (user: string) => registeredWithPassword(browser, baseUrl, user, password(user));
 
 describe('contacts and presence on the softphone page', () => {
   it('shows colleagues offline, online, ringing, on a call and offline again, live', async () => {
@@ -83,9 +80,7 @@ describe('contacts and presence on the softphone page', () => {
     await contactLamp(carol, 'alice', 'online');
 
     // Bob's phone unregisters (REGISTER with Expires: 0): offline at once.
-    await bob.evaluate(() =>
-      (globalThis as unknown as { ringway: { phone(): { stop(): Promise<void> } } }).ringway.phone().stop(),
-    );
+    await stopPhone(bob);
     await contactLamp(carol, 'bob', 'offline');
     // Alice's tab closes without a word: her connection's bindings go, and so does her lamp.
     await alice.context().close();

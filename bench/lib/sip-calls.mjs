@@ -10,12 +10,12 @@ const fixture = (name) =>
     /\r?\n/g,
     '\r\n',
   );
-const OFFER = fixture('chromium-audio-offer.sdp');
+export const OFFER = fixture('chromium-audio-offer.sdp');
 const ANSWER = fixture('chromium-audio-answer.sdp');
 const CALL_TIMEOUT_MS = 5000;
 
 /** The few parts of a SIP message a UA needs here: first line, and header values by lower-case name. */
-function parse(text) {
+export function parse(text) {
   const end = text.indexOf('\r\n\r\n');
   const lines = text.slice(0, end === -1 ? text.length : end).split('\r\n');
   const headers = new Map();
@@ -29,18 +29,18 @@ function parse(text) {
   return { start: lines[0], headers, rawHeaders: lines.slice(1) };
 }
 
-const one = (message, name) => message.headers.get(name)?.[0] ?? '';
+export const one = (message, name) => message.headers.get(name)?.[0] ?? '';
 /** Record-Route values, one per hop, whether on separate lines or comma-joined on one. */
 const recordRoutes = (message) =>
   (message.headers.get('record-route') ?? []).flatMap((v) => v.split(/,(?=\s*<)/).map((r) => r.trim()));
 const uriOf = (nameAddr) => /<([^>]+)>/.exec(nameAddr)?.[1] ?? nameAddr.split(';')[0];
 
-function build(startLine, headerLines, body = '') {
+export function build(startLine, headerLines, body = '') {
   return [startLine, ...headerLines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
 }
 
 /** A response to `request` with `status`, copying what RFC 3261 §8.2.6 says to copy. */
-function respond(request, status, reason, { toTag, extra = [], body = '' } = {}) {
+export function respond(request, status, reason, { toTag, extra = [], body = '' } = {}) {
   const copied = request.rawHeaders.filter((line) => /^(via|from|call-id|cseq|record-route)\s*:/i.test(line));
   const to = one(request, 'to');
   const toLine = `To: ${toTag && !/;tag=/.test(to) ? `${to};tag=${toTag}` : to}`;
@@ -48,10 +48,10 @@ function respond(request, status, reason, { toTag, extra = [], body = '' } = {})
 }
 
 let branches = 0;
-const branch = () => `z9hG4bKbench${process.pid}x${++branches}`;
+export const branch = () => `z9hG4bKbench${process.pid}x${++branches}`;
 
 /** Registers `user` on `socket` and resolves once it is answered 200. */
-function registerUser(socket, user, host, index) {
+export function registerUser(socket, user, host, index) {
   return new Promise((resolve, reject) => {
     socket.once('message', (data) => {
       const text = data.toString();

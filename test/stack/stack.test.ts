@@ -8,7 +8,13 @@ import { fingerprints } from '../../packages/gateway/src/tls/server-certificate.
 import { CHROMIUM_ARGS } from '../support/chromium-args.mjs';
 import { eventually } from '../support/eventually.js';
 import { type SecondMachine, secondMachine } from '../support/second-machine.js';
-import { callAndAnswer, expectText, signInWithPassword, waitForAudio } from '../support/softphone-app.js';
+import {
+  callAndAnswer,
+  contactLamp,
+  expectText,
+  signInWithPassword,
+  waitForAudio,
+} from '../support/softphone-app.js';
 import { wavPeak } from '../support/wav.js';
 import {
   compose,
@@ -129,14 +135,17 @@ describe('docker compose up: the bundled stack', () => {
   });
 
   it(
-    'alice and bob sign in with passwords from two browsers and call each other, audio both ways',
+    'alice and bob sign in with passwords from two browsers, see each other online and call, audio both ways',
     () =>
       recorded(async () => {
         const refused = await signInWithPassword(await launchBrowser(), GATEWAY, 'alice', 'not-her-password');
         await expectText(refused, 'sign-in-error', 'Wrong user name or password.');
         alice = await signedIn('alice');
         bob = await signedIn('bob');
+        // Bob is in Alice's contacts (the operator's users), his lamp lit by Kamailio's presence.
+        await contactLamp(alice, 'bob', 'online');
         await callAndAnswer(alice, bob, 'bob');
+        await contactLamp(alice, 'bob', 'on-call');
         expect(await waitForAudio(alice)).toBeGreaterThan(1000);
         expect(await waitForAudio(bob)).toBeGreaterThan(1000);
         await alice.getByTestId('hangup-button').click();

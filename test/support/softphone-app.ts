@@ -80,3 +80,22 @@ export async function callContact(page: Page, address: string): Promise<void> {
     .locator(`[data-testid="contact"][data-address="${address}"] [data-testid="contact-call"]`)
     .click();
 }
+
+/** Signs in with a password and waits until the page's phone is registered. */
+export async function registeredWithPassword(
+  browser: Browser,
+  baseUrl: string,
+  user: string,
+  password: string,
+): Promise<Page> {
+  const page = await signInWithPassword(browser, baseUrl, user, password);
+  await expectText(page, 'registration-state', 'registered');
+  return page;
+}
+
+/** Stops the page's phone as the library's `Phone.stop()` does: hang up, unregister, disconnect. */
+export async function stopPhone(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    (globalThis as unknown as { ringway: { phone(): { stop(): Promise<void> } } }).ringway.phone().stop(),
+  );
+}

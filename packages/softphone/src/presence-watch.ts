@@ -9,16 +9,24 @@ import {
 
 /** Subscription length asked for, seconds; SIP.js refreshes before it runs out. */
 const SUBSCRIPTION_EXPIRES = 600;
+/**
+ * After the server ended a subscription (a restart forgot it, a refresh failed), the watch tries
+ * again this long after, ms, with up to a third more at random so that a restarted server is not
+ * met by every watcher at once.
+ */
+const RESUBSCRIBE_MS = 30_000;
 
 /**
  * One contact watched over two subscriptions (presence and dialog), folded into one lamp.
  * A subscription that ends (refused, timed out, its connection gone) leaves the lamp `unknown`
- * until `restart()`, which the phone calls once registered again.
+ * until the watch subscribes again: after RESUBSCRIBE_MS, or at once when the phone registers
+ * again after a reconnection (`restart()`).
  */
 export class PresenceWatch {
   #report: PresenceReport = { online: undefined, dialogs: undefined };
   #subscribers: Subscriber[] = [];
   #presence: ContactPresence = 'unknown';
+  #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly ua: UserAgent,
@@ -43,6 +51,8 @@ export class PresenceWatch {
    * dialog never reports after an unsubscribe (0.21.2): a phone stops its watches first.
    */
   stop(): void {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     for (const subscriber of this.#subscribers.splice(0)) {
       if (subscriber.state !== SubscriptionState.Terminated)
         void subscriber.unsubscribe().catch(() => undefined);
@@ -67,6 +77,7 @@ export class PresenceWatch {
       if (state === SubscriptionState.Terminated && this.#subscribers.includes(subscriber)) {
         this.#report = { online: undefined, dialogs: undefined };
         this.#update();
+        this.#retry ??= setTimeout(() => this.restart(), RESUBSCRIBE_MS * (1 + Math.random() / 3));
       }
     });
     void subscriber.subscribe().catch(() => undefined);
