@@ -91,7 +91,15 @@ export class ContactList {
   }
 
   render(): void {
-    this.list.replaceChildren(...this.contacts.map((contact) => this.#item(contact)));
+    const contacts = this.contacts;
+    if (contacts.length === 0) {
+      const empty = document.createElement('li');
+      empty.className = 'contact-empty';
+      empty.textContent = 'No contacts yet: add one below.';
+      this.list.replaceChildren(empty);
+      return;
+    }
+    this.list.replaceChildren(...contacts.map((contact) => this.#item(contact)));
   }
 
   #item(contact: Contact): HTMLLIElement {

@@ -112,6 +112,7 @@ function renderLines(): void {
 
 function renderCall(): void {
   const call = current;
+  drawChart(call?.samples ?? []);
   setText('call-state', call ? describe(call) : 'idle');
   show('active-call', call !== undefined && !isFinal(call.state) && call.state !== CallState.Idle);
   if (!call || isFinal(call.state)) stopMeters();
@@ -200,6 +201,8 @@ function drawChart(samples: QualitySample[]): void {
   const context = canvas.getContext('2d');
   if (!context) return;
   const recent = samples.slice(-60);
+  // Nothing to draw from fewer than two points: no empty box on screen.
+  canvas.hidden = recent.length < 2;
   const step = canvas.width / 60;
   const maxRate = Math.max(64, ...recent.map((s) => s.bitrateKbps));
   context.clearRect(0, 0, canvas.width, canvas.height);
