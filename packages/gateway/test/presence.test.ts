@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Inviter, SessionState, Subscriber, UserAgent } from 'sip.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { header } from '../src/sip/message.js';
+import { MAX_UNANSWERED_NOTIFIES } from '../src/sip/presence/notifier.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { RawSipClient, registeredRawClient, sipRequest } from './support/raw-sip-client.js';
 import { dial, type Phone, reached, sipjsPhone } from './support/sipjs.js';
@@ -219,5 +220,33 @@ describe('presence and dialog state of registered users', () => {
     const last = await alice.next((m) => m.kind === 'request' && m.method === 'NOTIFY');
     expect(header(last, 'Subscription-State')).toBe('terminated');
     expect(await subscriptions()).toBe(0);
+  });
+
+  it('ends the subscription of a watcher that stops answering its NOTIFYs', async () => {
+    const client = await RawSipClient.connect(gateway.wsUrl);
+    clients.push(client);
+    const silent = await registeredRawClient(client, 'carol', PASSWORDS.carol as string);
+    silent.send(
+      sipRequest('SUBSCRIBE', 'sip:bob@ringway.test', {
+        from: 'sip:carol@ringway.test',
+        extra: ['Contact: <sip:carol-raw@raw.invalid;transport=ws>', 'Event: presence'],
+      }),
+    );
+    await silent.response(200);
+    await eventually(
+      subscriptions,
+      (n) => n === 1,
+      (n) => `${n} subscriptions, wanted 1`,
+    );
+    // Bob comes and goes (two changes each time); carol's connection never answers a NOTIFY.
+    for (let i = 0; i <= MAX_UNANSWERED_NOTIFIES / 2; i++) {
+      const bob = await phone('bob');
+      await bob.ua.transport.disconnect();
+    }
+    await eventually(
+      subscriptions,
+      (n) => n === 0,
+      (n) => `${n} subscriptions left`,
+    );
   });
 });

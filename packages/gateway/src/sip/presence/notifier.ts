@@ -21,6 +21,11 @@ export const MAX_SUBSCRIPTIONS_PER_FLOW = 200;
 export const MAX_SUBSCRIPTIONS = 50_000;
 /** Timer F for a NOTIFY over a reliable transport: no answer by then ends the subscription. */
 const NOTIFY_TIMEOUT_MS = 32_000;
+/**
+ * NOTIFYs of one subscription waiting for their answers at most: a watcher that stops answering
+ * while its contact's state keeps changing would otherwise hold one timer per change for 32 s.
+ */
+export const MAX_UNANSWERED_NOTIFIES = 16;
 
 interface Subscription {
   key: string;
@@ -166,7 +171,15 @@ export class Notifier {
 
   /** The watched user's state changed: every watcher gets the new full state. */
   changed(user: string): void {
-    for (const subscription of this.#byTarget.get(user) ?? []) {
+    for (const subscription of [...(this.#byTarget.get(user) ?? [])]) {
+      if (subscription.pending.size >= MAX_UNANSWERED_NOTIFIES) {
+        this.deps.log.info(
+          { callId: subscription.callId },
+          'watcher stopped answering NOTIFYs; subscription ended',
+        );
+        this.#remove(subscription);
+        continue;
+      }
       const left = Math.max(1, Math.round((subscription.expiresAt - Date.now()) / 1000));
       this.#notify(subscription, `active;expires=${left}`);
     }
