@@ -67,11 +67,14 @@ export async function signInWithPassword(
   return page;
 }
 
-/** Waits until the contact `address` on the page shows `presence` (data-presence of its lamp). */
+/**
+ * Waits until the contact `address` on the page shows `presence` (data-presence of its lamp),
+ * whether or not the contact list is on screen now (the call screen hides it).
+ */
 export async function contactLamp(page: Page, address: string, presence: string): Promise<void> {
   await page
     .locator(`[data-testid="contact"][data-address="${address}"][data-presence="${presence}"]`)
-    .waitFor({ timeout: 15_000 });
+    .waitFor({ state: 'attached', timeout: 15_000 });
 }
 
 /** Clicks a contact to call them, as a person does. */
