@@ -161,10 +161,12 @@ describe('the softphone page’s screens', () => {
     );
     expect(await lines.nth(1).getAttribute('aria-current')).toBe('true');
     await shoot(erin, 'two-lines');
-    // Add call: the dialer comes back on the call screen for a third number.
+    // Add call: the dialer and the contacts come back on the call screen for a third number.
     expect(await erin.getByTestId('dial-input').isVisible()).toBe(false);
+    expect(await erin.getByTestId('contact-list').isVisible()).toBe(false);
     await erin.getByTestId('add-call-button').click();
     expect(await erin.getByTestId('dial-input').isVisible()).toBe(true);
+    expect(await erin.getByTestId('contact-list').isVisible()).toBe(true);
     await erin.getByTestId('hangup-button').click();
     await expectText(gus, 'call-state', /ended/);
     await lines.first().click();
