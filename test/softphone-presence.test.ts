@@ -95,6 +95,7 @@ describe('contacts and presence on the softphone page', () => {
     await carol.getByTestId('contact-add-button').click();
     const bobItem = carol.locator('[data-testid="contact"][data-address="bob"]');
     await expectText(carol, 'contact-list', /Bob at his desk/);
+    // One entry for bob (hers, named by her), one for alice from the directory.
     expect(await carol.getByTestId('contact').count()).toBe(2);
     const bob = await signedIn('bob');
     await contactLamp(carol, 'bob', 'online');
@@ -108,4 +109,25 @@ describe('contacts and presence on the softphone page', () => {
     await expect(bobItem.textContent()).resolves.not.toMatch(/Bob at his desk/);
     await Promise.all([carol.context().close(), bob.context().close()]);
   }, 60_000);
+
+  it('picks up a call ringing for a colleague (directed pickup): the caller is connected here', async () => {
+    const [carol, bob, alice] = [await signedIn('carol'), await signedIn('bob'), await signedIn('alice')];
+    await contactLamp(carol, 'bob', 'online');
+    await alice.getByTestId('dial-input').fill('bob');
+    await alice.getByTestId('dial-button').click();
+    await bob.getByTestId('answer-button').waitFor({ state: 'visible' });
+    await contactLamp(carol, 'bob', 'ringing');
+    await carol.locator('[data-testid="contact"][data-address="bob"] [data-testid="contact-pickup"]').click();
+    await expectText(carol, 'call-state', 'active');
+    await expectText(alice, 'call-state', 'active');
+    expect(await waitForAudio(carol)).toBeGreaterThan(1000);
+    expect(await waitForAudio(alice)).toBeGreaterThan(1000);
+    // Bob's phone stopped ringing; his lamp goes back to online, Alice's stays on a call.
+    await bob.getByTestId('answer-button').waitFor({ state: 'hidden' });
+    await contactLamp(carol, 'bob', 'online');
+    await contactLamp(carol, 'alice', 'on-call');
+    await carol.getByTestId('hangup-button').click();
+    await expectText(alice, 'call-state', /ended/);
+    await Promise.all([carol, bob, alice].map((page) => page.context().close()));
+  }, 90_000);
 });

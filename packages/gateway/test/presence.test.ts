@@ -106,10 +106,16 @@ describe('presence and dialog state of registered users', () => {
     dial(inviter);
     const invitation = await bob.nextInvitation();
     invitation.progress();
-    await dialog.latest(/direction="recipient"><state>early<\/state>/, 'ringing');
+    // Ringing: what a pickup needs — the call's identifiers and its caller (RFC 4235 §4.1.6).
+    await dialog.latest(
+      /call-id="[^"]+" local-tag="[^"]+" remote-tag="[^"]+" direction="recipient"><state>early<\/state><remote><identity>sip:carol@ringway\.test<\/identity>/,
+      'ringing, with what a pickup needs',
+    );
     await invitation.accept();
     await reached(inviter, SessionState.Established);
     await dialog.latest(/direction="recipient"><state>confirmed<\/state>/, 'on a call');
+    // Answered: only that it goes on.
+    expect(dialog.bodies.at(-1)).not.toMatch(/call-id|local-tag|identity/);
     await presence.latest(/on-the-phone/, 'on the phone');
     await inviter.bye();
     await dialog.latest(/<dialog-info[^>]*>\s*<\/dialog-info>/, 'idle again');

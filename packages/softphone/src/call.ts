@@ -207,7 +207,13 @@ export class Call implements MediaHooks {
   static dial(
     ua: UserAgent,
     target: string,
-    options: { timeouts: CallTimeouts; video?: boolean; codecPolicy?: CodecPolicy },
+    options: {
+      timeouts: CallTimeouts;
+      video?: boolean;
+      codecPolicy?: CodecPolicy;
+      /** Header lines for the INVITE, e.g. a `Replaces` that picks up a colleague's call. */
+      extraHeaders?: string[];
+    },
   ): Call {
     const uri = ua.configuration.uri.clone();
     const parsed = /^sips?:/.test(target) ? target : `sip:${target}@${uri.host}`;
@@ -216,6 +222,7 @@ export class Call implements MediaHooks {
     const video = options.video ?? false;
     const inviter = new Inviter(ua, targetUri, {
       sessionDescriptionHandlerOptions: video ? AUDIO_VIDEO : AUDIO_ONLY,
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
       ...(options.codecPolicy
         ? { sessionDescriptionHandlerModifiers: [codecPolicyModifier(resolvePolicy(options.codecPolicy))] }
         : {}),

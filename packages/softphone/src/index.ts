@@ -19,7 +19,13 @@ export {
   OneWayAudioDetector,
 } from './one-way-audio.js';
 export { type ChatMessage, Phone, type PhoneOptions, type PresenceChange } from './phone.js';
-export { type ContactPresence, contactPresence, type PresenceReport } from './presence.js';
+export {
+  type ContactPresence,
+  contactPresence,
+  type PresenceReport,
+  pickupReplaces,
+  type RingingCall,
+} from './presence.js';
 export { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 export { type SignInIdentity, signInIdentity } from './sign-in.js';
 export { StateMachine, StateTransitionError } from './state-machine.js';

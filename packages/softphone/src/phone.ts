@@ -20,7 +20,7 @@ import {
   WarmMicrophone,
   warmUpPeerConnections,
 } from './fast-ice.js';
-import type { ContactPresence } from './presence.js';
+import { type ContactPresence, pickupReplaces } from './presence.js';
 import { PresenceWatch } from './presence-watch.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 import { StateMachine } from './state-machine.js';
@@ -56,6 +56,8 @@ export interface PresenceChange {
   /** The contact as given to `watch`. */
   contact: string;
   presence: ContactPresence;
+  /** A call rings for them that `Phone.pickUp(contact)` can take (the server offers pickup). */
+  canPickUp: boolean;
 }
 
 export interface ChatMessage {
@@ -222,8 +224,8 @@ export class Phone {
    */
   watch(contact: string): void {
     if (this.#watches.has(contact)) return;
-    const watch = new PresenceWatch(this.#ua, this.#targetUri(contact), (presence) =>
-      this.presenceChange.emit({ contact, presence }),
+    const watch: PresenceWatch = new PresenceWatch(this.#ua, this.#targetUri(contact), (presence) =>
+      this.presenceChange.emit({ contact, presence, canPickUp: watch.ringingCall !== undefined }),
     );
     this.#watches.set(contact, watch);
     if (this.registrationState === RegistrationState.Registered) watch.restart();
@@ -232,6 +234,22 @@ export class Phone {
   unwatch(contact: string): void {
     this.#watches.get(contact)?.stop();
     this.#watches.delete(contact);
+  }
+
+  /**
+   * Directed call pickup: answers, here, a call ringing for a watched contact. The INVITE goes to
+   * the caller with Replaces (RFC 3891, early-only), built from what the contact's dialog
+   * document told (RFC 4235); the caller's phone drops the ringing call for this one.
+   */
+  pickUp(contact: string): Call {
+    const ringing = this.#watches.get(contact)?.ringingCall;
+    if (!ringing) throw new Error(`no call ringing for ${contact} that can be picked up`);
+    const call = Call.dial(this.#ua, ringing.caller, {
+      timeouts: this.#timeouts,
+      extraHeaders: [`Replaces: ${pickupReplaces(ringing)}`],
+    });
+    this.#track(call);
+    return call;
   }
 
   /** A watched contact's lamp now; `unknown` for one not watched. */
@@ -266,8 +284,15 @@ export class Phone {
     this.#track(call);
     // The far end of an attended transfer: the new call takes the place of one we already
     // accepted, so it is answered at once (SIP.js then ends the replaced one with BYE).
-    if (invitation.replacee) {
-      void call.answer();
+    // Or a colleague picked up the call we are placing (its early dialog): the new call is
+    // answered and the ringing one cancelled here, as SIP.js can send no BYE on an early dialog.
+    const replacee = invitation.replacee;
+    if (replacee) {
+      const replaced = this.calls.find((c) => c.session === replacee);
+      if (replaced && replaced.direction === 'outgoing' && !replaced.answeredAt) {
+        (invitation as unknown as { _replacee: unknown })._replacee = undefined;
+        void call.answer().then(() => replaced.hangup());
+      } else void call.answer();
       return;
     }
     this.incomingCall.emit(call);

@@ -3,6 +3,8 @@ import {
   type ContactPresence,
   contactPresence,
   type PresenceReport,
+  pickableCall,
+  type RingingCall,
   readDialogInfo,
   readPidf,
 } from './presence.js';
@@ -27,6 +29,7 @@ export class PresenceWatch {
   #subscribers: Subscriber[] = [];
   #presence: ContactPresence = 'unknown';
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #pickable = false;
 
   constructor(
     private readonly ua: UserAgent,
@@ -36,6 +39,11 @@ export class PresenceWatch {
 
   get presence(): ContactPresence {
     return this.#presence;
+  }
+
+  /** A call ringing for the contact that can be picked up, when the server tells enough. */
+  get ringingCall(): RingingCall | undefined {
+    return pickableCall(this.#report.dialogs);
   }
 
   /** (Re)subscribes to both packages, dropping what an earlier connection knew. */
@@ -86,8 +94,10 @@ export class PresenceWatch {
 
   #update(): void {
     const presence = contactPresence(this.#report);
-    if (presence === this.#presence) return;
+    const pickable = this.ringingCall !== undefined;
+    if (presence === this.#presence && pickable === this.#pickable) return;
     this.#presence = presence;
+    this.#pickable = pickable;
     this.onChange(presence);
   }
 }

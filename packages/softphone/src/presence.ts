@@ -4,11 +4,24 @@
  */
 export type ContactPresence = 'unknown' | 'offline' | 'online' | 'ringing' | 'on-call';
 
+/** What picking up a call ringing for a contact takes: the call's identifiers and its caller. */
+export interface RingingCall {
+  callId: string;
+  /** The tag of the contact's side of the early dialog (RFC 4235 local-tag). */
+  calleeTag: string;
+  /** The caller's tag (remote-tag). */
+  callerTag: string;
+  /** The caller's address, where the pickup INVITE goes. */
+  caller: string;
+}
+
 /** One dialog of a dialog-info document: who started it and how far it got. */
 export interface ContactDialog {
   direction: 'initiator' | 'recipient' | undefined;
   /** RFC 4235 §4.1.6: trying, proceeding, early, confirmed or terminated. */
   state: string;
+  /** Present when the server gave what a pickup needs (a ringing call's identifiers). */
+  ringing?: RingingCall;
 }
 
 /** What the NOTIFYs said so far; undefined until the first of that package arrived. */
@@ -57,9 +70,33 @@ export function readDialogInfo(body: string): ContactDialog[] {
   if (!document) return [];
   return [...document.getElementsByTagNameNS('*', 'dialog')].map((dialog) => {
     const direction = dialog.getAttribute('direction');
+    const callId = dialog.getAttribute('call-id');
+    const calleeTag = dialog.getAttribute('local-tag');
+    const callerTag = dialog.getAttribute('remote-tag');
+    const remote = dialog.getElementsByTagNameNS('*', 'remote')[0];
+    const caller = remote?.getElementsByTagNameNS('*', 'identity')[0]?.textContent?.trim();
+    const state = dialog.getElementsByTagNameNS('*', 'state')[0]?.textContent?.trim() ?? 'terminated';
+    const pickable = direction === 'recipient' && RINGING_STATES.has(state);
     return {
       direction: direction === 'initiator' || direction === 'recipient' ? direction : undefined,
-      state: dialog.getElementsByTagNameNS('*', 'state')[0]?.textContent?.trim() ?? 'terminated',
+      state,
+      ...(pickable && callId && calleeTag && callerTag && caller
+        ? { ringing: { callId, calleeTag, callerTag, caller } }
+        : {}),
     };
   });
+}
+
+/** The call ringing for a contact that can be picked up, if the server said enough to do so. */
+export function pickableCall(dialogs: ContactDialog[] | undefined): RingingCall | undefined {
+  return dialogs?.find((d) => d.ringing)?.ringing;
+}
+
+/**
+ * The Replaces header (RFC 3891) of a pickup: sent to the caller, whose own dialog has the caller's
+ * tag as its local tag (to-tag) and the callee's as its remote one (from-tag); `early-only`, so
+ * that a call answered meanwhile is not taken over.
+ */
+export function pickupReplaces(call: RingingCall): string {
+  return `${call.callId};to-tag=${call.callerTag};from-tag=${call.calleeTag};early-only`;
 }

@@ -143,6 +143,8 @@ export class SessionService {
     const moves: Record<CallEvent['type'], () => Promise<unknown>> = {
       invite: () => this.#move(id, [SessionState.Ready], SessionState.Ringing, 'ringing'),
       reinvite: () => Promise.resolve(),
+      // The session already says ringing from the INVITE.
+      ringing: () => Promise.resolve(),
       answered: () => this.#move(id, [SessionState.Ringing], SessionState.Connected, 'connected'),
       rejected: () => {
         const status = event.status ?? 0;

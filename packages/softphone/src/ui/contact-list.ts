@@ -39,12 +39,13 @@ export function savedContacts(storage: Storage = localStorage): Contact[] {
 export class ContactList {
   #mine: Contact[] = savedContacts();
   #directory: Contact[] = [];
-  readonly #presence = new Map<string, ContactPresence>();
+  readonly #presence = new Map<string, { presence: ContactPresence; canPickUp: boolean }>();
 
   constructor(
     private readonly list: HTMLElement,
     private readonly actions: {
       call(address: string): void;
+      pickUp(address: string): void;
       watch(address: string): void;
       unwatch(address: string): void;
     },
@@ -85,8 +86,8 @@ export class ContactList {
     this.render();
   }
 
-  setPresence(address: string, presence: ContactPresence): void {
-    this.#presence.set(address, presence);
+  setPresence(address: string, presence: ContactPresence, canPickUp = false): void {
+    this.#presence.set(address, { presence, canPickUp });
     this.render();
   }
 
@@ -103,7 +104,10 @@ export class ContactList {
   }
 
   #item(contact: Contact): HTMLLIElement {
-    const presence = this.#presence.get(contact.address) ?? 'unknown';
+    const { presence, canPickUp } = this.#presence.get(contact.address) ?? {
+      presence: 'unknown',
+      canPickUp: false,
+    };
     const item = document.createElement('li');
     item.dataset.testid = 'contact';
     item.dataset.address = contact.address;
@@ -130,6 +134,17 @@ export class ContactList {
     call.append(verb, lamp, name, ' ', words);
     call.addEventListener('click', () => this.actions.call(contact.address));
     item.append(call);
+    if (canPickUp) {
+      // Directed pickup: the call ringing for them, answered here.
+      const pickUp = document.createElement('button');
+      pickUp.type = 'button';
+      pickUp.className = 'contact-pickup';
+      pickUp.dataset.testid = 'contact-pickup';
+      pickUp.textContent = 'Pick up';
+      pickUp.setAttribute('aria-label', `Pick up ${contact.name}'s call`);
+      pickUp.addEventListener('click', () => this.actions.pickUp(contact.address));
+      item.append(pickUp);
+    }
     if (contact.source === 'mine') {
       const remove = document.createElement('button');
       remove.type = 'button';

@@ -309,6 +309,20 @@ function dialFromUi(target: string): void {
   );
 }
 
+/** Picks up a call ringing for a contact; a call in progress goes on hold first, as for a dial. */
+function pickUpFromUi(contact: string): void {
+  if (!phone) return;
+  const live = current && !isFinal(current.state) ? current : undefined;
+  void (live?.state === CallState.Active ? live.hold() : Promise.resolve()).then(() => {
+    try {
+      phone?.pickUp(contact);
+    } catch (error) {
+      // The call stopped ringing between the lamp and the click.
+      setText('call-state', (error as Error).message);
+    }
+  });
+}
+
 /** The call's quality report, to the gateway's metrics (POST /api/calls/{callId}/quality). */
 function sendQualityReport(call: Call): void {
   const report = call.qualityReport();
@@ -366,8 +380,9 @@ async function signInWithPassword(user: string, password: string): Promise<void>
     return;
   }
   const granted = (await response.json()) as SignInReply;
-  await runPhone(phoneFor(granted.credentials));
+  // Listed at once; watched once the phone has registered (runPhone's registration listener).
   contacts?.setDirectory(granted.directory);
+  await runPhone(phoneFor(granted.credentials));
   scheduleRenewal(granted);
 }
 
@@ -509,7 +524,9 @@ async function runPhone(created: Phone, onCall: (call: Call) => void = () => {})
     ($('answer-button') as HTMLButtonElement).focus();
     incomingNotification.show(call.remote, () => ($('answer-button') as HTMLButtonElement).focus());
   });
-  phone.presenceChange.addListener(({ contact, presence }) => contacts?.setPresence(contact, presence));
+  phone.presenceChange.addListener(({ contact, presence, canPickUp }) =>
+    contacts?.setPresence(contact, presence, canPickUp),
+  );
   phone.registrationChange.addListener((state) => {
     if (state === RegistrationState.Registered) contacts?.watchAll();
   });
@@ -616,6 +633,7 @@ function wire(): void {
   });
   contacts = new ContactList($('contact-list'), {
     call: (address) => dialFromUi(address),
+    pickUp: (address) => pickUpFromUi(address),
     watch: (address) => phone?.watch(address),
     unwatch: (address) => phone?.unwatch(address),
   });

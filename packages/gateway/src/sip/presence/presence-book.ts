@@ -7,6 +7,11 @@ export interface UserDialog {
   direction: 'initiator' | 'recipient';
   /** `early` while it rings, `confirmed` once answered (RFC 4235 §3.7.1). */
   state: 'early' | 'confirmed';
+  /**
+   * What a colleague needs to pick up a call ringing for this user (an INVITE to the caller with
+   * Replaces, RFC 3891 early-only): given only for a ringing call with an early dialog.
+   */
+  pickup?: { callId: string; calleeTag: string; callerTag: string; caller: string };
 }
 
 /** What a watcher may learn of a user: registered or not, and the calls the proxy carries. */
@@ -19,6 +24,9 @@ interface TrackedCall {
   caller: string | undefined;
   callee: string | undefined;
   state: UserDialog['state'];
+  callerTag: string | undefined;
+  /** The callee's To tag from its first provisional answer with one (the early dialog). */
+  calleeTag: string | undefined;
 }
 
 /**
@@ -47,7 +55,16 @@ export class PresenceBook {
     const dialogs: UserDialog[] = [];
     for (const [id, call] of this.#calls) {
       if (call.caller === user) dialogs.push({ id, direction: 'initiator', state: call.state });
-      if (call.callee === user) dialogs.push({ id, direction: 'recipient', state: call.state });
+      if (call.callee === user) {
+        const { caller, callerTag, calleeTag } = call;
+        const pickable = call.state === 'early' && caller && callerTag && calleeTag;
+        dialogs.push({
+          id,
+          direction: 'recipient',
+          state: call.state,
+          ...(pickable ? { pickup: { callId: id, calleeTag, callerTag, caller } } : {}),
+        });
+      }
     }
     return { online: this.#online(user), dialogs };
   }
@@ -71,11 +88,22 @@ export class PresenceBook {
           const [oldestId, oldest] = this.#calls.entries().next().value as [string, TrackedCall];
           this.#end(oldestId, oldest);
         }
-        const call: TrackedCall = { caller: event.fromUser, callee: event.toUser, state: 'early' };
+        const call: TrackedCall = {
+          caller: event.fromUser,
+          callee: event.toUser,
+          state: 'early',
+          callerTag: event.fromTag,
+          calleeTag: undefined,
+        };
         this.#calls.set(event.callId, call);
         this.#tell(call);
         return;
       }
+      case 'ringing':
+        if (!known || known.calleeTag !== undefined || event.toTag === undefined) return;
+        known.calleeTag = event.toTag;
+        this.#tell(known);
+        return;
       case 'answered':
         if (!known || known.state === 'confirmed') return;
         known.state = 'confirmed';

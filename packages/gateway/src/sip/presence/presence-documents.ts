@@ -54,13 +54,21 @@ function pidf({ entity, presence }: PresenceDocument): string {
 
 /**
  * A full dialog-info document (RFC 4235 §4): one <dialog> per call, none while idle. The dialog
- * id is a digest of the Call-ID: stable for the watcher, without handing another user's call
- * identifiers (what a Replaces header would need) to everyone who watches.
+ * id is a digest of the Call-ID: stable for the watcher. A call's identifiers and its caller
+ * (what a Replaces header needs, §4.1.6) are given only while it rings, so that a colleague can
+ * pick it up; once answered, watchers learn only that it goes on.
  */
 function dialogInfo({ entity, presence, version }: PresenceDocument): string {
-  const dialogs = presence.dialogs.map(
-    (d) => `<dialog id="${dialogId(d.id)}" direction="${d.direction}"><state>${d.state}</state></dialog>`,
-  );
+  const dialogs = presence.dialogs.map((d) => {
+    const pickup = d.pickup;
+    const ids = pickup
+      ? ` call-id="${xml(pickup.callId)}" local-tag="${xml(pickup.calleeTag)}" remote-tag="${xml(pickup.callerTag)}"`
+      : '';
+    const remote = pickup
+      ? `<remote><identity>sip:${xml(pickup.caller)}@${xml(domainOf(entity))}</identity></remote>`
+      : '';
+    return `<dialog id="${dialogId(d.id)}"${ids} direction="${d.direction}"><state>${d.state}</state>${remote}</dialog>`;
+  });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${version}" state="full" entity="${xml(entity)}">`,
@@ -71,4 +79,8 @@ function dialogInfo({ entity, presence, version }: PresenceDocument): string {
 
 function dialogId(callId: string): string {
   return createHash('sha256').update(callId).digest('hex').slice(0, 16);
+}
+
+function domainOf(entity: string): string {
+  return entity.slice(entity.lastIndexOf('@') + 1);
 }

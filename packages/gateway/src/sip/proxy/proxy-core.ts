@@ -54,11 +54,17 @@ export interface ProxyTimers {
 
 /** What happened to a call, as the proxy saw it pass (for observers such as rendezvous sessions). */
 export interface CallEvent {
-  /** `reinvite`: an INVITE inside a call (hold, resume, the ICE restart after a reconnection). */
-  type: 'invite' | 'reinvite' | 'answered' | 'rejected' | 'bye';
+  /**
+   * `reinvite`: an INVITE inside a call (hold, resume, the ICE restart after a reconnection).
+   * `ringing`: a callee's provisional answer with a To tag (an early dialog) went to the caller.
+   */
+  type: 'invite' | 'reinvite' | 'ringing' | 'answered' | 'rejected' | 'bye';
   callId: string;
   fromUser: string | undefined;
   toUser: string | undefined;
+  /** The caller's From tag and, once an early dialog exists, the callee's To tag. */
+  fromTag?: string | undefined;
+  toTag?: string | undefined;
   /** The final status of a rejected INVITE. */
   status?: number;
 }
@@ -270,7 +276,12 @@ export class ProxyCore {
         if (isInvite) this.#armTimer(branch, this.#timers.inviteMs);
         if (branch.cancelWanted) this.#sendCancel(branch);
       } else if (isInvite && branch.state === 'proceeding') this.#armTimer(branch, this.#timers.inviteMs);
-      if (response.status !== 100 && !server.finalSent) this.#send(server.flow, forwarded);
+      if (response.status !== 100 && !server.finalSent) {
+        this.#send(server.flow, forwarded);
+        const toTag = parseNameAddr(header(response, 'To') ?? '')?.params.tag ?? undefined;
+        if (isInvite && toTag && !/;\s*tag=/i.test(header(server.request, 'To') ?? ''))
+          this.#tell('ringing', server.request, undefined, toTag);
+      }
       return;
     }
     this.#complete(branch, response.status);
@@ -303,12 +314,15 @@ export class ProxyCore {
     }
   }
 
-  #tell(type: CallEvent['type'], request: SipRequest, status?: number): void {
+  #tell(type: CallEvent['type'], request: SipRequest, status?: number, toTag?: string): void {
+    const from = parseNameAddr(header(request, 'From') ?? '');
     this.#events.callEvent({
       type,
       callId: header(request, 'Call-ID') ?? '',
-      fromUser: parseNameAddr(header(request, 'From') ?? '')?.uri.user,
+      fromUser: from?.uri.user,
       toUser: parseNameAddr(header(request, 'To') ?? '')?.uri.user,
+      fromTag: from?.params.tag ?? undefined,
+      ...(toTag === undefined ? {} : { toTag }),
       ...(status === undefined ? {} : { status }),
     });
   }
