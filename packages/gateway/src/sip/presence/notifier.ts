@@ -63,7 +63,7 @@ export interface NotifierDependencies {
  * The notifier of the embedded registrar (RFC 6665 §4.2): takes SUBSCRIBEs for the presence and
  * dialog packages of the domain's users, keeps each subscription as a dialog on the watcher's
  * flow, and sends a NOTIFY with the full state on every change. Subscriptions end with their
- * flow, their expiry, an unsubscribe or a failed NOTIFY.
+ * flow, their expiry, an unsubscribe, or a NOTIFY refused, unanswered, or one too many unanswered.
  */
 export class Notifier {
   readonly #byKey = new Map<string, Subscription>();
@@ -72,10 +72,6 @@ export class Notifier {
   readonly #pendingNotifies = new Map<string, { subscription: Subscription; timer: NodeJS.Timeout }>();
 
   constructor(private readonly deps: NotifierDependencies) {}
-
-  get size(): number {
-    return this.#byKey.size;
-  }
 
   /** A SUBSCRIBE inside one of the notifier's own dialogs (a refresh or an unsubscribe). */
   ownsDialog(request: SipRequest): boolean {
