@@ -96,8 +96,6 @@ describe('the softphone page’s screens', () => {
     expect(bars.filter((bar) => bar.slowest)).toEqual([
       { ms: Math.max(...bars.map((bar) => bar.ms)), slowest: true },
     ]);
-    await shoot(alice, 'in-call');
-    await shoot(bob, 'in-call-dark');
     // A few seconds of quality samples (one a second) for the history's chart to draw.
     await eventually(
       () =>
@@ -109,6 +107,15 @@ describe('the softphone page’s screens', () => {
       (count) => count >= 3,
       (count) => `only ${count} quality samples`,
     );
+    // The call's quality so far, drawn live: four series.
+    await eventually(
+      () => alice.getByTestId('quality-chart').locator('polyline').count(),
+      (count) => count === 4,
+      (count) => `the live quality chart has ${count} series`,
+    );
+    expect(await alice.getByTestId('quality-chart').isVisible()).toBe(true);
+    await shoot(alice, 'in-call');
+    await shoot(bob, 'in-call-dark');
     await alice.getByTestId('hangup-button').click();
     await expectText(bob, 'call-state', /ended/);
     await expectText(alice, 'call-state', /ended/);

@@ -195,30 +195,15 @@ function qualityGrade(mos: number): 'good' | 'fair' | 'poor' {
   return mos >= 3.6 ? 'fair' : 'poor';
 }
 
-/** A small live chart: MOS (1–4.5) as a line, bitrate as bars. */
+/**
+ * The call's quality so far (MOS, jitter, loss, RTT), the same chart its history entry keeps;
+ * shown once there are two points to join.
+ */
 function drawChart(samples: QualitySample[]): void {
-  const canvas = $<HTMLCanvasElement>('quality-chart');
-  const context = canvas.getContext('2d');
-  if (!context) return;
-  const recent = samples.slice(-60);
-  // Nothing to draw from fewer than two points: no empty box on screen.
-  canvas.hidden = recent.length < 2;
-  const step = canvas.width / 60;
-  const maxRate = Math.max(64, ...recent.map((s) => s.bitrateKbps));
-  context.clearRect(0, 0, canvas.width, canvas.height);
-  context.fillStyle = '#c9d8f2';
-  recent.forEach((s, i) => {
-    const h = (s.bitrateKbps / maxRate) * canvas.height;
-    context.fillRect(i * step, canvas.height - h, step - 1, h);
-  });
-  context.strokeStyle = '#2f6fd6';
-  context.beginPath();
-  recent.forEach((s, i) => {
-    const y = canvas.height - ((s.mos - 1) / 3.5) * canvas.height;
-    if (i === 0) context.moveTo(0, y);
-    else context.lineTo(i * step, y);
-  });
-  context.stroke();
+  const chart = $('quality-chart') as unknown as SVGSVGElement;
+  const points = qualityPoints(samples);
+  chart.toggleAttribute('hidden', points.length < 2);
+  if (points.length >= 2) drawQualityChart(chart, points);
 }
 
 function saveHistory(call: Call): void {
