@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../config/config-schema.js';
 import type { KeyPurpose } from '../config/server-keys.js';
 import { codecLabel, methodLabel, statusLabel } from '../metric-labels.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { parseNameAddr, type SipUri } from './address.js';
+import { parseNameAddr, parseUri, type SipUri } from './address.js';
 import type { CredentialSource } from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
 import { withoutUntrustedHeaders } from './edge-headers.js';
@@ -96,8 +96,8 @@ export class SipServer {
     this.location = new LocationService(
       (count) => metrics.bindings.set(count),
       (aor) => {
-        const user = aor.startsWith('sip:') ? aor.slice(4, aor.lastIndexOf('@')) : undefined;
-        if (user !== undefined && aor.endsWith(`@${domain}`)) book.registrationChanged(user);
+        const uri = parseUri(aor);
+        if (uri?.user !== undefined && uri.host === domain) book.registrationChanged(uri.user);
       },
     );
     this.#notifier = new Notifier({

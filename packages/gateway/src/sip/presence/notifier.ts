@@ -6,8 +6,9 @@ import { MAGIC_COOKIE } from '../proxy/branch-id.js';
 import { randomToken } from '../random-token.js';
 import { createResponse, newTag, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
+import { SetIndex } from '../set-index.js';
 import { parseVia, viaParam } from '../via.js';
-import type { PresenceBook } from './presence-book.js';
+import type { PresenceBook, UserPresence } from './presence-book.js';
 import { EVENT_PACKAGES, type EventPackage, isEventPackage } from './presence-documents.js';
 
 const AGENT = 'ringway';
@@ -48,6 +49,8 @@ interface Subscription {
   pending: Set<string>;
 }
 
+type Reject = (status: number, text: string, extra?: SipHeaderField[]) => void;
+
 export interface NotifierDependencies {
   book: PresenceBook;
   /** The registrar's domain: only its users are watched here. */
@@ -67,8 +70,8 @@ export interface NotifierDependencies {
  */
 export class Notifier {
   readonly #byKey = new Map<string, Subscription>();
-  readonly #byTarget = new Map<string, Set<Subscription>>();
-  readonly #byFlow = new Map<string, Set<Subscription>>();
+  readonly #byTarget = new SetIndex<string, Subscription>();
+  readonly #byFlow = new SetIndex<string, Subscription>();
   readonly #pendingNotifies = new Map<string, { subscription: Subscription; timer: NodeJS.Timeout }>();
 
   constructor(private readonly deps: NotifierDependencies) {}
@@ -100,8 +103,7 @@ export class Notifier {
 
   /** A new subscription from a proven watcher (or anyone in anonymous mode). */
   subscribe(request: SipRequest, flow: Flow): void {
-    const reject = (status: number, text: string, extra: SipHeaderField[] = []) =>
-      this.#send(flow, createResponse(request, status, [warning(AGENT, text), ...extra]));
+    const reject = this.#rejecter(flow, request);
     const event = eventPackage(request) as EventPackage;
     const accepted = header(request, 'Accept');
     if (accepted !== undefined && !accepts(accepted, EVENT_PACKAGES[event].contentType)) {
@@ -113,7 +115,7 @@ export class Notifier {
     const from = parseNameAddr(header(request, 'From') ?? '');
     if (!contact || !from?.params.tag) return reject(400, 'SUBSCRIBE needs a Contact and a From tag');
     const target = parseNameAddr(`<${request.uri}>`)?.uri.user as string;
-    const ofFlow = this.#byFlow.get(flow.id)?.size ?? 0;
+    const ofFlow = this.#byFlow.get(flow.id).length;
     if (ofFlow >= MAX_SUBSCRIPTIONS_PER_FLOW || this.#byKey.size >= MAX_SUBSCRIPTIONS) {
       return reject(503, 'too many subscriptions', [{ name: 'Retry-After', value: '60' }]);
     }
@@ -150,8 +152,7 @@ export class Notifier {
   /** A refresh or unsubscribe inside a subscription; only the flow that made it may change it. */
   resubscribe(request: SipRequest, flow: Flow): void {
     const subscription = this.#byKey.get(dialogKey(request) ?? '');
-    const reject = (status: number, text: string, extra: SipHeaderField[] = []) =>
-      this.#send(flow, createResponse(request, status, [warning(AGENT, text), ...extra]));
+    const reject = this.#rejecter(flow, request);
     if (!subscription || subscription.flow.id !== flow.id) return reject(481, 'no such subscription');
     const expires = this.#expires(request, reject);
     if (expires === undefined) return;
@@ -167,7 +168,11 @@ export class Notifier {
 
   /** The watched user's state changed: every watcher gets the new full state. */
   changed(user: string): void {
-    for (const subscription of [...(this.#byTarget.get(user) ?? [])]) {
+    const watchers = this.#byTarget.get(user);
+    if (watchers.length === 0) return;
+    // One look at the user's state for all their watchers.
+    const presence = this.deps.book.of(user);
+    for (const subscription of watchers) {
       if (subscription.pending.size >= MAX_UNANSWERED_NOTIFIES) {
         this.deps.log.info(
           { callId: subscription.callId },
@@ -177,7 +182,7 @@ export class Notifier {
         continue;
       }
       const left = Math.max(1, Math.round((subscription.expiresAt - Date.now()) / 1000));
-      this.#notify(subscription, `active;expires=${left}`);
+      this.#notify(subscription, `active;expires=${left}`, presence);
     }
   }
 
@@ -198,14 +203,20 @@ export class Notifier {
   }
 
   flowClosed(flowId: string): void {
-    for (const subscription of [...(this.#byFlow.get(flowId) ?? [])]) this.#remove(subscription);
+    for (const subscription of this.#byFlow.get(flowId)) this.#remove(subscription);
   }
 
   close(): void {
     for (const subscription of [...this.#byKey.values()]) this.#remove(subscription);
   }
 
-  #expires(request: SipRequest, reject: (status: number, text: string, extra?: SipHeaderField[]) => void) {
+  /** Answers `request` on `flow` with an error status and a Warning saying why. */
+  #rejecter(flow: Flow, request: SipRequest): Reject {
+    return (status: number, text: string, extra: SipHeaderField[] = []) =>
+      this.#send(flow, createResponse(request, status, [warning(AGENT, text), ...extra]));
+  }
+
+  #expires(request: SipRequest, reject: Reject) {
     const raw = header(request, 'Expires') ?? String(SUBSCRIPTION_EXPIRES.default);
     if (!/^\d{1,10}$/.test(raw)) {
       reject(400, 'malformed Expires');
@@ -222,24 +233,26 @@ export class Notifier {
   }
 
   #okHeaders(expires: number): SipHeaderField[] {
-    return [
-      { name: 'Contact', value: `<sip:presence@${this.deps.sentBy()};transport=ws>` },
-      { name: 'Expires', value: String(expires) },
-    ];
+    return [this.#contact(), { name: 'Expires', value: String(expires) }];
+  }
+
+  /** Our Contact in the subscription dialogs: where refreshes and unsubscribes come. */
+  #contact(): SipHeaderField {
+    return { name: 'Contact', value: `<sip:presence@${this.deps.sentBy()};transport=ws>` };
   }
 
   #add(subscription: Subscription): void {
     this.#byKey.set(subscription.key, subscription);
-    indexed(this.#byTarget, subscription.target).add(subscription);
-    indexed(this.#byFlow, subscription.flow.id).add(subscription);
+    this.#byTarget.add(subscription.target, subscription);
+    this.#byFlow.add(subscription.flow.id, subscription);
     this.deps.counted(this.#byKey.size);
   }
 
   #remove(subscription: Subscription): void {
     clearTimeout(subscription.timer);
     if (!this.#byKey.delete(subscription.key)) return;
-    unindexed(this.#byTarget, subscription.target, subscription);
-    unindexed(this.#byFlow, subscription.flow.id, subscription);
+    this.#byTarget.delete(subscription.target, subscription);
+    this.#byFlow.delete(subscription.flow.id, subscription);
     for (const branch of subscription.pending) this.#settle(branch);
     this.deps.counted(this.#byKey.size);
   }
@@ -254,14 +267,14 @@ export class Notifier {
     subscription.timer.unref();
   }
 
-  #notify(subscription: Subscription, state: string): void {
+  #notify(
+    subscription: Subscription,
+    state: string,
+    presence: UserPresence = this.deps.book.of(subscription.target),
+  ): void {
     const { contentType, render } = EVENT_PACKAGES[subscription.event];
     const entity = `sip:${subscription.target}@${this.deps.domain}`;
-    const body = render({
-      entity,
-      presence: this.deps.book.of(subscription.target),
-      version: subscription.version,
-    });
+    const body = render({ entity, presence, version: subscription.version });
     subscription.version += 1;
     subscription.cseq += 1;
     const branch = `${NOTIFY_BRANCH_PREFIX}${randomToken()}`;
@@ -279,7 +292,7 @@ export class Notifier {
         { name: 'To', value: subscription.remote },
         { name: 'Call-ID', value: subscription.callId },
         { name: 'CSeq', value: `${subscription.cseq} NOTIFY` },
-        { name: 'Contact', value: `<sip:presence@${this.deps.sentBy()};transport=ws>` },
+        this.#contact(),
         { name: 'Event', value: subscription.event },
         { name: 'Subscription-State', value: state },
         { name: 'Content-Type', value: contentType },
@@ -329,19 +342,4 @@ function accepts(accept: string, contentType: string): boolean {
 function dialogKey(request: SipRequest): string | undefined {
   const tag = parseNameAddr(header(request, 'To') ?? '')?.params.tag;
   return tag ? `${header(request, 'Call-ID')}\n${tag}` : undefined;
-}
-
-function indexed<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  return set;
-}
-
-function unindexed<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  set?.delete(value);
-  if (set?.size === 0) map.delete(key);
 }

@@ -1,4 +1,5 @@
 import type { CallEvent } from '../proxy/proxy-core.js';
+import { SetIndex } from '../set-index.js';
 
 /** One call of a user as the dialog event package tells it (RFC 4235 §4.1). */
 export interface UserDialog {
@@ -43,6 +44,8 @@ const MAX_CALLS = 50_000;
  */
 export class PresenceBook {
   readonly #calls = new Map<string, TrackedCall>();
+  /** Call-IDs by party, so that a user's state is read from their own calls only. */
+  readonly #byUser = new SetIndex<string, string>();
   readonly #online: (user: string) => boolean;
   readonly #changed: (user: string) => void;
 
@@ -53,7 +56,8 @@ export class PresenceBook {
 
   of(user: string): UserPresence {
     const dialogs: UserDialog[] = [];
-    for (const [id, call] of this.#calls) {
+    for (const id of this.#byUser.get(user)) {
+      const call = this.#calls.get(id) as TrackedCall;
       if (call.caller === user) dialogs.push({ id, direction: 'initiator', state: call.state });
       if (call.callee === user) {
         const { caller, callerTag, calleeTag } = call;
@@ -72,9 +76,7 @@ export class PresenceBook {
   /** A user's bindings changed. Going offline ends the calls they were on: no BYE will come. */
   registrationChanged(user: string): void {
     if (!this.#online(user)) {
-      for (const [id, call] of this.#calls) {
-        if (call.caller === user || call.callee === user) this.#end(id, call);
-      }
+      for (const id of this.#byUser.get(user)) this.#end(id, this.#calls.get(id) as TrackedCall);
     }
     this.#changed(user);
   }
@@ -96,6 +98,7 @@ export class PresenceBook {
           calleeTag: undefined,
         };
         this.#calls.set(event.callId, call);
+        for (const party of parties(call)) this.#byUser.add(party, event.callId);
         this.#tell(call);
         return;
       }
@@ -120,11 +123,16 @@ export class PresenceBook {
 
   #end(id: string, call: TrackedCall): void {
     this.#calls.delete(id);
+    for (const party of parties(call)) this.#byUser.delete(party, id);
     this.#tell(call);
   }
 
   #tell(call: TrackedCall): void {
-    if (call.caller !== undefined) this.#changed(call.caller);
-    if (call.callee !== undefined && call.callee !== call.caller) this.#changed(call.callee);
+    for (const party of parties(call)) this.#changed(party);
   }
+}
+
+/** The users on a call, each once (someone may call themselves). */
+function parties(call: TrackedCall): Set<string> {
+  return new Set([call.caller, call.callee].filter((user): user is string => user !== undefined));
 }
