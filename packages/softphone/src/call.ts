@@ -24,6 +24,7 @@ import {
 import type { MediaHooks } from './fast-ice.js';
 import { type MediaWarning, type MediaWarningKind, OneWayAudioDetector } from './one-way-audio.js';
 import { StateMachine } from './state-machine.js';
+import { targetUri } from './target-uri.js';
 import { Waterfall } from './waterfall.js';
 
 /** How long a call may stay in each waiting state, ms. */
@@ -215,12 +216,8 @@ export class Call implements MediaHooks {
       extraHeaders?: string[];
     },
   ): Call {
-    const uri = ua.configuration.uri.clone();
-    const parsed = /^sips?:/.test(target) ? target : `sip:${target}@${uri.host}`;
-    const targetUri = (ua.constructor as typeof UserAgent).makeURI(parsed);
-    if (!targetUri) throw new TypeError(`"${target}" is not a user, number or SIP URI`);
     const video = options.video ?? false;
-    const inviter = new Inviter(ua, targetUri, {
+    const inviter = new Inviter(ua, targetUri(ua, target), {
       sessionDescriptionHandlerOptions: video ? AUDIO_VIDEO : AUDIO_ONLY,
       ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
       ...(options.codecPolicy
@@ -358,12 +355,9 @@ export class Call implements MediaHooks {
 
   /** Blind transfer: asks the other side to call `target` (REFER, RFC 3515). */
   async transfer(target: string): Promise<void> {
-    const ua = this.session.userAgent;
-    const uri = (ua.constructor as typeof UserAgent).makeURI(
-      /^sips?:/.test(target) ? target : `sip:${target}@${ua.configuration.uri.host}`,
-    );
-    if (!uri) throw new TypeError(`"${target}" is not a user, number or SIP URI`);
-    await this.session.refer(uri, { onNotify: (notification) => this.#transferProgress(notification) });
+    await this.session.refer(targetUri(this.session.userAgent, target), {
+      onNotify: (notification) => this.#transferProgress(notification),
+    });
   }
 
   /** Attended transfer: asks the other side to replace `consultation` with itself (REFER with Replaces, RFC 3891). */

@@ -1,13 +1,5 @@
 import type { CodecPolicy } from '@ringway/sdp';
-import {
-  type Invitation,
-  Messager,
-  Registerer,
-  RegistererState,
-  SIPExtension,
-  type URI,
-  UserAgent,
-} from 'sip.js';
+import { type Invitation, Messager, Registerer, RegistererState, SIPExtension, UserAgent } from 'sip.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
 import { CallState } from './call-state.js';
@@ -24,6 +16,7 @@ import { type ContactPresence, pickupReplaces } from './presence.js';
 import { PresenceWatch } from './presence-watch.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 import { StateMachine } from './state-machine.js';
+import { targetUri } from './target-uri.js';
 
 /** The longest wait between reconnection attempts while a live call waits for them, ms. */
 const LIVE_CALL_MAX_BACKOFF_MS = 1000;
@@ -213,7 +206,7 @@ export class Phone {
   }
 
   async sendMessage(target: string, text: string): Promise<void> {
-    const uri = this.#targetUri(target);
+    const uri = targetUri(this.#ua, target);
     await new Messager(this.#ua, uri, text).message();
     this.message.emit({ from: this.options.aor, to: uri.toString(), text, at: Date.now(), direction: 'out' });
   }
@@ -224,7 +217,7 @@ export class Phone {
    */
   watch(contact: string): void {
     if (this.#watches.has(contact)) return;
-    const watch: PresenceWatch = new PresenceWatch(this.#ua, this.#targetUri(contact), (presence) =>
+    const watch: PresenceWatch = new PresenceWatch(this.#ua, targetUri(this.#ua, contact), (presence) =>
       this.presenceChange.emit({ contact, presence, canPickUp: watch.ringingCall !== undefined }),
     );
     this.#watches.set(contact, watch);
@@ -255,15 +248,6 @@ export class Phone {
   /** A watched contact's lamp now; `unknown` for one not watched. */
   presenceOf(contact: string): ContactPresence {
     return this.#watches.get(contact)?.presence ?? 'unknown';
-  }
-
-  /** A user or number in this phone's domain, or a SIP URI as given. */
-  #targetUri(target: string): URI {
-    const uri = UserAgent.makeURI(
-      /^sips?:/.test(target) ? target : `sip:${target}@${this.#ua.configuration.uri.host}`,
-    );
-    if (!uri) throw new TypeError(`"${target}" is not a user, number or SIP URI`);
-    return uri;
   }
 
   #track(call: Call): void {

@@ -64,19 +64,23 @@ function renderRegistration(state: RegistrationState): void {
     'registration-reason',
     state === RegistrationState.Registered ? '' : (phone?.registrationFailure?.text ?? ''),
   );
-  const ready = state === RegistrationState.Registered || state === RegistrationState.Reconnecting;
+  const ready = isReady(state);
   for (const id of ['dialer', 'contacts', 'devices', 'chat']) show(id, ready || !$('dialer').hidden);
   show('sign-in', !ready && state !== RegistrationState.Registering);
   renderScreen();
+}
+
+/** Registered, or reconnecting with the calls kept: the phone's screens rather than sign-in. */
+function isReady(state: RegistrationState | undefined): boolean {
+  return state === RegistrationState.Registered || state === RegistrationState.Reconnecting;
 }
 
 /** Picks the screen for the situation (screen.ts); the style sheet shows that screen's sections. */
 function renderScreen(): void {
   const calls = phone?.calls.filter((c) => !isFinal(c.state)) ?? [];
   const ringingForUs = (c: Call) => c.direction === 'incoming' && c.state === CallState.Ringing;
-  const state = phone?.registrationState;
   const screen = screenFor({
-    ready: state === RegistrationState.Registered || state === RegistrationState.Reconnecting,
+    ready: isReady(phone?.registrationState),
     ringing: calls.some(ringingForUs),
     liveCalls: calls.filter((c) => !ringingForUs(c) && c.state !== CallState.Idle).length,
   });
@@ -284,12 +288,16 @@ function follow(call: Call): void {
   });
 }
 
+/** Puts the call on screen on hold, if it is active: a new call becomes the second line. */
+function holdCurrent(): Promise<void> {
+  return current?.state === CallState.Active ? current.hold() : Promise.resolve();
+}
+
 /** Dials from the dial field or a contact; a call in progress goes on hold first (a second line). */
 function dialFromUi(target: string): void {
   if (!target || !phone) return;
   delete document.body.dataset.adding;
-  const live = current && !isFinal(current.state) ? current : undefined;
-  void (live?.state === CallState.Active ? live.hold() : Promise.resolve()).then(() =>
+  void holdCurrent().then(() =>
     phone?.dial(target, { video: $<HTMLInputElement>('video-checkbox').checked }),
   );
 }
@@ -297,8 +305,7 @@ function dialFromUi(target: string): void {
 /** Picks up a call ringing for a contact; a call in progress goes on hold first, as for a dial. */
 function pickUpFromUi(contact: string): void {
   if (!phone) return;
-  const live = current && !isFinal(current.state) ? current : undefined;
-  void (live?.state === CallState.Active ? live.hold() : Promise.resolve()).then(() => {
+  void holdCurrent().then(() => {
     try {
       phone?.pickUp(contact);
     } catch (error) {
