@@ -1,12 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
-import { addUser } from '../packages/gateway/test/support/users.js';
 import { launchChromium } from './support/chromium.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { passwordOf, usersFileWith } from './support/page-stack.js';
 import {
   callContact,
   contactLamp,
@@ -20,14 +17,12 @@ import {
 // (kamailio-config with -A WITH_PRESENCE: pua_usrloc for registrations, dialog + pua_dialoginfo
 // for calls). Three Ringway pages signed in with passwords; Carol watches Alice and Bob.
 const SECRET = 'kamailio-presence-secret-0123456789';
-const usersFile = join(mkdtempSync(join(tmpdir(), 'ringway-users-')), 'users.json');
-const password = (user: string) => `${user}-password-1`;
 let kamailio: RunningKamailio;
 let gateway: RunningGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  for (const user of ['alice', 'bob', 'carol']) addUser(usersFile, user, password(user));
+  const usersFile = usersFileWith(['alice', 'bob', 'carol']);
   kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test', presence: true });
   gateway = await startUpstreamGateway(kamailio.udp, { AUTH_SECRET: SECRET, USERS_FILE: usersFile });
   browser = await launchChromium();
@@ -40,7 +35,7 @@ afterAll(async () => {
 });
 
 const signedIn = (user: string) =>
-  registeredWithPassword(browser, `http://127.0.0.1:${gateway.port}`, user, password(user));
+  registeredWithPassword(browser, `http://127.0.0.1:${gateway.port}`, user, passwordOf(user));
 
 describe('presence from Kamailio behind the gateway', () => {
   it('Carol sees Bob come online, ring, take a call, hang up and sign out', async () => {

@@ -1,11 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
 import { addUser } from '../packages/gateway/test/support/users.js';
-import { launchChromium } from './support/chromium.js';
+import { passwordOf, passwordPageStack } from './support/page-stack.js';
 import { callAndAnswer, expectText, signInWithPassword, waitForAudio } from './support/softphone-app.js';
 
 // Issue 13 §3: people the operator added with `npm run user -- add` sign in on the page with a
@@ -20,26 +16,20 @@ interface RingwayWindow {
     };
   };
 }
-const usersFile = join(mkdtempSync(join(tmpdir(), 'ringway-users-')), 'users.json');
 let browser: Browser;
-let gateway: RunningGateway;
 let baseUrl: string;
+let usersFile: string;
+let stack: Awaited<ReturnType<typeof passwordPageStack>> | undefined;
 
 beforeAll(async () => {
-  for (const user of ['alice', 'bob']) addUser(usersFile, user, `${user}-password-1`);
-  gateway = await startGateway({
-    SIP_DOMAIN: '127.0.0.1',
-    AUTH_SECRET: 'password-sign-in-e2e-secret',
-    USERS_FILE: usersFile,
+  stack = await passwordPageStack(['alice', 'bob'], {
     SIGN_IN_CREDENTIAL_SECONDS: String(CREDENTIAL_SECONDS),
   });
-  baseUrl = `http://127.0.0.1:${gateway.port}`;
-  browser = await launchChromium();
+  ({ browser, base: baseUrl, usersFile } = stack);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.close();
+  await stack?.close();
 });
 
 describe('password sign-in on the softphone page', () => {
@@ -71,7 +61,7 @@ describe('password sign-in on the softphone page', () => {
   }, 30_000);
 
   it('a user added while the gateway runs signs in without a restart', async () => {
-    addUser(usersFile, 'carol', 'carol-password-1');
+    addUser(usersFile, 'carol', passwordOf('carol'));
     const carol = await signInWithPassword(browser, baseUrl, 'carol', 'carol-password-1');
     // The gateway looks at the file's time at most once a second: a first try may come before.
     for (let tries = 0; (await carol.getByTestId('sign-in-error').textContent()) && tries < 20; tries++) {

@@ -1,11 +1,8 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
-import { addUser } from '../packages/gateway/test/support/users.js';
-import { launchChromium } from './support/chromium.js';
+import { type PageStack, passwordOf, passwordPageStack } from './support/page-stack.js';
 import {
   callContact,
   contactLamp,
@@ -20,30 +17,21 @@ import {
 // All three are Ringway's own page, signed in with passwords, on the embedded registrar.
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const shots = join(root, '.ci', 'results', 'screenshots');
-const usersFile = join(mkdtempSync(join(tmpdir(), 'ringway-users-')), 'users.json');
-const password = (user: string) => `${user}-password-1`;
 let browser: Browser;
-let gateway: RunningGateway;
 let baseUrl: string;
+let stack: PageStack | undefined;
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  for (const user of ['alice', 'bob', 'carol']) addUser(usersFile, user, password(user));
-  gateway = await startGateway({
-    SIP_DOMAIN: '127.0.0.1',
-    AUTH_SECRET: 'presence-e2e-secret',
-    USERS_FILE: usersFile,
-  });
-  baseUrl = `http://127.0.0.1:${gateway.port}`;
-  browser = await launchChromium();
+  stack = await passwordPageStack(['alice', 'bob', 'carol']);
+  ({ browser, base: baseUrl } = stack);
 }, 30_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.close();
+  await stack?.close();
 });
 
-const signedIn = (user: string) => registeredWithPassword(browser, baseUrl, user, password(user));
+const signedIn = (user: string) => registeredWithPassword(browser, baseUrl, user, passwordOf(user));
 
 describe('contacts and presence on the softphone page', () => {
   it('shows colleagues offline, online, ringing, on a call and offline again, live', async () => {
@@ -101,7 +89,7 @@ describe('contacts and presence on the softphone page', () => {
     await contactLamp(carol, 'bob', 'online');
     await carol.reload();
     await carol.getByTestId('user-input').fill('carol');
-    await carol.getByTestId('password-input').fill(password('carol'));
+    await carol.getByTestId('password-input').fill(passwordOf('carol'));
     await carol.getByTestId('register-button').click();
     await contactLamp(carol, 'bob', 'online');
     expect(await bobItem.textContent()).toMatch(/Bob at his desk/);

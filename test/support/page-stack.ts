@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../../packages/gateway/test/support/gateway.js';
+import { addUser } from '../../packages/gateway/test/support/users.js';
 import { launchChromium } from './chromium.js';
 
-/** What the page's own tests share: a gateway in loopback development mode serving the page, and a Chromium. */
+/** What the page's own tests share: a gateway serving the page on loopback, and a Chromium. */
 export interface PageStack {
   gateway: RunningGateway;
   browser: Browser;
@@ -11,8 +16,8 @@ export interface PageStack {
   close(): Promise<void>;
 }
 
-export async function pageStack(): Promise<PageStack> {
-  const gateway = await startGateway({ SIP_DOMAIN: '127.0.0.1' });
+async function stackWith(env: Record<string, string>): Promise<PageStack> {
+  const gateway = await startGateway({ SIP_DOMAIN: '127.0.0.1', ...env });
   const browser = await launchChromium();
   return {
     gateway,
@@ -23,4 +28,36 @@ export async function pageStack(): Promise<PageStack> {
       await gateway.close();
     },
   };
+}
+
+/** The gateway in loopback development mode (`?user=` registers without credentials). */
+export function pageStack(): Promise<PageStack> {
+  return stackWith({});
+}
+
+/** The password each user of a password stack signs in with. */
+export const passwordOf = (user: string) => `${user}-password-1`;
+
+/** A new users file with `users` added as an operator would, each with `passwordOf(user)`. */
+export function usersFileWith(users: string[]): string {
+  const usersFile = join(mkdtempSync(join(tmpdir(), 'ringway-users-')), 'users.json');
+  for (const user of users) addUser(usersFile, user, passwordOf(user));
+  return usersFile;
+}
+
+/**
+ * The gateway with password sign-in, as an operator runs it: `users` in a users file
+ * (`usersFileWith`), ephemeral credentials from an AUTH_SECRET; `env` adds settings.
+ */
+export async function passwordPageStack(
+  users: string[],
+  env: Record<string, string> = {},
+): Promise<PageStack & { usersFile: string }> {
+  const usersFile = usersFileWith(users);
+  const stack = await stackWith({
+    AUTH_SECRET: randomBytes(24).toString('base64'),
+    USERS_FILE: usersFile,
+    ...env,
+  });
+  return { ...stack, usersFile };
 }
