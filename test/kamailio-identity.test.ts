@@ -322,3 +322,61 @@ describe('kamailio-config/kamailio.cfg: a credential speaks for its own user onl
     expect(await send(mallory, 'MESSAGE', 'mallory', 'cody')).toBe(200);
   });
 });
+
+/** A call-link session's id; its guests are rw-<id>-a and rw-<id>-b. */
+const SESSION = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+const OTHER_SESSION = '0123456789abcdef0123456789abcdef';
+const PBX_NUMBER = '0015551234'; // not registered: WITH_PBX sends it to the PBX
+
+describe('kamailio-config/kamailio.cfg: call-link guests', () => {
+  const a = `rw-${SESSION}-a`;
+  const b = `rw-${SESSION}-b`;
+
+  it('lets each guest of a session call the other, and register itself', async () => {
+    const guestA = await registered(a);
+    const guestB = await registered(b);
+    expect(await send(guestA, 'INVITE', a, b)).toBe(486);
+    expect(await guestB.got('INVITE')).toBe(true);
+    expect(await send(guestB, 'INVITE', b, a)).toBe(486);
+    expect(await guestA.got('INVITE')).toBe(true);
+  });
+
+  it('refuses (403) anything else from a guest: other users, other sessions, PBX numbers, MESSAGE, SUBSCRIBE, OPTIONS', async () => {
+    const guestA = await registered(a);
+    const guestB = await registered(b);
+    const gus = await registered('gus');
+    const stranger = await registered(`rw-${OTHER_SESSION}-b`);
+    // The PBX route works (for a user): what a guest gets below is the guests' rule.
+    expect(await send(gus, 'INVITE', 'gus', PBX_NUMBER)).toBe(486);
+    expect(await pbx.got('INVITE')).toBe(true);
+    pbx.received.length = 0;
+
+    expect(await send(guestA, 'INVITE', a, 'gus')).toBe(403);
+    expect(await send(guestA, 'INVITE', a, PBX_NUMBER)).toBe(403);
+    expect(await send(guestA, 'INVITE', a, `rw-${OTHER_SESSION}-b`)).toBe(403);
+    expect(await send(guestA, 'INVITE', a, a)).toBe(403);
+    expect(await send(guestA, 'MESSAGE', a, b)).toBe(403);
+    expect(await send(guestA, 'MESSAGE', a, 'gus')).toBe(403);
+    expect(await send(guestA, 'OPTIONS', a, 'gus')).toBe(403);
+    expect(await send(guestA, 'SUBSCRIBE', a, 'gus', { extra: ['Event: presence', 'Expires: 60'] })).toBe(
+      403,
+    );
+    expect(await pbx.got('INVITE')).toBe(false);
+    expect(await gus.got('INVITE')).toBe(false);
+    expect(await gus.got('MESSAGE')).toBe(false);
+    expect(await gus.got('OPTIONS')).toBe(false);
+    expect(await stranger.got('INVITE')).toBe(false);
+    expect(await guestB.got('MESSAGE')).toBe(false);
+  });
+
+  it('refuses (403) any request from a user to a guest, however the guest is spelt', async () => {
+    const guestA = await registered(a);
+    const bob = await endpoint();
+    expect(await send(bob, 'INVITE', 'bob', a)).toBe(403);
+    expect(await send(bob, 'MESSAGE', 'bob', a)).toBe(403);
+    expect(await send(bob, 'INVITE', 'bob', `%72w-${SESSION}-a`)).toBe(403);
+    expect(await send(bob, 'INVITE', 'bob', `RW-${SESSION.toUpperCase()}-A`)).toBe(403);
+    expect(await guestA.got('INVITE')).toBe(false);
+    expect(await guestA.got('MESSAGE')).toBe(false);
+  });
+});
