@@ -380,3 +380,44 @@ describe('kamailio-config/kamailio.cfg: call-link guests', () => {
     expect(await guestA.got('MESSAGE')).toBe(false);
   });
 });
+
+const PIDF = (user: string, note: string) =>
+  [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:${user}@${DOMAIN}">`,
+    `<tuple id="spoof"><status><basic>open</basic></status><note>${note}</note></tuple>`,
+    '</presence>',
+  ].join('');
+
+describe('kamailio-config/kamailio.cfg: presence documents are its own', () => {
+  it('refuses (403) a PUBLISH from another loopback socket; its own PUBLISHes still reach watchers', async () => {
+    await registered('dora');
+    const watcher = await endpoint();
+    const notified = (text: string) =>
+      watcher.next(
+        (m) => m.kind === 'request' && m.method === 'NOTIFY' && m.body.includes(text),
+        3000,
+        `no NOTIFY with ${text}`,
+      );
+    const open = notified('<basic>open</basic>');
+    const subscribed = await send(watcher, 'SUBSCRIBE', 'erin', 'dora', {
+      extra: ['Event: presence', 'Accept: application/pidf+xml', 'Expires: 60'],
+    });
+    expect([200, 202]).toContain(subscribed);
+    await open; // pua_usrloc's PUBLISH for dora's registration, admitted
+
+    const spoofer = await endpoint();
+    const callId = `publish-${randomBytes(6).toString('hex')}`;
+    const note = 'In the CEO’s office, call me on 0900';
+    spoofer.send(
+      spoofer.request('PUBLISH', `sip:dora@${DOMAIN}`, {
+        from: `sip:dora@${DOMAIN}`,
+        callId,
+        extra: ['Event: presence', 'Expires: 60', 'Content-Type: application/pidf+xml'],
+        body: PIDF('dora', note),
+      }),
+    );
+    expect(status(await spoofer.finalResponse(callId, 1))).toBe(403);
+    await expect(notified(note)).rejects.toThrow(/no NOTIFY/);
+  });
+});
