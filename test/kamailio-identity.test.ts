@@ -421,3 +421,48 @@ describe('kamailio-config/kamailio.cfg: presence documents are its own', () => {
     await expect(notified(note)).rejects.toThrow(/no NOTIFY/);
   });
 });
+
+describe('kamailio-config/kamailio.cfg: in-dialog requests follow its own Record-Route only', () => {
+  it('refuses (403) a request with a To tag routed through it to any host and port, and relays nothing', async () => {
+    const target = await endpoint();
+    const stranger = await endpoint();
+    const routes = [
+      [`Route: <sip:${kamailio.udp};lr>`, `Route: <sip:${target.address};lr>`],
+      [`Route: <sip:${kamailio.udp};lr>, <sip:${target.address};lr>`],
+      [`Route: <sip:${target.address};lr>`],
+    ];
+    for (const extra of routes) {
+      const callId = `stray-${randomBytes(6).toString('hex')}`;
+      const dialog = { from: `sip:x@${DOMAIN}`, toTag: 'abc', callId, extra };
+      stranger.send(stranger.request('ACK', `sip:ua@${target.address}`, dialog));
+      stranger.send(stranger.request('BYE', `sip:ua@${target.address}`, { ...dialog, cseq: 2 }));
+      expect(status(await stranger.finalResponse(callId, 2))).toBe(403);
+    }
+    expect(await target.got('ACK')).toBe(false);
+    expect(await target.got('BYE')).toBe(false);
+  });
+
+  it('relays the ACK and BYE of a call it record-routed', async () => {
+    const carol = await registered('carol');
+    carol.answer = () => 200;
+    const alice = await endpoint();
+    const answer = await alice.authenticated('INVITE', `sip:carol@${DOMAIN}`, 'alice', credentialOf('alice'));
+    expect(status(answer)).toBe(200);
+    const routeSet = headers(answer, 'Record-Route').reverse();
+    expect(routeSet.join()).toMatch(/;rws=[0-9a-f]{32}/);
+    const remote = header(answer, 'Contact')?.match(/<([^>]+)>/)?.[1] as string;
+    const dialog = {
+      from: `sip:alice@${DOMAIN}`,
+      fromTag: /;tag=([^;]+)/.exec(header(answer, 'From') ?? '')?.[1] as string,
+      to: `sip:carol@${DOMAIN}`,
+      toTag: /;tag=([^;]+)/.exec(header(answer, 'To') ?? '')?.[1] as string,
+      callId: header(answer, 'Call-ID') as string,
+      extra: routeSet.map((r) => `Route: ${r}`),
+    };
+    alice.send(alice.request('ACK', remote, { ...dialog, cseq: 2 }));
+    alice.send(alice.request('BYE', remote, { ...dialog, cseq: 3 }));
+    expect(status(await alice.finalResponse(dialog.callId, 3))).toBe(200);
+    expect(await carol.got('ACK')).toBe(true);
+    expect(await carol.got('BYE')).toBe(true);
+  });
+});
