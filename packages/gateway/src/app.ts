@@ -4,6 +4,7 @@ import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { destination } from 'pino';
 import { SignIn } from './accounts/sign-in.js';
+import { signedInUser } from './accounts/signed-in-user.js';
 import { UsersFile } from './accounts/users-file.js';
 import { CallTokens } from './calls/call-tokens.js';
 import { QualityReports } from './calls/quality-reports.js';
@@ -25,7 +26,7 @@ import softphonePage from './http/softphone-page.js';
 import { createMetrics } from './metrics.js';
 import { SessionService } from './sessions/session-service.js';
 import { MemorySessionStore } from './sessions/session-store.js';
-import { credentialsFromConfig } from './sip/auth/credentials.js';
+import { credentialsFromConfig, revocationByUsersFile } from './sip/auth/credentials.js';
 import { DialogTokens } from './sip/proxy/dialog-token.js';
 import { SipServer } from './sip/sip-server.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
@@ -117,7 +118,8 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   const users = config.usersFile
     ? new UsersFile(config.usersFile, (message) => app.log.warn(`${message}; keeping the users read before`))
     : undefined;
-  const credentials = credentialsFromConfig(config, users);
+  const revoked = users && revocationByUsersFile(users, config.signIn.credentialSeconds);
+  const credentials = credentialsFromConfig(config, users, revoked);
   const keys = serverKeys(credentials);
   const signIn =
     users && config.authSecret
@@ -142,6 +144,10 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     },
   });
   app.decorate('sip', sip);
+  if (users) {
+    const stopWatching = users.watch((changed) => sip.endUsers(changed));
+    app.addHook('onClose', async () => stopWatching());
+  }
   if (target) {
     const upstreamUp = metrics.upstreamUp;
     sip.upstream = new UpstreamRelay({
@@ -157,7 +163,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       onInvite: (callId) => reports.callSeen(callId),
       callTokens,
       ...(config.authSecret || config.usersFile
-        ? { dialogTokens: new DialogTokens(keys('dialog-route')) }
+        ? { dialogTokens: new DialogTokens(keys('dialog-route')), revoked }
         : {}),
     });
     await sip.upstream.start();
@@ -191,7 +197,12 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
   await app.register(sipWebSocket, { config, sip });
   await app.register(registrationsApi, { sip });
   await app.register(callsApi, { reports, callTokens });
-  await app.register(sessionsApi, { sessions, createPerMinute: sessionConfig.createPerMinute });
+  await app.register(sessionsApi, {
+    sessions,
+    createPerMinute: sessionConfig.createPerMinute,
+    callLinks: sessionConfig.callLinks,
+    signedInUser: (authorization) => signedInUser(authorization, { signIn, credentials }),
+  });
   if (signIn) await app.register(signInApi, { signIn });
   else if (users)
     app.log.warn(

@@ -89,7 +89,10 @@ export class SignIn {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     const signedInAt = Number(seconds) * 1000;
     if (now - signedInAt > this.options.sessionSeconds * 1000) return undefined;
-    if (!this.options.users.get(user)) return undefined;
+    // Removed, added again or given a new password since: that ends the sign-in (revocation).
+    const entry = this.options.users.get(user);
+    if (!entry) return undefined;
+    if ('changedAt' in entry && entry.changedAt !== undefined && Number(seconds) < entry.changedAt) return undefined;
     return { user, signedInAt };
   }
 

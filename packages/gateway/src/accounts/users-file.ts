@@ -7,7 +7,16 @@ import { isPasswordHash } from './password-hash.js';
  * hash by `npm run user -- add`), or a SIP device with a digest password (a string, as digest
  * authentication needs the password itself).
  */
-export type UserEntry = { passwordHash: string } | { sipPassword: string };
+export type UserEntry =
+  | {
+      passwordHash: string;
+      /**
+       * When the user was last added or given a password, unix seconds (`npm run user -- add`
+       * writes it): credentials and sign-ins handed out before then speak for nobody.
+       */
+      changedAt?: number;
+    }
+  | { sipPassword: string };
 
 /** Names `npm run user` accepts: a SIP user part without escaping. */
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$/;
@@ -32,11 +41,18 @@ export function parseUsers(text: string, path: string): Map<string, UserEntry> {
   const users = new Map<string, UserEntry>();
   for (const [user, value] of Object.entries(parsed)) {
     if (typeof value === 'string' && value.length > 0) users.set(user, { sipPassword: value });
-    else if (typeof value?.passwordHash === 'string' && isPasswordHash(value.passwordHash))
-      users.set(user, { passwordHash: value.passwordHash });
+    else if (
+      typeof value?.passwordHash === 'string' &&
+      isPasswordHash(value.passwordHash) &&
+      (value.changedAt === undefined || Number.isSafeInteger(value.changedAt))
+    )
+      users.set(user, {
+        passwordHash: value.passwordHash,
+        ...(value.changedAt === undefined ? {} : { changedAt: value.changedAt }),
+      });
     else
       throw new Error(
-        `usersFile: ${path}: "${user}" must be a SIP password (a non-empty string) or { "passwordHash": "scrypt$…" }`,
+        `usersFile: ${path}: "${user}" must be a SIP password (a non-empty string) or { "passwordHash": "scrypt$…", "changedAt": <unix seconds> }`,
       );
   }
   return users;
@@ -72,6 +88,7 @@ export function readUsers(path: string): { users: Map<string, UserEntry>; text: 
 export class UsersFile {
   #users: Map<string, UserEntry>;
   #modifiedMs: number;
+  readonly #changeListeners = new Set<(users: string[]) => void>();
   #checkedAt = 0;
   /** A secret only the server holds (the file as read at start), or a random one for a file not there yet. */
   readonly keyMaterial: Buffer;
@@ -96,6 +113,20 @@ export class UsersFile {
     return [...this.#users.keys()];
   }
 
+  /**
+   * Calls `listener` with the users removed or changed (a new password, added again) each time the
+   * file is read anew; looks at it every second meanwhile. Returns the function that stops it.
+   */
+  watch(listener: (users: string[]) => void): () => void {
+    this.#changeListeners.add(listener);
+    const timer = setInterval(() => this.#refresh(), RECHECK_MS);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.#changeListeners.delete(listener);
+    };
+  }
+
   #modified(): number {
     try {
       return statSync(this.path).mtimeMs;
@@ -111,10 +142,22 @@ export class UsersFile {
     const modified = this.#modified();
     if (modified === this.#modifiedMs) return;
     this.#modifiedMs = modified;
+    let users: Map<string, UserEntry>;
     try {
-      this.#users = readUsers(this.path).users;
+      users = readUsers(this.path).users;
     } catch (error) {
       this.onReloadError((error as Error).message);
+      return;
     }
+    const before = this.#users;
+    this.#users = users;
+    const changed = [...before].filter(([name, entry]) => !sameEntry(entry, users.get(name))).map(([name]) => name);
+    if (changed.length > 0) for (const listener of this.#changeListeners) listener(changed);
   }
+}
+
+function sameEntry(a: UserEntry, b: UserEntry | undefined): boolean {
+  if (b === undefined) return false;
+  if ('sipPassword' in a) return 'sipPassword' in b && a.sipPassword === b.sipPassword;
+  return 'passwordHash' in b && a.passwordHash === b.passwordHash && a.changedAt === b.changedAt;
 }

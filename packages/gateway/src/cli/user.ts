@@ -67,7 +67,8 @@ async function main(args: string[]): Promise<void> {
   const password = await readPassword();
   if (password.length < MIN_PASSWORD) throw new Error(`a password needs ${MIN_PASSWORD} characters at least`);
   const existed = users.has(name);
-  users.set(name, { passwordHash: await hashPassword(password) });
+  // changedAt ends every credential and sign-in handed out before (revocation, credentials.ts).
+  users.set(name, { passwordHash: await hashPassword(password), changedAt: Math.floor(Date.now() / 1000) });
   mkdirSync(dirname(path), { recursive: true });
   writeUsers(path, users);
   console.log(`${existed ? 'changed the password of' : 'added'} ${name} in ${path}`);

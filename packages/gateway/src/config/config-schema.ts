@@ -182,6 +182,12 @@ export const ConfigSchema = Type.Object(
         maxLive: Type.Integer({ minimum: 1 }),
         /** Sessions one client address may create per minute. Default 10. */
         createPerMinute: Type.Integer({ minimum: 1 }),
+        /**
+         * Who may create a call link: `off` (nobody), `signed-in` (a person signed in on the page,
+         * or holding SIP credentials), `anyone`. The joiner never needs an account. Default
+         * `signed-in` whenever credentials are configured (AUTH_SECRET or USERS_FILE), else `anyone`.
+         */
+        callLinks: Type.Union([Type.Literal('off'), Type.Literal('signed-in'), Type.Literal('anyone')]),
       },
       { additionalProperties: false },
     ),

@@ -78,6 +78,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['SESSION_RINGING_SECONDS', 'sessions.ringingSeconds', asNumber],
   ['MAX_SESSIONS', 'sessions.maxLive', asNumber],
   ['SESSIONS_PER_MINUTE', 'sessions.createPerMinute', asNumber],
+  ['CALL_LINKS', 'sessions.callLinks', asString],
   ['LOG_LEVEL', 'logLevel', asString],
 ];
 
@@ -231,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Tree
     tree.upstream && (tree.sessions as Tree | undefined)?.redisUrl ? availableParallelism() : 1;
   tree.allowAnonymous ??=
     typeof tree.host === 'string' && isLoopback(tree.host) && !tree.authSecret && !tree.usersFile;
+  (tree.sessions as Tree).callLinks ??= tree.authSecret || tree.usersFile ? 'signed-in' : 'anyone';
   return validate(tree);
 }
 

@@ -50,7 +50,14 @@ function view(session: RendezvousSession): Static<typeof SessionView> {
  */
 export default async function sessionsApi(
   app: FastifyInstance,
-  opts: { sessions: SessionService; createPerMinute: number },
+  opts: {
+    sessions: SessionService;
+    createPerMinute: number;
+    /** Who may create a link (CALL_LINKS); joining needs no account either way. */
+    callLinks: 'off' | 'signed-in' | 'anyone';
+    /** The person an Authorization header proves (accounts/signed-in-user.ts). */
+    signedInUser: (authorization: string | undefined) => string | undefined;
+  },
 ) {
   const { sessions } = opts;
   const streams = new Set<ServerResponse>();
@@ -76,10 +83,17 @@ export default async function sessionsApi(
       config: { rateLimit: { max: opts.createPerMinute, timeWindow: '1 minute' } },
       schema: {
         summary: 'Create a session; the reply carries the link to share and the creator’s credentials',
-        response: { 201: Created, 503: ErrorReply },
+        response: { 201: Created, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply },
       },
     },
     async (request, reply) => {
+      if (opts.callLinks === 'off')
+        return reply.code(403).send({ error: 'call links are turned off on this server (CALL_LINKS=off)' });
+      if (opts.callLinks === 'signed-in' && opts.signedInUser(request.headers.authorization) === undefined)
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="ringway", Basic realm="ringway"')
+          .send({ error: 'sign in to create a call link' });
       const where = requestOrigin(request);
       const created = await sessions.create(where.ws);
       if (!created)

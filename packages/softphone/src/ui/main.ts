@@ -349,6 +349,12 @@ interface SignInReply {
   directory: string[];
 }
 
+/**
+ * What proves to the gateway that a person (not a guest) is signed in, for creating a call link
+ * (CALL_LINKS=signed-in): the sign-in's renewal token, or the SIP credentials typed in.
+ */
+let linkAuthorization: string | undefined;
+
 /** When a renewal that failed for want of a network is tried again, ms. */
 const RENEW_RETRY_MS = 30_000;
 
@@ -372,6 +378,7 @@ async function signInWithPassword(user: string, password: string): Promise<void>
     return;
   }
   const granted = (await response.json()) as SignInReply;
+  linkAuthorization = `Bearer ${granted.renewToken}`;
   // Listed at once; watched once the phone has registered (runPhone's registration listener).
   contacts?.setDirectory(granted.directory);
   await runPhone(phoneFor(granted.credentials));
@@ -397,6 +404,7 @@ async function renew(previous: SignInReply): Promise<void> {
     return;
   }
   const granted = (await response.json()) as SignInReply;
+  linkAuthorization = `Bearer ${granted.renewToken}`;
   phone?.updateCredentials(granted.credentials);
   document.body.dataset.credentialsRenewedAt = new Date().toISOString();
   scheduleRenewal(granted);
@@ -418,6 +426,7 @@ async function startPhone(
   authorizationUser?: string,
 ): Promise<void> {
   const identity = signInIdentity(user, authorizationUser, password, settings.sipDomain);
+  if (password) linkAuthorization = `Basic ${btoa(`${identity.authorizationUsername}:${password}`)}`;
   await runPhone(
     new Phone({
       server: wsUrl(settings.wsPath),
@@ -446,9 +455,13 @@ function followSession(id: string): void {
 
 /** Creator: a session, its link to share, and a phone on the session's identity that answers the peer by itself. */
 async function startSessionAsCreator(): Promise<void> {
-  const response = await fetch('/api/sessions', { method: 'POST' });
+  const response = await fetch('/api/sessions', {
+    method: 'POST',
+    headers: linkAuthorization ? { authorization: linkAuthorization } : {},
+  });
   if (!response.ok) {
-    setText('registration-reason', `could not start a call link (${response.status})`);
+    const why = response.status === 401 ? 'sign in first' : `${response.status}`;
+    setText('registration-reason', `could not start a call link (${why})`);
     return;
   }
   const session = (await response.json()) as SessionReply;

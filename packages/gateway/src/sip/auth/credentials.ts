@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { UsersFile } from '../../accounts/users-file.js';
 import type { GatewayConfig } from '../../config/config-schema.js';
+import { sessionOfUser } from '../../sessions/rendezvous-session.js';
 
 /**
  * Where a digest username's password comes from, and which SIP user it speaks for.
@@ -18,9 +19,10 @@ export interface CredentialSource {
 export function credentialsFromConfig(
   config: Pick<GatewayConfig, 'authSecret'>,
   users: UsersFile | undefined,
+  revoked?: Revocation,
 ): CredentialSource | undefined {
   const sources: CredentialSource[] = [];
-  if (config.authSecret) sources.push(ephemeralCredentials(config.authSecret));
+  if (config.authSecret) sources.push(ephemeralCredentials(config.authSecret, revoked));
   if (users) sources.push(staticCredentials(users));
   return sources.length > 0 ? combinedCredentials(sources) : undefined;
 }
@@ -30,15 +32,56 @@ export function credentialsFromConfig(
  * `base64(HMAC-SHA1(secret, username))` — the scheme of Kamailio's auth_ephemeral
  * (username_format 1, sha_algorithm 0) and of coturn's `use-auth-secret` TURN REST API.
  */
-export function ephemeralCredentials(secret: string): CredentialSource {
+export function ephemeralCredentials(secret: string, revoked?: Revocation): CredentialSource {
   return {
     lookup(username, now) {
-      const match = /^(\d+):(.+)$/.exec(username);
-      if (!match || Number(match[1]) * 1000 <= now) return undefined;
-      return { password: ephemeralPassword(secret, username), user: match[2] as string };
+      const parsed = parseEphemeralUsername(username);
+      if (!parsed || parsed.expiry * 1000 <= now || revoked?.(username) !== undefined) return undefined;
+      return { password: ephemeralPassword(secret, username), user: parsed.user };
     },
     knownUsers: () => [],
     keyMaterial: Buffer.from(secret),
+  };
+}
+
+const EPHEMERAL_USERNAME = /^(\d{1,12}):(.+)$/;
+
+function parseEphemeralUsername(username: string): { expiry: number; user: string } | undefined {
+  const match = EPHEMERAL_USERNAME.exec(username);
+  return match ? { expiry: Number(match[1]), user: match[2] as string } : undefined;
+}
+
+/**
+ * The SIP user a digest username speaks for: `<expiry>:<user>` for an ephemeral credential, the
+ * username itself for a SIP device. Upstream mode reads it from the credential the upstream
+ * checks, so that the connection is bound to exactly the user the credential proves.
+ */
+export function credentialUser(username: string): string {
+  return parseEphemeralUsername(username)?.user ?? username;
+}
+
+/** Why a credential no longer speaks for its user, or undefined while it does. */
+export type Revocation = (username: string) => string | undefined;
+
+/**
+ * Revocation through USERS_FILE: with a users file, an ephemeral credential speaks only for
+ * someone still in it, and only when it was handed out after their last change (`changedAt`,
+ * written by `npm run user -- add`): removing someone, adding them again or changing their
+ * password ends every credential handed out before. Their credentials come from the sign-in, so
+ * one was issued at its expiry less SIGN_IN_CREDENTIAL_SECONDS. Call-link guests are in no file:
+ * theirs live as long as their session. Kamailio cannot read the file, so in upstream mode the
+ * gateway applies this to the credentials it relays (upstream-relay.ts).
+ */
+export function revocationByUsersFile(users: UsersFile, credentialSeconds: number): Revocation {
+  return (username) => {
+    const parsed = parseEphemeralUsername(username);
+    if (!parsed || sessionOfUser(parsed.user) !== undefined) return undefined;
+    const entry = users.get(parsed.user);
+    if (!entry) return `${parsed.user} is no longer a user`;
+    const changedAt = 'changedAt' in entry ? entry.changedAt : undefined;
+    if (changedAt !== undefined && parsed.expiry - credentialSeconds < changedAt)
+      return `the credential was handed out before ${parsed.user}'s last change`;
+    return undefined;
   };
 }
 

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CallTokens } from '../../calls/call-tokens.js';
+import { guestRefusal } from '../../sessions/guest-scope.js';
 import { parseNameAddr, parseUri } from '../address.js';
+import { credentialUser, type Revocation } from '../auth/credentials.js';
+import { parseDigestParams } from '../auth/digest.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
@@ -61,6 +64,11 @@ export interface UpstreamOptions {
    * Undefined in anonymous mode, where nobody proves anything.
    */
   dialogTokens?: DialogTokens;
+  /**
+   * Credentials that no longer speak for their user (USERS_FILE revocation, credentials.ts): a
+   * request carrying one is refused here, as the upstream cannot know.
+   */
+  revoked?: Revocation;
 }
 
 /** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
@@ -68,7 +76,7 @@ const MAX_PENDING_OFFERS = 2_000;
 
 /** What the relay keeps of a request in flight: the offer for the policy, the REGISTER's Contacts. */
 const OFFER_KEPT = { headers: new Set(['Content-Type', 'Call-ID']), body: true };
-const REGISTER_KEPT = { headers: new Set(['To', 'Contact']) };
+const REGISTER_KEPT = { headers: new Set(['To', 'Contact', 'Authorization']) };
 const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
 
 function hash(text: string): string {
@@ -154,7 +162,7 @@ export class UpstreamRelay {
       if (request.method !== 'ACK') reply(483, 'too many hops');
       return;
     }
-    const refusal = this.#dialogRefusal(request, flow);
+    const refusal = this.#dialogRefusal(request, flow) ?? this.#identityRefusal(request);
     if (refusal) {
       if (request.method !== 'ACK') reply(403, refusal);
       return;
@@ -211,16 +219,49 @@ export class UpstreamRelay {
     this.#registering.set(branch, retainedRequest(request, REGISTER_KEPT));
   }
 
-  /** The upstream's final answer to a client's REGISTER: a 2xx proves the client is its To user. */
+  /**
+   * The upstream's final answer to a client's REGISTER: a 2xx proves the client holds the
+   * credential it answered the challenge with, so the connection is that credential's user — never
+   * merely the To it wrote (#identityRefusal has already refused a To of someone else). Anonymous
+   * mode proves nothing: there the To user is all there is.
+   */
   #registerAnswered(branch: string, response: SipResponse, flow: Flow): void {
     if (response.status < 200) return;
     const request = this.#registering.get(branch);
     this.#registering.delete(branch);
     if (!request || response.status >= 300) return;
-    const owner = parseNameAddr(header(request, 'To') ?? '')?.uri.user;
+    const proven = credentialOf(request, 'Authorization');
+    const owner =
+      proven !== undefined
+        ? credentialUser(proven)
+        : this.options.dialogTokens
+          ? undefined
+          : parseNameAddr(header(request, 'To') ?? '')?.uri.user;
+    if (owner === undefined) return;
     this.options.flows.learnContacts(flow, request, owner);
-    // The upstream authenticated the client as its To user: that is who this connection is now.
-    if (owner !== undefined && owner !== flow.authenticatedUser) flow.authenticatedUser = detached(owner);
+    if (owner !== flow.authenticatedUser) flow.authenticatedUser = detached(owner);
+  }
+
+  /**
+   * Why a client's initial request may not pass as who it claims (undefined when it may): the
+   * credential it carries must be its To user's (REGISTER) or its From user's (anything else),
+   * must not be revoked, and a call-link guest may do only what guest-scope.ts allows. The
+   * upstream checks the credential itself; this binds the identity to it, as embedded mode does.
+   */
+  #identityRefusal(request: SipRequest): string | undefined {
+    const { method } = request;
+    if (method === 'CANCEL' || method === 'ACK' || /;\s*tag=/i.test(header(request, 'To') ?? '')) return undefined;
+    const register = method === 'REGISTER';
+    const claimed = parseNameAddr(header(request, register ? 'To' : 'From') ?? '')?.uri.user;
+    const username = credentialOf(request, register ? 'Authorization' : 'Proxy-Authorization');
+    if (username !== undefined) {
+      const user = credentialUser(username);
+      if (user !== claimed) return `${user} may not ${register ? 'register' : 'send as'} ${claimed ?? 'nobody'}`;
+      const revoked = this.options.revoked?.(username);
+      if (revoked !== undefined) return revoked;
+    }
+    if (register) return undefined;
+    return guestRefusal(method, claimed, parseUri(request.uri)?.user);
   }
 
   /** A response to a request this relay passed on (by its branch), with the policy on its SDP. */
@@ -234,17 +275,21 @@ export class UpstreamRelay {
 
   /**
    * Why a client's in-dialog request may not pass (undefined when it may): it must carry the
-   * dialog token of our Record-Route and come from the user the flow registered as. The ACK of a
-   * non-2xx answer carries no Route of ours and only ends its transaction: it passes.
+   * dialog token of our Record-Route and come from the user the flow registered as, whatever its
+   * top Route names. Only the ACK of a non-2xx answer carries no Route at all (it follows its
+   * INVITE, which had none): it passes, and the upstream takes it only as the end of a
+   * transaction it holds. Any other Route without our token would make the upstream a relay
+   * toward wherever the next Route points.
    */
   #dialogRefusal(request: SipRequest, flow: Flow): string | undefined {
     const tokens = this.options.dialogTokens;
     if (!tokens || request.method === 'CANCEL') return undefined;
     const to = parseNameAddr(header(request, 'To') ?? '');
     if (to?.params.tag === undefined) return undefined;
-    const route = parseNameAddr(header(request, 'Route') ?? '');
+    const top = header(request, 'Route');
+    if (top === undefined && request.method === 'ACK') return undefined;
+    const route = parseNameAddr(top ?? '');
     const ours = route !== undefined && this.#isOwn(route.uri.host, route.uri.port);
-    if (!ours && request.method === 'ACK') return undefined;
     const token = ours ? route.uri.params[DIALOG_TOKEN_PARAM] : undefined;
     if (!token || !tokens.verifyRequest(token, request)) return 'not in a dialog this gateway routed';
     const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
@@ -330,6 +375,11 @@ export class UpstreamRelay {
     const route = top ? parseNameAddr(top) : undefined;
     const flow =
       (route?.uri.user ? this.options.flows.get(route.uri.user) : undefined) ?? this.#flowOfContact(request);
+    const refusal = this.#guestTargetRefusal(request, flow);
+    if (refusal) {
+      this.#send(createResponse(request, 403, [warning(AGENT, refusal)]));
+      return;
+    }
     if (!flow) {
       if (request.method !== 'ACK') {
         this.#send(
@@ -365,6 +415,14 @@ export class UpstreamRelay {
       `SIP/2.0/${flow.transport} ${this.options.sentBy()};branch=${branch}`,
     );
     flow.send(serializeSipMessage(out));
+  }
+
+  /** Whether an initial request of the upstream may reach a call-link guest's connection (guest-scope.ts). */
+  #guestTargetRefusal(request: SipRequest, flow: Flow | undefined): string | undefined {
+    if (!flow || request.method === 'ACK' || request.method === 'CANCEL') return undefined;
+    if (/;\s*tag=/i.test(header(request, 'To') ?? '')) return undefined;
+    const sender = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
+    return guestRefusal(request.method, sender, flow.authenticatedUser);
   }
 
   /**
@@ -411,4 +469,10 @@ export class UpstreamRelay {
     this.options.log.info({ upstream: `${transport.toLowerCase()}:${host}:${port}`, up }, 'upstream state');
     this.options.onHealth(up);
   }
+}
+
+/** The digest username of a request's credential header, if it carries one. */
+function credentialOf(request: SipRequest, name: 'Authorization' | 'Proxy-Authorization'): string | undefined {
+  const value = header(request, name);
+  return value === undefined ? undefined : parseDigestParams(value)?.username;
 }

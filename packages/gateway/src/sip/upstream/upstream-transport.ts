@@ -61,7 +61,12 @@ class UdpTransport implements UpstreamTransport {
 
   async start(): Promise<void> {
     const socket = createSocket('udp4');
-    socket.on('message', (data) => this.events.message(data));
+    // Anyone who can reach this port could otherwise speak as the upstream (a request with our
+    // Route reaches a client's WebSocket): only the upstream's own address and port are heard.
+    socket.on('message', (data, from) => {
+      if (from.address === this.target.host && from.port === this.target.port) this.events.message(data);
+      else this.log.debug({ from: `${from.address}:${from.port}` }, 'datagram not from the upstream; dropped');
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       // Exclusive: in a cluster worker a shared socket (Node's default there) would hand the
