@@ -31,7 +31,12 @@ async function gateway(env: Record<string, string> = {}): Promise<RunningGateway
 
 describe('a call link between two people without accounts', () => {
   it('the creator shares a link, the joiner opens it, the call starts by itself and media flows both ways', async () => {
-    const gw = await gateway({ AUTH_SECRET: 'rendezvous-e2e-secret-0123456789', ALLOW_ANONYMOUS: 'false' });
+    // Credentials on (nobody registers without them), and links for anyone, as an operator may choose.
+    const gw = await gateway({
+      AUTH_SECRET: 'rendezvous-e2e-secret-0123456789',
+      ALLOW_ANONYMOUS: 'false',
+      CALL_LINKS: 'anyone',
+    });
     const creator = await page(`http://127.0.0.1:${gw.port}/`);
     await creator.getByTestId('start-link-button').click();
     await expectText(creator, 'session-state', 'waiting');

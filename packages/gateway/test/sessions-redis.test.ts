@@ -28,6 +28,7 @@ beforeAll(async () => {
     const gateway = await startGateway({
       AUTH_SECRET: 'redis-shared-secret-0123456789',
       REDIS_URL: redisUrl,
+      CALL_LINKS: 'anyone',
     });
     gateways.push(gateway);
     // The store connects once the gateway listens; ready means connected.

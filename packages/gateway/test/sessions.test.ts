@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function gateway(env: Record<string, string> = {}): Promise<RunningGateway> {
-  const started = await startGateway({ AUTH_SECRET: SECRET, ADMIN_TOKEN, ...env });
+  const started = await startGateway({ AUTH_SECRET: SECRET, ADMIN_TOKEN, CALL_LINKS: 'anyone', ...env });
   running.push(started);
   return started;
 }

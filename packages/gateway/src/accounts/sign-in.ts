@@ -92,7 +92,8 @@ export class SignIn {
     // Removed, added again or given a new password since: that ends the sign-in (revocation).
     const entry = this.options.users.get(user);
     if (!entry) return undefined;
-    if ('changedAt' in entry && entry.changedAt !== undefined && Number(seconds) < entry.changedAt) return undefined;
+    if ('changedAt' in entry && entry.changedAt !== undefined && Number(seconds) < entry.changedAt)
+      return undefined;
     return { user, signedInAt };
   }
 

@@ -151,7 +151,9 @@ export class UsersFile {
     }
     const before = this.#users;
     this.#users = users;
-    const changed = [...before].filter(([name, entry]) => !sameEntry(entry, users.get(name))).map(([name]) => name);
+    const changed = [...before]
+      .filter(([name, entry]) => !sameEntry(entry, users.get(name)))
+      .map(([name]) => name);
     if (changed.length > 0) for (const listener of this.#changeListeners) listener(changed);
   }
 }

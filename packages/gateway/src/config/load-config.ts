@@ -232,7 +232,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Tree
     tree.upstream && (tree.sessions as Tree | undefined)?.redisUrl ? availableParallelism() : 1;
   tree.allowAnonymous ??=
     typeof tree.host === 'string' && isLoopback(tree.host) && !tree.authSecret && !tree.usersFile;
-  (tree.sessions as Tree).callLinks ??= tree.authSecret || tree.usersFile ? 'signed-in' : 'anyone';
+  const sessions = tree.sessions as Tree;
+  tree.sessions = {
+    ...sessions,
+    callLinks: sessions.callLinks ?? (tree.authSecret || tree.usersFile ? 'signed-in' : 'anyone'),
+  };
   return validate(tree);
 }
 

@@ -15,11 +15,20 @@ import { sessionOfUser } from './rendezvous-session.js';
  * the owner of the contact it names); REGISTER, CANCEL and ACK are not initial requests here.
  * Returns why the request is refused, or undefined when it may go on.
  */
-export function guestRefusal(method: string, sender: string | undefined, target: string | undefined): string | undefined {
+export function guestRefusal(
+  method: string,
+  sender: string | undefined,
+  target: string | undefined,
+): string | undefined {
   const senderSession = sessionOfUser(sender);
   const targetSession = sessionOfUser(target);
   if (senderSession === undefined && targetSession === undefined) return undefined;
-  if (method === 'INVITE' && senderSession !== undefined && senderSession === targetSession && sender !== target)
+  if (
+    method === 'INVITE' &&
+    senderSession !== undefined &&
+    senderSession === targetSession &&
+    sender !== target
+  )
     return undefined;
   return senderSession !== undefined
     ? 'a call-link guest may only call the other party of its own link'

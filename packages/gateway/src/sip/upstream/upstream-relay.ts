@@ -250,13 +250,15 @@ export class UpstreamRelay {
    */
   #identityRefusal(request: SipRequest): string | undefined {
     const { method } = request;
-    if (method === 'CANCEL' || method === 'ACK' || /;\s*tag=/i.test(header(request, 'To') ?? '')) return undefined;
+    if (method === 'CANCEL' || method === 'ACK' || /;\s*tag=/i.test(header(request, 'To') ?? ''))
+      return undefined;
     const register = method === 'REGISTER';
     const claimed = parseNameAddr(header(request, register ? 'To' : 'From') ?? '')?.uri.user;
     const username = credentialOf(request, register ? 'Authorization' : 'Proxy-Authorization');
     if (username !== undefined) {
       const user = credentialUser(username);
-      if (user !== claimed) return `${user} may not ${register ? 'register' : 'send as'} ${claimed ?? 'nobody'}`;
+      if (user !== claimed)
+        return `${user} may not ${register ? 'register' : 'send as'} ${claimed ?? 'nobody'}`;
       const revoked = this.options.revoked?.(username);
       if (revoked !== undefined) return revoked;
     }
@@ -472,7 +474,10 @@ export class UpstreamRelay {
 }
 
 /** The digest username of a request's credential header, if it carries one. */
-function credentialOf(request: SipRequest, name: 'Authorization' | 'Proxy-Authorization'): string | undefined {
+function credentialOf(
+  request: SipRequest,
+  name: 'Authorization' | 'Proxy-Authorization',
+): string | undefined {
   const value = header(request, name);
   return value === undefined ? undefined : parseDigestParams(value)?.username;
 }

@@ -65,7 +65,8 @@ class UdpTransport implements UpstreamTransport {
     // Route reaches a client's WebSocket): only the upstream's own address and port are heard.
     socket.on('message', (data, from) => {
       if (from.address === this.target.host && from.port === this.target.port) this.events.message(data);
-      else this.log.debug({ from: `${from.address}:${from.port}` }, 'datagram not from the upstream; dropped');
+      else
+        this.log.debug({ from: `${from.address}:${from.port}` }, 'datagram not from the upstream; dropped');
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
