@@ -50,8 +50,11 @@ async function connectionLimits(app: FastifyInstance, opts: { config: GatewayCon
       else perAddress.set(address, left);
     });
   });
-  app.server.on('request', (request) => started(request.socket as Socket));
-  app.server.on('upgrade', (request) => started(request.socket as Socket));
+  // A Fastify hook rather than the server's 'request' and 'upgrade' events: a listener on
+  // 'upgrade' that is not @fastify/websocket's keeps Node from handing an upgrade to Fastify once
+  // that plugin has removed its own at shutdown, so the upgrade got no answer (not the 503 every
+  // request gets while closing) and held app.close() until close-with-grace exited 1.
+  app.addHook('onRequest', async (request) => started(request.raw.socket as Socket));
 }
 
 export default fp(connectionLimits, { name: 'connection-limits' });
