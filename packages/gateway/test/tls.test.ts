@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { generate } from 'selfsigned';
 import { eventually } from '../../../test/support/eventually.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { createUpstreamTransport } from '../src/sip/upstream/upstream-transport.js';
+import { serverCertificateExtensions } from '../src/tls/self-signed-certificate.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { freeTcpPort } from './support/loopback-ports.mjs';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
@@ -44,6 +46,18 @@ function presented(port: number, options: { maxVersion?: 'TLSv1.1'; ciphers?: st
       socket.destroy();
       if (raw) resolve(raw);
       else reject(new Error('no certificate'));
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The suite a TLS handshake with HOST:port settled on, offering only `ciphers`; rejects when it fails. */
+function negotiated(port: number, ciphers: string, maxVersion?: 'TLSv1.2'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTls({ host: HOST, port, rejectUnauthorized: false, ciphers, maxVersion }, () => {
+      const { name } = socket.getCipher();
+      socket.destroy();
+      resolve(name);
     });
     socket.once('error', reject);
   });
@@ -128,6 +142,35 @@ describe('HTTPS and wss:// on the gateway', () => {
     await expect(
       presented(gateway.port, { maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }),
     ).rejects.toThrow();
+  });
+
+  it('over TLS 1.2 takes only forward-secret AEAD suites, with an RSA certificate as with an ECDSA one', async () => {
+    // An RSA certificate, so that RSA key exchange and ECDHE-RSA suites could be chosen at all.
+    const rsa = await generate([{ name: 'commonName', value: HOST }], {
+      keyType: 'rsa',
+      keySize: 2048,
+      algorithm: 'sha256',
+      extensions: serverCertificateExtensions([HOST]),
+    });
+    const withRsa = await gatewayAt(writePair(folder(), { cert: rsa.cert, key: rsa.private }));
+    // The client would accept anything (security level 0): whatever is refused, the server refused.
+    const over12 = (port: number, suite: string) => negotiated(port, `${suite}@SECLEVEL=0`, 'TLSv1.2');
+    for (const weak of ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA256'])
+      await expect(over12(withRsa.port, weak)).rejects.toThrow(/handshake failure|no shared cipher/);
+    for (const good of [
+      'ECDHE-RSA-AES128-GCM-SHA256',
+      'ECDHE-RSA-AES256-GCM-SHA384',
+      'ECDHE-RSA-CHACHA20-POLY1305',
+    ])
+      await expect(over12(withRsa.port, good)).resolves.toBe(good);
+
+    const withEcdsa = await gatewayAt({ TLS_SELF_SIGNED_DIR: folder() });
+    await expect(over12(withEcdsa.port, 'ECDHE-ECDSA-AES128-SHA')).rejects.toThrow(/handshake failure/);
+    await expect(over12(withEcdsa.port, 'ECDHE-ECDSA-AES128-GCM-SHA256')).resolves.toBe(
+      'ECDHE-ECDSA-AES128-GCM-SHA256',
+    );
+    // TLS 1.3 as Node has it.
+    await expect(negotiated(withEcdsa.port, 'DEFAULT')).resolves.toMatch(/^TLS_(AES|CHACHA20)/);
   });
 
   it('serves a renewed certificate to new connections while an open WebSocket goes on; a broken one is refused', async () => {

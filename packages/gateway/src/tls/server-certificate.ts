@@ -12,8 +12,28 @@ export interface ServerCertificate extends KeyAndCertificate {
   description: string;
 }
 
-/** Modern defaults: TLS 1.2 and 1.3 only (Node's cipher list is already current). */
-export const SERVER_TLS_OPTIONS = { minVersion: 'TLSv1.2' } as const;
+/**
+ * Cipher suites offered: forward secret (ECDHE) and authenticated encryption (GCM,
+ * ChaCha20-Poly1305) only, as Mozilla's "intermediate" profile. Node's default list also takes,
+ * over TLS 1.2, static-RSA key exchange (no forward secrecy: `AES128-SHA`, `AES256-GCM-SHA384`),
+ * DHE, and CBC with SHA-1 or SHA-2 MACs (`ECDHE-RSA-AES128-SHA`, Lucky13-style padding oracles).
+ * Every current browser offers one of these. The TLS 1.3 suites are Node's own (all AEAD and
+ * forward secret); naming them here keeps them offered, since this string replaces Node's.
+ */
+export const FORWARD_SECRET_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** Every TLS listener's settings (the page and `wss://`, and the context a renewal installs): TLS 1.2 and 1.3 only. */
+export const SERVER_TLS_OPTIONS = { minVersion: 'TLSv1.2', ciphers: FORWARD_SECRET_CIPHERS } as const;
 
 /** SHA-256 of the certificate, and of its public key (what Chromium's --ignore-certificate-errors-spki-list takes). */
 export function fingerprints(cert: string): { sha256: string; spkiSha256: string } {
