@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { passwordGuessesOf } from '../accounts/password-guesses.js';
 import type { SignIn, SignInGrant } from '../accounts/sign-in.js';
 import { requestOrigin } from './request-origin.js';
 
@@ -53,9 +54,15 @@ function reply(grant: SignInGrant): Static<typeof Granted> {
  * `POST /api/sign-in` (user and password → ephemeral SIP and TURN credentials) and
  * `POST /api/sign-in/renew` (a renewal token → fresh ones). A wrong user name and a wrong
  * password get the same 401 and the same words, after the same work.
+ *
+ * Two limits on passwords: ATTEMPTS_PER_MINUTE per client address (any answer), and the wrong
+ * passwords per account and per address that SIP digest counts too (accounts/password-guesses.ts:
+ * a SIP device's password signs in here, so guesses there and here add up). Past the latter the
+ * password is not checked: 429 with Retry-After.
  */
 export default async function signInApi(app: FastifyInstance, opts: { signIn: SignIn }) {
   const { signIn } = opts;
+  const guesses = passwordGuessesOf(app.sip);
   await app.register(rateLimit, { global: false });
 
   app.post(
@@ -65,12 +72,22 @@ export default async function signInApi(app: FastifyInstance, opts: { signIn: Si
       schema: {
         summary: 'Sign in with a user name and password; the reply carries SIP and TURN credentials',
         body: Password,
-        response: { 200: Granted, 401: ErrorReply },
+        response: { 200: Granted, 401: ErrorReply, 429: ErrorReply },
       },
     },
     async (request, response) => {
       const { user, password } = request.body as Static<typeof Password>;
+      const admission = guesses.admit(user, request.ip);
+      if (!admission.ok) {
+        const seconds = Math.ceil(admission.retryAfterMs / 1000);
+        request.log.info({ limit: admission.limit, retryAfter: seconds }, 'sign-in refused unchecked');
+        return response
+          .code(429)
+          .header('Retry-After', String(seconds))
+          .send({ error: `too many wrong passwords; try again in ${seconds} s` });
+      }
       if (!(await signIn.check(user, password))) {
+        guesses.failed(user, request.ip);
         request.log.info('sign-in refused');
         return response.code(401).send({ error: 'wrong user name or password' });
       }

@@ -1,4 +1,5 @@
 import { resolvePolicy } from '@ringway/sdp';
+import { passwordGuessesOf } from '../accounts/password-guesses.js';
 import type { CallTokens } from '../calls/call-tokens.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { KeyPurpose } from '../config/server-keys.js';
@@ -109,8 +110,16 @@ export class SipServer {
     });
     this.#registrar = new Registrar(this.location, config);
     const { keys, credentials } = services;
+    // Wrong passwords are counted in one table per gateway, with the sign-in form's (sign-in-api.ts).
     this.#authenticator =
-      credentials && new DigestAuthenticator(config.sipDomain, credentials, keys('digest-nonce'));
+      credentials &&
+      new DigestAuthenticator(
+        config.sipDomain,
+        credentials,
+        keys('digest-nonce'),
+        Date.now,
+        passwordGuessesOf(this),
+      );
     this.#dialogs = credentials && new DialogTokens(keys('dialog-route'));
     this.#localHosts = new Set(
       [config.sipDomain, config.advertisedHost, config.host].map((h) => h.toLowerCase()),
@@ -380,7 +389,10 @@ export class SipServer {
     return user;
   }
 
-  /** Verifies digest credentials; on failure sends the challenge and returns undefined. */
+  /**
+   * Verifies digest credentials; on failure sends a challenge (or, past the limits on wrong
+   * passwords, 503 with Retry-After) and returns undefined.
+   */
   #check(
     flow: Flow,
     request: SipRequest,
@@ -392,13 +404,31 @@ export class SipServer {
     const credential = header(request, credentialHeader);
     let stale = false;
     if (credential !== undefined) {
-      const result = authenticator.verify(request.method, credential);
+      const result = authenticator.authenticate(
+        { method: request.method, uri: request.uri, connection: flow.id, address: flow.remoteAddress },
+        credential,
+      );
       if (result.ok) return result.user;
+      const callId = header(request, 'Call-ID');
+      if ('retryAfterMs' in result) {
+        // Not 403, after which a phone stops for good; 503 with Retry-After (RFC 3261 §21.5.4)
+        // tells an honest client when to try again. The words do not say whether the user or
+        // the address is limited: the former would tell that such a user exists.
+        const seconds = Math.ceil(result.retryAfterMs / 1000);
+        this.metrics.rejected.inc({ reason: 'auth-limit' });
+        this.log.info({ callId, flowId: flow.id, reason: result.reason }, 'authentication refused unchecked');
+        this.#reply(flow, request, 503, `too many wrong passwords; retry in ${seconds} s`, [
+          { name: 'Retry-After', value: String(seconds) },
+        ]);
+        return undefined;
+      }
       stale = result.stale;
       this.metrics.rejected.inc({ reason: 'auth' });
-      this.log.info({ callId: header(request, 'Call-ID'), reason: result.reason }, 'authentication failed');
+      this.log.info({ callId, reason: result.reason }, 'authentication failed');
     }
-    const challenges = authenticator.challenges(stale).map((value) => ({ name: challengeHeader, value }));
+    const challenges = authenticator
+      .challenges({ stale, connection: flow.id })
+      .map((value) => ({ name: challengeHeader, value }));
     this.#sendMessage(flow, createResponse(request, status, challenges));
     return undefined;
   }
