@@ -11,8 +11,9 @@ import { isIPv6 } from 'node:net';
  * user out. Here an account's failures only delay attempts from addresses that have themselves
  * failed recently (on any account): the account's owner, at an address that has not, is still
  * checked and gets in while somebody else guesses. The price is that an attacker with many
- * addresses gets one guess per address each ADDRESS_RECENT_MS beyond the account's backoff; the
- * per-address limit bounds what each address can do in the meantime.
+ * addresses gets one guess per address and `addressRecentMs` (15 minutes) beyond the account's
+ * backoff; the per-address limit bounds what each address can do in the meantime. The tables are
+ * per process: with WORKERS > 1 each worker counts its own connections' failures.
  */
 export interface GuessLimit {
   /** Failures before any delay. */
