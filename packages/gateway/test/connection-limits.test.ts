@@ -85,6 +85,28 @@ describe('WebSocket liveness', () => {
     }
     expect(alive.readyState).toBe(WebSocket.OPEN);
   });
+
+  it('closes a WebSocket that answers pings and sends keep-alives but no SIP message in time, and keeps one that sent SIP', async () => {
+    const gateway = await gatewayWith({ FIRST_REQUEST_TIMEOUT_MS: '300', WS_PING_INTERVAL_MS: '100' });
+    // Opened first, so that its own deadline has passed by the time the silent one's has.
+    const speaking = await RawSipClient.connect(gateway.wsUrl);
+    sockets.push(speaking.socket);
+    speaking.send(sipRequest('OPTIONS', 'sip:ringway.test'));
+    await speaking.response(200);
+    const silent = await open(gateway, true);
+    let pings = 0;
+    silent.on('ping', () => pings++);
+    const keepAlive = setInterval(() => silent.send('\r\n\r\n'), 50);
+    const closed = new Promise<number>((resolve) => silent.once('close', resolve));
+    const code = await within(closed, 4000, 'a WebSocket that never sent SIP was kept').finally(() =>
+      clearInterval(keepAlive),
+    );
+    expect(code).toBe(1008);
+    expect(pings).toBeGreaterThan(0);
+    speaking.send(sipRequest('OPTIONS', 'sip:ringway.test'));
+    await speaking.response(200);
+    expect(speaking.socket.readyState).toBe(WebSocket.OPEN);
+  });
 });
 
 describe('a client that does not read', () => {

@@ -204,9 +204,18 @@ describe('HTTPS and wss:// on the gateway', () => {
     const gateway = await gatewayAt({
       ...writePair(folder(), await serverCertificate([HOST], authority)),
       FIRST_REQUEST_TIMEOUT_MS: '300',
+      WS_PING_INTERVAL_MS: '100',
     });
     const c = await wssClient(gateway.port, authority.cert);
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    let pings = 0;
+    c.socket.on('ping', () => pings++);
+    expect(await answers(c)).toBeGreaterThanOrEqual(200);
+    // Pings 100 ms apart: the sixth comes well after the 300 ms the timers allow.
+    await eventually(
+      () => pings,
+      (n) => n >= 6,
+      (n) => `${n} pings`,
+    );
     expect(await answers(c)).toBeGreaterThanOrEqual(200);
   });
 

@@ -78,7 +78,11 @@ export const ConfigSchema = Type.Object(
         messageBurst: Type.Integer({ minimum: 1 }),
         /** Open TCP connections (HTTP and WebSocket) per client IP; more are refused with 503. Default 1000. */
         connectionsPerIp: Type.Integer({ minimum: 1 }),
-        /** A connection that has sent no request (or upgrade) this long is closed. Default 10000 ms. */
+        /**
+         * A connection that has sent no request (or upgrade) this long is closed, and so is a
+         * WebSocket that has sent no SIP message this long after its upgrade (keep-alive CRLFs and
+         * answered pings are not one). Default 10000 ms.
+         */
         firstRequestMs: Type.Integer({ minimum: 100 }),
         /** A WebSocket is pinged this often, and closed when the previous ping went unanswered. Default 30000 ms. */
         pingIntervalMs: Type.Integer({ minimum: 100 }),

@@ -6,10 +6,12 @@ import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { Flow } from '../sip/flow.js';
+import { parseSipMessage } from '../sip/parser.js';
 import type { SipServer } from '../sip/sip-server.js';
 
 /** RFC 6455 §7.4.1 close codes the gateway uses. */
 const GOING_AWAY = 1001;
+const POLICY_VIOLATION = 1008;
 
 const LOOPBACK_ORIGIN = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 
@@ -33,6 +35,19 @@ function originAllowed(request: FastifyRequest, config: GatewayConfig): boolean 
   // address, behind Docker's publishing) — but the latter only where credentials are required,
   // since a rebound DNS name can make any page "same-origin".
   return LOOPBACK_ORIGIN.test(origin) || (!config.allowAnonymous && sameOrigin(origin, host));
+}
+
+/**
+ * Whether a frame is a SIP message (a keep-alive CRLF, RFC 5626 §3.5.1, is not one). Asked only
+ * until a connection's first message has come, so a message is parsed twice once per connection.
+ */
+function isSipMessage(data: Buffer): boolean {
+  try {
+    parseSipMessage(data);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function offersSipProtocol(request: FastifyRequest): boolean {
@@ -90,7 +105,8 @@ function newFlow(
  * The SIP WebSocket edge (RFC 7118) at `/sip`: refuses handshakes without the `sip`
  * subprotocol or from origins not allowed (connection-limits.ts caps connections); then turns
  * each connection into a flow of the SIP server. One frame is one SIP message; frames above
- * `maxMessageBytes` close the connection with 1009 (ws's maxPayload).
+ * `maxMessageBytes` close the connection with 1009 (ws's maxPayload); a connection whose first
+ * SIP message has not come `firstRequestMs` after the upgrade is closed with 1008.
  */
 async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig; sip: SipServer }) {
   const { config, sip } = opts;
@@ -168,9 +184,23 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
       sockets.add(socket);
       socket.on('pong', () => unanswered.delete(socket));
       sip.attach(flow);
-      socket.on('message', (data: Buffer) => sip.receive(flow.id, data));
+      // The upgrade ended connection-limits' first-request timer; a WebSocket that answers pings
+      // but sends no SIP would then hold its descriptor and memory for ever. It has the same time
+      // again to send its first SIP message.
+      let silent: NodeJS.Timeout | undefined = setTimeout(() => {
+        app.log.debug({ flowId: flow.id, remote: address }, 'no SIP message on the WebSocket in time');
+        socket.close(POLICY_VIOLATION, 'no SIP message in time');
+      }, config.limits.firstRequestMs);
+      socket.on('message', (data: Buffer) => {
+        if (silent && isSipMessage(data)) {
+          clearTimeout(silent);
+          silent = undefined;
+        }
+        sip.receive(flow.id, data);
+      });
       socket.on('error', (error) => app.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
       socket.on('close', () => {
+        clearTimeout(silent);
         sockets.delete(socket);
         sip.detach(flow.id);
       });
