@@ -68,6 +68,9 @@ describe('npm run user', () => {
     });
     expect(userCommand(file, ['remove', 'zed']).status).toBe(0);
     expect(userCommand(file, ['list']).stdout).toBe('');
+    // The name stays, marked removed, so that what was handed out before is refused.
+    expect(JSON.parse(readFileSync(file, 'utf8')).zed).toEqual({ removedAt: expect.any(Number) });
+    expect(userCommand(file, ['remove', 'zed']).stderr).toContain('zed is not in');
     expect(userCommand(file, ['frobnicate']).stderr).toContain('usage:');
   });
 });

@@ -18,6 +18,20 @@ export type UserEntry =
     }
   | { sipPassword: string };
 
+/**
+ * What `npm run user -- remove` leaves of someone: when they were removed, unix seconds. The name
+ * stays so that credentials handed out to them before are refused (credentials.ts), while a
+ * credential for a name the file never had (one AUTH_SECRET's owner mints elsewhere) is not the
+ * file's business.
+ */
+export type RemovedUser = { removedAt: number };
+
+/** An entry of the file as stored: a user, or what is left of a removed one. */
+export type StoredEntry = UserEntry | RemovedUser;
+
+/** Whether a user's credentials from before a time are void, as the file says. */
+export type UserEpoch = { removed: true } | { removed: false; changedAt: number | undefined };
+
 /** Names `npm run user` accepts: a SIP user part without escaping. */
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$/;
 
@@ -28,7 +42,7 @@ const RECHECK_MS = 1000;
  * Reads `{ "alice": { "passwordHash": "scrypt$…" }, "deskphone": "digest-password" }`.
  * Throws an error naming the file and the entry when it cannot be used.
  */
-export function parseUsers(text: string, path: string): Map<string, UserEntry> {
+export function parseUsers(text: string, path: string): Map<string, StoredEntry> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -38,9 +52,10 @@ export function parseUsers(text: string, path: string): Map<string, UserEntry> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`usersFile: ${path} must be a JSON object of user names`);
   }
-  const users = new Map<string, UserEntry>();
+  const users = new Map<string, StoredEntry>();
   for (const [user, value] of Object.entries(parsed)) {
     if (typeof value === 'string' && value.length > 0) users.set(user, { sipPassword: value });
+    else if (Number.isSafeInteger(value?.removedAt)) users.set(user, { removedAt: value.removedAt });
     else if (
       typeof value?.passwordHash === 'string' &&
       isPasswordHash(value.passwordHash) &&
@@ -52,14 +67,14 @@ export function parseUsers(text: string, path: string): Map<string, UserEntry> {
       });
     else
       throw new Error(
-        `usersFile: ${path}: "${user}" must be a SIP password (a non-empty string) or { "passwordHash": "scrypt$…", "changedAt": <unix seconds> }`,
+        `usersFile: ${path}: "${user}" must be a SIP password (a non-empty string), { "passwordHash": "scrypt$…", "changedAt": <unix seconds> } or { "removedAt": <unix seconds> }`,
       );
   }
   return users;
 }
 
 /** Writes the users atomically (a whole new file renamed over the old), readable by its owner only. */
-export function writeUsers(path: string, users: ReadonlyMap<string, UserEntry>): void {
+export function writeUsers(path: string, users: ReadonlyMap<string, StoredEntry>): void {
   const json = Object.fromEntries(
     [...users].map(([user, entry]) => [user, 'sipPassword' in entry ? entry.sipPassword : entry]),
   );
@@ -69,7 +84,7 @@ export function writeUsers(path: string, users: ReadonlyMap<string, UserEntry>):
 }
 
 /** The users in `path`, or none when it does not exist yet. */
-export function readUsers(path: string): { users: Map<string, UserEntry>; text: string } {
+export function readUsers(path: string): { users: Map<string, StoredEntry>; text: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -86,7 +101,7 @@ export function readUsers(path: string): { users: Map<string, UserEntry>; text: 
  * cannot be read keeps the users read before, and is reported once.
  */
 export class UsersFile {
-  #users: Map<string, UserEntry>;
+  #users: Map<string, StoredEntry>;
   #modifiedMs: number;
   readonly #changeListeners = new Set<(users: string[]) => void>();
   #checkedAt = 0;
@@ -105,12 +120,22 @@ export class UsersFile {
 
   get(user: string): UserEntry | undefined {
     this.#refresh();
-    return this.#users.get(user);
+    const entry = this.#users.get(user);
+    return entry && !isRemoved(entry) ? entry : undefined;
   }
 
   names(): string[] {
     this.#refresh();
-    return [...this.#users.keys()];
+    return [...this.#users].filter(([, entry]) => !isRemoved(entry)).map(([name]) => name);
+  }
+
+  /** What the file says of `user`'s credentials, or undefined for a name it never had. */
+  epoch(user: string): UserEpoch | undefined {
+    this.#refresh();
+    const entry = this.#users.get(user);
+    if (!entry) return undefined;
+    if (isRemoved(entry)) return { removed: true };
+    return { removed: false, changedAt: 'changedAt' in entry ? entry.changedAt : undefined };
   }
 
   /**
@@ -142,7 +167,7 @@ export class UsersFile {
     const modified = this.#modified();
     if (modified === this.#modifiedMs) return;
     this.#modifiedMs = modified;
-    let users: Map<string, UserEntry>;
+    let users: Map<string, StoredEntry>;
     try {
       users = readUsers(this.path).users;
     } catch (error) {
@@ -158,8 +183,13 @@ export class UsersFile {
   }
 }
 
-function sameEntry(a: UserEntry, b: UserEntry | undefined): boolean {
+export function isRemoved(entry: StoredEntry): entry is RemovedUser {
+  return 'removedAt' in entry;
+}
+
+function sameEntry(a: StoredEntry, b: StoredEntry | undefined): boolean {
   if (b === undefined) return false;
+  if (isRemoved(a)) return isRemoved(b);
   if ('sipPassword' in a) return 'sipPassword' in b && a.sipPassword === b.sipPassword;
   return 'passwordHash' in b && a.passwordHash === b.passwordHash && a.changedAt === b.changedAt;
 }

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { hashPassword } from '../accounts/password-hash.js';
-import { readUsers, USER_NAME, writeUsers } from '../accounts/users-file.js';
+import { isRemoved, readUsers, USER_NAME, writeUsers } from '../accounts/users-file.js';
 
 /**
  * `npm run user -- add alice | remove alice | list`: the people who sign in on the page, kept in
@@ -52,12 +52,15 @@ async function main(args: string[]): Promise<void> {
   const { users } = readUsers(path);
   if (command === 'list' && !name) {
     for (const [user, entry] of users)
-      console.log(`${user}\t${'passwordHash' in entry ? 'signs in' : 'SIP device'}`);
+      if (!isRemoved(entry)) console.log(`${user}\t${'passwordHash' in entry ? 'signs in' : 'SIP device'}`);
     return;
   }
   if (!name || (command !== 'add' && command !== 'remove')) throw new Error(USAGE);
   if (command === 'remove') {
-    if (!users.delete(name)) throw new Error(`${name} is not in ${path}`);
+    const entry = users.get(name);
+    if (!entry || isRemoved(entry)) throw new Error(`${name} is not in ${path}`);
+    // The name stays, marked removed, so that what was handed out to them is refused (credentials.ts).
+    users.set(name, { removedAt: Math.floor(Date.now() / 1000) });
     writeUsers(path, users);
     console.log(`removed ${name} from ${path}`);
     return;
@@ -66,7 +69,8 @@ async function main(args: string[]): Promise<void> {
     throw new Error(`"${name}" is not a user name: letters, digits and . _ ~ -, 64 at most`);
   const password = await readPassword();
   if (password.length < MIN_PASSWORD) throw new Error(`a password needs ${MIN_PASSWORD} characters at least`);
-  const existed = users.has(name);
+  const before = users.get(name);
+  const existed = before !== undefined && !isRemoved(before);
   // changedAt ends every credential and sign-in handed out before (revocation, credentials.ts).
   users.set(name, { passwordHash: await hashPassword(password), changedAt: Math.floor(Date.now() / 1000) });
   mkdirSync(dirname(path), { recursive: true });

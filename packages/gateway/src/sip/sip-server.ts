@@ -8,6 +8,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import { parseNameAddr, parseUri, type SipUri } from './address.js';
 import type { CredentialSource } from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
+import { guestRefusal } from '../sessions/guest-scope.js';
 import { withoutUntrustedHeaders } from './edge-headers.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
@@ -282,13 +283,15 @@ export class SipServer {
       if (this.#notifier.ownsDialog(request) || this.#notifier.addressedInDialog(request))
         return this.#notifier.resubscribe(request, flow);
       if (this.#notifier.serves(request)) {
-        if (!this.#authenticator || this.#authorize(flow, request) !== undefined)
+        const watcher = this.#authenticator ? this.#authorize(flow, request) : this.#fromUser(request);
+        if ((!this.#authenticator || watcher !== undefined) && !this.#guestRefused(flow, request, watcher))
           this.#notifier.subscribe(request, flow);
         return;
       }
     }
     const admission = this.#admit(flow, request);
     if (!admission) return;
+    if (this.#guestRefused(flow, request, admission.sender ?? this.#fromUser(request))) return;
     if (!this.#authenticator || admission.sender !== undefined)
       this.flows.learnContacts(flow, request, admission.sender);
     this.proxy.handleRequest(request, flow, admission.scope);
@@ -324,6 +327,40 @@ export class SipServer {
     if (isAck) return undefined;
     const user = this.#authorize(flow, request);
     return user === undefined ? undefined : { sender: user, scope };
+  }
+
+  #fromUser(request: SipRequest): string | undefined {
+    return parseNameAddr(header(request, 'From') ?? '')?.uri.user;
+  }
+
+  /**
+   * Answers 403 to an initial request a call-link guest may not send or receive (guest-scope.ts).
+   * Its target is the Request-URI's user, or the owner of the contact it names.
+   */
+  #guestRefused(flow: Flow, request: SipRequest, sender: string | undefined): boolean {
+    if (request.method === 'ACK' || request.method === 'CANCEL') return false;
+    if (parseNameAddr(header(request, 'To') ?? '')?.params.tag !== undefined) return false;
+    const uri = parseUri(request.uri);
+    const target = uri && (this.flows.contact(uri.user, uri.host)?.owner ?? uri.user);
+    const refusal = guestRefusal(request.method, sender, target);
+    if (refusal === undefined) return false;
+    this.metrics.rejected.inc({ reason: 'scope' });
+    this.#reply(flow, request, 403, refusal);
+    return true;
+  }
+
+  /**
+   * Ends the connections of users whose credentials were revoked (removed from USERS_FILE, added
+   * again, a new password): their bindings go with them, and a reconnecting client must sign in
+   * again, as its old credential is refused from now on (credentials.ts).
+   */
+  endUsers(users: readonly string[]): void {
+    const ended = new Set(users);
+    for (const flow of this.flows.all()) {
+      if (flow.authenticatedUser === undefined || !ended.has(flow.authenticatedUser)) continue;
+      this.log.info({ flowId: flow.id, user: flow.authenticatedUser }, 'credentials revoked; closing the connection');
+      flow.close(1008, 'credentials revoked');
+    }
   }
 
   /** A parameter of the top Route when that Route is this gateway's own. */

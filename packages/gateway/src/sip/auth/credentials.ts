@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { UsersFile } from '../../accounts/users-file.js';
 import type { GatewayConfig } from '../../config/config-schema.js';
-import { sessionOfUser } from '../../sessions/rendezvous-session.js';
 
 /**
  * Where a digest username's password comes from, and which SIP user it speaks for.
@@ -64,22 +63,22 @@ export function credentialUser(username: string): string {
 export type Revocation = (username: string) => string | undefined;
 
 /**
- * Revocation through USERS_FILE: with a users file, an ephemeral credential speaks only for
- * someone still in it, and only when it was handed out after their last change (`changedAt`,
- * written by `npm run user -- add`): removing someone, adding them again or changing their
- * password ends every credential handed out before. Their credentials come from the sign-in, so
- * one was issued at its expiry less SIGN_IN_CREDENTIAL_SECONDS. Call-link guests are in no file:
- * theirs live as long as their session. Kamailio cannot read the file, so in upstream mode the
- * gateway applies this to the credentials it relays (upstream-relay.ts).
+ * Revocation through USERS_FILE: an ephemeral credential of someone the file names is good only
+ * while they are still in it and when it was handed out after their last change (`changedAt`,
+ * written by `npm run user -- add`): removing someone (`remove` leaves `removedAt`), adding them
+ * again or changing their password ends every credential handed out before. Their credentials
+ * come from the sign-in, so one was issued at its expiry less SIGN_IN_CREDENTIAL_SECONDS. Names
+ * the file never had (credentials AUTH_SECRET's owner mints elsewhere, call-link guests) are not
+ * its business. Kamailio cannot read the file, so in upstream mode the gateway applies this to
+ * the credentials it relays (upstream-relay.ts).
  */
 export function revocationByUsersFile(users: UsersFile, credentialSeconds: number): Revocation {
   return (username) => {
     const parsed = parseEphemeralUsername(username);
-    if (!parsed || sessionOfUser(parsed.user) !== undefined) return undefined;
-    const entry = users.get(parsed.user);
-    if (!entry) return `${parsed.user} is no longer a user`;
-    const changedAt = 'changedAt' in entry ? entry.changedAt : undefined;
-    if (changedAt !== undefined && parsed.expiry - credentialSeconds < changedAt)
+    const epoch = parsed && users.epoch(parsed.user);
+    if (!parsed || !epoch) return undefined;
+    if (epoch.removed) return `${parsed.user} was removed`;
+    if (epoch.changedAt !== undefined && parsed.expiry - credentialSeconds < epoch.changedAt)
       return `the credential was handed out before ${parsed.user}'s last change`;
     return undefined;
   };
