@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { destination } from 'pino';
+import { PasswordGuesses } from './accounts/password-guesses.js';
 import { SignIn } from './accounts/sign-in.js';
 import { signedInUser } from './accounts/signed-in-user.js';
 import { UsersFile } from './accounts/users-file.js';
@@ -133,10 +134,12 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
         })
       : undefined;
   const callTokens = new CallTokens(keys('call-report'));
+  const guesses = new PasswordGuesses();
   const sip = new SipServer(config, app.log, metrics, {
     keys,
     credentials,
     callTokens,
+    guesses,
     observeCall: (event) => {
       // A call that began before a restart is known again by its first re-INVITE (the ICE restart).
       if (event.type === 'invite' || event.type === 'reinvite') reports.callSeen(event.callId);
@@ -203,7 +206,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
     callLinks: sessionConfig.callLinks,
     signedInUser: (authorization) => signedInUser(authorization, { signIn, credentials }),
   });
-  if (signIn) await app.register(signInApi, { signIn });
+  if (signIn) await app.register(signInApi, { signIn, guesses });
   else if (users)
     app.log.warn(
       'USERS_FILE without AUTH_SECRET: SIP devices can register, but nobody can sign in on the page',

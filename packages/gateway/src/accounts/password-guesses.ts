@@ -174,19 +174,3 @@ export class PasswordGuesses {
 function accountKey(account: string): string {
   return account.slice(0, MAX_KEY_LENGTH);
 }
-
-const shared = new WeakMap<object, PasswordGuesses>();
-
-/**
- * The limits of one gateway, found from an object every password checker of that gateway can
- * reach (the SIP server): the digest authenticator and the sign-in route count into the same
- * table without the app having to hand it to both.
- */
-export function passwordGuessesOf(owner: object): PasswordGuesses {
-  let guesses = shared.get(owner);
-  if (!guesses) {
-    guesses = new PasswordGuesses();
-    shared.set(owner, guesses);
-  }
-  return guesses;
-}

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { passwordGuessesOf } from '../accounts/password-guesses.js';
+import type { PasswordGuesses } from '../accounts/password-guesses.js';
 import type { SignIn, SignInGrant } from '../accounts/sign-in.js';
 import { requestOrigin } from './request-origin.js';
 
@@ -60,9 +60,15 @@ function reply(grant: SignInGrant): Static<typeof Granted> {
  * a SIP device's password signs in here, so guesses there and here add up). Past the latter the
  * password is not checked: 429 with Retry-After.
  */
-export default async function signInApi(app: FastifyInstance, opts: { signIn: SignIn }) {
-  const { signIn } = opts;
-  const guesses = passwordGuessesOf(app.sip);
+export default async function signInApi(
+  app: FastifyInstance,
+  opts: {
+    signIn: SignIn;
+    /** The wrong passwords of this gateway, shared with SIP digest (accounts/password-guesses.ts). */
+    guesses: PasswordGuesses;
+  },
+) {
+  const { signIn, guesses } = opts;
   await app.register(rateLimit, { global: false });
 
   app.post(

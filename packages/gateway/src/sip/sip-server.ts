@@ -1,14 +1,14 @@
 import { resolvePolicy } from '@ringway/sdp';
-import { passwordGuessesOf } from '../accounts/password-guesses.js';
+import type { PasswordGuesses } from '../accounts/password-guesses.js';
 import type { CallTokens } from '../calls/call-tokens.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { KeyPurpose } from '../config/server-keys.js';
 import { codecLabel, methodLabel, statusLabel } from '../metric-labels.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { guestRefusal } from '../sessions/guest-scope.js';
 import { parseNameAddr, parseUri, type SipUri } from './address.js';
 import type { CredentialSource } from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
-import { guestRefusal } from '../sessions/guest-scope.js';
 import { withoutUntrustedHeaders } from './edge-headers.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
@@ -87,6 +87,8 @@ export class SipServer {
       credentials: CredentialSource | undefined;
       /** Hands each party of a call its quality-report token. */
       callTokens: CallTokens;
+      /** Wrong passwords of this gateway, counted with the sign-in form's (sign-in-api.ts). */
+      guesses: PasswordGuesses;
       observeCall?: (event: CallEvent) => void;
     },
   ) {
@@ -111,7 +113,6 @@ export class SipServer {
     });
     this.#registrar = new Registrar(this.location, config);
     const { keys, credentials } = services;
-    // Wrong passwords are counted in one table per gateway, with the sign-in form's (sign-in-api.ts).
     this.#authenticator =
       credentials &&
       new DigestAuthenticator(
@@ -119,7 +120,7 @@ export class SipServer {
         credentials,
         keys('digest-nonce'),
         Date.now,
-        passwordGuessesOf(this),
+        services.guesses,
       );
     this.#dialogs = credentials && new DialogTokens(keys('dialog-route'));
     this.#localHosts = new Set(
@@ -358,7 +359,10 @@ export class SipServer {
     const ended = new Set(users);
     for (const flow of this.flows.all()) {
       if (flow.authenticatedUser === undefined || !ended.has(flow.authenticatedUser)) continue;
-      this.log.info({ flowId: flow.id, user: flow.authenticatedUser }, 'credentials revoked; closing the connection');
+      this.log.info(
+        { flowId: flow.id, user: flow.authenticatedUser },
+        'credentials revoked; closing the connection',
+      );
       flow.close(1008, 'credentials revoked');
     }
   }
