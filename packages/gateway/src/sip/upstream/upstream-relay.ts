@@ -253,6 +253,9 @@ export class UpstreamRelay {
     if (method === 'CANCEL' || method === 'ACK' || /;\s*tag=/i.test(header(request, 'To') ?? ''))
       return undefined;
     const register = method === 'REGISTER';
+    // One credential only: the upstream picks the one of its realm, not necessarily the first read here.
+    if (headers(request, register ? 'Authorization' : 'Proxy-Authorization').length > 1)
+      return 'one credential per request';
     const claimed = parseNameAddr(header(request, register ? 'To' : 'From') ?? '')?.uri.user;
     const username = credentialOf(request, register ? 'Authorization' : 'Proxy-Authorization');
     if (username !== undefined) {
