@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { hashPassword } from '../src/accounts/password-hash.js';
-import { type StoredEntry, writeUsers } from '../src/accounts/users-file.js';
+import { SignIn } from '../src/accounts/sign-in.js';
+import { type StoredEntry, UsersFile, writeUsers } from '../src/accounts/users-file.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { guestRefusal } from '../src/sessions/guest-scope.js';
+import { revocationByUsersFile } from '../src/sip/auth/credentials.js';
 import { header } from '../src/sip/message.js';
 import { digestAnswer } from './support/digest-answer.mjs';
 import { type RunningGateway, startGateway } from './support/gateway.js';
@@ -272,5 +274,37 @@ describe('removing or changing a user ends what was handed out before (issue 22 
     const fresh = await signIn('dave', 'dave-password-2');
     await registered(fresh.credentials);
     expect((await post('/api/sign-in/renew', { renewToken: fresh.renewToken })).statusCode).toBe(200);
+  });
+});
+
+describe('revocation counts whole seconds without a gap (issue 22 §10)', () => {
+  const T = 1_800_000_000;
+  const TTL = 3600;
+  async function signInFor(changedAt: number) {
+    const file = join(mkdtempSync(join(tmpdir(), 'ringway-epoch-')), 'users.json');
+    writeUsers(file, new Map([['dave', { passwordHash: await hashPassword('dave-password-1'), changedAt }]]));
+    const users = new UsersFile(file);
+    const options = {
+      users,
+      secret: SECRET,
+      renewalKey: Buffer.from('renewal-key'),
+      sipDomain: 'ringway.test',
+      iceServers: [],
+      credentialSeconds: TTL,
+      sessionSeconds: 86400,
+    };
+    return { signIn: new SignIn(options), revoked: revocationByUsersFile(users, TTL) };
+  }
+
+  it('ends what was handed out in the second of a change, and dates what is handed out after it the second after', async () => {
+    const before = (await signInFor(T - 10)).signIn.grant('dave', 'ws://x', T * 1000 + 100, T * 1000 + 100);
+    const changed = await signInFor(T);
+    expect(changed.signIn.renewal(before.renewToken, T * 1000 + 900)).toBeUndefined();
+    expect(changed.revoked(before.credentials.authorizationUsername)).toMatch(/before dave's last change/);
+
+    const after = changed.signIn.grant('dave', 'ws://x', T * 1000 + 900, T * 1000 + 900);
+    expect(after.credentials.authorizationUsername).toBe(`${T + 1 + TTL}:dave`);
+    expect(changed.revoked(after.credentials.authorizationUsername)).toBeUndefined();
+    expect(changed.signIn.renewal(after.renewToken, T * 1000 + 950)?.user).toBe('dave');
   });
 });

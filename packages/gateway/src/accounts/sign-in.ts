@@ -57,14 +57,20 @@ export class SignIn {
 
   grant(user: string, wsServer: string, signedInAt: number, now: number = Date.now()): SignInGrant {
     const { credentialSeconds } = this.options;
+    // Credentials and sign-ins are dated in whole seconds, and one dated in the second of the
+    // user's last change counts as handed out before it (revocation, credentials.ts): what is
+    // handed out in that second is dated the second after.
+    const epoch = this.options.users.epoch(user);
+    const notBefore = epoch?.removed === false && epoch.changedAt !== undefined ? epoch.changedAt + 1 : 0;
     const credentials = issueClientCredentials(this.options.secret, {
       user,
       sipDomain: this.options.sipDomain,
       ttlSeconds: credentialSeconds,
       wsServer,
       iceServers: this.options.iceServers,
+      issuedAt: Math.max(now, notBefore * 1000),
     });
-    const signedInSeconds = Math.floor(signedInAt / 1000);
+    const signedInSeconds = Math.max(Math.floor(signedInAt / 1000), notBefore);
     return {
       user,
       credentials,
@@ -92,7 +98,7 @@ export class SignIn {
     // Removed, added again or given a new password since: that ends the sign-in (revocation).
     const entry = this.options.users.get(user);
     if (!entry) return undefined;
-    if ('changedAt' in entry && entry.changedAt !== undefined && Number(seconds) < entry.changedAt)
+    if ('changedAt' in entry && entry.changedAt !== undefined && Number(seconds) <= entry.changedAt)
       return undefined;
     return { user, signedInAt };
   }

@@ -19,12 +19,21 @@ export interface ClientCredentials {
  */
 export function issueClientCredentials(
   secret: string,
-  options: { user: string; sipDomain: string; ttlSeconds: number; wsServer: string; iceServers: IceServer[] },
+  options: {
+    user: string;
+    sipDomain: string;
+    ttlSeconds: number;
+    wsServer: string;
+    iceServers: IceServer[];
+    /** When they count as handed out, ms since the epoch; now by default. */
+    issuedAt?: number;
+  },
 ): ClientCredentials {
   const { username, password, expiresAt } = issueEphemeralCredential(
     secret,
     options.user,
     options.ttlSeconds,
+    options.issuedAt,
   );
   return {
     uri: `sip:${options.user}@${options.sipDomain}`,

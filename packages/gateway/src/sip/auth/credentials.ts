@@ -78,7 +78,9 @@ export function revocationByUsersFile(users: UsersFile, credentialSeconds: numbe
     const epoch = parsed && users.epoch(parsed.user);
     if (!parsed || !epoch) return undefined;
     if (epoch.removed) return `${parsed.user} was removed`;
-    if (epoch.changedAt !== undefined && parsed.expiry - credentialSeconds < epoch.changedAt)
+    // Whole seconds: one handed out in the second of the change may be from before it (the
+    // sign-in dates what it hands out in that second the second after).
+    if (epoch.changedAt !== undefined && parsed.expiry - credentialSeconds <= epoch.changedAt)
       return `the credential was handed out before ${parsed.user}'s last change`;
     return undefined;
   };
