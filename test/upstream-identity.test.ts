@@ -32,8 +32,13 @@ interface Credential {
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-/** A credential as a sign-in hands it out (revocation dates it by its expiry less its lifetime). */
-const ephemeral = (user: string): Credential => issueEphemeralCredential(SECRET, user, CREDENTIAL_SECONDS);
+/**
+ * A credential as the sign-in hands it out. The users were added (changedAt) moments ago, maybe in
+ * this very second, and one dated in the second of a change counts as from before it: date it the
+ * second after, as the sign-in does.
+ */
+const ephemeral = (user: string): Credential =>
+  issueEphemeralCredential(SECRET, user, CREDENTIAL_SECONDS, Date.now() + 1000);
 const statusOf = (m: SipMessage) => (m.kind === 'response' ? m.status : 0);
 /** `403 gateway` when the gateway refused by itself, `403 upstream` when the 403 came from Kamailio. */
 const outcome = (m: SipMessage) =>
