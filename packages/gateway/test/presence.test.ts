@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inviter, SessionState, Subscriber, UserAgent } from 'sip.js';
 import { eventually } from '../../../test/support/eventually.js';
-import { header } from '../src/sip/message.js';
-import { MAX_UNANSWERED_NOTIFIES } from '../src/sip/presence/notifier.js';
+import { header, type SipMessage } from '../src/sip/message.js';
+import { SUBSCRIPTION_LIMITS } from '../src/sip/presence/subscription-limits.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { RawSipClient, registeredRawClient, sipRequest } from './support/raw-sip-client.js';
 import { dial, type Phone, reached, sipjsPhone } from './support/sipjs.js';
@@ -228,7 +228,7 @@ describe('presence and dialog state of registered users', () => {
     expect(await subscriptions()).toBe(0);
   });
 
-  it('ends the subscription of a watcher that stops answering its NOTIFYs', async () => {
+  it('sends a watcher that stops answering its NOTIFYs no more of them, however often its user changes', async () => {
     const client = await RawSipClient.connect(gateway.wsUrl);
     clients.push(client);
     const silent = await registeredRawClient(client, 'carol', PASSWORDS.carol as string);
@@ -239,20 +239,68 @@ describe('presence and dialog state of registered users', () => {
       }),
     );
     await silent.response(200);
-    await eventually(
-      subscriptions,
-      (n) => n === 1,
-      (n) => `${n} subscriptions, wanted 1`,
-    );
-    // Bob comes and goes (two changes each time); carol's connection never answers a NOTIFY.
-    for (let i = 0; i <= MAX_UNANSWERED_NOTIFIES / 2; i++) {
+    // Alice answers hers: she sees every change, so each has happened when she has seen it.
+    const alice = await phone('alice');
+    const presence = await watch(alice, 'bob', 'presence');
+    for (let i = 0; i < 3; i++) {
       const bob = await phone('bob');
+      await presence.latest(/<basic>open<\/basic>/, 'online');
       await bob.ua.transport.disconnect();
+      await presence.latest(/<basic>closed<\/basic>/, 'offline');
     }
-    await eventually(
-      subscriptions,
-      (n) => n === 0,
-      (n) => `${n} subscriptions left`,
-    );
+    // Carol got the first NOTIFY and, having answered none, nothing since: its answer (or Timer F,
+    // 32 s, which ends the subscription) comes first.
+    const isNotify = (m: SipMessage) => m.kind === 'request' && m.method === 'NOTIFY';
+    expect(silent.received.filter(isNotify)).toHaveLength(1);
+    expect(await subscriptions()).toBe(2);
   });
+
+  it('refuses a user past its subscription limit with 503 and a Warning, while another user still subscribes', async () => {
+    // Its own gateway, with a message rate that lets a client send its SUBSCRIBEs back to back.
+    const limited = await startGateway({
+      USERS_FILE: usersFile,
+      ALLOW_ANONYMOUS: 'false',
+      RATE_MESSAGES_PER_SECOND: '10000',
+      RATE_MESSAGE_BURST: '10000',
+    });
+    try {
+      const { user, connection } = SUBSCRIPTION_LIMITS;
+      const subscribeAll = async (who: string, count: number) => {
+        const client = await RawSipClient.connect(limited.wsUrl);
+        clients.push(client);
+        const contact = `<sip:${who}-${clients.length}@raw.invalid;transport=ws>`;
+        await registeredRawClient(client, who, PASSWORDS[who] as string, contact);
+        for (let i = 0; i < count; i++)
+          client.send(
+            sipRequest('SUBSCRIBE', 'sip:bob@ringway.test', {
+              from: `sip:${who}@ringway.test`,
+              callId: `${who}-watch-${clients.length}-${i}`,
+              extra: [`Contact: ${contact}`, 'Event: dialog'],
+            }),
+          );
+        const answers: SipMessage[] = [];
+        for (let i = 0; i < count; i++)
+          answers.push(
+            await client.next((m) => m.kind === 'response' && header(m, 'CSeq') === '1 SUBSCRIBE'),
+          );
+        return answers;
+      };
+      // Alice fills two connections, then tries once more from a third.
+      const answers = [
+        ...(await subscribeAll('alice', connection.max)),
+        ...(await subscribeAll('alice', user.max - connection.max)),
+      ];
+      expect(answers.filter((m) => m.kind === 'response' && m.status === 200)).toHaveLength(user.max);
+      const [refused] = await subscribeAll('alice', 1);
+      expect(refused?.kind === 'response' && refused.status).toBe(503);
+      expect(header(refused as SipMessage, 'Warning')).toBe(
+        `399 ringway "too many subscriptions of alice (${user.max})"`,
+      );
+      expect(header(refused as SipMessage, 'Retry-After')).toBe('60');
+      const [carols] = await subscribeAll('carol', 1);
+      expect(carols?.kind === 'response' && carols.status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  }, 20_000);
 });

@@ -10,6 +10,7 @@ import { SetIndex } from '../set-index.js';
 import { parseVia, viaParam } from '../via.js';
 import type { PresenceBook, UserPresence } from './presence-book.js';
 import { EVENT_PACKAGES, type EventPackage, isEventPackage } from './presence-documents.js';
+import { SubscriptionCounts, type Watcher } from './subscription-limits.js';
 
 const AGENT = 'ringway';
 /** Branches of the NOTIFYs the notifier sends, so that their answers find their way back here. */
@@ -17,16 +18,8 @@ export const NOTIFY_BRANCH_PREFIX = `${MAGIC_COOKIE}.ntfy.`;
 
 /** Subscription lengths (RFC 6665 §4.2.1.1): RFC 4235 and RFC 3856 both default to an hour. */
 export const SUBSCRIPTION_EXPIRES = { min: 60, default: 3600, max: 3600 };
-/** A softphone watches its contacts: a few dozen. More from one connection is a client gone wrong. */
-export const MAX_SUBSCRIPTIONS_PER_FLOW = 200;
-export const MAX_SUBSCRIPTIONS = 50_000;
 /** Timer F for a NOTIFY over a reliable transport: no answer by then ends the subscription. */
-const NOTIFY_TIMEOUT_MS = 32_000;
-/**
- * NOTIFYs of one subscription waiting for their answers at most: a watcher that stops answering
- * while its contact's state keeps changing would otherwise hold one timer per change for 32 s.
- */
-export const MAX_UNANSWERED_NOTIFIES = 16;
+export const NOTIFY_TIMEOUT_MS = 32_000;
 
 interface Subscription {
   key: string;
@@ -41,12 +34,19 @@ interface Subscription {
   remote: string;
   /** Where NOTIFYs go: the watcher's Contact. */
   remoteTarget: string;
+  /** Who holds it, as the subscription limits count it. */
+  watcher: Watcher;
   cseq: number;
   version: number;
   expiresAt: number;
   timer: NodeJS.Timeout | undefined;
-  /** Branches of this subscription's NOTIFYs still waiting for an answer. */
+  /**
+   * Branches of this subscription's NOTIFYs still waiting for an answer: one for changes at most,
+   * and the one a refresh of the watcher's own asks for.
+   */
   pending: Set<string>;
+  /** The watched user changed since the last NOTIFY's document was made. */
+  stale: boolean;
 }
 
 type Reject = (status: number, text: string, extra?: SipHeaderField[]) => void;
@@ -64,14 +64,22 @@ export interface NotifierDependencies {
 
 /**
  * The notifier of the embedded registrar (RFC 6665 §4.2): takes SUBSCRIBEs for the presence and
- * dialog packages of the domain's users, keeps each subscription as a dialog on the watcher's
- * flow, and sends a NOTIFY with the full state on every change. Subscriptions end with their
- * flow, their expiry, an unsubscribe, or a NOTIFY refused, unanswered, or one too many unanswered.
+ * dialog packages of the domain's users (within the limits of subscription-limits.ts), keeps each
+ * subscription as a dialog on the watcher's flow, and tells it the watched user's changes.
+ * Both packages send full state with a version (RFC 4235 §4.1.2, RFC 3856 §6.2) so a document
+ * may be skipped: a subscription has at most one NOTIFY for changes waiting for its answer, and
+ * the changes made meanwhile are told once, when the answer comes, with the state as it is then.
+ * A watcher that answers at once is told each change as it happens (RFC 3856 §6.4's one NOTIFY
+ * per five seconds would make a ringing lamp too late to pick the call up); one that is slow, or
+ * that stops answering, costs one NOTIFY and one timer however often its user changes.
+ * Subscriptions end with their flow, their expiry, an unsubscribe, or a NOTIFY refused or
+ * unanswered (Timer F).
  */
 export class Notifier {
   readonly #byKey = new Map<string, Subscription>();
   readonly #byTarget = new SetIndex<string, Subscription>();
   readonly #byFlow = new SetIndex<string, Subscription>();
+  readonly #counts = new SubscriptionCounts();
   readonly #pendingNotifies = new Map<string, { subscription: Subscription; timer: NodeJS.Timeout }>();
 
   constructor(private readonly deps: NotifierDependencies) {}
@@ -115,9 +123,18 @@ export class Notifier {
     const from = parseNameAddr(header(request, 'From') ?? '');
     if (!contact || !from?.params.tag) return reject(400, 'SUBSCRIBE needs a Contact and a From tag');
     const target = parseNameAddr(`<${request.uri}>`)?.uri.user as string;
-    const ofFlow = this.#byFlow.get(flow.id).length;
-    if (ofFlow >= MAX_SUBSCRIPTIONS_PER_FLOW || this.#byKey.size >= MAX_SUBSCRIPTIONS) {
-      return reject(503, 'too many subscriptions', [{ name: 'Retry-After', value: '60' }]);
+    const watcher: Watcher = {
+      flowId: flow.id,
+      user: detached(from.uri.user ?? ''),
+      address: flow.remoteAddress,
+    };
+    const limit = this.#counts.exceeded(watcher);
+    if (limit) {
+      // Subscriptions end (an hour at most): the watcher may try again once some of its own have.
+      this.deps.log.debug({ ...watcher, max: limit.max }, 'subscription refused: limit reached');
+      return reject(503, `too many subscriptions of ${limit.of(watcher)} (${limit.max})`, [
+        { name: 'Retry-After', value: '60' },
+      ]);
     }
     const localTag = newTag();
     const callId = detached(header(request, 'Call-ID') as string);
@@ -130,11 +147,13 @@ export class Notifier {
       local: `${detached(header(request, 'To') as string)};tag=${localTag}`,
       remote: detached(header(request, 'From') as string),
       remoteTarget: detached(contact.uri.withoutHeaders),
+      watcher,
       cseq: 0,
       version: 0,
       expiresAt: 0,
       timer: undefined,
       pending: new Set(),
+      stale: false,
     };
     this.#send(flow, createResponse(request, 200, this.#okHeaders(expires), undefined, localTag));
     if (expires === 0) {
@@ -166,23 +185,15 @@ export class Notifier {
     this.#notify(subscription, `active;expires=${expires}`);
   }
 
-  /** The watched user's state changed: every watcher gets the new full state. */
+  /** The watched user's state changed: every watcher gets the new full state, now or soon. */
   changed(user: string): void {
     const watchers = this.#byTarget.get(user);
     if (watchers.length === 0) return;
     // One look at the user's state for all their watchers.
     const presence = this.deps.book.of(user);
     for (const subscription of watchers) {
-      if (subscription.pending.size >= MAX_UNANSWERED_NOTIFIES) {
-        this.deps.log.info(
-          { callId: subscription.callId },
-          'watcher stopped answering NOTIFYs; subscription ended',
-        );
-        this.#remove(subscription);
-        continue;
-      }
-      const left = Math.max(1, Math.round((subscription.expiresAt - Date.now()) / 1000));
-      this.#notify(subscription, `active;expires=${left}`, presence);
+      subscription.stale = true;
+      this.#release(subscription, presence);
     }
   }
 
@@ -193,12 +204,15 @@ export class Notifier {
     const pending = this.#pendingNotifies.get(branch);
     if (!pending || response.status < 200) return;
     this.#settle(branch);
+    const { subscription } = pending;
     if (response.status >= 300) {
       this.deps.log.info(
-        { callId: pending.subscription.callId, status: response.status },
+        { callId: subscription.callId, status: response.status },
         'NOTIFY refused; subscription ended',
       );
-      this.#remove(pending.subscription);
+      this.#remove(subscription);
+    } else {
+      this.#release(subscription);
     }
   }
 
@@ -241,10 +255,21 @@ export class Notifier {
     return { name: 'Contact', value: `<sip:presence@${this.deps.sentBy()};transport=ws>` };
   }
 
+  /**
+   * Tells a subscription whose user changed the state as it is now, unless a NOTIFY of it waits
+   * for its answer: then the answer calls this again.
+   */
+  #release(subscription: Subscription, presence?: UserPresence): void {
+    if (!subscription.stale || subscription.pending.size > 0 || !this.#byKey.has(subscription.key)) return;
+    const left = Math.max(1, Math.round((subscription.expiresAt - Date.now()) / 1000));
+    this.#notify(subscription, `active;expires=${left}`, presence);
+  }
+
   #add(subscription: Subscription): void {
     this.#byKey.set(subscription.key, subscription);
     this.#byTarget.add(subscription.target, subscription);
     this.#byFlow.add(subscription.flow.id, subscription);
+    this.#counts.add(subscription.watcher);
     this.deps.counted(this.#byKey.size);
   }
 
@@ -253,6 +278,7 @@ export class Notifier {
     if (!this.#byKey.delete(subscription.key)) return;
     this.#byTarget.delete(subscription.target, subscription);
     this.#byFlow.delete(subscription.flow.id, subscription);
+    this.#counts.remove(subscription.watcher);
     for (const branch of subscription.pending) this.#settle(branch);
     this.deps.counted(this.#byKey.size);
   }
@@ -277,6 +303,8 @@ export class Notifier {
     const body = render({ entity, presence, version: subscription.version });
     subscription.version += 1;
     subscription.cseq += 1;
+    // Every NOTIFY carries the whole state as it is now: whatever changed before is told.
+    subscription.stale = false;
     const branch = `${NOTIFY_BRANCH_PREFIX}${randomToken()}`;
     const notify: SipRequest = {
       kind: 'request',
