@@ -33,8 +33,14 @@ function silentConnection(port: number): Promise<{ socket: Socket; closed: Promi
   return new Promise((resolve) => socket.once('connect', () => resolve({ socket, closed })));
 }
 
-const within = <T>(promise: Promise<T>, ms: number, what: string) =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(what)), ms))]);
+/** `promise`, or a rejection saying `what` after `ms`; the timer goes once it has settled, so that jest can exit. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 describe('raw connections', () => {
   it('closes a connection that sends no request in time', async () => {
