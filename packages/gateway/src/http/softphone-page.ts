@@ -10,12 +10,14 @@ const GatewaySettings = Type.Object({
   iceServers: Type.Array(Type.Unknown()),
   anonymous: Type.Boolean(),
   signIn: Type.Boolean(),
+  /** Who may create a call link (CALL_LINKS): the page offers the button only to them. */
+  callLinks: Type.Union([Type.Literal('off'), Type.Literal('signed-in'), Type.Literal('anyone')]),
 });
 
 /**
  * The softphone page at `/`, and `GET /api/config`: what the page needs to register (SIP domain,
  * WebSocket path, the ICE servers of ICE_SERVERS, whether anonymous registration is on, whether
- * people sign in with a password at `/api/sign-in`).
+ * people sign in with a password at `/api/sign-in`, who may create a call link).
  */
 export default async function softphonePage(
   app: FastifyInstance,
@@ -28,6 +30,7 @@ export default async function softphonePage(
     iceServers: config.iceServers,
     anonymous: config.allowAnonymous,
     signIn: opts.signIn,
+    callLinks: config.sessions.callLinks,
   }));
   const root = config.softphoneDir;
   if (!root || !existsSync(root)) {
