@@ -26,13 +26,20 @@ interface GatewaySettings {
   anonymous: boolean;
   /** People sign in with a password at /api/sign-in, for ephemeral credentials. */
   signIn: boolean;
+  /** Who may create a call link (CALL_LINKS): nobody, people signed in, or anyone. */
+  callLinks: 'off' | 'signed-in' | 'anyone';
 }
 
 const $ = <E extends HTMLElement>(id: string) => document.getElementById(id) as E;
 const HISTORY_KEY = 'ringway.history';
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
+/** The phone on screen: the person's own, or a call link's identity while the link runs. */
 let phone: Phone | undefined;
+/** The person's own phone (signed in, or registered as a user): never a call link's identity. */
+let own: Phone | undefined;
+/** Who may create a call link here (GET /api/config); nobody until the gateway says. */
+let callLinks: GatewaySettings['callLinks'] = 'off';
 let current: Call | undefined;
 const ring = ringTone(() => $<HTMLSelectElement>('output-device').value);
 const incomingNotification = new IncomingNotification();
@@ -85,6 +92,8 @@ function renderScreen(): void {
     liveCalls: calls.filter((c) => !ringingForUs(c) && c.state !== CallState.Idle).length,
   });
   document.body.dataset.screen = screen;
+  // Only idle: starting a link takes this page's phone away from the person (startSessionAsCreator).
+  show('own-link', screen === 'idle' && phone !== undefined && phone === own && mayCreateLink());
   // Adding a call is over once there is no call to add to.
   if (screen !== 'in-call') delete document.body.dataset.adding;
   show('incoming-waiting', screen === 'in-call');
@@ -355,6 +364,11 @@ interface SignInReply {
  */
 let linkAuthorization: string | undefined;
 
+/** Whether the gateway will take this page's POST /api/sessions (CALL_LINKS, sessions-api.ts). */
+function mayCreateLink(): boolean {
+  return callLinks === 'anyone' || (callLinks === 'signed-in' && linkAuthorization !== undefined);
+}
+
 /** When a renewal that failed for want of a network is tried again, ms. */
 const RENEW_RETRY_MS = 30_000;
 
@@ -381,7 +395,8 @@ async function signInWithPassword(user: string, password: string): Promise<void>
   linkAuthorization = `Bearer ${granted.renewToken}`;
   // Listed at once; watched once the phone has registered (runPhone's registration listener).
   contacts?.setDirectory(granted.directory);
-  await runPhone(phoneFor(granted.credentials));
+  own = phoneFor(granted.credentials);
+  await runPhone(own);
   scheduleRenewal(granted);
 }
 
@@ -398,14 +413,18 @@ async function renew(previous: SignInReply): Promise<void> {
   if (!response) return scheduleRenewal(previous, RENEW_RETRY_MS);
   if (!response.ok) {
     // The sign-in is over (too old, or the user was removed): say so, and ask again.
-    await phone?.stop();
+    const ended = own;
+    own = undefined;
+    linkAuthorization = undefined;
+    await ended?.stop();
     setText('sign-in-error', 'Your sign-in has ended: sign in again.');
     show('sign-in', true);
     return;
   }
   const granted = (await response.json()) as SignInReply;
   linkAuthorization = `Bearer ${granted.renewToken}`;
-  phone?.updateCredentials(granted.credentials);
+  // The person's phone, even while a call link's identity is on screen: it comes back after.
+  own?.updateCredentials(granted.credentials);
   document.body.dataset.credentialsRenewedAt = new Date().toISOString();
   scheduleRenewal(granted);
 }
@@ -427,19 +446,18 @@ async function startPhone(
 ): Promise<void> {
   const identity = signInIdentity(user, authorizationUser, password, settings.sipDomain);
   if (password) linkAuthorization = `Basic ${btoa(`${identity.authorizationUsername}:${password}`)}`;
-  await runPhone(
-    new Phone({
-      server: wsUrl(settings.wsPath),
-      aor: identity.aor,
-      iceServers: settings.iceServers,
-      authorizationUsername: identity.authorizationUsername,
-      authorizationPassword: password || undefined,
-    }),
-  );
+  own = new Phone({
+    server: wsUrl(settings.wsPath),
+    aor: identity.aor,
+    iceServers: settings.iceServers,
+    authorizationUsername: identity.authorizationUsername,
+    authorizationPassword: password || undefined,
+  });
+  await runPhone(own);
 }
 
-/** Shows a session's state as it moves (Server-Sent Events from the gateway). */
-function followSession(id: string): void {
+/** Shows a session's state as it moves (Server-Sent Events from the gateway); `onOver` once it is over. */
+function followSession(id: string, onOver: () => void = () => {}): void {
   show('session', true);
   const events = new EventSource(`/api/sessions/${id}/events`);
   events.addEventListener('state', (event) => {
@@ -449,11 +467,25 @@ function followSession(id: string): void {
     };
     setText('session-state', state);
     setText('session-reason', reason);
-    if (['ended', 'expired', 'failed'].includes(state)) events.close();
+    if (['ended', 'expired', 'failed'].includes(state)) {
+      events.close();
+      onOver();
+    }
   });
 }
 
-/** Creator: a session, its link to share, and a phone on the session's identity that answers the peer by itself. */
+/**
+ * Creator: a session, its link to share, and a phone on the session's identity that answers the
+ * peer by itself.
+ *
+ * A person signed in gets no link to their own address: the joiner's guest credentials may call
+ * only the link's other identity, `rw-<id>-a` (the gateway's guest-scope.ts refuses an INVITE to
+ * anyone else), and the session's states (connected, ended) follow those two identities. So for
+ * the link's call this page's phone becomes that identity, as for someone without an account; the
+ * person's own phone is unregistered meanwhile (a call to them then fails at once rather than
+ * ringing where nobody sees it, and one phone at a time owns the microphone and the screen), and
+ * registers again once the session is over.
+ */
 async function startSessionAsCreator(): Promise<void> {
   const response = await fetch('/api/sessions', {
     method: 'POST',
@@ -467,10 +499,36 @@ async function startSessionAsCreator(): Promise<void> {
   const session = (await response.json()) as SessionReply;
   show('session-share', true);
   $<HTMLInputElement>('join-url').value = session.joinUrl ?? '';
-  followSession(session.id);
-  await runPhone(phoneFor(session.credentials), (call) => {
+  const person = phone !== undefined && phone === own ? own : undefined;
+  const link = phoneFor(session.credentials);
+  followSession(session.id, () => {
+    if (person) void backToOwnPhone(person, link);
+  });
+  // The link's phone is on screen from here, so the person's stopping shows nothing.
+  const started = runPhone(link, (call) => {
     if (call.direction === 'incoming') answer(call);
   });
+  await person?.stop();
+  await started;
+}
+
+/** The call link is over: its identity goes, and the person's own phone registers again. */
+async function backToOwnPhone(person: Phone, link: Phone): Promise<void> {
+  if (phone !== link) return;
+  show('session-share', false);
+  // Signed out meanwhile (the sign-in ended): the sign-in form, not a phone without credentials.
+  if (own !== person) {
+    await link.stop();
+    return;
+  }
+  phone = person;
+  setText('identity', person.options.aor);
+  const registered = person
+    .start()
+    .catch((error: Error) => console.warn('[ringway] registration failed', error.message));
+  renderRegistration(person.registrationState);
+  renderLines();
+  await Promise.all([link.stop(), registered]);
 }
 
 /**
@@ -509,18 +567,25 @@ function phoneFor(credentials: SessionCredentials): Phone {
   });
 }
 
+/**
+ * Puts a phone on screen and starts it. Its events reach the screen only while it is the phone on
+ * screen: the person's own phone waits, unregistered, while a call link's identity has it.
+ */
 async function runPhone(created: Phone, onCall: (call: Call) => void = () => {}): Promise<void> {
   phone = created;
-  setText('identity', phone.options.aor);
-  phone.registrationChange.addListener(renderRegistration);
-  phone.callAdded.addListener((call) => {
+  setText('identity', created.options.aor);
+  const onScreen = () => phone === created;
+  created.registrationChange.addListener((state) => {
+    if (onScreen()) renderRegistration(state);
+  });
+  created.callAdded.addListener((call) => {
     follow(call);
     onCall(call);
     if (call.direction === 'outgoing') select(call);
     renderLines();
   });
-  phone.incomingCall.addListener((call) => {
-    if (call.state !== CallState.Ringing) return;
+  created.incomingCall.addListener((call) => {
+    if (!onScreen() || call.state !== CallState.Ringing) return;
     setText('incoming-from', call.remote);
     show('incoming', true);
     ring.start();
@@ -529,19 +594,20 @@ async function runPhone(created: Phone, onCall: (call: Call) => void = () => {})
     ($('answer-button') as HTMLButtonElement).focus();
     incomingNotification.show(call.remote, () => ($('answer-button') as HTMLButtonElement).focus());
   });
-  phone.presenceChange.addListener(({ contact, presence, canPickUp }) =>
-    contacts?.setPresence(contact, presence, canPickUp),
-  );
-  phone.registrationChange.addListener((state) => {
-    if (state === RegistrationState.Registered) contacts?.watchAll();
+  created.presenceChange.addListener(({ contact, presence, canPickUp }) => {
+    if (onScreen()) contacts?.setPresence(contact, presence, canPickUp);
   });
-  phone.message.addListener((message) => {
+  created.registrationChange.addListener((state) => {
+    if (onScreen() && state === RegistrationState.Registered) contacts?.watchAll();
+  });
+  created.message.addListener((message) => {
+    if (!onScreen()) return;
     const item = document.createElement('li');
     item.textContent = `${message.direction === 'in' ? message.from : `→ ${message.to}`}: ${message.text}`;
     $('chat-log').append(item);
   });
-  renderRegistration(phone.registrationState);
-  await phone.start().catch((error: Error) => console.warn('[ringway] registration failed', error.message));
+  renderRegistration(created.registrationState);
+  await created.start().catch((error: Error) => console.warn('[ringway] registration failed', error.message));
   await listDevices();
 }
 
@@ -732,6 +798,10 @@ async function main(): Promise<void> {
   if (refuseInsecureContext()) return;
   wire();
   const settings = (await (await fetch('/api/config')).json()) as GatewaySettings;
+  ({ callLinks } = settings);
+  // Not signed in, the gateway takes a link only with CALL_LINKS=anyone; signed in, the idle
+  // screen offers one (renderScreen).
+  show('guest-link', callLinks === 'anyone');
   const params = new URLSearchParams(location.search);
   const user = params.get('user');
   // With password sign-in the gateway hands out the SIP credentials: no authorization user to type.
@@ -749,6 +819,7 @@ async function main(): Promise<void> {
     );
   });
   $('start-link-button').addEventListener('click', () => void startSessionAsCreator());
+  $('own-link-button').addEventListener('click', () => void startSessionAsCreator());
   $('copy-link-button').addEventListener(
     'click',
     () => void navigator.clipboard?.writeText($<HTMLInputElement>('join-url').value),
