@@ -7,7 +7,7 @@ import { SignIn } from '../src/accounts/sign-in.js';
 import { type StoredEntry, UsersFile, writeUsers } from '../src/accounts/users-file.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { guestRefusal } from '../src/sessions/guest-scope.js';
-import { revocationByUsersFile } from '../src/sip/auth/credentials.js';
+import { issueEphemeralCredential, revocationByUsersFile } from '../src/sip/auth/credentials.js';
 import { header } from '../src/sip/message.js';
 import { digestAnswer } from './support/digest-answer.mjs';
 import { type RunningGateway, startGateway } from './support/gateway.js';
@@ -166,6 +166,9 @@ describe('who may create a call link (CALL_LINKS)', () => {
     expect(created.statusCode).toBe(201);
     const device = Buffer.from(`${DESK_PHONE.user}:${DESK_PHONE.password}`).toString('base64');
     expect((await post('/api/sessions', undefined, `Basic ${device}`)).statusCode).toBe(201);
+    const ephemeral = issueEphemeralCredential(SECRET, 'someone-minted-elsewhere', 600);
+    const asEphemeral = Buffer.from(`${ephemeral.username}:${ephemeral.password}`).toString('base64');
+    expect((await post('/api/sessions', undefined, `Basic ${asEphemeral}`)).statusCode).toBe(201);
     const wrong = Buffer.from(`${DESK_PHONE.user}:guess`).toString('base64');
     expect((await post('/api/sessions', undefined, `Basic ${wrong}`)).statusCode).toBe(401);
 

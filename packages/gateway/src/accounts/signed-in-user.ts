@@ -19,10 +19,17 @@ export function signedInUser(
   if (/^bearer$/i.test(scheme ?? '')) return sources.signIn?.renewal(value, now)?.user;
   if (!/^basic$/i.test(scheme ?? '')) return undefined;
   const decoded = Buffer.from(value, 'base64').toString();
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  const found = sources.credentials?.lookup(decoded.slice(0, colon), now);
-  if (!found || sessionOfUser(found.user) !== undefined) return undefined;
+  if (decoded.length > MAX_BASIC_LENGTH) return undefined;
   const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(found.password), digest(decoded.slice(colon + 1))) ? found.user : undefined;
+  // An ephemeral username has a colon of its own (`<expiry>:<user>`), which Basic (RFC 7617)
+  // cannot tell from the separator: try each colon; only the right split names a credential.
+  for (let colon = decoded.indexOf(':'); colon >= 0; colon = decoded.indexOf(':', colon + 1)) {
+    const found = sources.credentials?.lookup(decoded.slice(0, colon), now);
+    if (!found || sessionOfUser(found.user) !== undefined) continue;
+    if (timingSafeEqual(digest(found.password), digest(decoded.slice(colon + 1)))) return found.user;
+  }
+  return undefined;
 }
+
+/** A Basic credential longer than this is no SIP credential of ours. */
+const MAX_BASIC_LENGTH = 512;
