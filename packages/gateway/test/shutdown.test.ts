@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -15,9 +16,11 @@ const bundle = join(here, '..', 'dist', 'gateway.mjs');
 const GRACE_MS = 2000;
 let child: ChildProcess | undefined;
 const clients: RawSipClient[] = [];
+const sockets: Socket[] = [];
 
 afterEach(() => {
   for (const client of clients.splice(0)) client.socket.terminate();
+  for (const socket of sockets.splice(0)) socket.destroy();
   if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
@@ -117,5 +120,34 @@ describe('SIGTERM', () => {
     expect(tookMs).toBeGreaterThanOrEqual(GRACE_MS - 100);
     expect(tookMs).toBeLessThan(GRACE_MS + 2000);
     expect(gateway.output()).not.toMatch(/"level":50/);
+  }, 20_000);
+
+  it('is not held by a connection that never asks, one that asks halfway, or a WebSocket that stops reading', async () => {
+    const port = await freeTcpPort();
+    const gateway = await startBundle(port);
+    const tcp = async (sending: string) => {
+      const socket = connect(port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(sending);
+      return socket;
+    };
+    // A browser's preconnected socket, and a request whose headers never end (Node's server.close()
+    // waits for both; the first-request timer would end them only after 10 s).
+    await tcp('');
+    await tcp('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    // A WebSocket client that no longer reads: it will never answer the gateway's close frame.
+    const frozen = await client(`ws://127.0.0.1:${port}/sip`);
+    frozen.send(sipRequest('OPTIONS', 'sip:ringway.test'));
+    await frozen.response(200);
+    (frozen.socket as unknown as { _socket: Socket })._socket.pause();
+
+    const signalled = Date.now();
+    child?.kill('SIGTERM');
+    const code = await gateway.exited;
+    // close-with-grace would have ended it with 1 at grace + 2 s.
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(GRACE_MS + 2000);
   }, 20_000);
 });

@@ -12,6 +12,12 @@ import type { SipServer } from '../sip/sip-server.js';
 /** RFC 6455 §7.4.1 close codes the gateway uses. */
 const GOING_AWAY = 1001;
 const POLICY_VIOLATION = 1008;
+/**
+ * At shutdown, how long a client has to answer the gateway's close frame before its connection is
+ * dropped (RFC 6455 §7.1.1 lets the server close TCP itself): ws would wait 30 s, and the server's
+ * close with it, past close-with-grace's deadline.
+ */
+const CLOSE_ANSWER_MS = 1000;
 
 const LOOPBACK_ORIGIN = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
 
@@ -150,6 +156,9 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
       const deadline = Date.now() + config.timers.shutdownGraceMs;
       while (sip.proxy.busy && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const socket of sockets) socket.close(GOING_AWAY, 'gateway shutting down');
+      setTimeout(() => {
+        for (const socket of sockets) socket.terminate();
+      }, CLOSE_ANSWER_MS).unref();
     },
   });
 
