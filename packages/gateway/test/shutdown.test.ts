@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -24,7 +24,12 @@ afterEach(() => {
   if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-async function startBundle(port: number): Promise<{ output: () => string; exited: Promise<number | null> }> {
+/** The bundle on `port` with `env`, once `processes` gateway processes (WORKERS) are listening. */
+async function startBundle(
+  port: number,
+  env: Record<string, string> = {},
+  processes = 1,
+): Promise<{ output: () => string; exited: Promise<number | null> }> {
   let output = '';
   const started = spawn(process.execPath, [bundle], {
     env: {
@@ -33,6 +38,7 @@ async function startBundle(port: number): Promise<{ output: () => string; exited
       SIP_DOMAIN: 'ringway.test',
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,7 +52,7 @@ async function startBundle(port: number): Promise<{ output: () => string; exited
   const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
   await eventually(
     () => output,
-    (text) => text.includes('SIP WebSocket at'),
+    (text) => text.split('SIP WebSocket at').length > processes,
     (text) => `the gateway did not start: ${text}`,
   );
   return { output: () => output, exited };
@@ -149,5 +155,33 @@ describe('SIGTERM', () => {
     // close-with-grace would have ended it with 1 at grace + 2 s.
     expect(code).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(GRACE_MS + 2000);
+  }, 20_000);
+
+  it('with WORKERS=2: the primary passes it on, the workers close their WebSockets, and it exits 0', async () => {
+    // Several workers need an upstream; one that accepts and says nothing will do here.
+    const upstream = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = await freeTcpPort();
+      const gateway = await startBundle(
+        port,
+        {
+          WORKERS: '2',
+          UPSTREAM: `tcp:127.0.0.1:${(upstream.address() as { port: number }).port}`,
+          AUTH_SECRET: 'shutdown-test-secret-0123456789',
+        },
+        2,
+      );
+      const open = await Promise.all([1, 2, 3, 4].map(() => client(`ws://127.0.0.1:${port}/sip`)));
+      const signalled = Date.now();
+      child?.kill('SIGTERM');
+      const [code, ...closed] = await Promise.all([gateway.exited, ...open.map((c) => c.closed)]);
+      expect(code).toBe(0);
+      expect(closed.map((c) => c.code)).toEqual([1001, 1001, 1001, 1001]);
+      expect(Date.now() - signalled).toBeLessThan(GRACE_MS + 2000);
+      expect(gateway.output()).toMatch(/stopping the workers/);
+    } finally {
+      upstream.close();
+    }
   }, 20_000);
 });
