@@ -14,7 +14,8 @@ const restartDelay = (quickDeaths: number) => Math.min(5000, 100 * 2 ** quickDea
  * The primary process of `WORKERS` > 1: starts the workers (each a whole gateway sharing the
  * listening port through Node's cluster), starts another in a dead one's place (its clients
  * reconnect by themselves and register again through it), and on SIGTERM or SIGINT passes the
- * signal on and exits once every worker has closed (each drains its calls first).
+ * signal on and exits once every worker has closed (each drains its calls first): 0 when each
+ * closed cleanly, else 1 (or EX_CONFIG), so that whoever stopped the gateway hears of a failure.
  */
 export function superviseWorkers(count: number, log: Logger): void {
   let stopping = false;
@@ -48,8 +49,11 @@ export function superviseWorkers(count: number, log: Logger): void {
     log.info({ signal }, 'stopping the workers');
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
   };
-  cluster.on('exit', () => {
-    if (stopping && Object.keys(cluster.workers ?? {}).length === 0) process.exit();
+  cluster.on('exit', (_worker, code) => {
+    if (!stopping) return;
+    // A worker ended by close-with-grace's deadline (1), a crash or a kill (no code).
+    if (code !== 0) process.exitCode ||= 1;
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit();
   });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

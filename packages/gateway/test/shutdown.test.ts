@@ -184,4 +184,37 @@ describe('SIGTERM', () => {
       upstream.close();
     }
   }, 20_000);
+
+  it('with WORKERS=2: a worker that does not close cleanly makes the primary exit 1', async () => {
+    const upstream = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = await freeTcpPort();
+      const gateway = await startBundle(
+        port,
+        {
+          WORKERS: '2',
+          UPSTREAM: `tcp:127.0.0.1:${(upstream.address() as { port: number }).port}`,
+          AUTH_SECRET: 'shutdown-test-secret-0123456789',
+        },
+        2,
+      );
+      const [worker] = [...gateway.output().matchAll(/"pid":(\d+)[^\n]*"startupMs"/g)].map((m) =>
+        Number(m[1]),
+      );
+      // Clients that stop reading keep each worker closing for a second (their close unanswered).
+      const open = await Promise.all([1, 2, 3, 4].map(() => client(`ws://127.0.0.1:${port}/sip`)));
+      for (const c of open) (c.socket as unknown as { _socket: Socket })._socket.pause();
+      child?.kill('SIGTERM');
+      await eventually(
+        gateway.output,
+        (text) => text.includes('stopping the workers'),
+        (text) => `the primary did not pass SIGTERM on: ${text}`,
+      );
+      process.kill(worker as number, 'SIGKILL');
+      expect(await gateway.exited).toBe(1);
+    } finally {
+      upstream.close();
+    }
+  }, 20_000);
 });
