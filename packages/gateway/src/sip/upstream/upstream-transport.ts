@@ -2,6 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import WebSocket from 'ws';
+import { FORWARD_SECRET_CIPHERS } from '../../tls/server-certificate.js';
 import type { Logger } from '../logger.js';
 import { SipStreamFramer } from './sip-stream-framer.js';
 import type { UpstreamTarget, UpstreamTransportName } from './upstream-target.js';
@@ -208,6 +209,8 @@ class ConnectionTransport implements UpstreamTransport {
         ? connectTls({
             ...endpoint,
             minVersion: 'TLSv1.2',
+            // The same suites the gateway's own listeners offer: forward-secret AEAD only.
+            ciphers: FORWARD_SECRET_CIPHERS,
             ...(verify?.ca ? { ca: verify.ca } : {}),
             // Verified against the configured name, else the IP address itself; never unchecked.
             ...(verify?.serverName ? { servername: verify.serverName } : {}),
