@@ -9,6 +9,7 @@ import { guestRefusal } from '../sessions/guest-scope.js';
 import { parseNameAddr, parseUri, type SipUri } from './address.js';
 import type { CredentialSource } from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
+import { AGENT, isInitial } from './dialog-rules.js';
 import { withoutUntrustedHeaders } from './edge-headers.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
@@ -36,7 +37,6 @@ import { serializeSipMessage } from './serializer.js';
 import { UPSTREAM_BRANCH_PREFIX, type UpstreamRelay } from './upstream/upstream-relay.js';
 import { formatVia, parseVia, viaParam, withSource } from './via.js';
 
-const AGENT = 'ringway';
 /** RFC 5626 §3.5.1: a client pings with CRLFCRLF, the server pongs with CRLF. */
 const KEEPALIVE_PING = /^(\r\n)+$/;
 /** Who sent a request that may go on, and whose contacts it may reach. */
@@ -340,7 +340,7 @@ export class SipServer {
    */
   #guestRefused(flow: Flow, request: SipRequest, sender: string | undefined): boolean {
     if (request.method === 'ACK' || request.method === 'CANCEL') return false;
-    if (parseNameAddr(header(request, 'To') ?? '')?.params.tag !== undefined) return false;
+    if (!isInitial(request)) return false;
     const uri = parseUri(request.uri);
     const target = uri && (this.flows.contact(uri.user, uri.host)?.owner ?? uri.user);
     const refusal = guestRefusal(request.method, sender, target);

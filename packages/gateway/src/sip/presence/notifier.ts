@@ -1,4 +1,5 @@
 import { parseNameAddr } from '../address.js';
+import { AGENT } from '../dialog-rules.js';
 import type { Flow } from '../flow.js';
 import type { Logger } from '../logger.js';
 import { detached, header, type SipHeaderField, type SipRequest, type SipResponse } from '../message.js';
@@ -12,7 +13,6 @@ import type { PresenceBook, UserPresence } from './presence-book.js';
 import { EVENT_PACKAGES, type EventPackage, isEventPackage } from './presence-documents.js';
 import { SubscriptionCounts, type Watcher } from './subscription-limits.js';
 
-const AGENT = 'ringway';
 /** Branches of the NOTIFYs the notifier sends, so that their answers find their way back here. */
 export const NOTIFY_BRANCH_PREFIX = `${MAGIC_COOKIE}.ntfy.`;
 

@@ -1,5 +1,6 @@
 import type { CallTokens } from '../../calls/call-tokens.js';
 import { addressOfRecord, parseNameAddr, parseUri, type SipUri } from '../address.js';
+import { AGENT, DIALOG_CREATING, isInitial } from '../dialog-rules.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
@@ -25,7 +26,6 @@ import { loopHash, MAGIC_COOKIE, newBranch, statelessBranch } from './branch-id.
 import { DIALOG_TOKEN_PARAM, type DialogTokens } from './dialog-token.js';
 import { type ClientBranch, hopHeadersOnly, type ServerTransaction, transactionKey } from './transactions.js';
 
-const AGENT = 'ringway';
 /**
  * How long a finished INVITE transaction is kept to absorb the ACK of a non-2xx answer (Timer H,
  * 64·T1) and pass on the callee's 2xx retransmissions. Every other transaction is forgotten at
@@ -43,7 +43,6 @@ const MAX_TRANSACTIONS = 20_000;
  */
 const MAX_PENDING_PER_FLOW = 100;
 /** Requests outside a dialog that create one, and so are record-routed (RFC 3261 §16.6 step 4). */
-const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 
 export interface ProxyTimers {
   /** Timer B/F: no final (or, for INVITE, no provisional) answer from a branch. */
@@ -192,7 +191,7 @@ export class ProxyCore {
     if (request.method === 'OPTIONS' && !uri.user && this.#identity.isOurDomain(uri.host)) {
       return this.#answerOptions(request, flow);
     }
-    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
+    const initial = isInitial(request);
     if (this.#draining && request.method === 'INVITE' && initial) {
       return reply(503, 'gateway is shutting down', [{ name: 'Retry-After', value: '5' }]);
     }
@@ -279,7 +278,7 @@ export class ProxyCore {
       if (response.status !== 100 && !server.finalSent) {
         this.#send(server.flow, forwarded);
         const toTag = parseNameAddr(header(response, 'To') ?? '')?.params.tag ?? undefined;
-        if (isInvite && toTag && !/;\s*tag=/i.test(header(server.request, 'To') ?? ''))
+        if (isInvite && toTag && isInitial(server.request))
           this.#tell('ringing', server.request, undefined, toTag);
       }
       return;
@@ -475,8 +474,7 @@ export class ProxyCore {
     const pending = (this.#pendingByFlow.get(server.flow.id) ?? 1) - 1;
     if (pending > 0) this.#pendingByFlow.set(server.flow.id, pending);
     else this.#pendingByFlow.delete(server.flow.id);
-    const initialInvite =
-      server.request.method === 'INVITE' && !/;\s*tag=/i.test(header(server.request, 'To') ?? '');
+    const initialInvite = server.request.method === 'INVITE' && isInitial(server.request);
     if (initialInvite) {
       this.#events.callCompleted(status, server.callId, Date.now() - server.startedAt);
       this.#tell(status < 300 ? 'answered' : 'rejected', server.request, status);

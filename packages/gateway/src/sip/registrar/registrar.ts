@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../../config/config-schema.js';
 import { addressOfRecord, type NameAddr, parseNameAddr } from '../address.js';
+import { AGENT } from '../dialog-rules.js';
 import type { Flow } from '../flow.js';
 import {
   detached,
@@ -13,7 +14,6 @@ import { createResponse, warning } from '../responses.js';
 import type { Binding } from './binding.js';
 import type { LocationService } from './location-service.js';
 
-const AGENT = 'ringway';
 /** What of a User-Agent is kept for /api/registrations. */
 const MAX_USER_AGENT = 200;
 

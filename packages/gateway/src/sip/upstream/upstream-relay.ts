@@ -4,6 +4,7 @@ import { guestRefusal } from '../../sessions/guest-scope.js';
 import { parseNameAddr, parseUri } from '../address.js';
 import { credentialUser, type Revocation } from '../auth/credentials.js';
 import { parseDigestParams } from '../auth/digest.js';
+import { AGENT, DIALOG_CREATING, isInitial } from '../dialog-rules.js';
 import type { Flow } from '../flow.js';
 import type { FlowTable } from '../flow-table.js';
 import type { Logger } from '../logger.js';
@@ -34,8 +35,6 @@ import { createUpstreamTransport, type UpstreamLocal, type UpstreamTransport } f
 /** Branches of the requests the relay passes to clients, so that their answers come back here. */
 export const UPSTREAM_BRANCH_PREFIX = `${MAGIC_COOKIE}.up.`;
 
-const AGENT = 'ringway';
-const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
 /** RFC 5626 §11.6: 430 Flow Failed, when the client's connection is gone. */
 const FLOW_FAILED = 430;
 
@@ -173,7 +172,7 @@ export class UpstreamRelay {
       return;
     }
     let out = withHeader(this.#withoutOwnRoute(media.message), 'Max-Forwards', String(maxForwards - 1));
-    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
+    const initial = isInitial(request);
     if (request.method === 'INVITE') this.options.onInvite?.(header(request, 'Call-ID') ?? '');
     if (request.method === 'REGISTER') {
       out = withHeaderPrepended(out, 'Path', `<${this.#routeUri(flow)};lr;ob>`);
@@ -250,8 +249,7 @@ export class UpstreamRelay {
    */
   #identityRefusal(request: SipRequest): string | undefined {
     const { method } = request;
-    if (method === 'CANCEL' || method === 'ACK' || /;\s*tag=/i.test(header(request, 'To') ?? ''))
-      return undefined;
+    if (method === 'CANCEL' || method === 'ACK' || !isInitial(request)) return undefined;
     const register = method === 'REGISTER';
     // One credential only: the upstream picks the one of its realm, not necessarily the first read here.
     if (headers(request, register ? 'Authorization' : 'Proxy-Authorization').length > 1)
@@ -404,7 +402,7 @@ export class UpstreamRelay {
       return;
     }
     let out = withoutFirstHeader(media.message, 'Route');
-    const initial = !/;\s*tag=/i.test(header(request, 'To') ?? '');
+    const initial = isInitial(request);
     if (request.method === 'INVITE') {
       this.options.onInvite?.(header(request, 'Call-ID') ?? '');
       out = this.options.callTokens?.stamp(out, 'To') ?? out;
@@ -425,7 +423,7 @@ export class UpstreamRelay {
   /** Whether an initial request of the upstream may reach a call-link guest's connection (guest-scope.ts). */
   #guestTargetRefusal(request: SipRequest, flow: Flow | undefined): string | undefined {
     if (!flow || request.method === 'ACK' || request.method === 'CANCEL') return undefined;
-    if (/;\s*tag=/i.test(header(request, 'To') ?? '')) return undefined;
+    if (!isInitial(request)) return undefined;
     const sender = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
     return guestRefusal(request.method, sender, flow.authenticatedUser);
   }
@@ -436,7 +434,7 @@ export class UpstreamRelay {
    * contact, which its new connection has sent (RFC 5626 flow recovery).
    */
   #flowOfContact(request: SipRequest): Flow | undefined {
-    if (!/;\s*tag=/i.test(header(request, 'To') ?? '')) return undefined;
+    if (isInitial(request)) return undefined;
     const uri = parseUri(request.uri);
     return uri ? this.options.flows.contact(uri.user, uri.host)?.flow : undefined;
   }
