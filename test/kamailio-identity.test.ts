@@ -1,11 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { header, headers, type SipMessage, type SipRequest } from '../packages/gateway/src/sip/message.js';
-import { parseSipMessage } from '../packages/gateway/src/sip/parser.js';
-import { digestAnswer } from '../packages/gateway/test/support/digest-answer.mjs';
+import { header, headers, type SipMessage } from '../packages/gateway/src/sip/message.js';
 import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { type Credential, type SipRequestOptions, UdpSipPhone } from './support/udp-sip-phone.js';
 
 // Issue 22, Kamailio side: who may speak as whom through kamailio-config/kamailio.cfg, in upstream
 // mode where the gateway relays its clients' own credentials over UDP, TCP or TLS. Each test
@@ -13,228 +11,26 @@ import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 const SECRET = 'kamailio-identity-secret-0123456789';
 const DOMAIN = 'ringway.test';
 
-interface Credential {
-  username: string;
-  password: string;
-}
-
 /** auth_ephemeral's scheme, computed here rather than with the gateway's code. */
 function credentialOf(user: string): Credential {
   const username = `${Math.floor(Date.now() / 1000) + 300}:${user}`;
   return { username, password: createHmac('sha1', SECRET).update(username).digest('base64') };
 }
 
-interface RequestOptions {
-  from?: string;
-  fromTag?: string;
-  to?: string;
-  toTag?: string;
-  callId?: string;
-  cseq?: number;
-  extra?: string[];
-  body?: string;
-}
-
-/**
- * A SIP endpoint on its own loopback UDP socket: sends requests to Kamailio and waits for their
- * final answer, and answers what Kamailio sends it (by default 486 to an INVITE, 200 to
- * anything else), keeping every request it received.
- */
-class UdpSip {
-  readonly received: SipRequest[] = [];
-  /** The final status this endpoint answers an incoming request with. */
-  answer: (request: SipRequest) => number = (request) => (request.method === 'INVITE' ? 486 : 200);
-  readonly #waiters: Array<{ match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }> = [];
-  readonly #responses: SipMessage[] = [];
-
-  private constructor(
-    readonly socket: Socket,
-    readonly port: number,
-    readonly kamailio: { host: string; port: number },
-  ) {
-    socket.on('message', (data) => {
-      let message: SipMessage;
-      try {
-        message = parseSipMessage(data.toString());
-      } catch {
-        return;
-      }
-      if (message.kind === 'request') {
-        this.received.push(message);
-        if (message.method !== 'ACK') this.send(this.#response(message, this.answer(message)));
-      }
-      const at = this.#waiters.findIndex((w) => w.match(message));
-      if (at !== -1) this.#waiters.splice(at, 1)[0]?.resolve(message);
-      else if (message.kind === 'response') this.#responses.push(message);
-    });
-  }
-
-  /** Bound to `port` on 127.0.0.1 (any free port when 0). */
-  static async open(kamailio: string, port = 0): Promise<UdpSip> {
-    const [host, kamailioPort] = kamailio.split(':') as [string, string];
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
-    return new UdpSip(socket, socket.address().port, { host, port: Number(kamailioPort) });
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  send(text: string): void {
-    this.socket.send(text, this.kamailio.port, this.kamailio.host);
-  }
-
-  /** A request as a plain SIP phone on this socket writes it. */
-  request(method: string, uri: string, options: RequestOptions = {}): string {
-    const body = options.body ?? '';
-    const ownContact = !(options.extra ?? []).some((line) => line.startsWith('Contact:'));
-    const contact =
-      ownContact && /^(INVITE|SUBSCRIBE|REGISTER)$/.test(method) ? [`Contact: <sip:ua@${this.address}>`] : [];
-    return [
-      `${method} ${uri} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${this.address};branch=z9hG4bK${randomBytes(8).toString('hex')};rport`,
-      'Max-Forwards: 70',
-      `From: <${options.from}>;tag=${options.fromTag ?? randomBytes(4).toString('hex')}`,
-      `To: <${options.to ?? uri}>${options.toTag ? `;tag=${options.toTag}` : ''}`,
-      `Call-ID: ${options.callId ?? randomBytes(8).toString('hex')}`,
-      `CSeq: ${options.cseq ?? 1} ${method}`,
-      ...contact,
-      ...(options.extra ?? []),
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      '',
-      body,
-    ].join('\r\n');
-  }
-
-  /** The next final response to the request with this Call-ID and CSeq number. */
-  finalResponse(callId: string, cseq: number, timeoutMs = 3000): Promise<SipMessage> {
-    const match = (m: SipMessage) =>
-      m.kind === 'response' &&
-      m.status >= 200 &&
-      header(m, 'Call-ID') === callId &&
-      header(m, 'CSeq')?.split(' ')[0] === String(cseq);
-    const already = this.#responses.findIndex(match);
-    if (already !== -1) return Promise.resolve(this.#responses.splice(already, 1)[0] as SipMessage);
-    return this.next(match, timeoutMs, `no final answer to ${callId} CSeq ${cseq}`);
-  }
-
-  next(match: (m: SipMessage) => boolean, timeoutMs: number, failure: string): Promise<SipMessage> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(failure)), timeoutMs);
-      this.#waiters.push({
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
-  }
-
-  /**
-   * Sends `method` as `user` (From, and To for a REGISTER, unless `options` say otherwise),
-   * answers the challenge with `credential` and returns the final response. A final non-2xx
-   * answer to an INVITE is acknowledged.
-   */
-  async authenticated(
-    method: string,
-    uri: string,
-    user: string,
-    credential: Credential,
-    options: RequestOptions = {},
-  ): Promise<SipMessage> {
-    const from = options.from ?? `sip:${user}@${DOMAIN}`;
-    const base = {
-      ...options,
-      from,
-      ...(method === 'REGISTER' ? { to: options.to ?? from } : {}),
-      callId: options.callId ?? `${method.toLowerCase()}-${randomBytes(8).toString('hex')}`,
-    };
-    this.send(this.request(method, uri, { ...base, cseq: 1 }));
-    const first = await this.finalResponse(base.callId, 1);
-    if (first.kind !== 'response' || (first.status !== 401 && first.status !== 407))
-      return this.#acked(method, first);
-    const [challengeName, answerName] =
-      first.status === 401
-        ? ['WWW-Authenticate', 'Authorization']
-        : ['Proxy-Authenticate', 'Proxy-Authorization'];
-    const answer = digestAnswer(header(first, challengeName) as string, { method, uri }, credential);
-    this.send(
-      this.request(method, uri, {
-        ...base,
-        cseq: 2,
-        extra: [...(options.extra ?? []), `${answerName}: ${answer}`],
-      }),
-    );
-    return this.#acked(method, await this.finalResponse(base.callId, 2));
-  }
-
-  #acked(method: string, response: SipMessage): SipMessage {
-    if (method === 'INVITE' && response.kind === 'response' && response.status >= 300) {
-      const cseq = (header(response, 'CSeq') ?? '').split(' ')[0];
-      this.send(
-        [
-          `ACK ${header(response, 'To')?.match(/<([^>]+)>/)?.[1]} SIP/2.0`,
-          `Via: ${header(response, 'Via')}`,
-          'Max-Forwards: 70',
-          `From: ${header(response, 'From')}`,
-          `To: ${header(response, 'To')}`,
-          `Call-ID: ${header(response, 'Call-ID')}`,
-          `CSeq: ${cseq} ACK`,
-          'Content-Length: 0',
-          '',
-          '',
-        ].join('\r\n'),
-      );
-    }
-    return response;
-  }
-
-  /** This endpoint's answer to a request it received: a To tag, and Contact and Record-Route for a 200 to an INVITE. */
-  #response(request: SipRequest, status: number): string {
-    const to = header(request, 'To') ?? '';
-    const established = request.method === 'INVITE' && status === 200;
-    return [
-      `SIP/2.0 ${status} ${status === 200 ? 'OK' : 'Busy Here'}`,
-      ...headers(request, 'Via').map((via) => `Via: ${via}`),
-      ...(established ? headers(request, 'Record-Route').map((rr) => `Record-Route: ${rr}`) : []),
-      `From: ${header(request, 'From')}`,
-      `To: ${/;tag=/.test(to) ? to : `${to};tag=${randomBytes(4).toString('hex')}`}`,
-      `Call-ID: ${header(request, 'Call-ID')}`,
-      `CSeq: ${header(request, 'CSeq')}`,
-      ...(established ? [`Contact: <sip:ua@${this.address}>`] : []),
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
-  }
-
-  /** Whether a request of `method` arrived here (after a moment for one in flight). */
-  async got(method: string): Promise<boolean> {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    return this.received.some((r) => r.method === method);
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
 const status = (m: SipMessage) => (m.kind === 'response' ? m.status : 0);
 
 let kamailio: RunningKamailio;
-const endpoints: UdpSip[] = [];
-let pbx: UdpSip;
+const endpoints: UdpSipPhone[] = [];
+let pbx: UdpSipPhone;
 
-async function endpoint(): Promise<UdpSip> {
-  const created = await UdpSip.open(kamailio.udp);
+async function endpoint(): Promise<UdpSipPhone> {
+  const created = await UdpSipPhone.open(kamailio.udp, { domain: DOMAIN });
   endpoints.push(created);
   return created;
 }
 
 /** `user` registered from a socket of its own, with its own credential. */
-async function registered(user: string): Promise<UdpSip> {
+async function registered(user: string): Promise<UdpSipPhone> {
   const phone = await endpoint();
   const answer = await phone.authenticated('REGISTER', `sip:${DOMAIN}`, user, credentialOf(user), {
     extra: ['Expires: 300'],
@@ -245,11 +41,11 @@ async function registered(user: string): Promise<UdpSip> {
 
 /** Sends `method` to `target` as `user` from `phone` and returns the final status. */
 async function send(
-  phone: UdpSip,
+  phone: UdpSipPhone,
   method: string,
   user: string,
   target: string,
-  options: RequestOptions = {},
+  options: SipRequestOptions = {},
 ): Promise<number> {
   return status(
     await phone.authenticated(method, `sip:${target}@${DOMAIN}`, user, credentialOf(user), options),
@@ -264,7 +60,7 @@ beforeAll(async () => {
     pbx: `127.0.0.1:${pbxPort}`,
     presence: true,
   });
-  pbx = await UdpSip.open(kamailio.udp, pbxPort);
+  pbx = await UdpSipPhone.open(kamailio.udp, { domain: DOMAIN, port: pbxPort });
   endpoints.push(pbx);
 }, 20_000);
 
@@ -349,7 +145,7 @@ describe('kamailio-config/kamailio.cfg: call-link guests', () => {
     // The PBX route works (for a user): what a guest gets below is the guests' rule.
     expect(await send(gus, 'INVITE', 'gus', PBX_NUMBER)).toBe(486);
     expect(await pbx.got('INVITE')).toBe(true);
-    pbx.received.length = 0;
+    pbx.requests.length = 0;
 
     expect(await send(guestA, 'INVITE', a, 'gus')).toBe(403);
     expect(await send(guestA, 'INVITE', a, PBX_NUMBER)).toBe(403);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { header, headers, type SipMessage, type SipRequest } from '../packages/gateway/src/sip/message.js';
+import { header, type SipMessage, type SipRequest } from '../packages/gateway/src/sip/message.js';
 import { parseSipMessage } from '../packages/gateway/src/sip/parser.js';
 import { digestAnswer } from '../packages/gateway/test/support/digest-answer.mjs';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
@@ -14,6 +14,7 @@ import { RawSipClient } from '../packages/gateway/test/support/raw-sip-client.js
 import { addUser, userCommand } from '../packages/gateway/test/support/users.js';
 import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { type Credential, responseTo, type SipRequestOptions, UdpSipPhone } from './support/udp-sip-phone.js';
 
 // Issue 22 in upstream mode, as compose runs it: WebSocket clients reach the bundled Kamailio
 // through the gateway, which relays them over UDP. Who may speak as whom, what a call-link guest
@@ -25,11 +26,6 @@ const SECRET = 'upstream-identity-secret-0123456789';
 const DOMAIN = 'ringway.test';
 /** SIGN_IN_CREDENTIAL_SECONDS of the gateway: a credential was handed out at its expiry less this. */
 const CREDENTIAL_SECONDS = 3600;
-
-interface Credential {
-  username: string;
-  password: string;
-}
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /**
@@ -46,16 +42,9 @@ const outcome = (m: SipMessage) =>
 const cseqNumber = (m: SipMessage) => (header(m, 'CSeq') ?? '').trim().split(/\s+/)[0];
 const userOf = (nameAddr: string | undefined) => /<sips?:([^@>;]+)@/.exec(nameAddr ?? '')?.[1];
 
-interface RequestOptions {
-  from?: string;
-  fromTag?: string;
-  to?: string;
-  toTag?: string;
-  callId?: string;
-  cseq?: number;
+interface RequestOptions extends SipRequestOptions {
+  /** The Via branch (default: a random one). */
   branch?: string;
-  extra?: string[];
-  body?: string;
   /** A credential header sent before the real answer to the challenge (Phone.send). */
   decoy?: string;
 }
@@ -82,22 +71,6 @@ function wsRequest(method: string, uri: string, options: RequestOptions): string
     `Content-Length: ${Buffer.byteLength(body)}`,
     '',
     body,
-  ].join('\r\n');
-}
-
-/** The answer of an endpoint to a request it received (a To tag added when there is none). */
-function responseTo(request: SipRequest, status: number): string {
-  const to = header(request, 'To') ?? '';
-  return [
-    `SIP/2.0 ${status} ${status === 200 ? 'OK' : 'Busy Here'}`,
-    ...headers(request, 'Via').map((via) => `Via: ${via}`),
-    `From: ${header(request, 'From')}`,
-    `To: ${/;\s*tag=/i.test(to) ? to : `${to};tag=${hex(4)}`}`,
-    `Call-ID: ${header(request, 'Call-ID')}`,
-    `CSeq: ${header(request, 'CSeq')}`,
-    'Content-Length: 0',
-    '',
-    '',
   ].join('\r\n');
 }
 
@@ -245,96 +218,6 @@ class Phone {
   }
 }
 
-/**
- * A plain SIP phone on a loopback UDP socket registered with Kamailio directly (not through the
- * gateway): answers 200 to every request but an ACK and keeps them in `requests`.
- */
-class UdpPhone {
-  readonly requests: SipRequest[] = [];
-  readonly #responses: SipMessage[] = [];
-
-  private constructor(
-    readonly socket: Socket,
-    readonly port: number,
-  ) {
-    socket.on('message', (data) => {
-      let message: SipMessage;
-      try {
-        message = parseSipMessage(data.toString());
-      } catch {
-        return;
-      }
-      if (message.kind === 'response') {
-        this.#responses.push(message);
-        return;
-      }
-      this.requests.push(message);
-      if (message.method !== 'ACK') this.#send(responseTo(message, 200));
-    });
-  }
-
-  static async open(): Promise<UdpPhone> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    return new UdpPhone(socket, socket.address().port);
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  /** Registers `user` at Kamailio with its own credential, answering the challenge. */
-  async register(user: string): Promise<number> {
-    const callId = `udp-reg-${hex(6)}`;
-    const uri = `sip:${DOMAIN}`;
-    const request = (cseq: number, extra: string[]) =>
-      [
-        `REGISTER ${uri} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${this.address};branch=z9hG4bK${hex(8)};rport`,
-        'Max-Forwards: 70',
-        `From: <sip:${user}@${DOMAIN}>;tag=${hex(4)}`,
-        `To: <sip:${user}@${DOMAIN}>`,
-        `Call-ID: ${callId}`,
-        `CSeq: ${cseq} REGISTER`,
-        `Contact: <sip:${user}@${this.address}>`,
-        'Expires: 300',
-        ...extra,
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-    this.#send(request(1, []));
-    const challenge = await this.#final(callId, 1);
-    const answer = digestAnswer(
-      header(challenge, 'WWW-Authenticate') as string,
-      { method: 'REGISTER', uri },
-      ephemeral(user),
-    );
-    this.#send(request(2, [`Authorization: ${answer}`]));
-    return statusOf(await this.#final(callId, 2));
-  }
-
-  #final(callId: string, cseq: number): Promise<SipMessage> {
-    const match = (m: SipMessage) =>
-      statusOf(m) >= 200 && header(m, 'Call-ID') === callId && cseqNumber(m) === String(cseq);
-    return eventually(
-      () => this.#responses.find(match),
-      (m) => m !== undefined,
-      () => `no final answer to ${callId} CSeq ${cseq}`,
-      { ms: 5000, everyMs: 10 },
-    ) as Promise<SipMessage>;
-  }
-
-  #send(text: string): void {
-    const [host, port] = kamailio.udp.split(':') as [string, string];
-    this.socket.send(text, Number(port), host);
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
 let kamailio: RunningKamailio;
 let gateway: RunningGateway;
 let usersFolder: string;
@@ -342,7 +225,7 @@ let usersFile: string;
 /** The gateway's upstream UDP port (UPSTREAM_LOCAL_PORT), where Kamailio's requests for clients arrive. */
 let upstreamPort: number;
 const phones: Phone[] = [];
-const udpPhones: UdpPhone[] = [];
+const udpPhones: UdpSipPhone[] = [];
 const PASSWORDS = {
   alice: 'alice-password-0123',
   dave: 'dave-password-0123',
@@ -619,9 +502,13 @@ describe('upstream mode: the gateway’s upstream UDP socket hears only the upst
 
 describe('upstream mode: in-dialog requests follow the gateway’s own Record-Route only', () => {
   it('does not relay an ACK with a To tag whose Route names Kamailio and then another loopback socket, registered or not', async () => {
-    const carol = await UdpPhone.open();
+    // A plain phone registered with Kamailio directly (not through the gateway), answering 200.
+    const carol = await UdpSipPhone.open(kamailio.udp, { domain: DOMAIN, answer: () => 200 });
     udpPhones.push(carol);
-    expect(await carol.register('carol')).toBe(200);
+    const registration = await carol.authenticated('REGISTER', `sip:${DOMAIN}`, 'carol', ephemeral('carol'), {
+      extra: [`Contact: <sip:carol@${carol.address}>`, 'Expires: 300'],
+    });
+    expect(statusOf(registration)).toBe(200);
     const alice = await (await Phone.connect('alice')).registered();
     const stranger = await Phone.connect('stranger');
     const strayCalls: string[] = [];
