@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -17,19 +17,28 @@ const GRACE_MS = 2000;
 let child: ChildProcess | undefined;
 const clients: RawSipClient[] = [];
 const sockets: Socket[] = [];
+const upstreams: Server[] = [];
 
 afterEach(() => {
   for (const client of clients.splice(0)) client.socket.terminate();
   for (const socket of sockets.splice(0)) socket.destroy();
   if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const upstream of upstreams.splice(0)) upstream.close();
 });
+
+interface RunningBundle {
+  /** Everything it printed so far. */
+  output: () => string;
+  /** Its exit code, once it exits. */
+  exited: Promise<number | null>;
+}
 
 /** The bundle on `port` with `env`, once `processes` gateway processes (WORKERS) are listening. */
 async function startBundle(
   port: number,
   env: Record<string, string> = {},
   processes = 1,
-): Promise<{ output: () => string; exited: Promise<number | null> }> {
+): Promise<RunningBundle> {
   let output = '';
   const started = spawn(process.execPath, [bundle], {
     env: {
@@ -56,6 +65,27 @@ async function startBundle(
     (text) => `the gateway did not start: ${text}`,
   );
   return { output: () => output, exited };
+}
+
+/**
+ * The bundle with WORKERS=2 on a free port, once both workers are listening. Several workers need
+ * an upstream; one that accepts and says nothing will do for a shutdown.
+ */
+async function startTwoWorkers(): Promise<{ port: number; gateway: RunningBundle }> {
+  const upstream = createServer((socket) => socket.on('error', () => undefined));
+  upstreams.push(upstream);
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const port = await freeTcpPort();
+  const gateway = await startBundle(
+    port,
+    {
+      WORKERS: '2',
+      UPSTREAM: `tcp:127.0.0.1:${(upstream.address() as { port: number }).port}`,
+      AUTH_SECRET: 'shutdown-test-secret-0123456789',
+    },
+    2,
+  );
+  return { port, gateway };
 }
 
 async function client(url: string): Promise<RawSipClient> {
@@ -158,63 +188,30 @@ describe('SIGTERM', () => {
   }, 20_000);
 
   it('with WORKERS=2: the primary passes it on, the workers close their WebSockets, and it exits 0', async () => {
-    // Several workers need an upstream; one that accepts and says nothing will do here.
-    const upstream = createServer((socket) => socket.on('error', () => undefined));
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = await freeTcpPort();
-      const gateway = await startBundle(
-        port,
-        {
-          WORKERS: '2',
-          UPSTREAM: `tcp:127.0.0.1:${(upstream.address() as { port: number }).port}`,
-          AUTH_SECRET: 'shutdown-test-secret-0123456789',
-        },
-        2,
-      );
-      const open = await Promise.all([1, 2, 3, 4].map(() => client(`ws://127.0.0.1:${port}/sip`)));
-      const signalled = Date.now();
-      child?.kill('SIGTERM');
-      const [code, ...closed] = await Promise.all([gateway.exited, ...open.map((c) => c.closed)]);
-      expect(code).toBe(0);
-      expect(closed.map((c) => c.code)).toEqual([1001, 1001, 1001, 1001]);
-      expect(Date.now() - signalled).toBeLessThan(GRACE_MS + 2000);
-      expect(gateway.output()).toMatch(/stopping the workers/);
-    } finally {
-      upstream.close();
-    }
+    const { port, gateway } = await startTwoWorkers();
+    const open = await Promise.all([1, 2, 3, 4].map(() => client(`ws://127.0.0.1:${port}/sip`)));
+    const signalled = Date.now();
+    child?.kill('SIGTERM');
+    const [code, ...closed] = await Promise.all([gateway.exited, ...open.map((c) => c.closed)]);
+    expect(code).toBe(0);
+    expect(closed.map((c) => c.code)).toEqual([1001, 1001, 1001, 1001]);
+    expect(Date.now() - signalled).toBeLessThan(GRACE_MS + 2000);
+    expect(gateway.output()).toMatch(/stopping the workers/);
   }, 20_000);
 
   it('with WORKERS=2: a worker that does not close cleanly makes the primary exit 1', async () => {
-    const upstream = createServer((socket) => socket.on('error', () => undefined));
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = await freeTcpPort();
-      const gateway = await startBundle(
-        port,
-        {
-          WORKERS: '2',
-          UPSTREAM: `tcp:127.0.0.1:${(upstream.address() as { port: number }).port}`,
-          AUTH_SECRET: 'shutdown-test-secret-0123456789',
-        },
-        2,
-      );
-      const [worker] = [...gateway.output().matchAll(/"pid":(\d+)[^\n]*"startupMs"/g)].map((m) =>
-        Number(m[1]),
-      );
-      // Clients that stop reading keep each worker closing for a second (their close unanswered).
-      const open = await Promise.all([1, 2, 3, 4].map(() => client(`ws://127.0.0.1:${port}/sip`)));
-      for (const c of open) (c.socket as unknown as { _socket: Socket })._socket.pause();
-      child?.kill('SIGTERM');
-      await eventually(
-        gateway.output,
-        (text) => text.includes('stopping the workers'),
-        (text) => `the primary did not pass SIGTERM on: ${text}`,
-      );
-      process.kill(worker as number, 'SIGKILL');
-      expect(await gateway.exited).toBe(1);
-    } finally {
-      upstream.close();
-    }
+    const { port, gateway } = await startTwoWorkers();
+    const [worker] = [...gateway.output().matchAll(/"pid":(\d+)[^\n]*"startupMs"/g)].map((m) => Number(m[1]));
+    // Clients that stop reading keep each worker closing for a second (their close unanswered).
+    const open = await Promise.all([1, 2, 3, 4].map(() => client(`ws://127.0.0.1:${port}/sip`)));
+    for (const c of open) (c.socket as unknown as { _socket: Socket })._socket.pause();
+    child?.kill('SIGTERM');
+    await eventually(
+      gateway.output,
+      (text) => text.includes('stopping the workers'),
+      (text) => `the primary did not pass SIGTERM on: ${text}`,
+    );
+    process.kill(worker as number, 'SIGKILL');
+    expect(await gateway.exited).toBe(1);
   }, 20_000);
 });
