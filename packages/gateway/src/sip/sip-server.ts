@@ -5,11 +5,10 @@ import type { GatewayConfig } from '../config/config-schema.js';
 import type { KeyPurpose } from '../config/server-keys.js';
 import { codecLabel, methodLabel, statusLabel } from '../metric-labels.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { guestRefusal } from '../sessions/guest-scope.js';
-import { parseNameAddr, parseUri, type SipUri } from './address.js';
+import { parseUri, type SipUri } from './address.js';
 import type { CredentialSource } from './auth/credentials.js';
 import { DigestAuthenticator } from './auth/digest.js';
-import { AGENT, isInitial } from './dialog-rules.js';
+import { AGENT } from './dialog-rules.js';
 import { withoutUntrustedHeaders } from './edge-headers.js';
 import type { Flow } from './flow.js';
 import { FlowTable } from './flow-table.js';
@@ -27,11 +26,12 @@ import { SipParseError } from './parse-error.js';
 import { parseSipMessage } from './parser.js';
 import { NOTIFY_BRANCH_PREFIX, Notifier } from './presence/notifier.js';
 import { PresenceBook } from './presence/presence-book.js';
-import { DIALOG_TOKEN_PARAM, DialogTokens } from './proxy/dialog-token.js';
-import { type CallEvent, type ContactScope, ProxyCore } from './proxy/proxy-core.js';
+import { DialogTokens } from './proxy/dialog-token.js';
+import { type CallEvent, ProxyCore } from './proxy/proxy-core.js';
 import { TokenBucket } from './rate-limiter.js';
 import { LocationService } from './registrar/location-service.js';
 import { Registrar } from './registrar/registrar.js';
+import { RequestAdmission } from './request-admission.js';
 import { createResponse, warning } from './responses.js';
 import { serializeSipMessage } from './serializer.js';
 import { UPSTREAM_BRANCH_PREFIX, type UpstreamRelay } from './upstream/upstream-relay.js';
@@ -39,13 +39,6 @@ import { formatVia, parseVia, viaParam, withSource } from './via.js';
 
 /** RFC 5626 §3.5.1: a client pings with CRLFCRLF, the server pongs with CRLF. */
 const KEEPALIVE_PING = /^(\r\n)+$/;
-/** Who sent a request that may go on, and whose contacts it may reach. */
-interface Admission {
-  /** The user the sender proved to be; undefined in anonymous mode or for CANCEL. */
-  sender: string | undefined;
-  scope: ContactScope;
-}
-
 interface FlowState {
   flow: Flow;
   bucket: TokenBucket;
@@ -68,9 +61,8 @@ export class SipServer {
   readonly #registrar: Registrar;
   /** The presence agent for the registrar's users (RFC 3856, RFC 4235). */
   readonly #notifier: Notifier;
-  readonly #authenticator: DigestAuthenticator | undefined;
-  /** Signs and checks the dialog tokens in our Record-Routes; undefined in anonymous mode. */
-  readonly #dialogs: DialogTokens | undefined;
+  /** Who may send what (authentication, dialog tokens, the guests' rule). */
+  readonly #admission: RequestAdmission;
   readonly #states = new Map<string, FlowState>();
   readonly #localHosts: Set<string>;
   #port: number;
@@ -113,7 +105,7 @@ export class SipServer {
     });
     this.#registrar = new Registrar(this.location, config);
     const { keys, credentials } = services;
-    this.#authenticator =
+    const authenticator =
       credentials &&
       new DigestAuthenticator(
         config.sipDomain,
@@ -122,12 +114,20 @@ export class SipServer {
         Date.now,
         services.guesses,
       );
-    this.#dialogs = credentials && new DialogTokens(keys('dialog-route'));
+    const dialogs = credentials && new DialogTokens(keys('dialog-route'));
     this.#localHosts = new Set(
       [config.sipDomain, config.advertisedHost, config.host].map((h) => h.toLowerCase()),
     );
     this.#port = config.port;
     this.#sentBy = `${config.advertisedHost}:${config.port}`;
+    this.#admission = new RequestAdmission({
+      authenticator,
+      dialogs,
+      flows: this.flows,
+      isOwnRoute: (uri) => this.#isOwnRoute(uri),
+      metrics,
+      log,
+    });
     const knownUsers = new Set(credentials ? [...credentials.knownUsers()] : []);
     this.proxy = new ProxyCore({
       flows: this.flows,
@@ -137,7 +137,7 @@ export class SipServer {
         isOwnRoute: (uri) => this.#isOwnRoute(uri),
         isOurDomain: (host) => this.#localHosts.has(host.toLowerCase()),
       },
-      dialogTokens: this.#dialogs,
+      dialogTokens: dialogs,
       timers: { transactionMs: config.timers.transactionMs, inviteMs: config.timers.inviteMs },
       log,
       events: {
@@ -222,7 +222,7 @@ export class SipServer {
       } else {
         // A response comes from the flow a request was sent to: an AoR's binding or a contact
         // its owner sent, so the flow's proven user speaks for it.
-        if (!this.#authenticator || flow.authenticatedUser !== undefined)
+        if (!this.#admission.required || flow.authenticatedUser !== undefined)
           this.flows.learnContacts(flow, message, flow.authenticatedUser);
         this.proxy.handleResponse(message, flow);
       }
@@ -277,77 +277,34 @@ export class SipServer {
     this.log.debug({ callId, method: request.method, uri: request.uri, flowId: flow.id }, 'request in');
 
     if (this.upstream) return this.upstream.fromClient(request, flow);
-    if (request.method === 'REGISTER') return this.#onRegister(flow, request);
-    if (request.method === 'SUBSCRIBE') {
-      // Inside a subscription the notifier made (no Route: it does not record-route), or none:
-      // the notifier answers both, the latter with 481.
-      if (this.#notifier.ownsDialog(request) || this.#notifier.addressedInDialog(request))
-        return this.#notifier.resubscribe(request, flow);
-      if (this.#notifier.serves(request)) {
-        const watcher = this.#authenticator ? this.#authorize(flow, request) : this.#fromUser(request);
-        if ((!this.#authenticator || watcher !== undefined) && !this.#guestRefused(flow, request, watcher))
-          this.#notifier.subscribe(request, flow);
-        return;
-      }
-    }
-    const admission = this.#admit(flow, request);
+    (this.#methods[request.method] ?? this.#proxied).call(this, flow, request);
+  }
+
+  /**
+   * Where a client's request goes in embedded mode, by method (drachtio-srf's way): REGISTER to
+   * the registrar, SUBSCRIBE to the notifier when it is for one of the domain's users, everything
+   * else to the proxy. Who may send it is decided in request-admission.ts, for all of them.
+   */
+  readonly #methods: Readonly<Record<string, (this: SipServer, flow: Flow, request: SipRequest) => void>> = {
+    REGISTER: this.#onRegister,
+    SUBSCRIBE: this.#onSubscribe,
+  };
+
+  #onSubscribe(flow: Flow, request: SipRequest): void {
+    // Inside a subscription the notifier made (no Route: it does not record-route), or none:
+    // the notifier answers both, the latter with 481.
+    if (this.#notifier.ownsDialog(request) || this.#notifier.addressedInDialog(request))
+      return this.#notifier.resubscribe(request, flow);
+    if (!this.#notifier.serves(request)) return this.#proxied(flow, request);
+    if (this.#admission.watcher(flow, request)) this.#notifier.subscribe(request, flow);
+  }
+
+  #proxied(flow: Flow, request: SipRequest): void {
+    const admission = this.#admission.admit(flow, request);
     if (!admission) return;
-    if (this.#guestRefused(flow, request, admission.sender ?? this.#fromUser(request))) return;
-    if (!this.#authenticator || admission.sender !== undefined)
+    if (!this.#admission.required || admission.sender !== undefined)
       this.flows.learnContacts(flow, request, admission.sender);
     this.proxy.handleRequest(request, flow, admission.scope);
-  }
-
-  /**
-   * Whether a request may go on, and as whom; answers (or drops an ACK) itself when not.
-   * Anonymous mode proves nothing, so it admits everything. Otherwise a new request must be
-   * authenticated as its From user; a request inside a dialog must carry the dialog token of our
-   * Record-Route, come from one of the dialog's two parties, and may only reach the other's
-   * contacts.
-   */
-  #admit(flow: Flow, request: SipRequest): Admission | undefined {
-    if (!this.#authenticator) return { sender: undefined, scope: 'any' };
-    if (request.method === 'CANCEL') return { sender: undefined, scope: 'any' };
-    const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
-    const to = parseNameAddr(header(request, 'To') ?? '');
-    const isAck = request.method === 'ACK';
-    if (to?.params.tag === undefined) {
-      if (isAck) return undefined;
-      const user = this.#authorize(flow, request);
-      return user === undefined ? undefined : { sender: user, scope: 'any' };
-    }
-    const token = this.#ownRouteParam(request, DIALOG_TOKEN_PARAM);
-    if (token === undefined || !this.#dialogs?.verifyRequest(token, request)) {
-      this.metrics.rejected.inc({ reason: 'dialog' });
-      if (!isAck) this.#reply(flow, request, 403, 'not in a dialog this gateway routed');
-      return undefined;
-    }
-    const scope = { owner: to.uri.user };
-    if (flow.authenticatedUser !== undefined && flow.authenticatedUser === fromUser)
-      return { sender: fromUser, scope };
-    if (isAck) return undefined;
-    const user = this.#authorize(flow, request);
-    return user === undefined ? undefined : { sender: user, scope };
-  }
-
-  #fromUser(request: SipRequest): string | undefined {
-    return parseNameAddr(header(request, 'From') ?? '')?.uri.user;
-  }
-
-  /**
-   * Answers 403 to an initial request a call-link guest may not send or receive (guest-scope.ts).
-   * Its target is the Request-URI's user, or the owner of the contact it names.
-   */
-  #guestRefused(flow: Flow, request: SipRequest, sender: string | undefined): boolean {
-    if (request.method === 'ACK' || request.method === 'CANCEL') return false;
-    if (!isInitial(request)) return false;
-    const uri = parseUri(request.uri);
-    const target = uri && (this.flows.contact(uri.user, uri.host)?.owner ?? uri.user);
-    const refusal = guestRefusal(request.method, sender, target);
-    if (refusal === undefined) return false;
-    this.metrics.rejected.inc({ reason: 'scope' });
-    this.#reply(flow, request, 403, refusal);
-    return true;
   }
 
   /**
@@ -367,25 +324,14 @@ export class SipServer {
     }
   }
 
-  /** A parameter of the top Route when that Route is this gateway's own. */
-  #ownRouteParam(request: SipRequest, name: string): string | undefined {
-    const route = parseNameAddr(header(request, 'Route') ?? '');
-    if (!route || !this.#isOwnRoute(route.uri)) return undefined;
-    return route.uri.params[name] ?? undefined;
-  }
-
   /** A Route or Record-Route URI naming this gateway: one of its hosts, and its port if one is given. */
   #isOwnRoute(uri: SipUri): boolean {
     return this.#localHosts.has(uri.host) && (uri.port === undefined || uri.port === this.#port);
   }
 
   #onRegister(flow: Flow, request: SipRequest): void {
-    let user: string | undefined;
-    if (this.#authenticator) {
-      const result = this.#check(flow, request, 'Authorization', 401, 'WWW-Authenticate');
-      if (!result) return;
-      user = result;
-    }
+    const user = this.#admission.registrant(flow, request);
+    if (user === false) return;
     const bindingsBefore = this.location.size;
     const response = this.#registrar.register({ request, flow, user, now: Date.now() });
     if (response.status === 200) {
@@ -407,71 +353,6 @@ export class SipServer {
       change > 0 ? 'REGISTER: binding added' : change < 0 ? 'REGISTER: binding removed' : 'REGISTER',
     );
     this.#sendMessage(flow, response);
-  }
-
-  /**
-   * The user a request is sent by, once proven: the flow's own (registered) user, or digest
-   * credentials of the From user. Answers 407/403 itself and returns undefined when not.
-   */
-  #authorize(flow: Flow, request: SipRequest): string | undefined {
-    const fromUser = parseNameAddr(header(request, 'From') ?? '')?.uri.user;
-    // A flow that proved this user needs no second challenge per request: the WebSocket
-    // connection is the proven identity (as Kamailio does for WS clients authenticated at REGISTER).
-    if (flow.authenticatedUser !== undefined && flow.authenticatedUser === fromUser) return fromUser;
-    const user = this.#check(flow, request, 'Proxy-Authorization', 407, 'Proxy-Authenticate');
-    if (user === undefined) return undefined;
-    if (user !== fromUser) {
-      this.#reply(flow, request, 403, `${user} may not send as ${fromUser ?? 'nobody'}`);
-      return undefined;
-    }
-    // The flow has proven this user: its in-dialog requests (and its ACK, which cannot be
-    // challenged) need no second proof.
-    flow.authenticatedUser ??= detached(user);
-    return user;
-  }
-
-  /**
-   * Verifies digest credentials; on failure sends a challenge (or, past the limits on wrong
-   * passwords, 503 with Retry-After) and returns undefined.
-   */
-  #check(
-    flow: Flow,
-    request: SipRequest,
-    credentialHeader: string,
-    status: 401 | 407,
-    challengeHeader: string,
-  ) {
-    const authenticator = this.#authenticator as DigestAuthenticator;
-    const credential = header(request, credentialHeader);
-    let stale = false;
-    if (credential !== undefined) {
-      const result = authenticator.authenticate(
-        { method: request.method, uri: request.uri, connection: flow.id, address: flow.remoteAddress },
-        credential,
-      );
-      if (result.ok) return result.user;
-      const callId = header(request, 'Call-ID');
-      if ('retryAfterMs' in result) {
-        // Not 403, after which a phone stops for good; 503 with Retry-After (RFC 3261 §21.5.4)
-        // tells an honest client when to try again. The words do not say whether the user or
-        // the address is limited: the former would tell that such a user exists.
-        const seconds = Math.ceil(result.retryAfterMs / 1000);
-        this.metrics.rejected.inc({ reason: 'auth-limit' });
-        this.log.info({ callId, flowId: flow.id, reason: result.reason }, 'authentication refused unchecked');
-        this.#reply(flow, request, 503, `too many wrong passwords; retry in ${seconds} s`, [
-          { name: 'Retry-After', value: String(seconds) },
-        ]);
-        return undefined;
-      }
-      stale = result.stale;
-      this.metrics.rejected.inc({ reason: 'auth' });
-      this.log.info({ callId, reason: result.reason }, 'authentication failed');
-    }
-    const challenges = authenticator
-      .challenges({ stale, connection: flow.id })
-      .map((value) => ({ name: challengeHeader, value }));
-    this.#sendMessage(flow, createResponse(request, status, challenges));
-    return undefined;
   }
 
   #malformed(state: FlowState, error: unknown): void {
