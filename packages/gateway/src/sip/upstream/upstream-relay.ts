@@ -28,7 +28,10 @@ import { DIALOG_TOKEN_PARAM, type DialogTokens } from '../proxy/dialog-token.js'
 import { createResponse, cseqMethod, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
-import { UdpRetransmissions } from './udp-retransmissions.js';
+import { forwardedMaxForwards } from './max-forwards.js';
+import { asksForOutbound, supportedTags } from './outbound.js';
+import { TransactionMemory } from './transaction-memory.js';
+import { T1_MS, transactionKey, UdpRetransmissions } from './udp-retransmissions.js';
 import type { UpstreamTarget } from './upstream-target.js';
 import { createUpstreamTransport, type UpstreamLocal, type UpstreamTransport } from './upstream-transport.js';
 
@@ -58,6 +61,13 @@ export interface UpstreamOptions {
   /** Hands each client party of a call its quality-report token. */
   callTokens?: CallTokens;
   /**
+   * How long the relay keeps what it needs of a transaction in flight (the offer, the REGISTER):
+   * `transactionMs` for a non-INVITE (Timer F, 64·T1) and after an INVITE's 2xx, which the upstream
+   * may send again (Timer L, RFC 6026 §8.7); `inviteMs` for an INVITE from the request and again
+   * after each provisional (Timer C, RFC 3261 §16.6 step 11). Default 64·T1 = 32 s and 180 s.
+   */
+  timers?: { transactionMs: number; inviteMs: number };
+  /**
    * Signs the dialogs this relay record-routes, and then admits a client's in-dialog request only
    * with a valid token and from the user its REGISTER proved (the upstream authenticated it).
    * Undefined in anonymous mode, where nobody proves anything.
@@ -70,8 +80,13 @@ export interface UpstreamOptions {
   revoked?: Revocation;
 }
 
-/** INVITEs and UPDATEs passed on and not yet finally answered, by the branch we wrote; bounded. */
-const MAX_PENDING_OFFERS = 2_000;
+/**
+ * Transactions kept at once, a bound against floods only (transaction-memory.ts): 20,000 INVITEs
+ * ringing for Timer C's 180 s is more than 100 new calls a second. An offer is a few kilobytes.
+ */
+const MAX_PENDING_OFFERS = 20_000;
+const MAX_PENDING_REGISTERS = 50_000;
+const DEFAULT_TIMERS = { transactionMs: 64 * T1_MS, inviteMs: 180_000 };
 
 /** What the relay keeps of a request in flight: the offer for the policy, the REGISTER's Contacts. */
 const OFFER_KEPT = { headers: new Set(['Content-Type', 'Call-ID']), body: true };
@@ -103,15 +118,16 @@ export class UpstreamRelay {
   #pingCSeq = 0;
   #lastPong = 0;
   /**
-   * What each INVITE/UPDATE in flight carried, by the branch this relay wrote on it: the codec
-   * policy needs the offer to keep the answer within it.
+   * What each INVITE/UPDATE in flight carried, by the transaction this relay wrote (branch and
+   * method): the codec policy needs the offer to keep the answer within it.
    */
-  readonly #inFlight = new Map<string, SipRequest>();
+  readonly #inFlight: TransactionMemory<SipRequest>;
   /**
-   * REGISTERs passed on and not yet answered, by the branch we wrote: their Contacts are learned
-   * only once the upstream has accepted them (it authenticated the client; we did not).
+   * REGISTERs passed on and not yet answered, by the transaction we wrote: their Contacts are
+   * learned only once the upstream has accepted them (it authenticated the client; we did not).
    */
-  readonly #registering = new Map<string, SipRequest>();
+  readonly #registering: TransactionMemory<SipRequest>;
+  readonly #timers: { transactionMs: number; inviteMs: number };
   /** Over UDP only: requests of WebSocket clients are sent again until answered. */
   readonly #retransmissions: UdpRetransmissions | undefined;
 
@@ -128,6 +144,17 @@ export class UpstreamRelay {
       },
       options.log,
     );
+    this.#timers = options.timers ?? DEFAULT_TIMERS;
+    this.#inFlight = new TransactionMemory({
+      name: 'offers',
+      maxEntries: MAX_PENDING_OFFERS,
+      log: options.log,
+    });
+    this.#registering = new TransactionMemory({
+      name: 'registrations',
+      maxEntries: MAX_PENDING_REGISTERS,
+      log: options.log,
+    });
     if (options.target.transport === 'UDP')
       this.#retransmissions = new UdpRetransmissions((bytes) => this.#transport.send(bytes));
   }
@@ -156,8 +183,8 @@ export class UpstreamRelay {
       if (request.method !== 'ACK') reply(503, 'the upstream SIP server does not answer');
       return;
     }
-    const maxForwards = Number(header(request, 'Max-Forwards') ?? 70);
-    if (maxForwards === 0) {
+    const maxForwards = forwardedMaxForwards(request);
+    if (maxForwards === undefined) {
       if (request.method !== 'ACK') reply(483, 'too many hops');
       return;
     }
@@ -171,17 +198,15 @@ export class UpstreamRelay {
       flow.send(serializeSipMessage(refusalResponse(request, media.reject)));
       return;
     }
-    let out = withHeader(this.#withoutOwnRoute(media.message), 'Max-Forwards', String(maxForwards - 1));
+    let out = withHeader(this.#withoutOwnRoute(media.message), 'Max-Forwards', String(maxForwards));
     const initial = isInitial(request);
     if (request.method === 'INVITE') this.options.onInvite?.(header(request, 'Call-ID') ?? '');
     if (request.method === 'REGISTER') {
-      out = withHeaderPrepended(out, 'Path', `<${this.#routeUri(flow)};lr;ob>`);
+      const ob = asksForOutbound(request) ? ';ob' : '';
+      out = withHeaderPrepended(out, 'Path', `<${this.#routeUri(flow)};lr${ob}>`);
       // RFC 3327 §5: the registrar must see `path` supported; say so once, not again when the
       // client already did.
-      const supported = headers(out, 'Supported').flatMap((v) =>
-        v.split(',').map((t) => t.trim().toLowerCase()),
-      );
-      if (!supported.includes('path')) out = withHeaderPrepended(out, 'Supported', 'path');
+      if (!supportedTags(out).includes('path')) out = withHeaderPrepended(out, 'Supported', 'path');
     } else if (initial && DIALOG_CREATING.has(request.method)) {
       out = withHeaderPrepended(out, 'Record-Route', this.#recordRoute(flow, request));
     }
@@ -192,7 +217,7 @@ export class UpstreamRelay {
     const bytes = serializeSipMessage(out);
     this.#transport.send(bytes);
     if (this.#retransmissions && request.method !== 'ACK')
-      this.#retransmissions.start(branch, bytes, request.method === 'INVITE');
+      this.#retransmissions.start(branch, request.method, bytes);
   }
 
   /** A response from a WebSocket client to a request the upstream sent it. */
@@ -207,15 +232,20 @@ export class UpstreamRelay {
 
   #remember(branch: string, forwarded: SipRequest): void {
     if (!this.options.media || !OFFER_ANSWER_METHODS.has(forwarded.method)) return;
-    if (this.#inFlight.size >= MAX_PENDING_OFFERS)
-      this.#inFlight.delete(this.#inFlight.keys().next().value as string);
-    this.#inFlight.set(branch, retainedRequest(forwarded, OFFER_KEPT));
+    const { transactionMs, inviteMs } = this.#timers;
+    this.#inFlight.set(
+      transactionKey(branch, forwarded.method),
+      retainedRequest(forwarded, OFFER_KEPT),
+      forwarded.method === 'INVITE' ? inviteMs : transactionMs,
+    );
   }
 
   #rememberRegister(branch: string, request: SipRequest): void {
-    if (this.#registering.size >= MAX_PENDING_OFFERS)
-      this.#registering.delete(this.#registering.keys().next().value as string);
-    this.#registering.set(branch, retainedRequest(request, REGISTER_KEPT));
+    this.#registering.set(
+      transactionKey(branch, 'REGISTER'),
+      retainedRequest(request, REGISTER_KEPT),
+      this.#timers.transactionMs,
+    );
   }
 
   /**
@@ -226,8 +256,9 @@ export class UpstreamRelay {
    */
   #registerAnswered(branch: string, response: SipResponse, flow: Flow): void {
     if (response.status < 200) return;
-    const request = this.#registering.get(branch);
-    this.#registering.delete(branch);
+    const key = transactionKey(branch, 'REGISTER');
+    const request = this.#registering.get(key);
+    this.#registering.delete(key);
     if (!request || response.status >= 300) return;
     const proven = credentialOf(request, 'Authorization');
     const owner =
@@ -267,12 +298,23 @@ export class UpstreamRelay {
     return guestRefusal(method, claimed, parseUri(request.uri)?.user);
   }
 
-  /** A response to a request this relay passed on (by its branch), with the policy on its SDP. */
+  /**
+   * A response to a request this relay passed on (by its branch and CSeq method: a CANCEL's 200
+   * is not its INVITE's), with the policy on its SDP.
+   */
   #answered(branch: string, response: SipResponse): SipResponse {
-    const forwarded = this.#inFlight.get(branch);
-    if (!forwarded || !this.options.media) return response;
-    // INVITE 2xx retransmissions carry the same answer: keep the offer for them until evicted.
-    if (response.status >= 300) this.#inFlight.delete(branch);
+    if (!this.options.media) return response;
+    const method = cseqMethod(response);
+    const key = transactionKey(branch, method);
+    const forwarded = this.#inFlight.get(key);
+    if (!forwarded) return response;
+    const { transactionMs, inviteMs } = this.#timers;
+    if (method !== 'INVITE') {
+      if (response.status >= 200) this.#inFlight.delete(key);
+    } else if (response.status < 200) this.#inFlight.extend(key, inviteMs);
+    // The upstream sends a 2xx again until it sees the ACK: the answer is policed each time.
+    else if (response.status < 300) this.#inFlight.extend(key, transactionMs);
+    else this.#inFlight.delete(key);
     return this.options.media.response(response, forwarded);
   }
 
@@ -356,7 +398,7 @@ export class UpstreamRelay {
 
   #responseFromUpstream(response: SipResponse): void {
     const branch = topBranch(response);
-    this.#retransmissions?.answered(branch);
+    this.#retransmissions?.answered(branch, cseqMethod(response));
     if (branch.startsWith(`${MAGIC_COOKIE}.ping.`)) {
       this.#lastPong = Date.now();
       this.#setUp(true);
@@ -365,7 +407,7 @@ export class UpstreamRelay {
     const flowId = branch.split('.')[1] ?? '';
     const flow = this.options.flows.get(flowId);
     if (!flow) return;
-    if (this.#registering.has(branch)) this.#registerAnswered(branch, response, flow);
+    if (cseqMethod(response) === 'REGISTER') this.#registerAnswered(branch, response, flow);
     let out = this.#answered(branch, withoutFirstHeader(response, 'Via'));
     if (response.status >= 200 && response.status < 300 && cseqMethod(response) === 'INVITE')
       out = this.options.callTokens?.stamp(out, 'From') ?? out;
@@ -374,6 +416,13 @@ export class UpstreamRelay {
 
   /** A request of the upstream for a client: the top Route (ours) names the client's flow. */
   #requestFromUpstream(request: SipRequest): void {
+    // RFC 3261 §16.3 step 3, before anything else is looked at.
+    const maxForwards = forwardedMaxForwards(request);
+    if (maxForwards === undefined) {
+      if (request.method !== 'ACK')
+        this.#send(createResponse(request, 483, [warning(AGENT, 'too many hops')]));
+      return;
+    }
     const top = header(request, 'Route');
     const route = top ? parseNameAddr(top) : undefined;
     const flow =
@@ -401,7 +450,7 @@ export class UpstreamRelay {
       this.#send(refusalResponse(request, media.reject));
       return;
     }
-    let out = withoutFirstHeader(media.message, 'Route');
+    let out = withHeader(withoutFirstHeader(media.message, 'Route'), 'Max-Forwards', String(maxForwards));
     const initial = isInitial(request);
     if (request.method === 'INVITE') {
       this.options.onInvite?.(header(request, 'Call-ID') ?? '');
