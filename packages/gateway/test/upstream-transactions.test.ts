@@ -201,6 +201,58 @@ describe('upstream relay: offers kept for the codec policy', () => {
   }, 30_000);
 });
 
+describe('upstream relay: REGISTERs kept until answered', () => {
+  it('learns the Contact of a REGISTER answered after 2,000 newer REGISTERs', async () => {
+    // The client sends as fast as it can: no rate limit in the way.
+    const { upstream, client } = await rig({
+      RATE_MESSAGES_PER_SECOND: '100000',
+      RATE_MESSAGE_BURST: '100000',
+    });
+    const contact = 'sip:alice-first@raw.invalid;transport=ws';
+    client.send(
+      sipRequest('REGISTER', 'sip:ringway.test', {
+        to: 'sip:alice@ringway.test',
+        callId: 'first-register',
+        extra: [`Contact: <${contact}>`],
+      }),
+    );
+    const first = await upstream.request('REGISTER', (m) => header(m, 'Call-ID') === 'first-register');
+    // Queries of the bindings (no Contact), in batches the upstream has heard before the next.
+    const newer = 2_000;
+    for (let sent = 0; sent < newer; ) {
+      const batch = Math.min(100, newer - sent);
+      for (let i = 0; i < batch; i++)
+        client.send(
+          sipRequest('REGISTER', 'sip:ringway.test', {
+            to: 'sip:alice@ringway.test',
+            callId: `newer-${sent + i}`,
+          }),
+        );
+      sent += batch;
+      await upstream.request('REGISTER', (m) => header(m, 'Call-ID') === `newer-${sent - 1}`);
+    }
+
+    upstream.respond(first, createResponse(first.message, 200));
+    await client.next((m) => m.kind === 'response' && header(m, 'Call-ID') === 'first-register');
+    // The Contact was learned: a request for it with no Route of ours still finds the client.
+    upstream.send(
+      [
+        `MESSAGE ${contact} SIP/2.0`,
+        'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-to-contact;rport',
+        'Max-Forwards: 69',
+        'From: <sip:600@ringway.test>;tag=up',
+        'To: <sip:alice@ringway.test>;tag=alice',
+        'Call-ID: to-contact',
+        'CSeq: 2 MESSAGE',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    await client.next((m) => m.kind === 'request' && header(m, 'Call-ID') === 'to-contact');
+  }, 30_000);
+});
+
 describe('upstream relay: a REGISTER and outbound (RFC 5626)', () => {
   const instance = '+sip.instance="<urn:uuid:00000000-0000-4000-8000-000000000001>"';
   const cases: Array<[string, string[], boolean]> = [
