@@ -27,6 +27,8 @@ interface Subscription {
   /** The user whose presence is watched (the request's user, in our domain). */
   target: string;
   event: EventPackage;
+  /** The Event value of its NOTIFYs: the package, and the SUBSCRIBE's `id` echoed (RFC 6665 §8.2.1). */
+  eventValue: string;
   callId: string;
   /** Our side of the dialog: the SUBSCRIBE's To, with the tag we chose. */
   local: string;
@@ -143,6 +145,7 @@ export class Notifier {
       flow,
       target: detached(target),
       event,
+      eventValue: detached(`${event}${eventIdParam(request)}`),
       callId,
       local: `${detached(header(request, 'To') as string)};tag=${localTag}`,
       remote: detached(header(request, 'From') as string),
@@ -321,7 +324,7 @@ export class Notifier {
         { name: 'Call-ID', value: subscription.callId },
         { name: 'CSeq', value: `${subscription.cseq} NOTIFY` },
         this.#contact(),
-        { name: 'Event', value: subscription.event },
+        { name: 'Event', value: subscription.eventValue },
         { name: 'Subscription-State', value: state },
         { name: 'Content-Type', value: contentType },
       ],
@@ -356,6 +359,12 @@ export class Notifier {
 /** The package an Event header names, without its parameters (RFC 6665 §8.2.1). */
 function eventPackage(request: SipRequest): string {
   return (header(request, 'Event') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** `;id=…` when the SUBSCRIBE's Event has an id, which every NOTIFY must echo (RFC 6665 §8.2.1). */
+function eventIdParam(request: SipRequest): string {
+  const id = /;\s*id\s*=\s*([^;\s]+)/i.exec(header(request, 'Event') ?? '')?.[1];
+  return id === undefined ? '' : `;id=${id}`;
 }
 
 /** Whether an Accept header takes a content type (an empty Accept takes nothing). */
