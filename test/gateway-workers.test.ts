@@ -22,6 +22,21 @@ const phones: Phone[] = [];
 const startedWorkers = () =>
   [...log.matchAll(/"pid":(\d+)[^\n]*"startupMs"/g)].map((match) => Number(match[1]));
 
+/** The PIDs of the workers whose relay logged the upstream up (its first keep-alive answered). */
+const upWorkers = () =>
+  new Set(
+    [...log.matchAll(/"pid":(\d+)[^\n]*"up":true[^\n]*"upstream state"/g)].map((match) => Number(match[1])),
+  );
+
+/** Waits until each of `pids` has logged its relay up. */
+function relaysUp(pids: number[]): Promise<Set<number>> {
+  return eventually(
+    upWorkers,
+    (up) => pids.every((pid) => up.has(pid)),
+    (up) => `relays up in ${[...up].join(', ') || 'no worker'}, not in all of ${pids.join(', ')}: ${log}`,
+  );
+}
+
 /** Which process holds each established WebSocket connection to the gateway's port (from `ss`). */
 function connectionsByPid(): Map<number, number> {
   const ss = spawnSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
@@ -65,8 +80,8 @@ beforeAll(async () => {
     (pids) => pids.length === 2,
     () => `workers did not start: ${log}`,
   );
-  // Each worker's relay is up once its first keep-alive is answered.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Each worker's relay is up once its first keep-alive is answered, and says so.
+  await relaysUp(startedWorkers());
 }, 30_000);
 
 afterAll(async () => {
@@ -91,11 +106,15 @@ describe('WORKERS gateway processes in front of Kamailio', () => {
     await callAndHangUp(p3, p0, 'w0');
 
     process.kill(first, 'SIGKILL');
-    await eventually(
-      startedWorkers,
-      (pids) => pids.length === 3,
-      () => `no worker replaced the killed one: ${log}`,
-    );
+    const replacement = (
+      await eventually(
+        startedWorkers,
+        (pids) => pids.length === 3,
+        () => `no worker replaced the killed one: ${log}`,
+      )
+    )[2] as number;
+    // A new client may land on the replacement: its relay must be up first.
+    await relaysUp([replacement]);
     // The surviving worker's clients keep their connections and calls; a new client is served too.
     const survivors = await eventually(
       () => [p0, p1, p2, p3].filter((p) => p.ua.transport.isConnected()),

@@ -10,6 +10,7 @@ import {
 import { RawSipClient, sipRequest } from '../packages/gateway/test/support/raw-sip-client.js';
 import type { Phone } from '../packages/gateway/test/support/sipjs.js';
 import { serverCertificate, testAuthority } from '../packages/gateway/test/support/test-certificates.js';
+import { type CountingTcpProxy, countingTcpProxy } from './support/counting-tcp-proxy.js';
 import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { callAndHangUp, ephemeralPhone } from './support/kamailio-phones.js';
@@ -26,6 +27,7 @@ const strangerCaFile = join(folder, 'stranger-ca.pem');
 let kamailio: RunningKamailio;
 const phones: Phone[] = [];
 const gateways: RunningGateway[] = [];
+const proxies: CountingTcpProxy[] = [];
 
 beforeAll(async () => {
   const authority = await testAuthority();
@@ -40,6 +42,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(phones.splice(0).map((p) => p.stop().catch(() => undefined)));
   await Promise.all(gateways.splice(0).map((g) => g.close()));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 afterAll(async () => {
   await kamailio?.stop();
@@ -95,15 +98,24 @@ describe('the gateway in front of Kamailio over SIP/TLS', () => {
   ])(
     'refuses Kamailio’s certificate when it is %s: clients get 503, the metric says down',
     async (_case, env) => {
+      // Kamailio behind a relay that counts the gateway's attempts (TLS still end to end).
+      const proxy = await countingTcpProxy(kamailio.tls as string);
+      proxies.push(proxy);
       const gateway = await startGateway({
-        UPSTREAM: `tls:${kamailio.tls}`,
+        UPSTREAM: `tls:${proxy.address}`,
         AUTH_SECRET: SECRET,
         ADMIN_TOKEN,
         ...env,
       });
       gateways.push(gateway);
-      // Several attempts (100, 200, 400 ms apart): none of them may get through.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Several attempts (100, 200, 400 ms apart): none of them may get through. The gateway opens
+      // a connection again only after the previous one failed: a third one is the witness that two
+      // were refused.
+      await eventually(
+        () => ({ attempts: proxy.connections(), up: upstreamUp(gateway) }),
+        (now) => now.attempts >= 3 || now.up === true,
+        (now) => `the gateway tried ${now.attempts} times and stopped; upstream up: ${now.up}`,
+      );
       expect(upstreamUp(gateway)).toBe(false);
       const client = await RawSipClient.connect(gateway.wsUrl);
       try {
@@ -124,5 +136,6 @@ describe('the gateway in front of Kamailio over SIP/TLS', () => {
       });
       expect(metrics.body).toContain('ringway_upstream_up 0');
     },
+    20_000,
   );
 });

@@ -37,6 +37,14 @@ function exampleAudioBytes(page: Page): Promise<number> {
   });
 }
 
+/** How many calls the phone of Ringway's page holds (ended ones leave the list). */
+function callsOn(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      (globalThis as unknown as { ringway: { phone(): { calls: unknown[] } } }).ringway.phone().calls.length,
+  );
+}
+
 describe('the softphone library embedded in another page', () => {
   it('the auto-answer example registers, answers a call from Ringway’s page, and both hear each other', async () => {
     const example = await (await browser.newContext()).newPage();
@@ -66,8 +74,17 @@ describe('the softphone library embedded in another page', () => {
     await alice.goto(`${base}/?user=alice&dial=${encodeURIComponent('sip:bob@127.0.0.1')}`);
     await expectText(alice, 'registration-state', 'registered');
     expect(await alice.getByTestId('dial-input').inputValue()).toBe('sip:bob@127.0.0.1');
-    // Nothing rings until the person presses Dial.
-    await alice.waitForTimeout(500);
+    // Nothing rings until the person presses Dial. The page's start-up, which took the link, has
+    // run to its end (it hands out window.ringway last), and placed no call.
+    await alice.waitForFunction(() => 'ringway' in globalThis);
+    expect(await callsOn(alice)).toBe(0);
+    // A later message from Alice on the same path to Bob: once Bob has it, an INVITE sent before
+    // it would have reached him too.
+    await alice.getByTestId('chat-to').fill('bob');
+    await alice.getByTestId('chat-text').fill('before dialling');
+    await alice.getByTestId('chat-send').click();
+    await expectText(bob, 'chat-log', /alice.*: before dialling/);
+    expect(await callsOn(bob)).toBe(0);
     expect(await bob.getByTestId('answer-button').isVisible()).toBe(false);
     await alice.getByTestId('dial-button').click();
     await bob.getByTestId('answer-button').click();

@@ -5,7 +5,7 @@ import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { generate } from 'selfsigned';
 import { eventually } from '../../../test/support/eventually.js';
 import { buildApp } from '../src/app.js';
@@ -193,9 +193,15 @@ describe('HTTPS and wss:// on the gateway', () => {
     expect(await answers(open)).toBeGreaterThanOrEqual(200);
     expect(await answers(await wssClient(gateway.port, authority.cert))).toBeGreaterThanOrEqual(200);
 
-    // A key that is not the certificate's: logged, and the renewed pair stays in service.
+    // A key that is not the certificate's: logged, and the renewed pair stays in service. The
+    // warning is the witness that the changed files were read; only then is the old one shown.
+    const warn = jest.spyOn(gateway.app.log, 'warn');
     writeFileSync(files.TLS_KEY_FILE, (await serverCertificate([HOST], authority)).key);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await eventually(
+      () => warn.mock.calls.map((call) => String(call.at(-1))),
+      (messages) => messages.some((m) => /TLS certificate files changed but cannot be used/.test(m)),
+      (messages) => `the changed key file was never read; warnings: ${JSON.stringify(messages)}`,
+    );
     expect((await presented(gateway.port)).fingerprint256).toBe(renewed);
   }, 30_000);
 
@@ -251,15 +257,27 @@ describe('HTTPS and wss:// on the gateway', () => {
 });
 
 describe('TLS toward the upstream', () => {
-  /** A TLS server with `pem` on loopback; resolves with its port. */
-  async function tlsUpstream(pem: Pem): Promise<{ port: number; close(): void }> {
+  /** A TLS server with `pem` on loopback; resolves with its port and how many TCP connections it was offered. */
+  async function tlsUpstream(pem: Pem): Promise<{ port: number; connections(): number; close(): void }> {
+    let connections = 0;
     const server = createTlsServer({ ...pem }, (socket) => socket.on('error', () => undefined));
+    server.on('connection', () => connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { port: (server.address() as { port: number }).port, close: () => server.close() };
+    return {
+      port: (server.address() as { port: number }).port,
+      connections: () => connections,
+      close: () => server.close(),
+    };
   }
 
-  /** Connects the gateway's upstream transport; resolves with whether it connected and what it logged. */
-  async function connectTo(port: number, verify: { ca?: string; serverName?: string }) {
+  /**
+   * Connects the gateway's upstream transport to `upstream`; resolves with whether it connected and
+   * what it logged, once it has either connected or been refused and tried again.
+   */
+  async function connectTo(
+    upstream: { port: number; connections(): number },
+    verify: { ca?: string; serverName?: string },
+  ) {
     const warnings: string[] = [];
     let connected = false;
     const log = {
@@ -270,15 +288,22 @@ describe('TLS toward the upstream', () => {
         warnings.push(`${message}: ${fields.err?.code}`),
     };
     const transport = createUpstreamTransport(
-      { transport: 'TLS', host: '127.0.0.1', port, path: '/', verify },
+      { transport: 'TLS', host: '127.0.0.1', port: upstream.port, path: '/', verify },
       { host: '127.0.0.1', advertised: '127.0.0.1', port: 0 },
       65536,
       { message: () => undefined, connected: () => (connected = true), disconnected: () => undefined },
       log as never,
     );
+    const before = upstream.connections();
     await transport.start();
-    // Long enough for several attempts (100, 200, 400 ms apart).
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Connected, or a fourth attempt reached the upstream (100, 200, 400 ms apart): a transport
+    // opens the next connection only after the last one failed and its failure was handled
+    // (logged or not). One of the four may be a late arrival of the previous transport's.
+    await eventually(
+      () => ({ connected, attempts: upstream.connections() - before }),
+      (now) => now.connected || now.attempts >= 4,
+      (now) => `neither connected nor tried again: ${now.attempts} attempts`,
+    );
     transport.close();
     return { connected, warnings, local: transport.name };
   }
@@ -287,18 +312,18 @@ describe('TLS toward the upstream', () => {
     const authority = await testAuthority();
     const upstream = await tlsUpstream(await serverCertificate(['sip.ringway.test'], authority));
     try {
-      const good = await connectTo(upstream.port, { ca: authority.cert, serverName: 'sip.ringway.test' });
+      const good = await connectTo(upstream, { ca: authority.cert, serverName: 'sip.ringway.test' });
       expect(good).toEqual({ connected: true, warnings: [], local: 'TLS' });
 
       const stranger = await testAuthority('Somebody else');
-      const wrongCa = await connectTo(upstream.port, { ca: stranger.cert, serverName: 'sip.ringway.test' });
+      const wrongCa = await connectTo(upstream, { ca: stranger.cert, serverName: 'sip.ringway.test' });
       expect(wrongCa.connected).toBe(false);
       // Logged once, though it was tried again and again.
       expect(wrongCa.warnings).toEqual([
         'cannot connect to the upstream; retrying: UNABLE_TO_VERIFY_LEAF_SIGNATURE',
       ]);
 
-      const wrongName = await connectTo(upstream.port, {
+      const wrongName = await connectTo(upstream, {
         ca: authority.cert,
         serverName: 'other.ringway.test',
       });
@@ -308,7 +333,7 @@ describe('TLS toward the upstream', () => {
       ]);
 
       // No name configured: the certificate must name the IP address, and this one does not.
-      const byAddress = await connectTo(upstream.port, { ca: authority.cert });
+      const byAddress = await connectTo(upstream, { ca: authority.cert });
       expect(byAddress.connected).toBe(false);
     } finally {
       upstream.close();

@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
+import { eventually } from '../../../test/support/eventually.js';
 import { header, type SipRequest, type SipResponse } from '../src/sip/message.js';
 import { parseSipMessage } from '../src/sip/parser.js';
 import { createResponse } from '../src/sip/responses.js';
@@ -111,7 +112,10 @@ describe('upstream mode: the upstream codec policy', () => {
       expect(header(refused, 'Warning')).toMatch(
         /^305 ringway "Incompatible media format: offered .*; allowed G729\/8000"$/,
       );
-      await new Promise((r) => setTimeout(r, 100));
+      // A later request from the same client on the same path: once it has reached the upstream,
+      // the INVITE would have too, had it been passed on.
+      client.send(sipRequest('REGISTER', 'sip:ringway.test', { extra: ['Contact: <sip:a@a.invalid>'] }));
+      await upstream.next('REGISTER');
       expect(upstream.received.filter((r) => r.request.method === 'INVITE')).toHaveLength(0);
     } finally {
       await close();
@@ -134,15 +138,30 @@ describe('upstream mode over UDP: a lost datagram', () => {
       expect(header(again.request, 'Via')).toBe(header(lost.request, 'Via'));
       upstream.respond(again, createResponse(again.request, 200));
       await client.response(200);
-      // Answered: no third copy.
-      await new Promise((r) => setTimeout(r, 1200));
-      expect(upstream.received.filter((r) => r.request.method === 'REGISTER')).toHaveLength(0);
+      // Answered: no third copy. The gateway's own timers are the clock: a REGISTER sent after the
+      // answer and left unanswered is sent a third time 500 + 1000 ms after its first copy, later
+      // than the answered one's third copy was due (1000 ms after its second), so that one would
+      // have gone out first.
+      const callId = header(lost.request, 'Call-ID');
+      client.send(
+        sipRequest('REGISTER', 'sip:ringway.test', {
+          callId: 'clock',
+          extra: ['Contact: <sip:a@a.invalid>'],
+        }),
+      );
+      const copies = () => upstream.received.filter((r) => header(r.request, 'Call-ID') === 'clock').length;
+      await eventually(
+        copies,
+        (n) => n >= 3,
+        (n) => `the unanswered REGISTER was sent ${n} times`,
+      );
+      expect(upstream.received.filter((r) => header(r.request, 'Call-ID') === callId)).toHaveLength(0);
     } finally {
       client.close();
       await gateway.close();
       upstream.close();
     }
-  });
+  }, 15_000);
 });
 
 describe('upstream mode: a REGISTER passed on', () => {
