@@ -183,7 +183,7 @@ describe('upstream relay: offers kept for the codec policy', () => {
       for (let i = 0; i < batch; i++)
         upstream.send(fromUpstream('INVITE', path, `newer-${sent + i}`, { body: plainOffer }));
       sent += batch;
-      await client.next((m) => m.kind === 'request' && header(m, 'Call-ID') === `newer-${sent - 1}`);
+      await client.next((m) => m.kind === 'request' && header(m, 'Call-ID') === `newer-${sent - 1}`, 10_000);
     }
 
     // The browser answers the first call with all it can do; the upstream must get only PCMU.
@@ -217,19 +217,19 @@ describe('upstream relay: REGISTERs kept until answered', () => {
       }),
     );
     const first = await upstream.request('REGISTER', (m) => header(m, 'Call-ID') === 'first-register');
-    // Queries of the bindings (no Contact), in batches the upstream has heard before the next.
+    // Queries of the bindings (no Contact), in batches the upstream has heard before the next. Each
+    // is answered only with a 100 Trying: still in flight, and not sent again (timer E).
     const newer = 2_000;
     for (let sent = 0; sent < newer; ) {
       const batch = Math.min(100, newer - sent);
-      for (let i = 0; i < batch; i++)
-        client.send(
-          sipRequest('REGISTER', 'sip:ringway.test', {
-            to: 'sip:alice@ringway.test',
-            callId: `newer-${sent + i}`,
-          }),
-        );
+      const callIds = Array.from({ length: batch }, (_, i) => `newer-${sent + i}`);
+      for (const callId of callIds)
+        client.send(sipRequest('REGISTER', 'sip:ringway.test', { to: 'sip:alice@ringway.test', callId }));
+      for (const callId of callIds) {
+        const heard = await upstream.request('REGISTER', (m) => header(m, 'Call-ID') === callId, 10_000);
+        upstream.respond(heard, createResponse(heard.message, 100));
+      }
       sent += batch;
-      await upstream.request('REGISTER', (m) => header(m, 'Call-ID') === `newer-${sent - 1}`);
     }
 
     upstream.respond(first, createResponse(first.message, 200));
