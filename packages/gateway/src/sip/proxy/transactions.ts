@@ -1,13 +1,18 @@
 import type { Flow } from '../flow.js';
-import { retainedRequest, type SipRequest, type SipResponse } from '../message.js';
+import { header, headers, retainedRequest, type SipRequest, type SipResponse } from '../message.js';
+import { parseVia, viaParam } from '../via.js';
+import { MAGIC_COOKIE } from './branch-id.js';
 
 /**
  * State of one forwarded request on one target (RFC 3261 §17.1, seen from a proxy):
  * 1. "trying" --> "proceeding"  (a provisional response came)
- * 2. "trying" --> "completed"   (a final response came, or the branch timed out)
- * 3. "proceeding" --> "completed"
+ * 2. "trying" --> "completed"   (a final response came, or Timer B/F fired: a made-up 408)
+ * 3. "proceeding" --> "completed"  (a final response came, or the callee never answered the
+ *    CANCEL that Timer C sent, or its connection closed)
  * Only a "proceeding" INVITE branch may be cancelled (RFC 3261 §9.1); a "trying" one remembers
- * that it should be, and is cancelled when its first provisional arrives.
+ * that it should be, and is cancelled when its first provisional arrives. A "completed" INVITE
+ * branch still ACKs every non-2xx final that reaches it (§17.1.1.3) and passes on every 2xx
+ * (§16.7 step 5), until its server transaction is forgotten.
  */
 export type BranchState = 'trying' | 'proceeding' | 'completed';
 
@@ -19,7 +24,8 @@ export interface ClientBranch {
   readonly server: ServerTransaction;
   state: BranchState;
   cancelWanted: boolean;
-  finalStatus?: number;
+  /** Timer C fired and the branch was cancelled: it now only waits for the callee's final answer. */
+  timedOut: boolean;
   /** The 2xx to an INVITE as it went back, for the UAS's retransmissions of it. */
   answer?: SipResponse;
   timer?: NodeJS.Timeout;
@@ -28,8 +34,8 @@ export interface ClientBranch {
 /**
  * A request the proxy took responsibility for (RFC 3261 §16: a stateful proxy's server
  * transaction together with its response context). It is "final" once a final response went
- * back to the client; it lingers after that to absorb the ACK of a non-2xx answer and to answer
- * a late CANCEL.
+ * back to the client; an INVITE one lingers after that to absorb retransmissions and the ACK of
+ * a non-2xx answer, to answer a late CANCEL and to pass on late 2xx (RFC 6026 "Accepted").
  */
 export interface ServerTransaction {
   readonly key: string;
@@ -40,15 +46,40 @@ export interface ServerTransaction {
   readonly branches: ClientBranch[];
   /** Final responses of completed branches, for choosing the best one (RFC 3261 §16.7 step 6). */
   finals: SipResponse[];
-  finalSent: boolean;
+  /** The status of the first final response sent back, once sent. */
+  finalStatus: number | undefined;
+  /**
+   * What a retransmission of the request is answered with (RFC 3261 §17.2.1): the last
+   * provisional, or the non-2xx final. Serialised, so that it shares nothing with the message it
+   * came in. After a 2xx, nothing: retransmissions are only absorbed (RFC 6026 §7.1).
+   */
+  lastResponse: string | undefined;
   cancelled: boolean;
   lingerTimer?: NodeJS.Timeout;
   readonly startedAt: number;
 }
 
-/** The transaction key of a request: its top Via branch, with ACK and CANCEL matched to their INVITE. */
-export function transactionKey(branch: string, method: string): string {
-  return `${branch}|${method === 'ACK' || method === 'CANCEL' ? 'INVITE' : method}`;
+/**
+ * The key of the server transaction a request belongs to (RFC 3261 §17.2.3): the top Via's
+ * branch and sent-by, and the method, ACK and CANCEL matched to their INVITE. The connection
+ * takes part too: a WebSocket client's sent-by is a made-up `.invalid` name (RFC 7118 §5.2) that
+ * two clients may share, and a request of a transaction never changes connection (§18.2.2).
+ * A branch without the magic cookie (RFC 2543) is not unique, so the dialog and CSeq number are
+ * added to it (§17.2.3's older rule, in part).
+ */
+export function transactionKey(request: SipRequest, flowId: string): string {
+  const via = parseVia(header(request, 'Via') ?? '');
+  const branch = (via && viaParam(via, 'branch')) ?? '';
+  const sentBy = via ? `${via.host}:${via.port ?? ''}` : '';
+  const method = request.method === 'ACK' || request.method === 'CANCEL' ? 'INVITE' : request.method;
+  const key = `${flowId}|${sentBy}|${branch}|${method}`;
+  if (branch.startsWith(MAGIC_COOKIE)) return key;
+  const cseq = (header(request, 'CSeq') ?? '').trim().split(/\s+/)[0];
+  return `${key}|${header(request, 'Call-ID') ?? ''}|${fromTag(request)}|${cseq}`;
+}
+
+function fromTag(request: SipRequest): string {
+  return /;\s*tag=([^;\s]+)/i.exec(header(request, 'From') ?? '')?.[1] ?? '';
 }
 
 /** Headers a lingering transaction still needs: to build an ACK or CANCEL of a branch (RFC 3261 §9.1). */
@@ -60,4 +91,29 @@ const HOP_HEADERS = new Set(['Via', 'Route', 'From', 'To', 'Call-ID', 'CSeq']);
  */
 export function hopHeadersOnly(request: SipRequest): SipRequest {
   return retainedRequest(request, { headers: HOP_HEADERS });
+}
+
+/**
+ * A request for the same hop as `branch`'s INVITE, made from its hop headers: the CANCEL of the
+ * branch (RFC 3261 §9.1) or the ACK of a non-2xx final response, with that response's To
+ * (§17.1.1.3).
+ */
+export function hopRequest(branch: ClientBranch, method: 'CANCEL' | 'ACK', to: string): SipRequest {
+  const original = branch.request;
+  const cseq = Number.parseInt(header(original, 'CSeq') ?? '0', 10);
+  return {
+    kind: 'request',
+    method,
+    uri: original.uri,
+    headers: [
+      { name: 'Via', value: header(original, 'Via') as string },
+      ...headers(original, 'Route').map((value) => ({ name: 'Route', value })),
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'From', value: header(original, 'From') as string },
+      { name: 'To', value: to },
+      { name: 'Call-ID', value: header(original, 'Call-ID') as string },
+      { name: 'CSeq', value: `${cseq} ${method}` },
+    ],
+    body: '',
+  };
 }
