@@ -62,9 +62,10 @@ export interface UpstreamOptions {
   callTokens?: CallTokens;
   /**
    * How long the relay keeps what it needs of a transaction in flight (the offer, the REGISTER):
-   * `transactionMs` for a non-INVITE (Timer F, 64·T1) and after an INVITE's 2xx, which the upstream
-   * may send again (Timer L, RFC 6026 §8.7); `inviteMs` for an INVITE from the request and again
-   * after each provisional (Timer C, RFC 3261 §16.6 step 11). Default 64·T1 = 32 s and 180 s.
+   * `transactionMs` for a non-INVITE (Timer F, 64·T1) and after an INVITE's 2xx, which may come
+   * again until the ACK (Timer L of RFC 6026); `inviteMs` for an INVITE from the request and again
+   * after each provisional (Timer C, RFC 3261 §16.6 step 11, §16.7 step 2). The gateway's
+   * `timers` fit. Default 64·T1 = 32 s and 180 s.
    */
   timers?: { transactionMs: number; inviteMs: number };
   /**
@@ -82,7 +83,8 @@ export interface UpstreamOptions {
 
 /**
  * Transactions kept at once, a bound against floods only (transaction-memory.ts): 20,000 INVITEs
- * ringing for Timer C's 180 s is more than 100 new calls a second. An offer is a few kilobytes.
+ * ringing for Timer C's 180 s each is over 100 new calls a second, both ways together; an offer
+ * kept is a few kilobytes, a REGISTER a few hundred bytes.
  */
 const MAX_PENDING_OFFERS = 20_000;
 const MAX_PENDING_REGISTERS = 50_000;
