@@ -110,6 +110,32 @@ describe('Timer C (RFC 3261 §16.8)', () => {
     const final = await caller.next(finalTo('INVITE'));
     expect(final.kind === 'response' && final.status).toBe(408);
   });
+  it('keeps a branch Timer C cancelled open for its answer, and ends it with 408 when none comes (RFC 3261 §9.1)', async () => {
+    const gateway = await gatewayWith({ INVITE_TIMEOUT_MS: '300', TRANSACTION_TIMEOUT_MS: '300' });
+    const callee = await phone(gateway.wsUrl, 'bob');
+    const caller = await client(gateway.wsUrl);
+    const invite = await ringing(caller, callee);
+    await callee.next(isRequest('CANCEL'));
+    // Still open: what bob says now reaches the caller, whose call has no final answer yet.
+    answer(callee, invite, 183, { toTag: 'bob-tag' });
+    await caller.response(183);
+    const final = await caller.next(finalTo('INVITE'));
+    expect(final.kind === 'response' && final.status).toBe(408);
+  });
+
+  it('takes a response only from the connection its request went out on (RFC 3261 §18.1.2)', async () => {
+    const gateway = await gatewayWith();
+    const callee = await phone(gateway.wsUrl, 'bob');
+    const stranger = await client(gateway.wsUrl);
+    const caller = await client(gateway.wsUrl);
+    const invite = await ringing(caller, callee);
+    // Somebody who learnt the branch answers in bob's place; bob then refuses the call himself.
+    answer(stranger, invite, 200, { toTag: 'not-bob' });
+    await handledSoFar(stranger);
+    answer(callee, invite, 486, { toTag: 'bob-tag' });
+    const final = await caller.next(finalTo('INVITE'));
+    expect(final.kind === 'response' && final.status).toBe(486);
+  });
 });
 
 describe('server transactions (RFC 3261 §17.2.3)', () => {
