@@ -108,10 +108,11 @@ function topBranch(message: SipMessage): string {
  * Upstream mode (RFC 7118 §5 edge proxy in front of a registrar such as Kamailio): every
  * client request goes to the upstream (over UDP, TCP or a WebSocket) with a Path (RFC 3327) or
  * Record-Route that carries the client's flow token (RFC 5626), so that the upstream's requests
- * come back here and find the right WebSocket. Stateless in both directions (but for retransmitting onto UDP,
- * udp-retransmissions.ts, and the offers of the codec policy): the branch this relay writes
- * names the flow, and is derived from the incoming one so that retransmissions and CANCEL
- * follow their INVITE.
+ * come back here and find the right WebSocket. Stateless in both directions (but for retransmitting
+ * onto UDP, udp-retransmissions.ts, and for the offers of the codec policy and the REGISTERs not yet
+ * answered, kept for their transaction's lifetime, transaction-memory.ts): the branch this relay
+ * writes names the flow, and is derived from the incoming one so that retransmissions and CANCEL
+ * follow their INVITE (a CANCEL's own transaction is its branch and its method).
  */
 export class UpstreamRelay {
   readonly #transport: UpstreamTransport;
