@@ -23,6 +23,7 @@ import {
 } from './failure-reason.js';
 import type { MediaHooks } from './fast-ice.js';
 import { type MediaWarning, type MediaWarningKind, OneWayAudioDetector } from './one-way-audio.js';
+import { requestOutcome, SipRefusal } from './sip-refusal.js';
 import { StateMachine } from './state-machine.js';
 import { targetUri } from './target-uri.js';
 import { Waterfall } from './waterfall.js';
@@ -313,16 +314,32 @@ export class Call implements MediaHooks {
   }
 
   /** Puts the call on hold with a re-INVITE offering sendonly (RFC 3264 §8.4). */
+  /**
+   * Puts the call on hold with a re-INVITE offering sendonly (RFC 3264 §8.4). Rejects with
+   * SipRefusal when the other side refuses (491 in glare, 488): the call stays as it was and the
+   * hold can be tried again.
+   */
   async hold(): Promise<void> {
     if (this.state !== CallState.Active) return;
-    await this.#reinvite(true);
-    this.#machine.transition(CallState.Held);
+    await this.#reinviteOrUndo(true);
+    if (this.state === CallState.Active) this.#machine.transition(CallState.Held);
   }
 
+  /** Takes the call off hold; rejects with SipRefusal as `hold()` does, the call still held. */
   async resume(): Promise<void> {
     if (this.state !== CallState.Held) return;
-    await this.#reinvite(false);
-    this.#machine.transition(CallState.Active);
+    await this.#reinviteOrUndo(false);
+    if (this.state === CallState.Held) this.#machine.transition(CallState.Active);
+  }
+
+  /** A refused offer stays applied ("have-local-offer") unless rolled back: undo it, then say why. */
+  async #reinviteOrUndo(hold: boolean): Promise<void> {
+    try {
+      await this.#reinvite(hold);
+    } catch (error) {
+      await this.session.sessionDescriptionHandler?.rollbackDescription?.().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Mutes or unmutes the microphone of this call only. */
@@ -342,39 +359,61 @@ export class Call implements MediaHooks {
       }
       return;
     }
-    await this.session.info({
-      requestOptions: {
-        body: {
-          contentDisposition: 'render',
-          contentType: 'application/dtmf-relay',
-          content: `Signal=${digit}\r\nDuration=100`,
+    await requestOutcome('INFO', (requestDelegate) =>
+      this.session.info({
+        requestDelegate,
+        requestOptions: {
+          body: {
+            contentDisposition: 'render',
+            contentType: 'application/dtmf-relay',
+            content: `Signal=${digit}\r\nDuration=100`,
+          },
         },
-      },
-    });
+      }),
+    );
   }
 
-  /** Blind transfer: asks the other side to call `target` (REFER, RFC 3515). */
-  async transfer(target: string): Promise<void> {
-    await this.session.refer(targetUri(this.session.userAgent, target), {
-      onNotify: (notification) => this.#transferProgress(notification),
-    });
+  /**
+   * Blind transfer: asks the other side to call `target` (REFER, RFC 3515). Resolves when the
+   * other side accepted the REFER; rejects with SipRefusal when it refused it, or when its
+   * report of the new call (NOTIFY sipfrag) says that call failed.
+   */
+  transfer(target: string): Promise<void> {
+    return this.#refer(targetUri(this.session.userAgent, target));
   }
 
   /** Attended transfer: asks the other side to replace `consultation` with itself (REFER with Replaces, RFC 3891). */
-  async transferTo(consultation: Call): Promise<void> {
-    await this.session.refer(consultation.session, {
-      onNotify: (notification) => this.#transferProgress(notification),
+  transferTo(consultation: Call): Promise<void> {
+    return this.#refer(consultation.session);
+  }
+
+  #refer(to: Parameters<Session['refer']>[0]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      requestOutcome('REFER', (requestDelegate) =>
+        this.session.refer(to, {
+          requestDelegate,
+          onNotify: (notification) => {
+            const failure = this.#transferProgress(notification);
+            if (failure) reject(failure);
+          },
+        }),
+      ).then(() => resolve(), reject);
     });
   }
 
-  /** RFC 3515 §2.4.5: the transferee reports its new call in NOTIFY sipfrag; on success we leave. */
-  #transferProgress(notification: Notification): void {
+  /**
+   * RFC 3515 §2.4.5: the transferee reports its new call in NOTIFY sipfrag; on success we leave.
+   * Returns the new call's refusal, if it was refused.
+   */
+  #transferProgress(notification: Notification): SipRefusal | undefined {
     void notification.accept();
-    const status = Number(/^SIP\/2\.0 (\d{3})/.exec(notification.request.body)?.[1] ?? 0);
+    const [, code, phrase] = /^SIP\/2\.0 (\d{3}) ?([^\r\n]*)/.exec(notification.request.body) ?? [];
+    const status = Number(code ?? 0);
     if (status >= 200 && status < 300) {
       this.#end(CallState.Ended, localHangup('transferred'));
       void this.session.bye().catch(() => undefined);
     }
+    return status >= 300 ? new SipRefusal('transfer', status, phrase ?? '') : undefined;
   }
 
   /** The phone lost its signalling connection: a live call waits for it in "reconnecting". */
@@ -599,11 +638,7 @@ export class Call implements MediaHooks {
             },
             onReject: (response) => {
               const { statusCode, reasonPhrase } = response.message;
-              reject(
-                Object.assign(new Error(`re-INVITE refused: ${statusCode} ${reasonPhrase}`), {
-                  status: statusCode,
-                }),
-              );
+              reject(new SipRefusal('re-INVITE', statusCode ?? 0, reasonPhrase ?? ''));
             },
           },
         })

@@ -40,3 +40,23 @@ export const REJECTION_WORDS: Readonly<Record<number, string>> = {
   503: 'service unavailable',
   603: 'declined',
 };
+
+/** The registrar refused a REGISTER (a refresh, or the first): its status and reason phrase. */
+export const registrationRefused = (code: number, reasonPhrase: string): EndReason => ({
+  kind: 'remote',
+  code,
+  text: `refused (${`${code} ${reasonPhrase}`.trim()})`,
+});
+/** No refresh was accepted before the registration's expiry. */
+export const registrationExpired = (): EndReason => ({
+  kind: 'timeout',
+  state: 'registered',
+  text: 'registration expired',
+});
+
+/**
+ * Statuses of a refused REGISTER worth trying again by itself, after a backoff: the registrar is
+ * busy, starting or draining (RFC 3261 §21.5.4: 503; 500, 504), or did not answer in time (408).
+ * Any other refusal (401, 403, 404) needs new credentials, which only a sign-in gives.
+ */
+export const RETRY_REGISTRATION: ReadonlySet<number> = new Set([408, 480, 500, 503, 504]);

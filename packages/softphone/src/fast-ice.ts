@@ -161,6 +161,11 @@ export async function warmUpPeerConnections(settleMs = 500): Promise<void> {
   }
 }
 
+/** Whether any of the tracks has ended for good (`readyState` "ended": unplugged, revoked, stopped). */
+export function hasEndedTrack(tracks: ReadonlyArray<Pick<MediaStreamTrack, 'readyState'>>): boolean {
+  return tracks.length === 0 || tracks.some((track) => track.readyState === 'ended');
+}
+
 /**
  * Local media for calls from one microphone stream taken when the phone starts: getUserMedia is
  * on the critical path of a call (about 150 ms here), so it is paid once, before anyone dials.
@@ -182,7 +187,18 @@ export class WarmMicrophone {
   readonly factory: Web.MediaStreamFactory = async (constraints) => {
     if (constraints.video) return navigator.mediaDevices.getUserMedia(constraints);
     if (!constraints.audio) return new MediaStream();
-    const stream = await this.warm();
+    let stream = await this.warm();
+    // The device was unplugged, or the OS or browser took the permission back: the warm tracks
+    // ended, and their clones would send silence in every later call. Ask again.
+    if (hasEndedTrack(stream.getTracks())) {
+      this.#stream = undefined;
+      stream = await this.warm().catch((error: Error) => {
+        // The chosen device is the one that went: the default one, rather than no call at all.
+        if (this.#deviceId === undefined) throw error;
+        this.#deviceId = undefined;
+        return this.warm();
+      });
+    }
     return new MediaStream(stream.getTracks().map((track) => track.clone()));
   };
 

@@ -1,10 +1,18 @@
 import type { CodecPolicy } from '@ringway/sdp';
-import { type Invitation, Messager, Registerer, RegistererState, SIPExtension, UserAgent } from 'sip.js';
+import { type Invitation, Messager, RegistererState, SIPExtension, UserAgent } from 'sip.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Call, type CallTimeouts, DEFAULT_CALL_TIMEOUTS } from './call.js';
 import { CallState } from './call-state.js';
 import { Emitter } from './emitter.js';
-import { type EndReason, networkLost, remoteRejection, timedOut } from './failure-reason.js';
+import {
+  type EndReason,
+  networkLost,
+  RETRY_REGISTRATION,
+  registrationExpired,
+  registrationRefused,
+  remoteRejection,
+  timedOut,
+} from './failure-reason.js';
 import {
   type FastIceOptions,
   fastIceSessionDescriptionHandlerFactory,
@@ -15,6 +23,8 @@ import {
 import { type ContactPresence, pickupReplaces } from './presence.js';
 import { PresenceWatch } from './presence-watch.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
+import { ReportingRegisterer } from './reporting-registerer.js';
+import { requestOutcome } from './sip-refusal.js';
 import { StateMachine } from './state-machine.js';
 import { targetUri } from './target-uri.js';
 
@@ -79,7 +89,9 @@ export class Phone {
   readonly #hooks = new WeakMap<object, MediaHooks>();
   readonly #timeouts: CallTimeouts;
   readonly #watches = new Map<string, PresenceWatch>();
-  #registerer: Registerer | undefined;
+  #registerer: ReportingRegisterer | undefined;
+  #registerRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  #registerAttempt = 0;
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -114,6 +126,9 @@ export class Phone {
       reconnectionAttempts: 0,
       // Attended transfer (RFC 3891): an INVITE that replaces one of our calls.
       sipExtensionReplaces: SIPExtension.Supported,
+      // Reliable provisional responses (RFC 3262): trunks and PBXs send `Require: 100rel`, which
+      // SIP.js answers 420 Bad Extension unless it is supported.
+      sipExtension100rel: SIPExtension.Supported,
       logBuiltinEnabled: false,
       sessionDescriptionHandlerFactory: fastIceSessionDescriptionHandlerFactory(this.#media),
       delegate: {
@@ -177,14 +192,22 @@ export class Phone {
     this.#ua.configuration.authorizationUsername = credentials.authorizationUsername;
     this.#ua.configuration.authorizationPassword = credentials.authorizationPassword;
     this.#media.iceServers = credentials.iceServers;
+    if (this.#stopped) return;
     if (this.registrationState === RegistrationState.Registered)
       void this.#registerer?.register().catch(() => undefined);
+    // Refused for want of good credentials (a refresh after the old ones expired): try the new ones.
+    else if (
+      this.registrationState === RegistrationState.Unregistered ||
+      this.registrationState === RegistrationState.Failed
+    )
+      this.#registerAgain();
   }
 
   /** Unregisters and disconnects; live calls are hung up. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#registerRetryTimer);
     await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
     await this.#registerer?.unregister().catch(() => undefined);
     if (this.#registration.canMoveTo(RegistrationState.Unregistered)) {
@@ -205,9 +228,14 @@ export class Phone {
     return call;
   }
 
+  /**
+   * Sends a chat message (MESSAGE, RFC 3428). Resolves once the other side accepted it (2xx);
+   * rejects with SipRefusal (404, 480, …) when it did not, or when it could not be sent.
+   */
   async sendMessage(target: string, text: string): Promise<void> {
     const uri = targetUri(this.#ua, target);
-    await new Messager(this.#ua, uri, text).message();
+    const messager = new Messager(this.#ua, uri, text);
+    await requestOutcome('MESSAGE', (requestDelegate) => messager.message({ requestDelegate }));
     this.message.emit({ from: this.options.aor, to: uri.toString(), text, at: Date.now(), direction: 'out' });
   }
 
@@ -302,6 +330,7 @@ export class Phone {
 
   #onConnect(): void {
     this.#attempt = 0;
+    clearTimeout(this.#registerRetryTimer);
     if (this.#registration.state === RegistrationState.Reconnecting) {
       this.#registration.transition(RegistrationState.Registering);
     }
@@ -314,15 +343,35 @@ export class Phone {
    */
   #register(): void {
     void this.#registerer?.dispose().catch(() => undefined);
-    const registerer = new Registerer(this.#ua, { expires: this.options.registerExpires ?? 300 });
+    const registerer = new ReportingRegisterer(this.#ua, {
+      expires: this.options.registerExpires ?? 300,
+      // SIP.js refreshes at 99 % of the expiry by default: with a registrar's short expiry (tens
+      // of seconds), a challenged refresh may not be answered before the binding lapses.
+      refreshFrequency: 90,
+    });
     this.#registerer = registerer;
+    registerer.onRefused = (response) => {
+      if (registerer !== this.#registerer) return;
+      const code = response.message.statusCode ?? 0;
+      // The first REGISTER's refusal is the register() call's own (Failed, below).
+      if (this.registrationState === RegistrationState.Registered)
+        this.#registrationLost(registrationRefused(code, response.message.reasonPhrase ?? ''), code);
+    };
     registerer.stateChange.addListener((state) => {
       if (registerer !== this.#registerer) return;
+      // Unregistered by the server: a refused refresh (its onRefused comes right after this, with
+      // the status) or no accepted refresh before the expiry.
+      if (state === RegistererState.Unregistered && !this.#stopped)
+        queueMicrotask(() => {
+          if (registerer === this.#registerer && this.registrationState === RegistrationState.Registered)
+            this.#registrationLost(registrationExpired(), undefined);
+        });
       if (
         state === RegistererState.Registered &&
         this.#registration.canMoveTo(RegistrationState.Registered)
       ) {
         this.registrationFailure = undefined;
+        this.#registerAttempt = 0;
         this.#registration.transition(RegistrationState.Registered);
         // Registered again, so the far side can reach us: restart the media of live calls.
         for (const call of this.calls) call.recover();
@@ -340,6 +389,31 @@ export class Phone {
         },
       })
       .catch((error: Error) => this.#failRegistration(networkLost(error.message)));
+  }
+
+  /**
+   * The server no longer has our registration: say why, and register again after a backoff
+   * when the refusal was one that passes (`status` undefined: it expired unanswered).
+   */
+  #registrationLost(reason: EndReason, status: number | undefined): void {
+    if (this.#stopped || !this.#registration.canMoveTo(RegistrationState.Unregistered)) return;
+    this.registrationFailure = reason;
+    this.#registration.transition(RegistrationState.Unregistered);
+    if (status !== undefined && !RETRY_REGISTRATION.has(status)) return;
+    clearTimeout(this.#registerRetryTimer);
+    this.#registerRetryTimer = setTimeout(
+      () => this.#registerAgain(),
+      backoffDelay(this.#registerAttempt++, this.options.backoff),
+    );
+  }
+
+  /** A new REGISTER on the connection we have (none: the reconnection registers). */
+  #registerAgain(): void {
+    clearTimeout(this.#registerRetryTimer);
+    if (this.#stopped || !this.#ua.transport.isConnected()) return;
+    if (!this.#registration.canMoveTo(RegistrationState.Registering)) return;
+    this.#registration.transition(RegistrationState.Registering);
+    this.#register();
   }
 
   #failRegistration(reason: EndReason): void {

@@ -8,9 +8,13 @@
  * 4. "registering" --> "reconnecting"  (the WebSocket dropped while registering)
  * 5. "registered" --> "reconnecting"   (the WebSocket dropped: the phone reconnects with backoff)
  * 6. "reconnecting" --> "registering"  (the WebSocket is back: register again)
- * 7. "registered" --> "unregistered"   (the user signed out)
+ * 7. "registered" --> "unregistered"   (the user signed out, or the server ended the registration: a
+ *                                       refresh refused, e.g. 401/403, or none accepted before it
+ *                                       expired; `Phone.registrationFailure` says which)
  * 8. "failed" --> "registering"        (the user tries again)
  * 9. "reconnecting" --> "unregistered" (the user signed out while reconnecting)
+ * 10. "unregistered" --> "reconnecting" (the WebSocket dropped after the server ended the
+ *                                       registration: the phone reconnects and registers again)
  */
 export enum RegistrationState {
   Unregistered = 'unregistered',
@@ -30,4 +34,5 @@ export const REGISTRATION_TRANSITIONS = [
   [RegistrationState.Registered, RegistrationState.Unregistered],
   [RegistrationState.Failed, RegistrationState.Registering],
   [RegistrationState.Reconnecting, RegistrationState.Unregistered],
+  [RegistrationState.Unregistered, RegistrationState.Reconnecting],
 ] as const;

@@ -28,3 +28,16 @@ export function signInIdentity(
   if (!password) return { aor, authorizationUsername: undefined };
   return { aor, authorizationUsername: authorizationUser?.trim() || typed };
 }
+
+/**
+ * Whether the gateway's answer to a sign-in renewal (POST /api/sign-in/renew) ends the sign-in:
+ * only 401 does (the sign-in is too old, or the person was removed). A 429, a 503 while the
+ * gateway restarts, any other failure or no answer at all is passing: the page tries again
+ * (RENEWAL_BACKOFF) and keeps its calls.
+ */
+export function renewalEndsSignIn(status: number | undefined): boolean {
+  return status === 401;
+}
+
+/** Delays between renewal attempts after a passing failure (jittered, see backoff.ts). */
+export const RENEWAL_BACKOFF = { baseMs: 1000, maxMs: 15_000 } as const;

@@ -1,13 +1,17 @@
 import {
+  backoffDelay,
   type Call,
   type CallQualityReport,
   CallState,
   isFinal,
   Phone,
   type QualitySample,
+  RENEWAL_BACKOFF,
   RegistrationState,
+  renewalEndsSignIn,
   signInIdentity,
 } from '../index.js';
+import { actionFailure, deliveryText, type UserAction } from './action-outcome.js';
 import { AudioMeter } from './audio-meter.js';
 import { ContactList } from './contact-list.js';
 import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
@@ -51,6 +55,28 @@ function show(id: string, visible: boolean): void {
 
 function setText(id: string, text: string): void {
   $(id).textContent = text;
+}
+
+/**
+ * Runs what a person asked for; a failure shows in the page's one error banner (role=alert) with
+ * the reason, in place of the last one. A new action clears it.
+ */
+function attempt(action: UserAction, run: () => unknown): Promise<void> {
+  const banner = $('action-error');
+  banner.hidden = true;
+  banner.textContent = '';
+  return Promise.resolve()
+    .then(run)
+    .then(
+      () => undefined,
+      (error: unknown) => {
+        const text = actionFailure(action, error);
+        console.warn(`[ringway] ${text}`);
+        banner.textContent = text;
+        banner.dataset.action = action;
+        banner.hidden = false;
+      },
+    );
 }
 
 function wsUrl(path: string): string {
@@ -306,22 +332,20 @@ function holdCurrent(): Promise<void> {
 function dialFromUi(target: string): void {
   if (!target || !phone) return;
   delete document.body.dataset.adding;
-  void holdCurrent().then(() =>
-    phone?.dial(target, { video: $<HTMLInputElement>('video-checkbox').checked }),
-  );
+  void attempt('dial', async () => {
+    await holdCurrent();
+    phone?.dial(target, { video: $<HTMLInputElement>('video-checkbox').checked });
+  }).then(renderCall);
 }
 
 /** Picks up a call ringing for a contact; a call in progress goes on hold first, as for a dial. */
 function pickUpFromUi(contact: string): void {
   if (!phone) return;
-  void holdCurrent().then(() => {
-    try {
-      phone?.pickUp(contact);
-    } catch (error) {
-      // The call stopped ringing between the lamp and the click.
-      setText('call-state', (error as Error).message);
-    }
-  });
+  // The call may have stopped ringing between the lamp and the click: the banner says so.
+  void attempt('answer', async () => {
+    await holdCurrent();
+    phone?.pickUp(contact);
+  }).then(renderCall);
 }
 
 /** The call's quality report, to the gateway's metrics (POST /api/calls/{callId}/quality). */
@@ -369,9 +393,6 @@ function mayCreateLink(): boolean {
   return callLinks === 'anyone' || (callLinks === 'signed-in' && linkAuthorization !== undefined);
 }
 
-/** When a renewal that failed for want of a network is tried again, ms. */
-const RENEW_RETRY_MS = 30_000;
-
 /** Words for a refused sign-in; never which of user or password was wrong. */
 function signInRefusal(status: number): string {
   if (status === 401) return 'Wrong user name or password.';
@@ -400,18 +421,32 @@ async function signInWithPassword(user: string, password: string): Promise<void>
   scheduleRenewal(granted);
 }
 
-function scheduleRenewal(granted: SignInReply, delayMs = Date.parse(granted.renewAt) - Date.now()): void {
-  setTimeout(() => void renew(granted), Math.max(0, delayMs));
+function scheduleRenewal(
+  granted: SignInReply,
+  delayMs = Date.parse(granted.renewAt) - Date.now(),
+  failures = 0,
+): void {
+  setTimeout(() => void renew(granted, failures), Math.max(0, delayMs));
 }
 
-async function renew(previous: SignInReply): Promise<void> {
+/**
+ * Renews the sign-in's credentials. Only a 401 ends the sign-in (renewalEndsSignIn): a 429, a 503
+ * while the gateway restarts or no answer at all is tried again with backoff, and the calls go on.
+ */
+async function renew(previous: SignInReply, failures = 0): Promise<void> {
   const response = await fetch('/api/sign-in/renew', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ renewToken: previous.renewToken }),
   }).catch(() => undefined);
-  if (!response) return scheduleRenewal(previous, RENEW_RETRY_MS);
-  if (!response.ok) {
+  if (!response?.ok && !renewalEndsSignIn(response?.status)) {
+    const delay = backoffDelay(failures, RENEWAL_BACKOFF);
+    console.warn(
+      `[ringway] sign-in renewal failed (${response ? response.status : 'no answer'}); trying again in ${delay} ms`,
+    );
+    return scheduleRenewal(previous, delay, failures + 1);
+  }
+  if (!response?.ok) {
     // The sign-in is over (too old, or the user was removed): say so, and ask again.
     const ended = own;
     own = undefined;
@@ -601,14 +636,42 @@ async function runPhone(created: Phone, onCall: (call: Call) => void = () => {})
     if (onScreen() && state === RegistrationState.Registered) contacts?.watchAll();
   });
   created.message.addListener((message) => {
-    if (!onScreen()) return;
+    // Our own are on the log from the moment they are sent, with their delivery (sendChat).
+    if (!onScreen() || message.direction === 'out') return;
     const item = document.createElement('li');
-    item.textContent = `${message.direction === 'in' ? message.from : `→ ${message.to}`}: ${message.text}`;
+    item.textContent = `${message.from}: ${message.text}`;
     $('chat-log').append(item);
   });
   renderRegistration(created.registrationState);
+  // Listed at once, not after the first connection (which may take long, or never come); again
+  // once registered, when the warm microphone's permission gives the devices their names.
+  void listDevices();
   await created.start().catch((error: Error) => console.warn('[ringway] registration failed', error.message));
   await listDevices();
+}
+
+/** Sends a chat message; its line in the log says sending, then delivered or failed (with the reason). */
+function sendChat(from: Phone, to: string, input: HTMLInputElement): void {
+  const text = input.value;
+  const item = document.createElement('li');
+  item.dataset.testid = 'chat-sent';
+  const delivery = document.createElement('span');
+  delivery.dataset.testid = 'chat-delivery';
+  const mark = (outcome: Parameters<typeof deliveryText>[0]) => {
+    const words = deliveryText(outcome);
+    delivery.textContent = words;
+    item.dataset.delivery = words.split(' ')[0];
+  };
+  mark('sending');
+  item.append(`→ ${to}: ${text} — `, delivery);
+  $('chat-log').append(item);
+  from.sendMessage(to, text).then(
+    () => {
+      mark('delivered');
+      if (input.value === text) input.value = '';
+    },
+    (error: unknown) => mark({ failed: error }),
+  );
 }
 
 async function listDevices(): Promise<void> {
@@ -619,14 +682,14 @@ async function listDevices(): Promise<void> {
       .map((d, i) => new Option(d.label || `${name} ${i + 1}`, d.deviceId));
   const input = $<HTMLSelectElement>('input-device');
   input.replaceChildren(...options('audioinput', 'microphone'));
-  input.onchange = () => void phone?.useMicrophone(input.value);
+  input.onchange = () => void attempt('microphone', () => phone?.useMicrophone(input.value));
   const select = $<HTMLSelectElement>('output-device');
   select.replaceChildren(...options('audiooutput', 'speaker'));
   select.onchange = () => {
     const audio = $<HTMLAudioElement>('remote-audio') as HTMLAudioElement & {
       setSinkId?: (id: string) => Promise<void>;
     };
-    void audio.setSinkId?.(select.value);
+    void attempt('speaker', () => audio.setSinkId?.(select.value));
   };
 }
 
@@ -690,7 +753,8 @@ function wire(): void {
   keypad(
     'dtmf-keypad',
     (key) => {
-      void current?.sendDtmf(key, $<HTMLInputElement>('dtmf-info').checked ? 'info' : 'rfc4733');
+      const method = $<HTMLInputElement>('dtmf-info').checked ? 'info' : 'rfc4733';
+      void attempt('dtmf', () => current?.sendDtmf(key, method));
     },
     'dtmf',
   );
@@ -732,6 +796,8 @@ function wire(): void {
           : 'Notifications are blocked for this page (the browser’s site settings can allow them).',
     );
   });
+  // A device plugged in or out: the lists follow.
+  navigator.mediaDevices?.addEventListener('devicechange', () => void listDevices());
   setInterval(renderTimer, 1000);
   $('answer-button').addEventListener('click', async () => {
     const call = phone?.calls.find((c) => c.direction === 'incoming' && c.state === CallState.Ringing);
@@ -740,20 +806,26 @@ function wire(): void {
     show('incoming', false);
     // A second line: the call in progress goes on hold before the new one is answered.
     const other = phone?.calls.find((c) => c !== call && c.state === CallState.Active);
-    if (other) await other.hold();
-    select(call);
-    answer(call);
+    await attempt('answer', async () => {
+      if (other) await other.hold();
+      select(call);
+      answer(call);
+    });
+    renderCall();
   });
   $('decline-button').addEventListener('click', () => {
     const call = phone?.calls.find((c) => c.direction === 'incoming' && c.state === CallState.Ringing);
     ring.stop();
     show('incoming', false);
-    void call?.decline(603);
+    void attempt('decline', () => call?.decline(603));
   });
-  $('hangup-button').addEventListener('click', () => void current?.hangup());
+  $('hangup-button').addEventListener('click', () => void attempt('hangup', () => current?.hangup()));
   $('hold-button').addEventListener('click', () => {
-    if (!current) return;
-    void (current.state === CallState.Held ? current.resume() : current.hold()).then(renderCall);
+    const call = current;
+    if (!call) return;
+    const held = call.state === CallState.Held;
+    // The button shows the call as it is after the answer, refused or not: a refused hold can be tried again.
+    void attempt(held ? 'resume' : 'hold', () => (held ? call.resume() : call.hold())).then(renderCall);
   });
   $('mute-button').addEventListener('click', () => {
     current?.mute(!current.muted);
@@ -762,17 +834,19 @@ function wire(): void {
   $('transfer-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const target = $<HTMLInputElement>('transfer-input').value.trim();
-    if (target) void current?.transfer(target);
+    const call = current;
+    if (target && call) void attempt('transfer', () => call.transfer(target));
   });
   $('attended-button').addEventListener('click', () => {
     const other = phone?.calls.find((c) => c !== current && !isFinal(c.state));
-    if (current && other) void other.transferTo(current);
+    const consultation = current;
+    if (consultation && other) void attempt('transfer', () => other.transferTo(consultation));
   });
   $('chat-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const to = $<HTMLInputElement>('chat-to').value.trim();
     const text = $<HTMLInputElement>('chat-text');
-    if (to && text.value) void phone?.sendMessage(to, text.value).then(() => (text.value = ''));
+    if (to && text.value && phone) sendChat(phone, to, text);
   });
   renderHistory();
 }
