@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
-import { header, type SipRequest } from '../packages/gateway/src/sip/message.js';
+import { header, headers, type SipRequest } from '../packages/gateway/src/sip/message.js';
 import { parseSipMessage } from '../packages/gateway/src/sip/parser.js';
 import { createResponse } from '../packages/gateway/src/sip/responses.js';
 import { serializeSipMessage } from '../packages/gateway/src/sip/serializer.js';
@@ -88,7 +88,7 @@ describe('the softphone page shows the outcome of what a person does', () => {
       ),
     );
     await stack?.close();
-  });
+  }, 30_000);
 
   async function open(user: string): Promise<Page> {
     const page = await openSoftphone(stack.browser, stack.base, user);
@@ -140,6 +140,9 @@ describe('the softphone page shows the outcome of what a person does', () => {
     await carol.locator('[data-testid="chat-sent"][data-delivery="delivered"]').waitFor({ timeout: 10_000 });
   }, 30_000);
 
+  // SIP.js 0.21 itself never answered 420 here: the page rang before this issue too. It sends no
+  // unreliable 180 to such an INVITE (and no reliable one: that would have to carry the answer, and
+  // so the microphone, before the person answers), so the trunk hears only 100 Trying until then.
   it('an INVITE with Require: 100rel rings the page (no 420 Bad Extension)', async () => {
     const erin = await open('erin');
     const trunk = await RawSipClient.connect(stack.gateway.wsUrl);
@@ -160,6 +163,45 @@ describe('the softphone page shows the outcome of what a person does', () => {
     await erin.getByTestId('decline-button').click();
     const final = await trunk.next((m) => m.kind === 'response' && m.status >= 300, 10_000);
     expect(final.kind === 'response' && final.status).toBe(603);
+    trunk.close();
+  }, 30_000);
+
+  it('says it supports 100rel on its INVITEs, and PRACKs a reliable 180 from a trunk', async () => {
+    const trunk = await RawSipClient.connect(stack.gateway.wsUrl);
+    trunk.send(
+      sipRequest('REGISTER', 'sip:127.0.0.1', {
+        from: 'sip:pbx@127.0.0.1',
+        to: 'sip:pbx@127.0.0.1',
+        extra: ['Contact: <sip:pbx@pbx.invalid;transport=ws>'],
+      }),
+    );
+    await trunk.response(200);
+    const ivan = await open('ivan');
+    await ivan.getByTestId('dial-input').fill('pbx');
+    await ivan.getByTestId('dial-button').click();
+    const invite = (await trunk.next(
+      (m) => m.kind === 'request' && m.method === 'INVITE',
+      10_000,
+    )) as SipRequest;
+    // Without it a trunk that sends reliable provisionals only to those who support them sends none.
+    expect(headers(invite, 'Supported').join(', ')).toMatch(/\b100rel\b/);
+    const contact = { name: 'Contact', value: '<sip:pbx@pbx.invalid;transport=ws>' };
+    const ringing = createResponse(invite, 180, [
+      contact,
+      { name: 'Require', value: '100rel' },
+      { name: 'RSeq', value: '1' },
+    ]);
+    trunk.send(serializeSipMessage(ringing));
+    const prack = (await trunk.next(
+      (m) => m.kind === 'request' && m.method === 'PRACK',
+      10_000,
+    )) as SipRequest;
+    expect(header(prack, 'RAck')).toMatch(/^1 1 INVITE$/);
+    trunk.send(serializeSipMessage(createResponse(prack, 200)));
+    await expectText(ivan, 'call-state', 'ringing');
+    const toTag = /;\s*tag=([^;]+)/.exec(header(ringing, 'To') ?? '')?.[1];
+    trunk.send(serializeSipMessage(createResponse(invite, 486, [contact], 'Busy Here', toTag)));
+    await expectText(ivan, 'call-state', /^failed: busy \(486\)/);
     trunk.close();
   }, 30_000);
 
@@ -241,7 +283,7 @@ describe('password sign-in: the registration follows the server, and a passing r
 
   afterAll(async () => {
     await stack?.close();
-  });
+  }, 30_000);
 
   it('renewal answered 503 keeps alice signed in and her call up; her refused refresh shows unregistered with the reason; a renewal that works registers her again', async () => {
     if (!stack) throw new Error('no stack');
