@@ -164,6 +164,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
       media: sip.mediaPolicy('upstream'),
       onInvite: (callId) => reports.callSeen(callId),
+      timers: config.timers,
       callTokens,
       ...(config.authSecret || config.usersFile
         ? { dialogTokens: new DialogTokens(keys('dialog-route')), revoked }

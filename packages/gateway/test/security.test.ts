@@ -167,6 +167,27 @@ describe('in-dialog requests only for dialogs the gateway routed, between their 
     await call.inviter.bye();
   });
 
+  it('reads the token from the Request-URI when a strict router put our Record-Route there (RFC 3261 §16.4)', async () => {
+    const call = await aliceCallsBob();
+    const ours = (call.inviter.dialog as unknown as { routeSet: string[] }).routeSet[0] as string;
+    const alice = await registeredRaw('alice');
+    const dialog = call.inviter.dialog;
+    alice.send(
+      sipRequest('INFO', ours.replace(/^<|>$/g, ''), {
+        from: 'sip:alice@ringway.test',
+        to: 'sip:bob@ringway.test',
+        toTag: dialog?.remoteTag,
+        callId: dialog?.callId,
+        cseq: 99,
+        extra: [`Route: <${dialog?.remoteTarget.toString()}>`],
+      }).replace(/^From: .*$/m, `From: <sip:alice@ringway.test>;tag=${dialog?.localTag}`),
+    );
+    const answer = await alice.next((m) => m.kind === 'response' && m.status >= 200);
+    expect(answer.kind === 'response' && answer.status).not.toBe(403);
+    expect(answer.kind === 'response' && answer.status).toBeLessThan(300);
+    await call.inviter.bye();
+  });
+
   it('takes a CANCEL only from the connection the INVITE came on', async () => {
     const bob = await phone('bob');
     const mallory = await registeredRaw('mallory');

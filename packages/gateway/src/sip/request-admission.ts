@@ -112,8 +112,14 @@ export class RequestAdmission {
     return true;
   }
 
-  /** A parameter of the top Route when that Route is this gateway's own. */
+  /**
+   * A parameter of our own Record-Route as the request carries it back: its top Route, or its
+   * Request-URI when a strict router before us put it there (RFC 3261 §16.4).
+   */
   #ownRouteParam(request: SipRequest, name: string): string | undefined {
+    const target = parseUri(request.uri);
+    if (target && target.user === undefined && 'lr' in target.params && this.options.isOwnRoute(target))
+      return target.params[name] ?? undefined;
     const route = parseNameAddr(header(request, 'Route') ?? '');
     if (!route || !this.options.isOwnRoute(route.uri)) return undefined;
     return route.uri.params[name] ?? undefined;

@@ -10,6 +10,7 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../message.js';
+import { asksForOutbound } from '../outbound.js';
 import { createResponse, warning } from '../responses.js';
 import type { Binding } from './binding.js';
 import type { LocationService } from './location-service.js';
@@ -112,12 +113,7 @@ export class Registrar {
       this.location.upsert(binding);
     }
     this.location.markKnown(detached(aor));
-    return this.#ok(
-      request,
-      aor,
-      now,
-      contacts.some((c) => c.params['reg-id'] !== undefined),
-    );
+    return this.#ok(request, aor, now, asksForOutbound(request));
   }
 
   #ok(request: SipRequest, aor: string, now: number, outbound = false): SipResponse {

@@ -21,6 +21,7 @@ import {
   withHeaderPrepended,
   withoutFirstHeader,
 } from '../message.js';
+import { asksForOutbound, supportedTags } from '../outbound.js';
 import { SipParseError } from '../parse-error.js';
 import { parseSipMessage } from '../parser.js';
 import { MAGIC_COOKIE } from '../proxy/branch-id.js';
@@ -29,7 +30,6 @@ import { createResponse, cseqMethod, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
 import { parseVia, viaParam } from '../via.js';
 import { forwardedMaxForwards } from './max-forwards.js';
-import { asksForOutbound, supportedTags } from './outbound.js';
 import { TransactionMemory } from './transaction-memory.js';
 import { T1_MS, transactionKey, UdpRetransmissions } from './udp-retransmissions.js';
 import type { UpstreamTarget } from './upstream-target.js';

@@ -1,5 +1,5 @@
-import { parseNameAddr } from '../address.js';
-import { headers, type SipRequest } from '../message.js';
+import { parseNameAddr } from './address.js';
+import { headers, type SipRequest } from './message.js';
 
 /**
  * Whether a REGISTER asks for outbound (RFC 5626 §4.2.1): `Supported: outbound` and a Contact
