@@ -126,8 +126,9 @@ export class Phone {
       reconnectionAttempts: 0,
       // Attended transfer (RFC 3891): an INVITE that replaces one of our calls.
       sipExtensionReplaces: SIPExtension.Supported,
-      // Reliable provisional responses (RFC 3262): trunks and PBXs send `Require: 100rel`, which
-      // SIP.js answers 420 Bad Extension unless it is supported.
+      // Reliable provisional responses (RFC 3262): `Supported: 100rel` on our INVITEs, so that a
+      // trunk or PBX that sends its 18x (and early media) reliably only to callers that support
+      // it does; SIP.js PRACKs them. An incoming `Require: 100rel` INVITE rings as any other.
       sipExtension100rel: SIPExtension.Supported,
       logBuiltinEnabled: false,
       sessionDescriptionHandlerFactory: fastIceSessionDescriptionHandlerFactory(this.#media),
