@@ -111,16 +111,22 @@ function fromUpstream(
   ].join('\r\n');
 }
 
+/** A client's INVITE and its CANCEL as the upstream first saw them (the CANCEL's datagram unanswered). */
+async function cancelledInvite() {
+  const { upstream, client } = await rig();
+  const invite = sipRequest('INVITE', 'sip:600@ringway.test', {
+    extra: ['Contact: <sip:alice@caller.invalid;transport=ws>'],
+  });
+  client.send(invite);
+  const sentInvite = await upstream.request('INVITE');
+  client.send(cancelOf(invite));
+  const lost = await upstream.request('CANCEL');
+  return { upstream, client, sentInvite, lost };
+}
+
 describe('upstream relay over UDP: a CANCEL is a transaction of its own', () => {
   it('sends a CANCEL again when its first datagram is lost, and its 200 leaves the INVITE retransmitting', async () => {
-    const { upstream, client } = await rig();
-    const invite = sipRequest('INVITE', 'sip:600@ringway.test', {
-      extra: ['Contact: <sip:alice@caller.invalid;transport=ws>'],
-    });
-    client.send(invite);
-    const sentInvite = await upstream.request('INVITE');
-    client.send(cancelOf(invite));
-    const lost = await upstream.request('CANCEL');
+    const { upstream, client, sentInvite, lost } = await cancelledInvite();
     expect(branchOf(lost.message)).toBe(branchOf(sentInvite.message));
     // Nothing answered the INVITE: its first retransmission (T1) comes, and so does the CANCEL's.
     const again = await upstream.request('CANCEL');
@@ -139,14 +145,7 @@ describe('upstream relay over UDP: a CANCEL is a transaction of its own', () => 
   });
 
   it('keeps sending a CANCEL after its INVITE is answered with a provisional', async () => {
-    const { upstream, client } = await rig();
-    const invite = sipRequest('INVITE', 'sip:600@ringway.test', {
-      extra: ['Contact: <sip:alice@caller.invalid;transport=ws>'],
-    });
-    client.send(invite);
-    const sentInvite = await upstream.request('INVITE');
-    client.send(cancelOf(invite));
-    const lost = await upstream.request('CANCEL');
+    const { upstream, client, sentInvite, lost } = await cancelledInvite();
     upstream.respond(sentInvite, createResponse(sentInvite.message, 180));
     await client.response(180);
 
