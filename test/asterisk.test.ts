@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
+import { type RunningAsterisk, startAsterisk } from './support/asterisk.js';
+import { launchChromium } from './support/chromium.js';
+import { eventually } from './support/eventually.js';
+import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { passwordOf, usersFileWith } from './support/page-stack.js';
+import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
+import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
+
+// Issue 24: the real Asterisk 22 (shared/vendor, unpacked to /opt/asterisk by .ci/run) running
+// the project's own asterisk-config.
+
+/** Module name → status ("Running", "Not Running"…) from `module show`. */
+function moduleStatus(output: string): Map<string, string> {
+  const modules = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const match = /^(\S+\.so)\s+.*?\s(-?\d+)\s+(Running|Not Running|Declined|Unknown)\b/.exec(line);
+    if (match) modules.set(match[1] as string, match[3] as string);
+  }
+  return modules;
+}
+
+describe('Asterisk with the project’s asterisk-config', () => {
+  let asterisk: RunningAsterisk;
+
+  beforeAll(async () => {
+    asterisk = await startAsterisk();
+  }, 30_000);
+
+  afterAll(async () => {
+    await asterisk?.stop();
+  });
+
+  it('loads PJSIP with its WebSocket transport, RTP with ICE and DTLS-SRTP, the dialplan’s apps and the codecs it can decode', async () => {
+    const modules = moduleStatus(await asterisk.cli('module show'));
+    const required = [
+      // PJSIP and what it requires (an explicit load list without these left PJSIP unloaded).
+      'res_pjproject.so',
+      'res_sorcery_astdb.so',
+      'res_sorcery_config.so',
+      'res_sorcery_memory.so',
+      'res_pjsip.so',
+      'res_pjsip_session.so',
+      'res_pjsip_pubsub.so',
+      'chan_pjsip.so',
+      'res_pjsip_authenticator_digest.so',
+      'res_pjsip_endpoint_identifier_ip.so',
+      'res_pjsip_endpoint_identifier_user.so',
+      'res_pjsip_registrar.so',
+      'res_pjsip_sdp_rtp.so',
+      'res_pjsip_dtmf_info.so',
+      'res_pjsip_mwi.so',
+      'res_pjsip_transport_websocket.so',
+      'res_http_websocket.so',
+      'res_rtp_asterisk.so',
+      'res_srtp.so',
+      // The dialplan: 600 echo, 700 ConfBridge (mixing in bridge_softmix), 800 IVR and voicemail.
+      'pbx_config.so',
+      'app_echo.so',
+      'app_playback.so',
+      'app_confbridge.so',
+      'bridge_softmix.so',
+      'app_voicemail.so',
+      'app_read.so',
+      'func_callerid.so',
+      // Codecs it can decode (no codec_opus: opus is pass-through) and its prompts' formats.
+      'codec_g722.so',
+      'codec_ulaw.so',
+      'codec_alaw.so',
+      'codec_gsm.so',
+      'res_format_attr_opus.so',
+      'format_wav.so',
+      'format_gsm.so',
+    ];
+    const notRunning = required.filter((name) => modules.get(name) !== 'Running');
+    expect(notRunning).toEqual([]);
+    // The ones modules.conf leaves out stay out.
+    expect(modules.has('res_hep.so')).toBe(false);
+    expect(modules.has('chan_websocket.so')).toBe(false);
+  });
+
+  it('has its UDP and WebSocket transports, the /ws URI, the Kamailio trunk and the WebRTC endpoint', async () => {
+    const transports = await asterisk.cli('pjsip show transports');
+    expect(transports).toMatch(new RegExp(`transport-udp\\s+udp\\s.*${asterisk.udp.replace(/\./g, '\\.')}`));
+    expect(transports).toMatch(/transport-ws\s+ws\s/);
+    const http = await asterisk.cli('http show status');
+    expect(http).toMatch(/Server Enabled and Bound to 127\.0\.0\.1:\d+/);
+    expect(http).toContain('/ws => Asterisk HTTP WebSocket');
+
+    const trunk = await asterisk.cli('pjsip show endpoint kamailio');
+    expect(trunk).toMatch(/context\s*:\s*from-kamailio/);
+    // A codec Asterisk can decode before opus, or prompts on browser calls fail.
+    expect(trunk).toMatch(/allow\s*:\s*\(g722\|ulaw\|alaw\|opus\)/);
+    expect(trunk).toMatch(/Match:\s*172\.28\.0\.10\/32/);
+
+    const webrtc = await asterisk.cli('pjsip show endpoint 6001');
+    expect(webrtc).toMatch(/webrtc\s*:\s*(true|yes)/);
+    expect(webrtc).toMatch(/allow\s*:\s*\(g722\|ulaw\|alaw\|opus\)/);
+    expect(webrtc).toMatch(/transport\s*:\s*transport-ws/);
+    expect(webrtc).toMatch(/InAuth:\s*6001\/6001/);
+  });
+
+  it('has the echo test on 600, the conference on 700, the IVR on 800, ConfBridge profiles and the voicemail box', async () => {
+    expect(await asterisk.cli('dialplan show 600@from-kamailio')).toMatch(/Echo\(\)/);
+    expect(await asterisk.cli('dialplan show 700@from-kamailio')).toMatch(/ConfBridge\(700\)/);
+    expect(await asterisk.cli('dialplan show 800@from-kamailio')).toMatch(/VoiceMail\(6001@default,u\)/);
+    expect(await asterisk.cli('confbridge show profile bridges')).toContain('default_bridge');
+    expect(await asterisk.cli('confbridge show profile users')).toContain('default_user');
+    expect(await asterisk.cli('voicemail show users')).toMatch(/default\s+6001\s+Ringway user/);
+  });
+});
+
+// Issue 24 §2, behind the stack: Ringway's page → gateway (upstream) → Kamailio (WITH_PBX
+// dispatcher, WITH_RTPENGINE) → rtpengine (WebRTC ↔ RTP/AVP) → Asterisk's trunk → 600, Echo().
+describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: Asterisk’s echo', () => {
+  const SECRET = 'asterisk-echo-secret-0123456789';
+  let asterisk: RunningAsterisk;
+  let rtpengine: RunningRtpengine;
+  let kamailio: RunningKamailio;
+  let gateway: RunningGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // Kamailio must know the PBX's address and Asterisk Kamailio's: Asterisk's port is chosen first.
+    const asteriskPort = await freeUdpPort();
+    rtpengine = await startRtpengine();
+    kamailio = await startKamailio({
+      secret: SECRET,
+      sipDomain: 'ringway.test',
+      rtpengine: rtpengine.socket,
+      pbx: `127.0.0.1:${asteriskPort}`,
+    });
+    asterisk = await startAsterisk({ kamailio: kamailio.udp, udpPort: asteriskPort });
+    gateway = await startUpstreamGateway(kamailio.udp, {
+      AUTH_SECRET: SECRET,
+      USERS_FILE: usersFileWith(['alice']),
+    });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    await asterisk?.stop();
+    await kamailio?.stop();
+    await rtpengine?.stop();
+  });
+
+  /**
+   * The audio energy (RTCStats inbound-rtp totalAudioEnergy) the page's call receives in about
+   * `ms`: Chromium's fake microphone beeps twice a second, so an echo of it adds energy in every
+   * window longer than half a second, and an echo of a muted microphone adds none.
+   */
+  const energyIn = (page: Page, ms: number) =>
+    page.evaluate(async (window) => {
+      const ringway = (
+        globalThis as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } }
+      ).ringway;
+      const energy = async () => {
+        let total = 0;
+        const stats = await ringway.current()?.peerConnection?.getStats();
+        stats?.forEach((report: { type: string; kind?: string; totalAudioEnergy?: number }) => {
+          if (report.type === 'inbound-rtp' && report.kind === 'audio') total += report.totalAudioEnergy ?? 0;
+        });
+        return total;
+      };
+      const before = await energy();
+      await new Promise((resolve) => setTimeout(resolve, window));
+      return (await energy()) - before;
+    }, ms);
+
+  it('the page hears its own microphone back, and nothing once it mutes it', async () => {
+    const page = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      'alice',
+      passwordOf('alice'),
+    );
+    await page.getByTestId('dial-input').fill('600');
+    await page.getByTestId('dial-button').click();
+    await expectText(page, 'call-state', 'active', 15_000);
+    // Asterisk answered on its trunk from Kamailio and runs the echo.
+    const channels = await asterisk.cli('core show channels verbose');
+    expect(channels).toMatch(/PJSIP\/kamailio-/);
+    expect(await waitForAudio(page)).toBeGreaterThan(1000);
+
+    const audible = (energy: number) => energy > 1e-4;
+    const silent = (energy: number) => energy < 1e-6;
+    // The echo carries the beeps of the page's fake microphone.
+    expect(
+      await eventually(
+        () => energyIn(page, 1000),
+        audible,
+        (e) => `echo energy only ${e} per second`,
+      ),
+    ).toBeGreaterThan(1e-4);
+    await page.getByTestId('mute-button').click();
+    expect(
+      await eventually(
+        () => energyIn(page, 1000),
+        silent,
+        (e) => `muted, the echo still has ${e} per second`,
+      ),
+    ).toBeLessThan(1e-6);
+    // Unmuted, the echo comes back: it was the page's own microphone, not a tone of the far end.
+    await page.getByTestId('mute-button').click();
+    expect(
+      await eventually(
+        () => energyIn(page, 1000),
+        audible,
+        (e) => `unmuted, echo energy only ${e} per second`,
+      ),
+    ).toBeGreaterThan(1e-4);
+
+    await page.getByTestId('hangup-button').click();
+    await eventually(
+      () => asterisk.cli('core show channels count'),
+      (output) => /^0 active channels?/m.test(output),
+      (output) => `Asterisk still has channels: ${output}`,
+    );
+    await page.context().close();
+  }, 90_000);
+});
