@@ -70,9 +70,9 @@ DOCKERFILE
   build -t "$REDIS" "$WORK/redis"
 fi
 
-# Asterisk is not packaged for Debian 12: without its image, the stack test replaces the asterisk
-# service with a PBX stand-in (test/stack/docker-compose.ci.yml); its configuration is still
-# checked statically by test/stack-config.test.ts.
+# Asterisk is not packaged for Debian 12: where its public image cannot be pulled, the stack test
+# runs its own image of the project's shared Asterisk 22 build (test/stack/asterisk/, through
+# test/stack/docker-compose.ci.yml), with the same asterisk-config/.
 if pulled "$ASTERISK"; then echo "base-images: $ASTERISK present"; else
-  echo "base-images: $ASTERISK cannot be pulled; the stack test uses its PBX stand-in"
+  echo "base-images: $ASTERISK cannot be pulled; the stack test builds Asterisk 22 from ../shared/vendor"
 fi

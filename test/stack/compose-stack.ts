@@ -3,9 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The bundled stack as the test runs it: docker-compose.yml with the CI override (the PBX
- * stand-in), under its own project name, driven by Compose v2 (`docker compose`) where installed
- * and v1.29 (`docker-compose`, Debian 12) otherwise.
+ * The bundled stack as the test runs it: docker-compose.yml with the CI override (Asterisk built
+ * from the shared build), under its own project name, driven by Compose v2 (`docker compose`)
+ * where installed and v1.29 (`docker-compose`, Debian 12) otherwise.
  */
 export const PROJECT = 'ringway-ci';
 const FILES = ['-f', 'docker-compose.yml', '-f', 'test/stack/docker-compose.ci.yml'];
