@@ -95,6 +95,8 @@ describe('Asterisk with the project’s asterisk-config', () => {
     // A codec Asterisk can decode before opus, or prompts on browser calls fail.
     expect(trunk).toMatch(/allow\s*:\s*\(g722\|ulaw\|alaw\|opus\)/);
     expect(trunk).toMatch(/Match:\s*172\.28\.0\.10\/32/);
+    // …and only that one in the answer, whatever the offer's order.
+    expect(trunk).toMatch(/incoming_call_offer_pref\s*:\s*local_first/);
 
     const webrtc = await asterisk.cli('pjsip show endpoint 6001');
     expect(webrtc).toMatch(/webrtc\s*:\s*(true|yes)/);
@@ -250,4 +252,47 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     );
     await page.context().close();
   }, 90_000);
+
+  it('an offer with opus first: Asterisk answers with the first codec of its own list it can decode, and its prompt plays', async () => {
+    const opusFirst = await startUpstreamGateway(kamailio.udp, {
+      AUTH_SECRET: SECRET,
+      USERS_FILE: usersFileWith(['bob']),
+      CODEC_POLICY_UPSTREAM: JSON.stringify({ preferences: ['opus/48000/2'] }),
+    });
+    try {
+      const page = await registeredWithPassword(
+        browser,
+        `http://127.0.0.1:${opusFirst.port}`,
+        'bob',
+        passwordOf('bob'),
+      );
+      const logBefore = asterisk.log().length;
+      await page.getByTestId('dial-input').fill('600');
+      await page.getByTestId('dial-button').click();
+      await expectText(page, 'call-state', 'active', 15_000);
+      await page.getByTestId('mute-button').click();
+      const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
+      expect(await asterisk.cli(`core show channel ${channel}`)).toMatch(/NativeFormats:\s*\(g722\)/);
+      expect(await application()).toBe('Playback');
+      expect(
+        await eventually(
+          () => energyIn(page, 1000),
+          (e) => e > 1e-4,
+          (e) => `prompt energy only ${e} per second`,
+        ),
+      ).toBeGreaterThan(1e-4);
+      expect(asterisk.log().slice(logBefore)).not.toMatch(
+        /Playback failed|Unable to find a codec translation path/,
+      );
+      await page.getByTestId('hangup-button').click();
+      await eventually(
+        () => asterisk.cli('core show channels count'),
+        (output) => /^0 active channels?/m.test(output),
+        (output) => `Asterisk still has channels: ${output}`,
+      );
+      await page.context().close();
+    } finally {
+      await opusFirst.close();
+    }
+  }, 60_000);
 });
