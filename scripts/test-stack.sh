@@ -25,8 +25,9 @@ bash test/stack/base-images.sh
 asterisk_tarball=${ASTERISK_TARBALL:-../shared/vendor/asterisk-22-bookworm-amd64.tar.xz}
 [ -f "$asterisk_tarball" ] || { echo "test-stack: $asterisk_tarball not found (set ASTERISK_TARBALL)"; exit 1; }
 mkdir -p test/stack/asterisk/vendor
-cmp -s "$asterisk_tarball" test/stack/asterisk/vendor/asterisk-22-bookworm-amd64.tar.xz ||
-  cp "$asterisk_tarball" test/stack/asterisk/vendor/asterisk-22-bookworm-amd64.tar.xz
+copied=test/stack/asterisk/vendor/asterisk-22-bookworm-amd64.tar.xz
+# (A copy of a read-only file is read-only: replaced, not overwritten, when the build changes.)
+cmp -s "$asterisk_tarball" "$copied" || { rm -f "$copied" && cp "$asterisk_tarball" "$copied"; }
 if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
 started=$SECONDS
 # (The legacy builder's deprecation notice, once per image, says nothing about this build.)

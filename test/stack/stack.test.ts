@@ -245,7 +245,7 @@ describe('docker compose up: the bundled stack', () => {
         console.log(
           `stack test: level heard (RMS of the received audio over ${LEVEL_WINDOW_MS} ms): ` +
             `prompt ${prompt.toFixed(4)}, echo muted ${silent.toFixed(4)}, open ${open.toFixed(4)}, ` +
-            `muted ${muted.toFixed(4)}, open ${reopened.toFixed(4)} (${levels.length} windows)`,
+            `muted ${muted.toFixed(4)}, open ${reopened.toFixed(4)}; every window: ${levels.join(', ')}`,
         );
         expect(Math.max(silent, muted)).toBeLessThan(Math.min(open, reopened) / 10);
         await alice.getByTestId('hangup-button').click();
