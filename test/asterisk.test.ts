@@ -9,6 +9,7 @@ import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
 import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
+import { audible, audioFlows, startSoftphonePages } from './support/softphone-pages.js';
 
 // Issue 24: the real Asterisk 22 (shared/vendor, unpacked to /opt/asterisk by .ci/run) running
 // the project's own asterisk-config.
@@ -294,5 +295,52 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     } finally {
       await opusFirst.close();
     }
+  }, 60_000);
+});
+
+// Issue 24 §2, browsers straight on Asterisk: Ringway's Phone registered over WebSocket to the
+// webrtc=yes endpoint 6001 of the project's config (digest auth by Asterisk), ICE and DTLS-SRTP
+// with Asterisk itself. Asterisk offers no 127/8 candidate: it reaches the browser on the
+// namespace's 192.0.2.1 (scripts/in-loopback-namespace.sh).
+describe('Ringway’s Phone registered straight on Asterisk (webrtc=yes endpoint 6001)', () => {
+  let asterisk: RunningAsterisk;
+  let pages: Awaited<ReturnType<typeof startSoftphonePages>>;
+
+  beforeAll(async () => {
+    asterisk = await startAsterisk({ sounds: true });
+    pages = await startSoftphonePages();
+  }, 60_000);
+
+  afterAll(async () => {
+    await pages?.close();
+    await asterisk?.stop();
+  });
+
+  it('registers with its digest credential, calls 600 and hears Asterisk’s prompt over DTLS-SRTP', async () => {
+    const page = await pages.phone('ringway', '6001', asterisk.wsUrl, {
+      username: '6001',
+      password: 'change-me-6001',
+    });
+    await eventually(
+      () => asterisk.cli('pjsip show contacts'),
+      (output) => /Contact:\s+6001\/sip:/.test(output),
+      (output) => `6001 never registered: ${output}`,
+    );
+    await page.evaluate(() => window.phone.dial('sip:600@ringway.test'));
+    await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+    const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
+    expect(channel).toMatch(/^PJSIP\/6001-/);
+    expect(await asterisk.cli(`core show channel ${channel}`)).toMatch(/NativeFormats:\s*\(g722\)/);
+    expect(await audioFlows(page)).toBeGreaterThan(1000);
+    // The prompt (demo-echotest) in G.722, encrypted by Asterisk.
+    expect(await audible(page)).toBeGreaterThan(0.01);
+    expect(asterisk.log()).not.toMatch(/Playback failed|Unable to find a codec translation path/);
+    await page.evaluate(() => window.phone.hangup());
+    await eventually(
+      () => asterisk.cli('core show channels count'),
+      (output) => /^0 active channels?/m.test(output),
+      (output) => `Asterisk still has channels: ${output}`,
+    );
+    await page.context().close();
   }, 60_000);
 });
