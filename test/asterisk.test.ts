@@ -80,7 +80,6 @@ describe('Asterisk with the project’s asterisk-config', () => {
     expect(notRunning).toEqual([]);
     // The ones modules.conf leaves out stay out.
     expect(modules.has('res_hep.so')).toBe(false);
-    expect(modules.has('chan_websocket.so')).toBe(false);
   });
 
   it('has its UDP and WebSocket transports, the /ws URI, the Kamailio trunk and the WebRTC endpoint', async () => {
@@ -104,10 +103,12 @@ describe('Asterisk with the project’s asterisk-config', () => {
     expect(webrtc).toMatch(/allow\s*:\s*\(g722\|ulaw\|alaw\|opus\)/);
     expect(webrtc).toMatch(/transport\s*:\s*transport-ws/);
     expect(webrtc).toMatch(/InAuth:\s*6001\/6001/);
+    expect(await asterisk.cli('pjsip show endpoint 6002')).toMatch(/webrtc\s*:\s*(true|yes)/);
   });
 
-  it('has the echo test on 600, the conference on 700, the IVR on 800, ConfBridge profiles and the voicemail box', async () => {
+  it('has the echo test on 600, its endpoints on 60XX, the conference on 700, the IVR on 800, ConfBridge profiles and the voicemail box', async () => {
     expect(await asterisk.cli('dialplan show 600@from-kamailio')).toMatch(/Echo\(\)/);
+    expect(await asterisk.cli('dialplan show 6002@from-kamailio')).toMatch(/Dial\(PJSIP\/\$\{EXTEN\},20\)/);
     expect(await asterisk.cli('dialplan show 700@from-kamailio')).toMatch(/ConfBridge\(700\)/);
     expect(await asterisk.cli('dialplan show 800@from-kamailio')).toMatch(/VoiceMail\(6001@default,u\)/);
     expect(await asterisk.cli('confbridge show profile bridges')).toContain('default_bridge');
@@ -342,5 +343,57 @@ describe('Ringway’s Phone registered straight on Asterisk (webrtc=yes endpoint
       (output) => `Asterisk still has channels: ${output}`,
     );
     await page.context().close();
+  }, 60_000);
+});
+
+describe('two Ringway Phones straight on Asterisk call each other through Dial(PJSIP/…)', () => {
+  let asterisk: RunningAsterisk;
+  let pages: Awaited<ReturnType<typeof startSoftphonePages>>;
+
+  beforeAll(async () => {
+    asterisk = await startAsterisk();
+    pages = await startSoftphonePages();
+  }, 60_000);
+
+  afterAll(async () => {
+    await pages?.close();
+    await asterisk?.stop();
+  });
+
+  const registered = async (user: string) => {
+    const page = await pages.phone('ringway', user, asterisk.wsUrl, {
+      username: user,
+      password: `change-me-${user}`,
+    });
+    await eventually(
+      () => asterisk.cli('pjsip show contacts'),
+      (output) => new RegExp(`Contact:\\s+${user}/sip:`).test(output),
+      (output) => `${user} never registered: ${output}`,
+    );
+    return page;
+  };
+
+  it('6001 dials 6002, 6002 answers, each hears the other', async () => {
+    const caller = await registered('6001');
+    const callee = await registered('6002');
+    await caller.evaluate(() => window.phone.dial('sip:6002@ringway.test'));
+    await callee.evaluate(() => window.phone.answer());
+    await caller.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+    await callee.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+    const channels = await asterisk.cli('core show channels concise');
+    expect(channels).toMatch(/^PJSIP\/6001-[^!]*!from-kamailio!6002!\d+!Up!Dial!/m);
+    expect(channels).toMatch(/^PJSIP\/6002-/m);
+    expect(await audioFlows(caller)).toBeGreaterThan(1000);
+    expect(await audioFlows(callee)).toBeGreaterThan(1000);
+    // Chromium's fake microphones beep: each page hears the other's beeps through Asterisk.
+    expect(await audible(caller)).toBeGreaterThan(0.01);
+    expect(await audible(callee)).toBeGreaterThan(0.01);
+    await caller.evaluate(() => window.phone.hangup());
+    await eventually(
+      () => asterisk.cli('core show channels count'),
+      (output) => /^0 active channels?/m.test(output),
+      (output) => `Asterisk still has channels: ${output}`,
+    );
+    await Promise.all([caller, callee].map((page) => page.context().close()));
   }, 60_000);
 });
