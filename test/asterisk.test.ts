@@ -141,7 +141,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     asterisk = await startAsterisk({ kamailio: kamailio.udp, udpPort: asteriskPort, sounds: true });
     gateway = await startUpstreamGateway(kamailio.udp, {
       AUTH_SECRET: SECRET,
-      USERS_FILE: usersFileWith(['alice']),
+      USERS_FILE: usersFileWith(['alice', 'carol', 'dave', 'erin']),
     });
     browser = await launchChromium();
   }, 60_000);
@@ -254,6 +254,74 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     );
     await page.context().close();
   }, 90_000);
+
+  it('three pages in ConfBridge 700: each hears each of the other two, and no one while all are muted', async () => {
+    const users = ['carol', 'dave', 'erin'];
+    const pages: Page[] = [];
+    for (const user of users) {
+      const page = await registeredWithPassword(
+        browser,
+        `http://127.0.0.1:${gateway.port}`,
+        user,
+        passwordOf(user),
+      );
+      await page.getByTestId('dial-input').fill('700');
+      await page.getByTestId('dial-button').click();
+      await expectText(page, 'call-state', 'active', 15_000);
+      await page.getByTestId('mute-button').click();
+      pages.push(page);
+    }
+    await eventually(
+      () => asterisk.cli('confbridge list 700'),
+      (output) => (output.match(/PJSIP\/kamailio-/g) ?? []).length === 3,
+      (output) => `not three in the conference: ${output}`,
+    );
+    const audible = (energy: number) => energy > 1e-4;
+    const silent = (energy: number) => energy < 1e-6;
+    // All muted: once the join prompts are over, the conference is silent for everyone.
+    for (const page of pages)
+      await eventually(
+        () => energyIn(page, 1000),
+        silent,
+        (e) => `all muted, still ${e} per second`,
+        {
+          ms: 20_000,
+        },
+      );
+    // One speaks at a time (its fake microphone's beeps): the other two hear it, itself not.
+    for (const [index, speaker] of pages.entries()) {
+      await speaker.getByTestId('mute-button').click();
+      for (const [other, listener] of pages.entries()) {
+        if (other === index) continue;
+        await eventually(
+          () => energyIn(listener, 1000),
+          audible,
+          (e) => `${users[other]} hears ${users[index]} at only ${e} per second`,
+        );
+      }
+      await eventually(
+        () => energyIn(speaker, 1000),
+        silent,
+        (e) => `${users[index]} hears itself at ${e} per second`,
+      );
+      await speaker.getByTestId('mute-button').click();
+      for (const page of pages)
+        await eventually(
+          () => energyIn(page, 1000),
+          silent,
+          (e) => `all muted again, still ${e} per second`,
+        );
+    }
+    for (const page of pages) {
+      await page.getByTestId('hangup-button').click();
+      await page.context().close();
+    }
+    await eventually(
+      () => asterisk.cli('core show channels count'),
+      (output) => /^0 active channels?/m.test(output),
+      (output) => `Asterisk still has channels: ${output}`,
+    );
+  }, 120_000);
 
   it('an offer with opus first: Asterisk answers with the first codec of its own list it can decode, and its prompt plays', async () => {
     const opusFirst = await startUpstreamGateway(kamailio.udp, {
