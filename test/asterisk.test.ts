@@ -24,6 +24,29 @@ function moduleStatus(output: string): Map<string, string> {
   return modules;
 }
 
+/**
+ * The audio energy (RTCStats inbound-rtp totalAudioEnergy) the page's call receives in about
+ * `ms`: Chromium's fake microphone beeps twice a second, so an echo of it adds energy in every
+ * window longer than half a second, and an echo of a muted microphone adds none.
+ */
+const energyIn = (page: Page, ms: number) =>
+  page.evaluate(async (window) => {
+    const ringway = (
+      globalThis as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } }
+    ).ringway;
+    const energy = async () => {
+      let total = 0;
+      const stats = await ringway.current()?.peerConnection?.getStats();
+      stats?.forEach((report: { type: string; kind?: string; totalAudioEnergy?: number }) => {
+        if (report.type === 'inbound-rtp' && report.kind === 'audio') total += report.totalAudioEnergy ?? 0;
+      });
+      return total;
+    };
+    const before = await energy();
+    await new Promise((resolve) => setTimeout(resolve, window));
+    return (await energy()) - before;
+  }, ms);
+
 describe('Asterisk with the project’s asterisk-config', () => {
   let asterisk: RunningAsterisk;
 
@@ -153,29 +176,6 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     await kamailio?.stop();
     await rtpengine?.stop();
   });
-
-  /**
-   * The audio energy (RTCStats inbound-rtp totalAudioEnergy) the page's call receives in about
-   * `ms`: Chromium's fake microphone beeps twice a second, so an echo of it adds energy in every
-   * window longer than half a second, and an echo of a muted microphone adds none.
-   */
-  const energyIn = (page: Page, ms: number) =>
-    page.evaluate(async (window) => {
-      const ringway = (
-        globalThis as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } }
-      ).ringway;
-      const energy = async () => {
-        let total = 0;
-        const stats = await ringway.current()?.peerConnection?.getStats();
-        stats?.forEach((report: { type: string; kind?: string; totalAudioEnergy?: number }) => {
-          if (report.type === 'inbound-rtp' && report.kind === 'audio') total += report.totalAudioEnergy ?? 0;
-        });
-        return total;
-      };
-      const before = await energy();
-      await new Promise((resolve) => setTimeout(resolve, window));
-      return (await energy()) - before;
-    }, ms);
 
   /** The dialplan application Asterisk's one channel runs now (`core show channels concise`). */
   const application = async () => {
@@ -405,6 +405,62 @@ describe('Ringway’s Phone registered straight on Asterisk (webrtc=yes endpoint
     expect(await audible(page)).toBeGreaterThan(0.01);
     expect(asterisk.log()).not.toMatch(/Playback failed|Unable to find a codec translation path/);
     await page.evaluate(() => window.phone.hangup());
+    await eventually(
+      () => asterisk.cli('core show channels count'),
+      (output) => /^0 active channels?/m.test(output),
+      (output) => `Asterisk still has channels: ${output}`,
+    );
+    await page.context().close();
+  }, 60_000);
+});
+
+// Issue 24 §2, an existing PBX: the gateway's upstream pointed straight at Asterisk's UDP
+// transport (no Kamailio, no rtpengine), the page signing in with the endpoint's own digest
+// credential, which Asterisk checks. The "put browsers on my Asterisk" recipe.
+describe('the gateway in front of an existing Asterisk (upstream straight at it)', () => {
+  let asterisk: RunningAsterisk;
+  let gateway: RunningGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    asterisk = await startAsterisk({ sounds: true });
+    gateway = await startUpstreamGateway(asterisk.udp);
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    await asterisk?.stop();
+  });
+
+  it('the page signs in as 6001 with its Asterisk password, registers, calls 600 and hears the prompt', async () => {
+    const page = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      '6001',
+      'change-me-6001',
+    );
+    await eventually(
+      () => asterisk.cli('pjsip show contacts'),
+      (output) => /Contact:\s+6001\/sip:/.test(output),
+      (output) => `6001 never registered with Asterisk: ${output}`,
+    );
+    await page.getByTestId('dial-input').fill('600');
+    await page.getByTestId('dial-button').click();
+    await expectText(page, 'call-state', 'active', 15_000);
+    const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
+    expect(channel).toMatch(/^PJSIP\/6001-/);
+    expect(await waitForAudio(page)).toBeGreaterThan(1000);
+    await page.getByTestId('mute-button').click();
+    expect(
+      await eventually(
+        () => energyIn(page, 1000),
+        (e) => e > 1e-4,
+        (e) => `prompt energy only ${e} per second`,
+      ),
+    ).toBeGreaterThan(1e-4);
+    await page.getByTestId('hangup-button').click();
     await eventually(
       () => asterisk.cli('core show channels count'),
       (output) => /^0 active channels?/m.test(output),
