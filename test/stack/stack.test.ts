@@ -27,7 +27,7 @@ import {
 } from './compose-stack.js';
 
 // Issue 13: the bundled stack run for real on a Docker engine — `up` to healthy, two people sign
-// in with passwords and call each other, a browser dials Asterisk's echo (600) through Kamailio,
+// in with passwords and call each other, browsers dial Asterisk's echo (600) and conference (700),
 // Kamailio restarts, and `down` leaves nothing. The browsers run on a "second machine" attached to
 // the compose network only, and open the page over HTTPS at the gateway's address there, as
 // someone on the LAN would, trusting the self-signed certificate the gateway made on its first
@@ -136,10 +136,15 @@ async function recorded(body: () => Promise<void>): Promise<void> {
   }
 }
 
-/** How long receivedLevel() listens, and the levels that count as hearing the echo or silence. */
+/**
+ * How long receivedLevel() listens, and the levels that count as hearing someone or silence.
+ * Measured here (RMS, 0–1): the fake microphone's echo or a peer in the conference 0.41–0.57, the
+ * 600 prompt 0.19–0.44, silence 0.0001 (an echo of a muted page) to 0.0004 (a conference of
+ * muted pages).
+ */
 const LEVEL_WINDOW_MS = 1500;
-const ECHO_HEARD = 0.003;
-const ECHO_SILENT = 0.0005;
+const ECHO_HEARD = 0.02;
+const ECHO_SILENT = 0.002;
 
 /**
  * The RMS level (0–1) of the audio the page's current call received over the next
@@ -252,6 +257,61 @@ describe('docker compose up: the bundled stack', () => {
         await expectText(alice, 'call-state', /ended/);
       }),
     120_000,
+  );
+
+  it(
+    'alice and bob dial 700 and meet in Asterisk’s ConfBridge: each hears the other, and silence when the other is muted',
+    () =>
+      recorded(async () => {
+        const levels: string[] = [];
+        const hears = async (listener: Page, name: string, accept: (rms: number) => boolean) =>
+          eventually(
+            () => receivedLevel(listener),
+            (rms) => {
+              levels.push(`${name} ${rms.toFixed(4)}`);
+              return accept(rms);
+            },
+            () => `the conference did not carry the other one's voice: ${levels.join(', ')}`,
+            { ms: 30_000, everyMs: 0 },
+          );
+        for (const page of [alice, bob]) {
+          await page.getByTestId('dial-input').fill('700');
+          await page.getByTestId('dial-button').click();
+          await expectText(page, 'call-state', 'active', 20_000);
+          // Muted on joining: what each hears is then the conference's own prompts, or silence.
+          await page.getByTestId('mute-button').click();
+        }
+        const asterisk = (command: string) =>
+          composeOrThrow(root, env, ['exec', '-T', 'asterisk', 'asterisk', '-rx', command]);
+        const members = await eventually(
+          async () => asterisk('confbridge list 700'),
+          (list) => (list.match(/PJSIP\/kamailio-/g) ?? []).length === 2,
+          (list) => `conference 700 does not have both: ${list}`,
+        );
+        expect(members).toMatch(/PJSIP\/kamailio-/);
+        // Both muted: silence each way (once the join prompts are over).
+        const quietForBob = await hears(bob, 'bob, both muted', (rms) => rms < ECHO_SILENT);
+        const quietForAlice = await hears(alice, 'alice, both muted', (rms) => rms < ECHO_SILENT);
+        // Alice speaks: Bob hears her; muted again, he hears silence. And the other way round.
+        await alice.getByTestId('mute-button').click();
+        const aliceToBob = await hears(bob, 'bob, alice open', (rms) => rms > ECHO_HEARD);
+        await alice.getByTestId('mute-button').click();
+        const aliceMuted = await hears(bob, 'bob, alice muted', (rms) => rms < ECHO_SILENT);
+        await bob.getByTestId('mute-button').click();
+        const bobToAlice = await hears(alice, 'alice, bob open', (rms) => rms > ECHO_HEARD);
+        await bob.getByTestId('mute-button').click();
+        const bobMuted = await hears(alice, 'alice, bob muted', (rms) => rms < ECHO_SILENT);
+        console.log(
+          `stack test: conference 700, level heard: both muted ${quietForBob.toFixed(4)} (bob) ` +
+            `${quietForAlice.toFixed(4)} (alice); alice→bob ${aliceToBob.toFixed(4)}, then muted ` +
+            `${aliceMuted.toFixed(4)}; bob→alice ${bobToAlice.toFixed(4)}, then muted ${bobMuted.toFixed(4)}`,
+        );
+        for (const page of [alice, bob]) {
+          await page.getByTestId('hangup-button').click();
+          await expectText(page, 'call-state', /ended/);
+        }
+      }),
+    150_000,
   );
 
   it(
