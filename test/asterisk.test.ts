@@ -127,6 +127,9 @@ describe('Asterisk with the project’s asterisk-config', () => {
     expect(webrtc).toMatch(/transport\s*:\s*transport-ws/);
     expect(webrtc).toMatch(/InAuth:\s*6001\/6001/);
     expect(await asterisk.cli('pjsip show endpoint 6002')).toMatch(/webrtc\s*:\s*(true|yes)/);
+    // Pages behind the gateway register with a Path: calls to them follow it.
+    for (const aor of ['6001', '6002'])
+      expect(await asterisk.cli(`pjsip show aor ${aor}`)).toMatch(/support_path\s*:\s*(true|yes)/);
   });
 
   it('has the echo test on 600, its endpoints on 60XX, the conference on 700, the IVR on 800, ConfBridge profiles and the voicemail box', async () => {
@@ -467,6 +470,61 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
       (output) => `Asterisk still has channels: ${output}`,
     );
     await page.context().close();
+  }, 60_000);
+
+  it('6001 calls 6002, both pages behind the gateway: Asterisk reaches 6002 along its Path, each hears the other', async () => {
+    const caller = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      '6001',
+      'change-me-6001',
+    );
+    const callee = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      '6002',
+      'change-me-6002',
+    );
+    await eventually(
+      () => asterisk.cli('pjsip show contacts'),
+      (output) => /Contact:\s+6001\/sip:/.test(output) && /Contact:\s+6002\/sip:/.test(output),
+      (output) => `6001 and 6002 not both registered with Asterisk: ${output}`,
+    );
+    await caller.getByTestId('dial-input').fill('6002');
+    await caller.getByTestId('dial-button').click();
+    await callee.getByTestId('answer-button').click({ timeout: 10_000 });
+    await expectText(caller, 'call-state', 'active', 15_000);
+    await expectText(callee, 'call-state', 'active', 15_000);
+    expect(await asterisk.cli('core show channels concise')).toMatch(
+      /^PJSIP\/6001-[^!]*!from-kamailio!6002!\d+!Up!Dial!/m,
+    );
+    expect(await waitForAudio(caller)).toBeGreaterThan(1000);
+    expect(await waitForAudio(callee)).toBeGreaterThan(1000);
+    // Each hears the other's microphone: energy while the other is unmuted, none once it mutes.
+    for (const [speaker, listener] of [
+      [caller, callee],
+      [callee, caller],
+    ] as const) {
+      await eventually(
+        () => energyIn(listener, 1000),
+        (e) => e > 1e-4,
+        (e) => `only ${e} per second heard`,
+      );
+      await speaker.getByTestId('mute-button').click();
+      await eventually(
+        () => energyIn(listener, 1000),
+        (e) => e < 1e-6,
+        (e) => `muted, still ${e} per second`,
+      );
+      await speaker.getByTestId('mute-button').click();
+    }
+    await caller.getByTestId('hangup-button').click();
+    await eventually(
+      () => asterisk.cli('core show channels count'),
+      (output) => /^0 active channels?/m.test(output),
+      (output) => `Asterisk still has channels: ${output}`,
+    );
+    await Promise.all([caller, callee].map((page) => page.context().close()));
   }, 60_000);
 });
 
