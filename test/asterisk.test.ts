@@ -167,7 +167,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     asterisk = await startAsterisk({ kamailio: kamailio.udp, udpPort: asteriskPort, sounds: true });
     gateway = await startUpstreamGateway(kamailio.udp, {
       AUTH_SECRET: SECRET,
-      USERS_FILE: usersFileWith(['alice', 'carol', 'dave', 'erin']),
+      USERS_FILE: usersFileWith(['alice', 'carol', 'dave', 'erin', 'frank']),
     });
     browser = await launchChromium();
   }, 60_000);
@@ -325,6 +325,46 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
       (output) => `Asterisk still has channels: ${output}`,
     );
   }, 120_000);
+
+  it('DTMF into the IVR on 800: Read() takes the page’s 2 as RFC 4733 and as SIP INFO, and goes to the echo test', async () => {
+    const page = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      'frank',
+      passwordOf('frank'),
+    );
+    const concise = async () =>
+      (
+        (await asterisk.cli('core show channels concise')).split('\n').find((l) => l.includes('!')) ?? ''
+      ).split('!');
+    for (const method of ['rfc4733', 'info'] as const) {
+      await page.getByTestId('dial-input').fill('800');
+      await page.getByTestId('dial-button').click();
+      await expectText(page, 'call-state', 'active', 15_000);
+      await eventually(
+        concise,
+        (fields) => fields[2] === '800' && fields[5] === 'Read',
+        (fields) => `not in Read() on 800: ${fields.join('!')}`,
+      );
+      const info = page.getByTestId('dtmf-info');
+      if ((await info.isChecked()) !== (method === 'info')) await info.click();
+      await page.getByTestId('dtmf-2').click();
+      // "2" goes to the echo test: the channel is on 600 now.
+      await eventually(
+        concise,
+        (fields) => fields[2] === '600',
+        (fields) => `${method}: Read() did not take the 2: ${fields.join('!')}`,
+      );
+      await page.getByTestId('hangup-button').click();
+      await eventually(
+        () => asterisk.cli('core show channels count'),
+        (output) => /^0 active channels?/m.test(output),
+        (output) => `Asterisk still has channels: ${output}`,
+      );
+      await expectText(page, 'registration-state', 'registered');
+    }
+    await page.context().close();
+  }, 90_000);
 
   it('an offer with opus first: Asterisk answers with the first codec of its own list it can decode, and its prompt plays', async () => {
     const opusFirst = await startUpstreamGateway(kamailio.udp, {
