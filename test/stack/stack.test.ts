@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -15,6 +15,7 @@ import {
   signInWithPassword,
   waitForAudio,
 } from '../support/softphone-app.js';
+import { wavPeak } from '../support/wav.js';
 import {
   compose,
   composeOrThrow,
@@ -312,6 +313,48 @@ describe('docker compose up: the bundled stack', () => {
         }
       }),
     150_000,
+  );
+
+  it(
+    'a browser dials 6001, whom nobody answers, and leaves a message in Asterisk’s voicemail that holds its microphone',
+    () =>
+      recorded(async () => {
+        const box = '/var/spool/asterisk/voicemail/default/6001';
+        const inside = (script: string) =>
+          composeOrThrow(root, env, ['exec', '-T', 'asterisk', 'sh', '-c', script]);
+        inside(`rm -rf ${box}`);
+        await alice.getByTestId('dial-input').fill('6001');
+        await alice.getByTestId('dial-button').click();
+        // Nobody is registered as 6001 on Asterisk: Dial() fails, VoiceMail() answers, plays the
+        // greeting and the tone, then records (into the box's tmp/ folder).
+        await expectText(alice, 'call-state', 'active', 20_000);
+        const recording = await eventually(
+          async () => inside(`ls ${box}/tmp 2>/dev/null || true`).trim(),
+          (files) => files !== '',
+          () => 'Asterisk did not start recording a message within 30 s',
+          { ms: 30_000, everyMs: 250 },
+        );
+        expect(recording).not.toBe('');
+        await alice.waitForTimeout(3000);
+        await alice.getByTestId('hangup-button').click();
+        await expectText(alice, 'call-state', /ended/);
+        const inbox = await eventually(
+          async () => inside(`ls ${box}/INBOX 2>/dev/null || true`),
+          (files) => /msg0000\.wav/.test(files) && /msg0000\.txt/.test(files),
+          (files) => `no message in 6001's INBOX: ${files}`,
+        );
+        expect(inbox).toMatch(/msg0000\.wav/);
+        const wav = join(mkdtempSync(join(tmpdir(), 'ringway-voicemail-')), 'msg0000.wav');
+        writeFileSync(wav, Buffer.from(inside(`base64 ${box}/INBOX/msg0000.wav`), 'base64'));
+        const peak = wavPeak(wav);
+        const seconds = (statSync(wav).size - 44) / 16_000;
+        console.log(`stack test: voicemail for 6001: ${seconds.toFixed(1)} s recorded, peak ${peak}`);
+        expect(peak).toBeGreaterThan(1000);
+        expect(inside('asterisk -rx "voicemail show users for default"')).toMatch(
+          /6001\s+Ringway user\s+1\b/,
+        );
+      }),
+    90_000,
   );
 
   it(
