@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
@@ -10,6 +12,7 @@ import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
 import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
 import { audible, audioFlows, startSoftphonePages } from './support/softphone-pages.js';
+import { wavPeak } from './support/wav.js';
 
 // Issue 24: the real Asterisk 22 (shared/vendor, unpacked to /opt/asterisk by .ci/run) running
 // the project's own asterisk-config.
@@ -476,6 +479,51 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     await gateway?.close();
     await asterisk?.stop();
   });
+
+  it('no one answers 6001 (not registered): the page leaves a message in its voicemail box', async () => {
+    const page = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      '6002',
+      'change-me-6002',
+    );
+    await page.getByTestId('dial-input').fill('6001');
+    await page.getByTestId('dial-button').click();
+    await expectText(page, 'call-state', 'active', 15_000);
+    await eventually(
+      async () => (await asterisk.cli('core show channels concise')).split('!')[5] ?? '',
+      (app) => app === 'VoiceMail',
+      (app) => `not in VoiceMail(): ${app}`,
+    );
+    // After the greeting and the beep it records the page's microphone: a second of it.
+    const box = join(asterisk.folder, 'spool', 'voicemail', 'default', '6001');
+    const recorded = () => {
+      const tmp = join(box, 'tmp');
+      if (!existsSync(tmp)) return 0;
+      return readdirSync(tmp)
+        .filter((name) => name.endsWith('.wav'))
+        .reduce((size, name) => size + statSync(join(tmp, name)).size, 0);
+    };
+    await eventually(
+      recorded,
+      (size) => size > 16_000,
+      (size) => `only ${size} bytes recorded`,
+      { ms: 30_000 },
+    );
+    await page.getByTestId('hangup-button').click();
+    const inbox = join(box, 'INBOX');
+    const message = await eventually(
+      () => (existsSync(join(inbox, 'msg0000.txt')) ? readFileSync(join(inbox, 'msg0000.txt'), 'utf8') : ''),
+      (text) => /duration=\d+/.test(text),
+      () => 'no message in 6001’s INBOX',
+    );
+    expect(message).toMatch(/callerid=.*6002/);
+    expect(statSync(join(inbox, 'msg0000.wav')).size).toBeGreaterThan(16_000);
+    // The page's microphone (Chromium's fake one beeps), not silence.
+    expect(wavPeak(join(inbox, 'msg0000.wav'))).toBeGreaterThan(1000);
+    expect(await asterisk.cli('voicemail show users')).toMatch(/default\s+6001\s+Ringway user\s+1\b/);
+    await page.context().close();
+  }, 60_000);
 
   it('the page signs in as 6001 with its Asterisk password, registers, calls 600 and hears the prompt', async () => {
     const page = await registeredWithPassword(
