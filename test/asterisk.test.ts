@@ -10,7 +10,7 @@ import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
-import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
+import { expectText, registeredWithPassword, stopPhone, waitForAudio } from './support/softphone-app.js';
 import { audible, audioFlows, startSoftphonePages } from './support/softphone-pages.js';
 import { wavPeak } from './support/wav.js';
 
@@ -480,6 +480,20 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     await asterisk?.stop();
   });
 
+  /**
+   * Unregisters the page's phone and closes it, then waits until Asterisk has no contact of
+   * `user` left: a page closed while registered leaves one, which Dial may pick until it expires.
+   */
+  const signOut = async (page: Page, user: string) => {
+    await stopPhone(page);
+    await page.context().close();
+    await eventually(
+      () => asterisk.cli('pjsip show contacts'),
+      (output) => !new RegExp(`Contact:\\s+${user}/sip:`).test(output),
+      (output) => `${user} still registered with Asterisk: ${output}`,
+    );
+  };
+
   it('no one answers 6001 (not registered): the page leaves a message in its voicemail box', async () => {
     const page = await registeredWithPassword(
       browser,
@@ -522,7 +536,7 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     // The page's microphone (Chromium's fake one beeps), not silence.
     expect(wavPeak(join(inbox, 'msg0000.wav'))).toBeGreaterThan(1000);
     expect(await asterisk.cli('voicemail show users')).toMatch(/default\s+6001\s+Ringway user\s+1\b/);
-    await page.context().close();
+    await signOut(page, '6002');
   }, 60_000);
 
   it('the page signs in as 6001 with its Asterisk password, registers, calls 600 and hears the prompt', async () => {
@@ -557,7 +571,7 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
       (output) => /^0 active channels?/m.test(output),
       (output) => `Asterisk still has channels: ${output}`,
     );
-    await page.context().close();
+    await signOut(page, '6001');
   }, 60_000);
 
   it('6001 calls 6002, both pages behind the gateway: Asterisk reaches 6002 along its Path, each hears the other', async () => {
@@ -612,7 +626,40 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
       (output) => /^0 active channels?/m.test(output),
       (output) => `Asterisk still has channels: ${output}`,
     );
-    await Promise.all([caller, callee].map((page) => page.context().close()));
+    await signOut(caller, '6001');
+    await signOut(callee, '6002');
+  }, 60_000);
+
+  it('Asterisk calls the page (channel originate): it rings, answers and hears the prompt', async () => {
+    const page = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      '6002',
+      'change-me-6002',
+    );
+    await eventually(
+      () => asterisk.cli('pjsip show contacts'),
+      (output) => /Contact:\s+6002\/sip:/.test(output),
+      (output) => `6002 not registered with Asterisk: ${output}`,
+    );
+    await asterisk.cli('channel originate PJSIP/6002 application Playback demo-echotest');
+    await page.getByTestId('answer-button').click({ timeout: 10_000 });
+    await expectText(page, 'call-state', 'active', 15_000);
+    await page.getByTestId('mute-button').click();
+    expect(
+      await eventually(
+        () => energyIn(page, 1000),
+        (e) => e > 1e-4,
+        (e) => `prompt energy only ${e} per second`,
+      ),
+    ).toBeGreaterThan(1e-4);
+    await page.getByTestId('hangup-button').click();
+    await eventually(
+      () => asterisk.cli('core show channels count'),
+      (output) => /^0 active channels?/m.test(output),
+      (output) => `Asterisk still has channels: ${output}`,
+    );
+    await signOut(page, '6002');
   }, 60_000);
 });
 
