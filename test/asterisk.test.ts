@@ -50,6 +50,38 @@ const energyIn = (page: Page, ms: number) =>
     return (await energy()) - before;
   }, ms);
 
+/** Waits until Asterisk holds no channel: the call has ended on its side too. */
+const noChannelsLeft = (asterisk: RunningAsterisk) =>
+  eventually(
+    () => asterisk.cli('core show channels count'),
+    (output) => /^0 active channels?/m.test(output),
+    (output) => `Asterisk still has channels: ${output}`,
+  );
+
+/** Waits until each endpoint has a contact registered with Asterisk. */
+const registeredWithAsterisk = (asterisk: RunningAsterisk, endpoints: string[]) =>
+  eventually(
+    () => asterisk.cli('pjsip show contacts'),
+    (output) => endpoints.every((endpoint) => new RegExp(`Contact:\\s+${endpoint}/sip:`).test(output)),
+    (output) => `${endpoints.join(' and ')} not registered with Asterisk: ${output}`,
+  );
+
+/** Waits until the page hears sound (a prompt, an echo, another party): its energy per second. */
+const hearsSound = (page: Page) =>
+  eventually(
+    () => energyIn(page, 1000),
+    (e) => e > 1e-4,
+    (e) => `only ${e} per second heard`,
+  );
+
+/** Waits until the page hears silence: its energy per second. */
+const hearsSilence = (page: Page) =>
+  eventually(
+    () => energyIn(page, 1000),
+    (e) => e < 1e-6,
+    (e) => `still ${e} per second heard`,
+  );
+
 describe('Asterisk with the project’s asterisk-config', () => {
   let asterisk: RunningAsterisk;
 
@@ -253,11 +285,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     ).toBeLessThan(1e-6);
 
     await page.getByTestId('hangup-button').click();
-    await eventually(
-      () => asterisk.cli('core show channels count'),
-      (output) => /^0 active channels?/m.test(output),
-      (output) => `Asterisk still has channels: ${output}`,
-    );
+    await noChannelsLeft(asterisk);
     await page.context().close();
   }, 90_000);
 
@@ -322,11 +350,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
       await page.getByTestId('hangup-button').click();
       await page.context().close();
     }
-    await eventually(
-      () => asterisk.cli('core show channels count'),
-      (output) => /^0 active channels?/m.test(output),
-      (output) => `Asterisk still has channels: ${output}`,
-    );
+    await noChannelsLeft(asterisk);
   }, 120_000);
 
   it('DTMF into the IVR on 800: Read() takes the page’s 2 as RFC 4733 and as SIP INFO, and goes to the echo test', async () => {
@@ -359,11 +383,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
         (fields) => `${method}: Read() did not take the 2: ${fields.join('!')}`,
       );
       await page.getByTestId('hangup-button').click();
-      await eventually(
-        () => asterisk.cli('core show channels count'),
-        (output) => /^0 active channels?/m.test(output),
-        (output) => `Asterisk still has channels: ${output}`,
-      );
+      await noChannelsLeft(asterisk);
       await expectText(page, 'registration-state', 'registered');
     }
     await page.context().close();
@@ -390,22 +410,12 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
       const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
       expect(await asterisk.cli(`core show channel ${channel}`)).toMatch(/NativeFormats:\s*\(g722\)/);
       expect(await application()).toBe('Playback');
-      expect(
-        await eventually(
-          () => energyIn(page, 1000),
-          (e) => e > 1e-4,
-          (e) => `prompt energy only ${e} per second`,
-        ),
-      ).toBeGreaterThan(1e-4);
+      expect(await hearsSound(page)).toBeGreaterThan(1e-4);
       expect(asterisk.log().slice(logBefore)).not.toMatch(
         /Playback failed|Unable to find a codec translation path/,
       );
       await page.getByTestId('hangup-button').click();
-      await eventually(
-        () => asterisk.cli('core show channels count'),
-        (output) => /^0 active channels?/m.test(output),
-        (output) => `Asterisk still has channels: ${output}`,
-      );
+      await noChannelsLeft(asterisk);
       await page.context().close();
     } finally {
       await opusFirst.close();
@@ -436,11 +446,7 @@ describe('Ringway’s Phone registered straight on Asterisk (webrtc=yes endpoint
       username: '6001',
       password: 'change-me-6001',
     });
-    await eventually(
-      () => asterisk.cli('pjsip show contacts'),
-      (output) => /Contact:\s+6001\/sip:/.test(output),
-      (output) => `6001 never registered: ${output}`,
-    );
+    await registeredWithAsterisk(asterisk, ['6001']);
     await page.evaluate(() => window.phone.dial('sip:600@ringway.test'));
     await page.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
     const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
@@ -451,11 +457,7 @@ describe('Ringway’s Phone registered straight on Asterisk (webrtc=yes endpoint
     expect(await audible(page)).toBeGreaterThan(0.01);
     expect(asterisk.log()).not.toMatch(/Playback failed|Unable to find a codec translation path/);
     await page.evaluate(() => window.phone.hangup());
-    await eventually(
-      () => asterisk.cli('core show channels count'),
-      (output) => /^0 active channels?/m.test(output),
-      (output) => `Asterisk still has channels: ${output}`,
-    );
+    await noChannelsLeft(asterisk);
     await page.context().close();
   }, 60_000);
 });
@@ -494,13 +496,12 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     );
   };
 
+  /** A page behind the gateway signed in as an Asterisk endpoint with that endpoint's own password. */
+  const signedInAs = (endpoint: string) =>
+    registeredWithPassword(browser, `http://127.0.0.1:${gateway.port}`, endpoint, `change-me-${endpoint}`);
+
   it('no one answers 6001 (not registered): the page leaves a message in its voicemail box', async () => {
-    const page = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      '6002',
-      'change-me-6002',
-    );
+    const page = await signedInAs('6002');
     await page.getByTestId('dial-input').fill('6001');
     await page.getByTestId('dial-button').click();
     await expectText(page, 'call-state', 'active', 15_000);
@@ -540,17 +541,8 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
   }, 60_000);
 
   it('the page signs in as 6001 with its Asterisk password, registers, calls 600 and hears the prompt', async () => {
-    const page = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      '6001',
-      'change-me-6001',
-    );
-    await eventually(
-      () => asterisk.cli('pjsip show contacts'),
-      (output) => /Contact:\s+6001\/sip:/.test(output),
-      (output) => `6001 never registered with Asterisk: ${output}`,
-    );
+    const page = await signedInAs('6001');
+    await registeredWithAsterisk(asterisk, ['6001']);
     await page.getByTestId('dial-input').fill('600');
     await page.getByTestId('dial-button').click();
     await expectText(page, 'call-state', 'active', 15_000);
@@ -558,40 +550,16 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     expect(channel).toMatch(/^PJSIP\/6001-/);
     expect(await waitForAudio(page)).toBeGreaterThan(1000);
     await page.getByTestId('mute-button').click();
-    expect(
-      await eventually(
-        () => energyIn(page, 1000),
-        (e) => e > 1e-4,
-        (e) => `prompt energy only ${e} per second`,
-      ),
-    ).toBeGreaterThan(1e-4);
+    expect(await hearsSound(page)).toBeGreaterThan(1e-4);
     await page.getByTestId('hangup-button').click();
-    await eventually(
-      () => asterisk.cli('core show channels count'),
-      (output) => /^0 active channels?/m.test(output),
-      (output) => `Asterisk still has channels: ${output}`,
-    );
+    await noChannelsLeft(asterisk);
     await signOut(page, '6001');
   }, 60_000);
 
   it('6001 calls 6002, both pages behind the gateway: Asterisk reaches 6002 along its Path, each hears the other', async () => {
-    const caller = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      '6001',
-      'change-me-6001',
-    );
-    const callee = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      '6002',
-      'change-me-6002',
-    );
-    await eventually(
-      () => asterisk.cli('pjsip show contacts'),
-      (output) => /Contact:\s+6001\/sip:/.test(output) && /Contact:\s+6002\/sip:/.test(output),
-      (output) => `6001 and 6002 not both registered with Asterisk: ${output}`,
-    );
+    const caller = await signedInAs('6001');
+    const callee = await signedInAs('6002');
+    await registeredWithAsterisk(asterisk, ['6001', '6002']);
     await caller.getByTestId('dial-input').fill('6002');
     await caller.getByTestId('dial-button').click();
     await callee.getByTestId('answer-button').click({ timeout: 10_000 });
@@ -607,58 +575,27 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
       [caller, callee],
       [callee, caller],
     ] as const) {
-      await eventually(
-        () => energyIn(listener, 1000),
-        (e) => e > 1e-4,
-        (e) => `only ${e} per second heard`,
-      );
+      await hearsSound(listener);
       await speaker.getByTestId('mute-button').click();
-      await eventually(
-        () => energyIn(listener, 1000),
-        (e) => e < 1e-6,
-        (e) => `muted, still ${e} per second`,
-      );
+      await hearsSilence(listener);
       await speaker.getByTestId('mute-button').click();
     }
     await caller.getByTestId('hangup-button').click();
-    await eventually(
-      () => asterisk.cli('core show channels count'),
-      (output) => /^0 active channels?/m.test(output),
-      (output) => `Asterisk still has channels: ${output}`,
-    );
+    await noChannelsLeft(asterisk);
     await signOut(caller, '6001');
     await signOut(callee, '6002');
   }, 60_000);
 
   it('Asterisk calls the page (channel originate): it rings, answers and hears the prompt', async () => {
-    const page = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      '6002',
-      'change-me-6002',
-    );
-    await eventually(
-      () => asterisk.cli('pjsip show contacts'),
-      (output) => /Contact:\s+6002\/sip:/.test(output),
-      (output) => `6002 not registered with Asterisk: ${output}`,
-    );
+    const page = await signedInAs('6002');
+    await registeredWithAsterisk(asterisk, ['6002']);
     await asterisk.cli('channel originate PJSIP/6002 application Playback demo-echotest');
     await page.getByTestId('answer-button').click({ timeout: 10_000 });
     await expectText(page, 'call-state', 'active', 15_000);
     await page.getByTestId('mute-button').click();
-    expect(
-      await eventually(
-        () => energyIn(page, 1000),
-        (e) => e > 1e-4,
-        (e) => `prompt energy only ${e} per second`,
-      ),
-    ).toBeGreaterThan(1e-4);
+    expect(await hearsSound(page)).toBeGreaterThan(1e-4);
     await page.getByTestId('hangup-button').click();
-    await eventually(
-      () => asterisk.cli('core show channels count'),
-      (output) => /^0 active channels?/m.test(output),
-      (output) => `Asterisk still has channels: ${output}`,
-    );
+    await noChannelsLeft(asterisk);
     await signOut(page, '6002');
   }, 60_000);
 });
@@ -682,11 +619,7 @@ describe('two Ringway Phones straight on Asterisk call each other through Dial(P
       username: user,
       password: `change-me-${user}`,
     });
-    await eventually(
-      () => asterisk.cli('pjsip show contacts'),
-      (output) => new RegExp(`Contact:\\s+${user}/sip:`).test(output),
-      (output) => `${user} never registered: ${output}`,
-    );
+    await registeredWithAsterisk(asterisk, [user]);
     return page;
   };
 
@@ -706,11 +639,7 @@ describe('two Ringway Phones straight on Asterisk call each other through Dial(P
     expect(await audible(caller)).toBeGreaterThan(0.01);
     expect(await audible(callee)).toBeGreaterThan(0.01);
     await caller.evaluate(() => window.phone.hangup());
-    await eventually(
-      () => asterisk.cli('core show channels count'),
-      (output) => /^0 active channels?/m.test(output),
-      (output) => `Asterisk still has channels: ${output}`,
-    );
+    await noChannelsLeft(asterisk);
     await Promise.all([caller, callee].map((page) => page.context().close()));
   }, 60_000);
 });
