@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Inviter, SessionState, Subscriber, UserAgent } from 'sip.js';
 import { eventually } from '../../../test/support/eventually.js';
-import { header, type SipMessage } from '../src/sip/message.js';
+import { header, headers, type SipMessage } from '../src/sip/message.js';
 import { SUBSCRIPTION_LIMITS } from '../src/sip/presence/subscription-limits.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { RawSipClient, registeredRawClient, sipRequest } from './support/raw-sip-client.js';
@@ -187,6 +187,10 @@ describe('presence and dialog state of registered users', () => {
     expect(header(await alice.response(423), 'Min-Expires')).toBe('60');
     alice.send(own(['Event: dialog', 'Accept: text/plain']));
     await alice.response(406);
+    // A package served nowhere here (no voicemail in embedded mode): refused, not proxied to
+    // bob's own phones.
+    alice.send(own(['Event: message-summary']));
+    expect(headers(await alice.response(489), 'Allow-Events')).toEqual(['presence', 'dialog']);
     alice.send(
       sipRequest('SUBSCRIBE', `sip:presence@127.0.0.1:${gateway.port};transport=ws`, {
         from: 'sip:alice@ringway.test',

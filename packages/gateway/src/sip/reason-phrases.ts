@@ -18,6 +18,7 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
   483: 'Too Many Hops',
   487: 'Request Terminated',
   488: 'Not Acceptable Here',
+  489: 'Bad Event',
   500: 'Server Internal Error',
   503: 'Service Unavailable',
   505: 'Version Not Supported',

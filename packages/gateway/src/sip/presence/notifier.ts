@@ -99,22 +99,30 @@ export class Notifier {
     return dialogKey(request) !== undefined && header(request, 'Route') === undefined;
   }
 
-  /** An initial SUBSCRIBE the notifier answers: a package it serves, for a user of its domain. */
+  /**
+   * An initial SUBSCRIBE the notifier answers: any for a user of its domain, where a package it
+   * does not serve (message-summary: there is no voicemail here) gets 489 rather than travelling
+   * to the user's own phones.
+   */
   serves(request: SipRequest): boolean {
     const to = parseNameAddr(header(request, 'To') ?? '');
     if (!to || to.params.tag !== undefined) return false;
     const target = parseNameAddr(`<${request.uri}>`)?.uri;
     return (
       target?.user !== undefined &&
-      target.host === this.deps.domain.toLowerCase() &&
-      isEventPackage(eventPackage(request))
+      target.host === this.deps.domain.toLowerCase()
     );
   }
 
   /** A new subscription from a proven watcher (or anyone in anonymous mode). */
   subscribe(request: SipRequest, flow: Flow): void {
     const reject = this.#rejecter(flow, request);
-    const event = eventPackage(request) as EventPackage;
+    const event = eventPackage(request);
+    if (!isEventPackage(event)) {
+      return reject(489, 'only presence and dialog are served here', [
+        { name: 'Allow-Events', value: Object.keys(EVENT_PACKAGES).join(', ') },
+      ]);
+    }
     const accepted = header(request, 'Accept');
     if (accepted !== undefined && !accepts(accepted, EVENT_PACKAGES[event].contentType)) {
       return reject(406, `${event} is sent as ${EVENT_PACKAGES[event].contentType}`);
