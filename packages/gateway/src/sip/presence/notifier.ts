@@ -108,10 +108,7 @@ export class Notifier {
     const to = parseNameAddr(header(request, 'To') ?? '');
     if (!to || to.params.tag !== undefined) return false;
     const target = parseNameAddr(`<${request.uri}>`)?.uri;
-    return (
-      target?.user !== undefined &&
-      target.host === this.deps.domain.toLowerCase()
-    );
+    return target?.user !== undefined && target.host === this.deps.domain.toLowerCase();
   }
 
   /** A new subscription from a proven watcher (or anyone in anonymous mode). */
