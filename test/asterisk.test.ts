@@ -538,6 +538,58 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     await signOut(callee, '6002');
   }, 60_000);
 
+  it('6002 holds a call from 6001: Asterisk plays its music on hold to 6001, and stops when 6002 resumes', async () => {
+    expect(await asterisk.cli('moh show classes')).toMatch(
+      /Class: default\s*\n\s*Mode: files\s*\n\s*Directory: moh/,
+    );
+    // Debian's asterisk-moh-opsound-gsm, linked as the data folder's moh.
+    expect(await asterisk.cli('moh show files')).toMatch(/Class: default\s*\n(\s*File: .*moh\/\S+\s*\n){5}/);
+    const caller = await signedInAs('6001');
+    const callee = await signedInAs('6002');
+    await registeredWithAsterisk(asterisk, ['6001', '6002']);
+    await caller.getByTestId('dial-input').fill('6002');
+    await caller.getByTestId('dial-button').click();
+    await callee.getByTestId('answer-button').click({ timeout: 10_000 });
+    await expectText(caller, 'call-state', 'active', 15_000);
+    await expectText(callee, 'call-state', 'active', 15_000);
+    expect(await waitForAudio(caller)).toBeGreaterThan(1000);
+    expect(await waitForAudio(callee)).toBeGreaterThan(1000);
+    await hearsSound(caller);
+    await hearsSound(callee);
+    // 6002 mutes: whatever 6001 hears from now on is not 6002's microphone.
+    await callee.getByTestId('mute-button').click();
+    await hearsSilence(caller);
+    const callerChannel = () =>
+      asterisk
+        .cli('core show channels concise')
+        .then((output) => /^(PJSIP\/6001-[^!]+)!/m.exec(output)?.[1] ?? 'no 6001 channel');
+    const channel = await callerChannel();
+    // Bridged to 6002, Asterisk writes to 6001 what 6002 sends: G.722 as it came.
+    expect(await asterisk.cli(`core show channel ${channel}`)).not.toMatch(/WriteFormat:\s*gsm/);
+
+    // Hold (a sendonly re-INVITE from the page): Asterisk plays the default class to 6001.
+    await callee.getByTestId('hold-button').click();
+    await expectText(callee, 'call-state', 'held', 10_000);
+    expect(await hearsSound(caller)).toBeGreaterThan(1e-4);
+    // What it hears is the music's GSM files, transcoded to the call's G.722 (the dialplan plays
+    // no prompt in Dial: nothing else on this channel is GSM).
+    const held = await asterisk.cli(`core show channel ${channel}`);
+    expect(held).toMatch(/WriteFormat:\s*gsm/);
+    expect(held).toMatch(/WriteTranscode:\s*Yes \(gsm@8000\)->.*\(g722@16000\)/);
+    expect(asterisk.log()).not.toMatch(/(WARNING|ERROR).*res_musiconhold/);
+
+    // Resumed: the music stops, and 6002 is still muted, so 6001 hears silence again.
+    await callee.getByTestId('hold-button').click();
+    await expectText(callee, 'call-state', 'active', 10_000);
+    await hearsSilence(caller);
+    expect(await asterisk.cli(`core show channel ${channel}`)).not.toMatch(/WriteFormat:\s*gsm/);
+
+    await caller.getByTestId('hangup-button').click();
+    await noChannelsLeft(asterisk);
+    await signOut(caller, '6001');
+    await signOut(callee, '6002');
+  }, 90_000);
+
   it('Asterisk calls the page (channel originate): it rings, answers and hears the prompt', async () => {
     const page = await signedInAs('6002');
     await registeredWithAsterisk(asterisk, ['6002']);

@@ -20,6 +20,8 @@ export const ASTERISK_PREFIX = process.env.ASTERISK_PREFIX ?? '/opt/asterisk';
 const ASTERISK = join(ASTERISK_PREFIX, 'sbin', 'asterisk');
 /** Debian's asterisk-core-sounds-en-gsm (the build has no sounds): the prompts the dialplan plays. */
 export const DEBIAN_SOUNDS = '/usr/share/asterisk/sounds/en_US_f_Allison';
+/** Debian's asterisk-moh-opsound-gsm (the build's moh folder is empty): musiconhold.conf's `default` class. */
+export const DEBIAN_MOH = '/usr/share/asterisk/moh';
 
 export interface RunningAsterisk {
   /** Its plain SIP address, `127.0.0.1:port` (UDP, transport-udp). */
@@ -61,7 +63,10 @@ export async function startAsterisk(
     kamailio?: string;
     /** The UDP port of transport-udp (a free one when not given), for a Kamailio started first. */
     udpPort?: number;
-    /** Debian's English prompts as its sounds/en (DEBIAN_SOUNDS must be installed). */
+    /**
+     * Debian's English prompts as its sounds/en and Debian's music on hold as its moh
+     * (DEBIAN_SOUNDS and DEBIAN_MOH must be installed).
+     */
     sounds?: boolean;
   } = {},
 ): Promise<RunningAsterisk> {
@@ -73,16 +78,21 @@ export async function startAsterisk(
   const conf = join(folder, 'conf');
   cpSync(CONFIG, conf, { recursive: true });
   for (const dir of ['run', 'log', 'lib', 'spool', 'keys']) mkdirSync(join(folder, dir));
-  // Its data folder: the build's, with Debian's prompts as sounds/en when asked for.
+  // Its data folder: the build's, with Debian's prompts as sounds/en and Debian's music as moh
+  // when asked for (the build's own sounds and moh folders are empty).
   const data = join(folder, 'data');
   mkdirSync(join(data, 'sounds'), { recursive: true });
   const builtData = join(ASTERISK_PREFIX, 'var', 'lib', 'asterisk');
+  const replacedByDebian = options.sounds ? ['sounds', 'moh'] : ['sounds'];
   for (const entry of readdirSync(builtData))
-    if (entry !== 'sounds') symlinkSync(join(builtData, entry), join(data, entry));
+    if (!replacedByDebian.includes(entry)) symlinkSync(join(builtData, entry), join(data, entry));
   if (options.sounds) {
     if (!existsSync(DEBIAN_SOUNDS))
       throw new Error(`no prompts at ${DEBIAN_SOUNDS}: install asterisk-core-sounds-en-gsm`);
     symlinkSync(DEBIAN_SOUNDS, join(data, 'sounds', 'en'));
+    if (!existsSync(DEBIAN_MOH))
+      throw new Error(`no music on hold at ${DEBIAN_MOH}: install asterisk-moh-opsound-gsm`);
+    symlinkSync(DEBIAN_MOH, join(data, 'moh'));
   }
 
   const edit = (file: string, change: (text: string) => string) =>
