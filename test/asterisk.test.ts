@@ -19,6 +19,7 @@ import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
 import { expectText, registeredWithPassword, stopPhone, waitForAudio } from './support/softphone-app.js';
 import { audible, audioFlows, startSoftphonePages } from './support/softphone-pages.js';
+import { UdpSipPhone } from './support/udp-sip-phone.js';
 import { wavPeak } from './support/wav.js';
 
 // Issue 24: the real Asterisk 22 (shared/vendor, unpacked to /opt/asterisk by .ci/run) running
@@ -154,7 +155,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     asterisk = await startAsterisk({ kamailio: kamailio.udp, udpPort: asteriskPort, sounds: true });
     gateway = await startUpstreamGateway(kamailio.udp, {
       AUTH_SECRET: SECRET,
-      USERS_FILE: usersFileWith(['alice', 'carol', 'dave', 'erin', 'frank']),
+      USERS_FILE: usersFileWith(['alice', 'carol', 'dave', 'erin', 'frank', 'grace']),
     });
     browser = await launchChromium();
   }, 60_000);
@@ -340,6 +341,51 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     }
     await page.context().close();
   }, 90_000);
+
+  it('Asterisk calls the page through Kamailio (channel originate on its trunk): unchallenged from the PBX, bridged by rtpengine, the page hears the prompt', async () => {
+    const page = await registeredWithPassword(
+      browser,
+      `http://127.0.0.1:${gateway.port}`,
+      'grace',
+      passwordOf('grace'),
+    );
+    // The trunk's contact is Kamailio's address: the INVITE's Request-URI is sip:grace@<Kamailio>.
+    await asterisk.cli('channel originate PJSIP/grace@kamailio application Playback demo-echotest');
+    await page.getByTestId('answer-button').click({ timeout: 10_000 });
+    await expectText(page, 'call-state', 'active', 15_000);
+    const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
+    expect(channel).toMatch(/^PJSIP\/kamailio-/);
+    // Plain RTP on Asterisk's side in a codec it can encode; the page's side is WebRTC (DTLS-SRTP,
+    // ICE): rtpengine bridged the two, or the page would hear nothing.
+    const details = await asterisk.cli(`core show channel ${channel}`);
+    expect(details).toMatch(/NativeFormats:\s*\((g722|ulaw|alaw)\)/);
+    expect(await waitForAudio(page)).toBeGreaterThan(1000);
+    // Muted: what it hears is Asterisk's prompt, not its own microphone.
+    await page.getByTestId('mute-button').click();
+    expect(await hearsSound(page)).toBeGreaterThan(1e-4);
+    expect(asterisk.log()).not.toMatch(/Playback failed|Unable to find a codec translation path/);
+    await page.getByTestId('hangup-button').click();
+    await noChannelsLeft(asterisk);
+
+    // The same INVITE from any other address, even one on the PBX's host claiming to be it, is
+    // challenged: only the dispatcher's own address and port are trusted.
+    const impostor = await UdpSipPhone.open(kamailio.udp, { domain: 'ringway.test' });
+    try {
+      const callId = `impostor-${Date.now()}`;
+      impostor.send(
+        impostor.request('INVITE', `sip:grace@${kamailio.udp}`, {
+          from: `sip:asterisk@${asterisk.udp}`,
+          callId,
+        }),
+      );
+      const answer = await impostor.finalResponse(callId, 1);
+      expect(answer.kind === 'response' && answer.status).toBe(407);
+      expect(impostor.requests).toEqual([]);
+    } finally {
+      impostor.close();
+    }
+    await page.context().close();
+  }, 60_000);
 
   it('an offer with opus first: Asterisk answers with the first codec of its own list it can decode, and its prompt plays', async () => {
     const opusFirst = await startUpstreamGateway(kamailio.udp, {
