@@ -11,6 +11,7 @@ export { estimateMos, type QualitySample, summarizeQuality } from './call-qualit
 export { CALL_TRANSITIONS, CallState, isFinal } from './call-state.js';
 export type { EndReason } from './failure-reason.js';
 export { expectedCandidateTypes, fastIceSessionDescriptionHandlerFactory } from './fast-ice.js';
+export { type MessageSummary, readMessageSummary } from './message-summary.js';
 export {
   type MediaObservation,
   type MediaWarning,

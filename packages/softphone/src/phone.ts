@@ -20,6 +20,8 @@ import {
   WarmMicrophone,
   warmUpPeerConnections,
 } from './fast-ice.js';
+import { MailboxWatch } from './mailbox-watch.js';
+import type { MessageSummary } from './message-summary.js';
 import { type ContactPresence, pickupReplaces } from './presence.js';
 import { PresenceWatch } from './presence-watch.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
@@ -81,6 +83,8 @@ export class Phone {
   readonly callAdded = new Emitter<Call>();
   readonly message = new Emitter<ChatMessage>();
   readonly presenceChange = new Emitter<PresenceChange>();
+  /** The phone's voicemail box changed (see `voicemail`). */
+  readonly voicemailChange = new Emitter<MessageSummary | undefined>();
   readonly calls: Call[] = [];
   registrationFailure: EndReason | undefined;
   readonly #ua: UserAgent;
@@ -89,6 +93,7 @@ export class Phone {
   readonly #hooks = new WeakMap<object, MediaHooks>();
   readonly #timeouts: CallTimeouts;
   readonly #watches = new Map<string, PresenceWatch>();
+  readonly #mailbox: MailboxWatch;
   #registerer: ReportingRegisterer | undefined;
   #registerRetryTimer: ReturnType<typeof setTimeout> | undefined;
   #registerAttempt = 0;
@@ -148,6 +153,7 @@ export class Phone {
         },
       },
     });
+    this.#mailbox = new MailboxWatch(this.#ua, uri, (summary) => this.voicemailChange.emit(summary));
   }
 
   get registrationState(): RegistrationState {
@@ -215,6 +221,7 @@ export class Phone {
       this.#registration.transition(RegistrationState.Unregistered);
     }
     for (const watch of this.#watches.values()) watch.stop();
+    this.#mailbox.stop();
     this.#microphone.stop();
     await this.#ua.stop();
   }
@@ -272,6 +279,15 @@ export class Phone {
     });
     this.#track(call);
     return call;
+  }
+
+  /**
+   * The phone's voicemail box as its server tells it (message-summary, RFC 3842): new and old
+   * messages and the address that plays them. Undefined while registering, and where the server
+   * has no voicemail for this phone (it refused the subscription).
+   */
+  get voicemail(): MessageSummary | undefined {
+    return this.#mailbox.summary;
   }
 
   /** A watched contact's lamp now; `unknown` for one not watched. */
@@ -378,6 +394,7 @@ export class Phone {
         for (const call of this.calls) call.recover();
         // A new connection: the server forgot the old one's subscriptions.
         for (const watch of this.#watches.values()) watch.restart();
+        this.#mailbox.restart();
       }
     });
     registerer

@@ -1,4 +1,5 @@
-import { Subscriber, SubscriptionState, type URI, type UserAgent } from 'sip.js';
+import type { Subscriber, URI, UserAgent } from 'sip.js';
+import { resubscribeDelay, subscribe, unsubscribe } from './event-subscription.js';
 import {
   type ContactPresence,
   contactPresence,
@@ -9,19 +10,10 @@ import {
   readPidf,
 } from './presence.js';
 
-/** Subscription length asked for, seconds; SIP.js refreshes before it runs out. */
-const SUBSCRIPTION_EXPIRES = 600;
-/**
- * After the server ended a subscription (a restart forgot it, a refresh failed), the watch tries
- * again this long after, ms, with up to a third more at random so that a restarted server is not
- * met by every watcher at once.
- */
-const RESUBSCRIBE_MS = 30_000;
-
 /**
  * One contact watched over two subscriptions (presence and dialog), folded into one lamp.
  * A subscription that ends (refused, timed out, its connection gone) leaves the lamp `unknown`
- * until the watch subscribes again: after RESUBSCRIBE_MS, or at once when the phone registers
+ * until the watch subscribes again: after resubscribeDelay(), or at once when the phone registers
  * again after a reconnection (`restart()`).
  */
 export class PresenceWatch {
@@ -54,41 +46,30 @@ export class PresenceWatch {
     this.#subscribers = (['presence', 'dialog'] as const).map((event) => this.#subscribe(event));
   }
 
-  /**
-   * Unsubscribes. SIP.js's UserAgent.stop() waits for a live subscription's end, which its
-   * dialog never reports after an unsubscribe (0.21.2): a phone stops its watches first.
-   */
+  /** Unsubscribes from both. */
   stop(): void {
     clearTimeout(this.#retry);
     this.#retry = undefined;
-    for (const subscriber of this.#subscribers.splice(0)) {
-      if (subscriber.state !== SubscriptionState.Terminated)
-        void subscriber.unsubscribe().catch(() => undefined);
-    }
+    for (const subscriber of this.#subscribers.splice(0)) unsubscribe(subscriber);
   }
 
   #subscribe(event: 'presence' | 'dialog'): Subscriber {
-    const subscriber = new Subscriber(this.ua, this.target, event, { expires: SUBSCRIPTION_EXPIRES });
-    subscriber.delegate = {
-      onNotify: (notification) => {
-        void notification.accept();
-        const body = notification.request.body;
+    const subscriber: Subscriber = subscribe(this.ua, this.target, event, {
+      notified: (body) => {
         this.#report =
           event === 'presence'
             ? { ...this.#report, online: readPidf(body) }
             : { ...this.#report, dialogs: readDialogInfo(body) };
         this.#update();
       },
-    };
-    subscriber.stateChange.addListener((state) => {
-      // Ended by the other side or by a failure: what we knew is no longer kept up to date.
-      if (state === SubscriptionState.Terminated && this.#subscribers.includes(subscriber)) {
+      ended: () => {
+        // Ended by the other side or by a failure: what we knew is no longer kept up to date.
+        if (!this.#subscribers.includes(subscriber)) return;
         this.#report = { online: undefined, dialogs: undefined };
         this.#update();
-        this.#retry ??= setTimeout(() => this.restart(), RESUBSCRIBE_MS * (1 + Math.random() / 3));
-      }
+        this.#retry ??= setTimeout(() => this.restart(), resubscribeDelay());
+      },
     });
-    void subscriber.subscribe().catch(() => undefined);
     return subscriber;
   }
 

@@ -4,6 +4,7 @@ import {
   type CallQualityReport,
   CallState,
   isFinal,
+  type MessageSummary,
   Phone,
   type QualitySample,
   RENEWAL_BACKOFF,
@@ -20,6 +21,7 @@ import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
 import { drawQualityChart, type QualityPoint, qualityPoints } from './quality-chart.js';
 import { ringTone } from './ring-tone.js';
 import { callDuration, screenFor } from './screen.js';
+import { voicemailWords } from './voicemail.js';
 import { drawWaterfallChart } from './waterfall-chart.js';
 
 /** What the gateway tells the page (GET /api/config). */
@@ -338,6 +340,17 @@ function dialFromUi(target: string): void {
   }).then(renderCall);
 }
 
+/**
+ * The voicemail lamp and count, shown while the phone's server tells its mailbox. The button
+ * calls the address that plays the messages (Message-Account); without one it is disabled.
+ */
+function renderVoicemail(summary: MessageSummary | undefined): void {
+  show('voicemail', summary !== undefined);
+  document.body.dataset.voicemail = summary === undefined ? '' : summary.waiting ? 'waiting' : 'empty';
+  setText('voicemail-count', summary ? voicemailWords(summary) : '');
+  $<HTMLButtonElement>('voicemail-button').disabled = !summary?.account;
+}
+
 /** Picks up a call ringing for a contact; a call in progress goes on hold first, as for a dial. */
 function pickUpFromUi(contact: string): void {
   if (!phone) return;
@@ -629,6 +642,9 @@ async function runPhone(created: Phone, onCall: (call: Call) => void = () => {})
     ($('answer-button') as HTMLButtonElement).focus();
     incomingNotification.show(call.remote, () => ($('answer-button') as HTMLButtonElement).focus());
   });
+  created.voicemailChange.addListener((summary) => {
+    if (onScreen()) renderVoicemail(summary);
+  });
   created.presenceChange.addListener(({ contact, presence, canPickUp }) => {
     if (onScreen()) contacts?.setPresence(contact, presence, canPickUp);
   });
@@ -643,6 +659,7 @@ async function runPhone(created: Phone, onCall: (call: Call) => void = () => {})
     $('chat-log').append(item);
   });
   renderRegistration(created.registrationState);
+  renderVoicemail(created.voicemail);
   // Listed at once, not after the first connection (which may take long, or never come); again
   // once registered, when the warm microphone's permission gives the devices their names.
   void listDevices();
@@ -761,6 +778,10 @@ function wire(): void {
   $('dial-form').addEventListener('submit', (event) => {
     event.preventDefault();
     dialFromUi($<HTMLInputElement>('dial-input').value.trim());
+  });
+  $('voicemail-button').addEventListener('click', () => {
+    const account = phone?.voicemail?.account;
+    if (account) dialFromUi(account);
   });
   $('add-call-button').addEventListener('click', () => {
     document.body.dataset.adding = 'true';
