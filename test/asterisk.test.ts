@@ -386,39 +386,6 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     }
     await page.context().close();
   }, 60_000);
-
-  it('an offer with opus first: Asterisk answers with the first codec of its own list it can decode, and its prompt plays', async () => {
-    const opusFirst = await startUpstreamGateway(kamailio.udp, {
-      AUTH_SECRET: SECRET,
-      USERS_FILE: usersFileWith(['bob']),
-      CODEC_POLICY_UPSTREAM: JSON.stringify({ preferences: ['opus/48000/2'] }),
-    });
-    try {
-      const page = await registeredWithPassword(
-        browser,
-        `http://127.0.0.1:${opusFirst.port}`,
-        'bob',
-        passwordOf('bob'),
-      );
-      const logBefore = asterisk.log().length;
-      await page.getByTestId('dial-input').fill('600');
-      await page.getByTestId('dial-button').click();
-      await expectText(page, 'call-state', 'active', 15_000);
-      await page.getByTestId('mute-button').click();
-      const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
-      expect(await asterisk.cli(`core show channel ${channel}`)).toMatch(/NativeFormats:\s*\(g722\)/);
-      expect(await application()).toBe('Playback');
-      expect(await hearsSound(page)).toBeGreaterThan(1e-4);
-      expect(asterisk.log().slice(logBefore)).not.toMatch(
-        /Playback failed|Unable to find a codec translation path/,
-      );
-      await page.getByTestId('hangup-button').click();
-      await noChannelsLeft(asterisk);
-      await page.context().close();
-    } finally {
-      await opusFirst.close();
-    }
-  }, 60_000);
 });
 
 // Issue 24 §2, browsers straight on Asterisk: Ringway's Phone registered over WebSocket to the
