@@ -338,11 +338,47 @@ describe('upstream mode (gateway → Kamailio over UDP): a credential speaks for
     const asCeo = { from: `sip:ceo@${DOMAIN}` };
     expect(outcome(await mallory.message('bob', asCeo))).toBe('403 gateway');
     expect(outcome(await mallory.send('INVITE', bob.aor, asCeo))).toBe('403 gateway');
+    // Her credential in Authorization, where a PBX answering for itself (Asterisk's 401) wants
+    // it: refused at once, before any challenge (the first answer is the gateway's 403).
+    const authorization = digestAnswer(
+      'Digest realm="ringway.test", nonce="0"',
+      { method: 'MESSAGE', uri: bob.aor },
+      mallory.credential,
+    );
+    const callId = `as-ceo-${hex(6)}`;
+    mallory.client.send(
+      wsRequest('MESSAGE', bob.aor, {
+        ...asCeo,
+        callId,
+        extra: ['Content-Type: text/plain', `Authorization: ${authorization}`],
+        body: 'hello',
+      }),
+    );
+    const first = await mallory.client.next((m) => m.kind === 'response' && header(m, 'Call-ID') === callId);
+    expect(outcome(first)).toBe('403 gateway');
     // Witness: her MESSAGE as herself does reach bob, after the refused ones would have.
     const own = `own-${hex(6)}`;
     expect(outcome(await mallory.message('bob', { callId: own }))).toBe('200 upstream');
     await bob.arrived(own, 'mallory’s MESSAGE as herself');
     expect(bob.requests.map((r) => `${r.method} ${userOf(header(r, 'From'))}`)).toEqual(['MESSAGE mallory']);
+  });
+});
+
+describe('upstream mode: a voicemail box is watched by its owner only', () => {
+  it('refuses (403) mallory’s message-summary SUBSCRIBE for bob’s box, passes her own to the upstream', async () => {
+    const mallory = await Phone.connect('mallory');
+    const summary = { extra: [`Contact: ${mallory.contact}`, 'Event: message-summary'] };
+    expect(outcome(await mallory.send('SUBSCRIBE', `sip:bob@${DOMAIN}`, summary))).toBe('403 gateway');
+    // Witness that the rule looked at the package and the owner, not at SUBSCRIBE: her own box's
+    // subscription and her presence watch of bob reach Kamailio, which answers them itself.
+    expect(outcome(await mallory.send('SUBSCRIBE', mallory.aor, summary))).toMatch(/ upstream$/);
+    expect(
+      outcome(
+        await mallory.send('SUBSCRIBE', `sip:bob@${DOMAIN}`, {
+          extra: [`Contact: ${mallory.contact}`, 'Event: presence'],
+        }),
+      ),
+    ).toMatch(/ upstream$/);
   });
 });
 

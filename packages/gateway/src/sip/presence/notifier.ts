@@ -8,6 +8,7 @@ import { randomToken } from '../random-token.js';
 import { createResponse, newTag, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
 import { SetIndex } from '../set-index.js';
+import { eventPackage } from '../subscription-rules.js';
 import { parseVia, viaParam } from '../via.js';
 import type { PresenceBook, UserPresence } from './presence-book.js';
 import { EVENT_PACKAGES, type EventPackage, isEventPackage } from './presence-documents.js';
@@ -359,11 +360,6 @@ export class Notifier {
   #send(flow: Flow, message: SipRequest | SipResponse): void {
     flow.send(serializeSipMessage(message));
   }
-}
-
-/** The package an Event header names, without its parameters (RFC 6665 §8.2.1). */
-function eventPackage(request: SipRequest): string {
-  return (header(request, 'Event') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 /** `;id=…` when the SUBSCRIBE's Event has an id, which every NOTIFY must echo (RFC 6665 §8.2.1). */

@@ -28,6 +28,7 @@ import { MAGIC_COOKIE } from '../proxy/branch-id.js';
 import { DIALOG_TOKEN_PARAM, type DialogTokens } from '../proxy/dialog-token.js';
 import { createResponse, cseqMethod, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
+import { subscriptionRefusal } from '../subscription-rules.js';
 import { parseVia, viaParam } from '../via.js';
 import { forwardedMaxForwards } from './max-forwards.js';
 import { TransactionMemory } from './transaction-memory.js';
@@ -263,7 +264,7 @@ export class UpstreamRelay {
     const request = this.#registering.get(key);
     this.#registering.delete(key);
     if (!request || response.status >= 300) return;
-    const proven = credentialOf(request, 'Authorization');
+    const proven = digestUsername(header(request, 'Authorization'));
     const owner =
       proven !== undefined
         ? credentialUser(proven)
@@ -285,11 +286,14 @@ export class UpstreamRelay {
     const { method } = request;
     if (method === 'CANCEL' || method === 'ACK' || !isInitial(request)) return undefined;
     const register = method === 'REGISTER';
-    // One credential only: the upstream picks the one of its realm, not necessarily the first read here.
-    if (headers(request, register ? 'Authorization' : 'Proxy-Authorization').length > 1)
-      return 'one credential per request';
+    // A proxy (Kamailio) challenges with 407, a PBX answering for itself (Asterisk) with 401: a
+    // request may carry either. One credential only: the upstream picks the one of its realm, not
+    // necessarily the first read here.
+    const names = register ? CREDENTIAL_HEADERS.register : CREDENTIAL_HEADERS.other;
+    const credentials = names.flatMap((name) => headers(request, name));
+    if (credentials.length > 1) return 'one credential per request';
     const claimed = parseNameAddr(header(request, register ? 'To' : 'From') ?? '')?.uri.user;
-    const username = credentialOf(request, register ? 'Authorization' : 'Proxy-Authorization');
+    const username = digestUsername(credentials[0]);
     if (username !== undefined) {
       const user = credentialUser(username);
       if (user !== claimed)
@@ -298,7 +302,9 @@ export class UpstreamRelay {
       if (revoked !== undefined) return revoked;
     }
     if (register) return undefined;
-    return guestRefusal(method, claimed, parseUri(request.uri)?.user);
+    return (
+      subscriptionRefusal(request, claimed) ?? guestRefusal(method, claimed, parseUri(request.uri)?.user)
+    );
   }
 
   /**
@@ -526,11 +532,13 @@ export class UpstreamRelay {
   }
 }
 
-/** The digest username of a request's credential header, if it carries one. */
-function credentialOf(
-  request: SipRequest,
-  name: 'Authorization' | 'Proxy-Authorization',
-): string | undefined {
-  const value = header(request, name);
+/** Where a request's credential is: a REGISTER answers its registrar, anything else a proxy or a PBX. */
+const CREDENTIAL_HEADERS = {
+  register: ['Authorization'],
+  other: ['Proxy-Authorization', 'Authorization'],
+} as const;
+
+/** The digest username of a credential header's value, if it names one. */
+function digestUsername(value: string | undefined): string | undefined {
   return value === undefined ? undefined : parseDigestParams(value)?.username;
 }
