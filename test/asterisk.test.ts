@@ -168,6 +168,42 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     await rtpengine?.stop();
   });
 
+  it('a page behind Kamailio calls 6001, Ringway’s Phone registered straight on Asterisk: Dial bridges them, each hears the other', async () => {
+    // 6001 registers with Asterisk itself over WebSocket (DTLS-SRTP with Asterisk); the page's
+    // call crosses gateway, Kamailio and rtpengine to Asterisk's trunk, and Dial() joins the two.
+    const desk = await startSoftphonePages();
+    try {
+      const phone = await desk.phone('ringway', '6001', asterisk.wsUrl, {
+        username: '6001',
+        password: 'change-me-6001',
+      });
+      await registeredWithAsterisk(asterisk, ['6001']);
+      const page = await registeredWithPassword(
+        browser,
+        `http://127.0.0.1:${gateway.port}`,
+        'grace',
+        passwordOf('grace'),
+      );
+      await page.getByTestId('dial-input').fill('6001');
+      await page.getByTestId('dial-button').click();
+      await phone.evaluate(() => window.phone.answer());
+      await expectText(page, 'call-state', 'active', 15_000);
+      expect(await asterisk.cli('core show channels concise')).toMatch(
+        /^PJSIP\/kamailio-[^!]*!from-kamailio!6001!\d+!Up!Dial!/m,
+      );
+      expect(await waitForAudio(page)).toBeGreaterThan(1000);
+      expect(await audioFlows(phone)).toBeGreaterThan(1000);
+      // Each hears the other's fake microphone (Dial plays nothing of its own).
+      expect(await audible(phone)).toBeGreaterThan(0.01);
+      expect(await hearsSound(page)).toBeGreaterThan(1e-4);
+      await page.getByTestId('hangup-button').click();
+      await noChannelsLeft(asterisk);
+      await page.context().close();
+    } finally {
+      await desk.close();
+    }
+  }, 90_000);
+
   /** The dialplan application Asterisk's one channel runs now (`core show channels concise`). */
   const application = async () => {
     const line = (await asterisk.cli('core show channels concise')).split('\n').find((l) => l.includes('!'));
