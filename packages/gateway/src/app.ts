@@ -30,6 +30,7 @@ import { MemorySessionStore } from './sessions/session-store.js';
 import { credentialsFromConfig, revocationByUsersFile } from './sip/auth/credentials.js';
 import { DialogTokens } from './sip/proxy/dialog-token.js';
 import { SipServer } from './sip/sip-server.js';
+import type { SiblingWorkers } from './sip/upstream/sibling-workers.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
 import { parseUpstreamTarget, type UpstreamTarget } from './sip/upstream/upstream-target.js';
 import { reloadCertificateOnChange } from './tls/certificate-reloader.js';
@@ -61,7 +62,10 @@ function upstreamTarget(config: GatewayConfig, upstream: string): UpstreamTarget
  * Nothing here touches DNS. A file named in the configuration that cannot be used throws
  * ConfigError naming it.
  */
-export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> {
+export async function buildApp(
+  config: GatewayConfig,
+  workers: { siblings?: SiblingWorkers } = {},
+): Promise<FastifyInstance> {
   const certificate = await serverCertificate(config);
   const target = config.upstream ? upstreamTarget(config, config.upstream) : undefined;
   // Typed as the plain-HTTP instance either way: nothing here depends on which server it is.
@@ -169,6 +173,7 @@ export async function buildApp(config: GatewayConfig): Promise<FastifyInstance> 
       ...(config.authSecret || config.usersFile
         ? { dialogTokens: new DialogTokens(keys('dialog-route')), revoked }
         : {}),
+      siblings: workers.siblings,
     });
     await sip.upstream.start();
   }

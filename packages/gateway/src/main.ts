@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { clusterSiblings } from './sip/upstream/sibling-workers.js';
 import { serverCertificate } from './tls/server-certificate.js';
 import { superviseWorkers, WORKER_INDEX } from './worker-supervisor.js';
 
@@ -45,10 +46,15 @@ if (cluster.isPrimary && config.workers > 1) {
 async function serve(config: GatewayConfig): Promise<void> {
   const worker = Number(process.env[WORKER_INDEX] ?? 0);
   // Each worker has an upstream side of its own: the Paths and Record-Routes it writes name it.
+  // Its siblings' are known only when fixed (UPSTREAM_LOCAL_PORT), and only they outlive a restart.
+  const siblings =
+    cluster.isWorker && config.upstreamLocalPort
+      ? clusterSiblings(worker, config.workers, config.upstreamLocalPort)
+      : undefined;
   if (config.upstreamLocalPort) config.upstreamLocalPort += worker;
   let app: FastifyInstance;
   try {
-    app = await buildApp(config);
+    app = await buildApp(config, { siblings });
     phaseEnds('plugins');
   } catch (error) {
     stopOnConfigError(error);

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from './sip/logger.js';
+import { isHandedOverRequest } from './sip/upstream/sibling-workers.js';
 
 /** The environment variable that tells a worker its index (its upstream port is the base + it). */
 export const WORKER_INDEX = 'RINGWAY_WORKER_INDEX';
@@ -20,10 +21,18 @@ const restartDelay = (quickDeaths: number) => Math.min(5000, 100 * 2 ** quickDea
 export function superviseWorkers(count: number, log: Logger): void {
   let stopping = false;
   const quickDeaths = new Map<number, number>();
+  const workers = new Map<number, Worker>();
 
   const start = (index: number) => {
     const startedAt = Date.now();
     const worker: Worker = cluster.fork({ [WORKER_INDEX]: String(index) });
+    workers.set(index, worker);
+    // A request of the upstream for a client the worker does not carry: the next worker's turn
+    // (sibling-workers.ts).
+    worker.on('message', (message: unknown) => {
+      const next = isHandedOverRequest(message) ? workers.get((message.from + 1) % count) : undefined;
+      if (next?.isConnected()) next.send(message as object);
+    });
     worker.once('exit', (code, signal) => {
       if (stopping) return;
       // EX_CONFIG: the worker said why in one line; another would only say it again.

@@ -31,6 +31,7 @@ import { serializeSipMessage } from '../serializer.js';
 import { subscriptionRefusal } from '../subscription-rules.js';
 import { parseVia, viaParam } from '../via.js';
 import { forwardedMaxForwards } from './max-forwards.js';
+import type { SiblingWorkers } from './sibling-workers.js';
 import { TransactionMemory } from './transaction-memory.js';
 import { T1_MS, transactionKey, UdpRetransmissions } from './udp-retransmissions.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -80,6 +81,8 @@ export interface UpstreamOptions {
    * request carrying one is refused here, as the upstream cannot know.
    */
   revoked?: Revocation;
+  /** The gateway's other workers (WORKERS > 1), whose dialogs and clients this one can take. */
+  siblings?: SiblingWorkers;
 }
 
 /**
@@ -161,6 +164,7 @@ export class UpstreamRelay {
     });
     if (options.target.transport === 'UDP')
       this.#retransmissions = new UdpRetransmissions((bytes) => this.#transport.send(bytes));
+    options.siblings?.onHandedOver((request, hops) => this.#handedOver(request, hops));
   }
 
   get up(): boolean {
@@ -359,8 +363,17 @@ export class UpstreamRelay {
     return `<${this.#routeUri(flow)};lr;${DIALOG_TOKEN_PARAM}=${tokens.signRequest(request)}>`;
   }
 
+  /** Whether a Route or Path names this relay, or a sibling worker's (same host, one of their ports). */
   #isOwn(host: string, port: number | undefined): boolean {
-    return `${host}:${port ?? ''}` === this.#localAddress();
+    const local = this.#localAddress();
+    if (`${host}:${port ?? ''}` === local) return true;
+    const siblings = this.options.siblings;
+    return (
+      siblings !== undefined &&
+      port !== undefined &&
+      siblings.ports.has(port) &&
+      host === local.slice(0, local.lastIndexOf(':'))
+    );
   }
 
   #withoutOwnRoute(request: SipRequest): SipRequest {
@@ -405,6 +418,12 @@ export class UpstreamRelay {
     this.#requestFromUpstream(message);
   }
 
+  /** A request of the upstream that a sibling worker handed over: it was parsed there already. */
+  #handedOver(data: string, hops: number): void {
+    const message = parseSipMessage(data);
+    if (message.kind === 'request') this.#requestFromUpstream(message, hops);
+  }
+
   #responseFromUpstream(response: SipResponse): void {
     const branch = topBranch(response);
     this.#retransmissions?.answered(branch, cseqMethod(response));
@@ -423,8 +442,12 @@ export class UpstreamRelay {
     flow.send(serializeSipMessage(out));
   }
 
-  /** A request of the upstream for a client: the top Route (ours) names the client's flow. */
-  #requestFromUpstream(request: SipRequest): void {
+  /**
+   * A request of the upstream for a client: the top Route (ours) names the client's flow. One
+   * for a client this worker does not carry goes to the next sibling worker (`hops` of them have
+   * seen it already); the last answers 430.
+   */
+  #requestFromUpstream(request: SipRequest, hops = 0): void {
     // RFC 3261 §16.3 step 3, before anything else is looked at.
     const maxForwards = forwardedMaxForwards(request);
     if (maxForwards === undefined) {
@@ -442,6 +465,11 @@ export class UpstreamRelay {
       return;
     }
     if (!flow) {
+      const siblings = this.options.siblings;
+      if (siblings && hops < siblings.count - 1) {
+        siblings.handOver(serializeSipMessage(request), hops + 1);
+        return;
+      }
       if (request.method !== 'ACK') {
         this.#send(
           createResponse(
