@@ -32,7 +32,7 @@ import { DialogTokens } from './sip/proxy/dialog-token.js';
 import { SipServer } from './sip/sip-server.js';
 import type { SiblingWorkers } from './sip/upstream/sibling-workers.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
-import { parseUpstreamTarget, type UpstreamTarget } from './sip/upstream/upstream-target.js';
+import { parseUpstreamTargets, type UpstreamTarget } from './sip/upstream/upstream-target.js';
 import { reloadCertificateOnChange } from './tls/certificate-reloader.js';
 import { SERVER_TLS_OPTIONS, serverCertificate } from './tls/server-certificate.js';
 
@@ -42,9 +42,16 @@ declare module 'fastify' {
   }
 }
 
-/** The upstream as configured, with how its certificate is verified when it speaks TLS. */
-function upstreamTarget(config: GatewayConfig, upstream: string): UpstreamTarget {
-  const target = parseUpstreamTarget(upstream);
+/** The upstream's nodes as configured, with how a certificate is verified when it speaks TLS. */
+function upstreamTargets(config: GatewayConfig, upstream: string): [UpstreamTarget, ...UpstreamTarget[]] {
+  let targets: UpstreamTarget[];
+  try {
+    targets = parseUpstreamTargets(upstream);
+  } catch (error) {
+    throw new ConfigError(`UPSTREAM: ${(error as Error).message}`);
+  }
+  const [first, ...others] = targets as [UpstreamTarget, ...UpstreamTarget[]];
+  if (first.transport !== 'TLS') return [first, ...others];
   const { caFile, serverName } = config.upstreamTls;
   let ca: string | undefined;
   if (caFile) {
@@ -54,7 +61,7 @@ function upstreamTarget(config: GatewayConfig, upstream: string): UpstreamTarget
       throw new ConfigError(`UPSTREAM_CA_FILE: cannot read ${caFile}: ${(error as Error).message}`);
     }
   }
-  return target.transport === 'TLS' ? { ...target, verify: { ca, serverName } } : target;
+  return [{ ...first, verify: { ca, serverName } }];
 }
 
 /**
@@ -67,7 +74,7 @@ export async function buildApp(
   workers: { siblings?: SiblingWorkers } = {},
 ): Promise<FastifyInstance> {
   const certificate = await serverCertificate(config);
-  const target = config.upstream ? upstreamTarget(config, config.upstream) : undefined;
+  const targets = config.upstream ? upstreamTargets(config, config.upstream) : undefined;
   // Typed as the plain-HTTP instance either way: nothing here depends on which server it is.
   const app = Fastify({
     // Log lines leave asynchronously (batched while a write is in flight, flushed at exit), so
@@ -155,10 +162,10 @@ export async function buildApp(
     const stopWatching = users.watch((changed) => sip.endUsers(changed));
     app.addHook('onClose', async () => stopWatching());
   }
-  if (target) {
+  if (targets) {
     const upstreamUp = metrics.upstreamUp;
     sip.upstream = new UpstreamRelay({
-      target,
+      targets,
       local: { host: config.host, advertised: config.advertisedHost, port: config.upstreamLocalPort },
       maxMessageBytes: config.maxMessageBytes,
       sentBy: () =>
@@ -173,7 +180,9 @@ export async function buildApp(
       ...(config.authSecret || config.usersFile
         ? { dialogTokens: new DialogTokens(keys('dialog-route')), revoked }
         : {}),
+      keepAliveMs: config.upstreamKeepAliveMs,
       siblings: workers.siblings,
+      peers: new Set(config.peerGateways),
     });
     await sip.upstream.start();
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
 
 describe('loadConfig', () => {
@@ -76,6 +77,25 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ UPSTREAM: '127.0.0.1:5060', WORKERS: '0' })).toThrow(
       /workers \(environment WORKERS\)/,
+    );
+  });
+
+  it('takes several upstream nodes over UDP, the other gateways of a deployment and a keep-alive interval', async () => {
+    const config = loadConfig({
+      UPSTREAM: 'udp:127.0.0.2:5060,127.0.0.3:5060',
+      PEER_GATEWAYS: '127.0.0.4:5070,127.0.0.5:5070',
+      UPSTREAM_KEEPALIVE_MS: '250',
+    });
+    expect(config.upstream).toBe('udp:127.0.0.2:5060,127.0.0.3:5060');
+    expect(config.peerGateways).toEqual(['127.0.0.4:5070', '127.0.0.5:5070']);
+    expect(config.upstreamKeepAliveMs).toBe(250);
+    expect(loadConfig({}).upstreamKeepAliveMs).toBe(5000);
+    expect(() => loadConfig({ PEER_GATEWAYS: 'gateway-2:5070' })).toThrow(/peerGateways\.0/);
+    expect(() => loadConfig({ UPSTREAM: '127.0.0.2:5060,' })).toThrow(/UPSTREAM/);
+    expect(() => loadConfig({ UPSTREAM_KEEPALIVE_MS: '10' })).toThrow(/UPSTREAM_KEEPALIVE_MS/);
+    // Several nodes over a connection-oriented transport: start-up stops, naming the field.
+    await expect(buildApp(loadConfig({ UPSTREAM: 'tcp:127.0.0.2:5060,tcp:127.0.0.3:5060' }))).rejects.toThrow(
+      /^UPSTREAM: several upstream nodes are supported over UDP only/,
     );
   });
 });

@@ -288,7 +288,7 @@ describe('TLS toward the upstream', () => {
         warnings.push(`${message}: ${fields.err?.code}`),
     };
     const transport = createUpstreamTransport(
-      { transport: 'TLS', host: '127.0.0.1', port: upstream.port, path: '/', verify },
+      [{ transport: 'TLS', host: '127.0.0.1', port: upstream.port, path: '/', verify }],
       { host: '127.0.0.1', advertised: '127.0.0.1', port: 0 },
       65536,
       { message: () => undefined, connected: () => (connected = true), disconnected: () => undefined },

@@ -115,8 +115,21 @@ export const ConfigSchema = Type.Object(
     /**
      * Upstream mode: relay every client's SIP to this server (`ip:port` or `udp:ip:port` over UDP,
      * `tcp:ip:port`, `tls:ip:port`, `ws://ip:port/path`) instead of the embedded registrar — an RFC 7118 edge proxy in front of Kamailio or a PBX. Default: none.
+     * Over UDP, a comma-separated list of nodes (a Kamailio cluster): the first that answers the
+     * keep-alive OPTIONS is used, and the next one when it stops answering.
      */
     upstream: Type.Optional(Type.String({ pattern: UPSTREAM_PATTERN })),
+    /**
+     * How often the upstream is asked whether it answers (OPTIONS), ms. Unanswered for two
+     * intervals and a second, it is down (clients get 503), or the next node of UPSTREAM is used.
+     */
+    upstreamKeepAliveMs: Type.Integer({ minimum: 100, maximum: 60000 }),
+    /**
+     * The upstream sides (`ip:port`) of the other gateways of one deployment, sharing AUTH_SECRET:
+     * this one takes their dialogs over (their Record-Routes name them) when a client comes back
+     * through it after losing its gateway. Default: none.
+     */
+    peerGateways: Type.Array(Type.String({ pattern: '^\\d{1,3}(?:\\.\\d{1,3}){3}:\\d{1,5}$' })),
     /**
      * The local port of the upstream side (UDP socket, or the TCP/WS connection's). 0 (default):
      * any. Set it so that a restarted gateway is found at the address the upstream stored in

@@ -61,6 +61,8 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['CODEC_POLICY_UPSTREAM', 'codecPolicies.upstream', asJson],
   ['UPSTREAM', 'upstream', asString],
   ['UPSTREAM_LOCAL_PORT', 'upstreamLocalPort', asNumber],
+  ['PEER_GATEWAYS', 'peerGateways', asList],
+  ['UPSTREAM_KEEPALIVE_MS', 'upstreamKeepAliveMs', asNumber],
   ['WORKERS', 'workers', asNumber],
   ['TLS', 'tls.mode', asString],
   ['TLS_CERT_FILE', 'tls.certFile', asString],
@@ -89,6 +91,8 @@ const DEFAULTS = {
   iceServers: [],
   maxMessageBytes: 65536,
   upstreamLocalPort: 0,
+  peerGateways: [] as string[],
+  upstreamKeepAliveMs: 5000,
   registration: { minExpires: 60, maxExpires: 3600, defaultExpires: 600 },
   limits: {
     messagesPerSecond: 50,

@@ -45,7 +45,8 @@ const FLOW_FAILED = 430;
 
 export interface UpstreamOptions {
   /** Upstream SIP server (an IP literal: no DNS), port and transport. */
-  target: UpstreamTarget;
+  /** The upstream's nodes, tried in order (several over UDP only). */
+  targets: readonly [UpstreamTarget, ...UpstreamTarget[]];
   /** Address (and port, 0 for any) of this gateway's upstream side, written in Via, Path and Record-Route. */
   local: UpstreamLocal;
   maxMessageBytes: number;
@@ -83,6 +84,11 @@ export interface UpstreamOptions {
   revoked?: Revocation;
   /** The gateway's other workers (WORKERS > 1), whose dialogs and clients this one can take. */
   siblings?: SiblingWorkers;
+  /**
+   * The upstream sides (`ip:port`) of the deployment's other gateways (PEER_GATEWAYS): a dialog
+   * they record-routed is taken over here when its client comes back through this gateway.
+   */
+  peers?: ReadonlySet<string>;
 }
 
 /**
@@ -98,6 +104,10 @@ const DEFAULT_TIMERS = { transactionMs: 64 * T1_MS, inviteMs: 180_000 };
 const OFFER_KEPT = { headers: new Set(['Content-Type', 'Call-ID']), body: true };
 const REGISTER_KEPT = { headers: new Set(['To', 'Contact', 'Authorization']) };
 const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
+
+function describeTarget({ transport, host, port }: UpstreamTarget): string {
+  return `${transport.toLowerCase()}:${host}:${port}`;
+}
 
 function hash(text: string): string {
   return createHash('sha1').update(text).digest('hex').slice(0, 16);
@@ -124,6 +134,8 @@ export class UpstreamRelay {
   #keepAlive: NodeJS.Timeout | undefined;
   #pingCSeq = 0;
   #lastPong = 0;
+  /** When the node in use became so (start-up, or the last failover). */
+  #nodeSince = Date.now();
   /**
    * What each INVITE/UPDATE in flight carried, by the transaction this relay wrote (branch and
    * method): the codec policy needs the offer to keep the answer within it.
@@ -140,7 +152,7 @@ export class UpstreamRelay {
 
   constructor(private readonly options: UpstreamOptions) {
     this.#transport = createUpstreamTransport(
-      options.target,
+      options.targets,
       options.local,
       options.maxMessageBytes,
       {
@@ -162,7 +174,7 @@ export class UpstreamRelay {
       maxEntries: MAX_PENDING_REGISTERS,
       log: options.log,
     });
-    if (options.target.transport === 'UDP')
+    if (options.targets[0].transport === 'UDP')
       this.#retransmissions = new UdpRetransmissions((bytes) => this.#transport.send(bytes));
     options.siblings?.onHandedOver((request, hops) => this.#handedOver(request, hops));
   }
@@ -363,10 +375,14 @@ export class UpstreamRelay {
     return `<${this.#routeUri(flow)};lr;${DIALOG_TOKEN_PARAM}=${tokens.signRequest(request)}>`;
   }
 
-  /** Whether a Route or Path names this relay, or a sibling worker's (same host, one of their ports). */
+  /**
+   * Whether a Route names this relay, a sibling worker's (same host, one of their ports) or a
+   * peer gateway's: one of the deployment's edges, whose dialog tokens this one verifies.
+   */
   #isOwn(host: string, port: number | undefined): boolean {
     const local = this.#localAddress();
-    if (`${host}:${port ?? ''}` === local) return true;
+    const named = `${host}:${port ?? ''}`;
+    if (named === local || this.options.peers?.has(named)) return true;
     const siblings = this.options.siblings;
     return (
       siblings !== undefined &&
@@ -525,11 +541,26 @@ export class UpstreamRelay {
     return uri ? this.options.flows.contact(uri.user, uri.host)?.flow : undefined;
   }
 
+  /**
+   * The keep-alive: an OPTIONS to the node in use. One that has not answered for two intervals
+   * and a second is down; with several nodes the next one is asked at once (RFC 3263 §4.3's
+   * "try the next", with liveness from keep-alives rather than a transaction's timeout).
+   */
   #ping(): void {
-    if (Date.now() - this.#lastPong > 2 * (this.options.keepAliveMs ?? 5000) + 1000) this.#setUp(false);
+    const window = 2 * (this.options.keepAliveMs ?? 5000) + 1000;
+    if (Date.now() - Math.max(this.#lastPong, this.#nodeSince) > window) {
+      this.#setUp(false);
+      if (this.#transport.failOver()) {
+        this.#nodeSince = Date.now();
+        this.options.log.warn(
+          { upstream: describeTarget(this.#transport.target) },
+          'trying the next upstream node',
+        );
+      }
+    }
     if (!this.#localAddress()) return;
     this.#pingCSeq += 1;
-    const { host, port, transport } = this.options.target;
+    const { host, port, transport } = this.#transport.target;
     const target = `sip:${host}:${port}${transport === 'UDP' ? '' : `;transport=${transport.toLowerCase()}`}`;
     const ping: SipRequest = {
       kind: 'request',
@@ -554,8 +585,7 @@ export class UpstreamRelay {
   #setUp(up: boolean): void {
     if (up === this.#up) return;
     this.#up = up;
-    const { transport, host, port } = this.options.target;
-    this.options.log.info({ upstream: `${transport.toLowerCase()}:${host}:${port}`, up }, 'upstream state');
+    this.options.log.info({ upstream: describeTarget(this.#transport.target), up }, 'upstream state');
     this.options.onHealth(up);
   }
 }

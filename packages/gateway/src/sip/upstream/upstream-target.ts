@@ -19,11 +19,13 @@ export interface UpstreamVerification {
   serverName?: string;
 }
 
-const TARGET =
-  /^(?:(udp|tcp|tls):)?(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$|^ws:\/\/(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(\/\S*)?$/;
+/** One upstream, without anchors: a WebSocket path stops at a comma, which separates nodes. */
+const ONE_TARGET =
+  '(?:(udp|tcp|tls):)?(\\d{1,3}(?:\\.\\d{1,3}){3}):(\\d{1,5})|ws:\\/\\/(\\d{1,3}(?:\\.\\d{1,3}){3}):(\\d{1,5})(\\/[^\\s,]*)?';
+const TARGET = new RegExp(`^(?:${ONE_TARGET})$`);
 
-/** The pattern UPSTREAM must match (also used by the configuration schema). */
-export const UPSTREAM_PATTERN = TARGET.source;
+/** The pattern UPSTREAM must match (also used by the configuration schema): one or more, comma-separated. */
+export const UPSTREAM_PATTERN = `^(?:${ONE_TARGET})(?:,(?:${ONE_TARGET}))*$`;
 
 /** `127.0.0.1:5060` or `udp:…` (UDP), `tcp:127.0.0.1:5060`, `tls:127.0.0.1:5061`, `ws://127.0.0.1:8080/path`. */
 export function parseUpstreamTarget(text: string): UpstreamTarget {
@@ -35,4 +37,15 @@ export function parseUpstreamTarget(text: string): UpstreamTarget {
   if (match[4]) return { transport: 'WS', host: match[4], port: Number(match[5]), path: match[6] ?? '/' };
   const transport = match[1] === 'tcp' ? 'TCP' : match[1] === 'tls' ? 'TLS' : 'UDP';
   return { transport, host: match[2] as string, port: Number(match[3]), path: '/' };
+}
+
+/**
+ * UPSTREAM as a list of nodes tried in order. Several are taken over UDP only: a connection-
+ * oriented upstream keeps one connection, and its failover is not built.
+ */
+export function parseUpstreamTargets(text: string): UpstreamTarget[] {
+  const targets = text.split(',').map((one) => parseUpstreamTarget(one.trim()));
+  if (targets.length > 1 && targets.some((target) => target.transport !== 'UDP'))
+    throw new TypeError('several upstream nodes are supported over UDP only');
+  return targets;
 }

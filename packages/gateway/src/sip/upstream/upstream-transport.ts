@@ -18,6 +18,10 @@ export interface UpstreamTransportEvents {
 /** One way to carry SIP to the upstream; connection-oriented ones reconnect by themselves. */
 export interface UpstreamTransport {
   readonly name: UpstreamTransportName;
+  /** The upstream node in use. */
+  readonly target: UpstreamTarget;
+  /** Moves to the next node of the list, if there is another one: whether it moved. */
+  failOver(): boolean;
   /** `host:port` of this side, for Via, Path and Record-Route; empty while not connected. */
   readonly local: string;
   start(): Promise<void>;
@@ -37,35 +41,49 @@ export interface UpstreamLocal {
   port: number;
 }
 
+/** A transport to the first of `targets` (several only over UDP: parseUpstreamTargets). */
 export function createUpstreamTransport(
-  target: UpstreamTarget,
+  targets: readonly [UpstreamTarget, ...UpstreamTarget[]],
   local: UpstreamLocal,
   maxMessageBytes: number,
   events: UpstreamTransportEvents,
   log: Logger,
 ): UpstreamTransport {
-  if (target.transport === 'UDP') return new UdpTransport(target, local, events, log);
-  return new ConnectionTransport(target, local, maxMessageBytes, events, log);
+  if (targets[0].transport === 'UDP') return new UdpTransport(targets, local, events, log);
+  return new ConnectionTransport(targets[0], local, maxMessageBytes, events, log);
 }
 
+/** UDP to one node of a list at a time; datagrams are heard from every node of it. */
 class UdpTransport implements UpstreamTransport {
   readonly name = 'UDP';
   #socket: UdpSocket | undefined;
+  #active = 0;
   local = '';
 
   constructor(
-    private readonly target: UpstreamTarget,
+    private readonly targets: readonly [UpstreamTarget, ...UpstreamTarget[]],
     private readonly localSide: UpstreamLocal,
     private readonly events: UpstreamTransportEvents,
     private readonly log: Logger,
   ) {}
 
+  get target(): UpstreamTarget {
+    return this.targets[this.#active] ?? this.targets[0];
+  }
+
+  failOver(): boolean {
+    if (this.targets.length < 2) return false;
+    this.#active = (this.#active + 1) % this.targets.length;
+    return true;
+  }
+
   async start(): Promise<void> {
     const socket = createSocket('udp4');
     // Anyone who can reach this port could otherwise speak as the upstream (a request with our
-    // Route reaches a client's WebSocket): only the upstream's own address and port are heard.
+    // Route reaches a client's WebSocket): only the upstream nodes' own addresses and ports are heard.
     socket.on('message', (data, from) => {
-      if (from.address === this.target.host && from.port === this.target.port) this.events.message(data);
+      if (this.targets.some((target) => from.address === target.host && from.port === target.port))
+        this.events.message(data);
       else
         this.log.debug({ from: `${from.address}:${from.port}` }, 'datagram not from the upstream; dropped');
     });
@@ -116,7 +134,7 @@ class ConnectionTransport implements UpstreamTransport {
   readonly #advertised: string;
 
   constructor(
-    private readonly target: UpstreamTarget,
+    readonly target: UpstreamTarget,
     localSide: UpstreamLocal,
     private readonly maxMessageBytes: number,
     private readonly events: UpstreamTransportEvents,
@@ -130,6 +148,10 @@ class ConnectionTransport implements UpstreamTransport {
 
   async start(): Promise<void> {
     this.#connect();
+  }
+
+  failOver(): boolean {
+    return false;
   }
 
   send(message: string): void {
