@@ -26,6 +26,7 @@ import { type ContactPresence, pickupReplaces } from './presence.js';
 import { PresenceWatch } from './presence-watch.js';
 import { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
 import { ReportingRegisterer } from './reporting-registerer.js';
+import { ServerRing } from './server-ring.js';
 import { requestOutcome } from './sip-refusal.js';
 import { StateMachine } from './state-machine.js';
 import { targetUri } from './target-uri.js';
@@ -35,8 +36,12 @@ const LIVE_CALL_MAX_BACKOFF_MS = 1000;
 
 /** Everything a phone needs to know; every field but the first three has a default. */
 export interface PhoneOptions {
-  /** The gateway's SIP WebSocket, e.g. `ws://127.0.0.1:8080/sip`. */
-  server: string;
+  /**
+   * The gateway's SIP WebSocket, e.g. `ws://127.0.0.1:8080/sip`; or those of every gateway of a
+   * deployment, in order: the phone starts on the first and, when its server is gone, moves to
+   * the next (server-ring.ts).
+   */
+  server: string | readonly string[];
   /** This phone's address, e.g. `sip:alice@127.0.0.1`. */
   aor: string;
   /** STUN/TURN servers (the gateway's ICE_SERVERS). */
@@ -100,6 +105,9 @@ export class Phone {
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
+  readonly #servers: ServerRing;
+  /** The next reconnection goes to the same server: the connection was dropped here, not lost there. */
+  #sameServerNext = false;
   /** What every call's media is set up with; its ICE servers change with renewed credentials. */
   readonly #media: FastIceOptions;
 
@@ -112,6 +120,7 @@ export class Phone {
       hooksFor: (session) => this.#hooks.get(session),
     };
     this.#timeouts = { ...DEFAULT_CALL_TIMEOUTS, ...options.callTimeouts };
+    this.#servers = new ServerRing(options.server);
     const uri = UserAgent.makeURI(options.aor);
     if (!uri) throw new TypeError(`"${options.aor}" is not a SIP address`);
     this.#registration = new StateMachine<RegistrationState>({
@@ -126,7 +135,7 @@ export class Phone {
       displayName: options.displayName,
       authorizationUsername: options.authorizationUsername,
       authorizationPassword: options.authorizationPassword,
-      transportOptions: { server: options.server, connectionTimeout: 5 },
+      transportOptions: { server: this.#servers.current, connectionTimeout: 5 },
       // Reconnection is ours (jittered backoff, then a fresh Registerer): SIP.js's is a fixed delay.
       reconnectionAttempts: 0,
       // Attended transfer (RFC 3891): an INVITE that replaces one of our calls.
@@ -164,6 +173,14 @@ export class Phone {
     return this.#ua;
   }
 
+  /**
+   * The WebSocket server the phone is on, or is connecting to; it changes when the phone moves
+   * to the next of `options.server` (registrationChange then says reconnecting, registering…).
+   */
+  get server(): string {
+    return this.#servers.current;
+  }
+
   /** Connects, warms the microphone and registers. Resolves when registered; rejects on failure. */
   async start(): Promise<void> {
     this.#stopped = false;
@@ -182,6 +199,8 @@ export class Phone {
    */
   networkChanged(): void {
     if (this.#stopped || !this.#ua.transport.isConnected()) return;
+    // The server is still there (our network changed), and the live calls' dialogs run through it.
+    this.#sameServerNext = true;
     // SIP.js reports the disconnect to #onDisconnect, which reconnects as after any loss.
     void this.#ua.transport.disconnect();
   }
@@ -214,6 +233,7 @@ export class Phone {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#reconnectTimer);
+    this.#sameServerNext = false;
     clearTimeout(this.#registerRetryTimer);
     await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
     await this.#registerer?.unregister().catch(() => undefined);
@@ -460,7 +480,18 @@ export class Phone {
       : this.options.backoff;
     const delay = backoffDelay(this.#attempt++, backoff);
     this.#reconnectTimer = setTimeout(() => {
+      if (this.#sameServerNext) this.#sameServerNext = false;
+      else this.#moveTo(this.#servers.advance());
       this.#ua.reconnect().catch((reconnectError: Error) => this.#onDisconnect(reconnectError));
     }, delay);
+  }
+
+  /**
+   * Points the transport at another server for its next connect(). SIP.js 0.21's WebSocket
+   * transport has no API for it: it reads its private `configuration.server` on every connect
+   * (lib/platform/web/transport/transport.js), so that field is set, as the constructor would.
+   */
+  #moveTo(server: string): void {
+    (this.#ua.transport as unknown as { configuration: { server: string } }).configuration.server = server;
   }
 }
