@@ -80,6 +80,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes the SIP WebSockets of every gateway of a deployment (WS_SERVERS), none by default', () => {
+    expect(loadConfig({}).wsServers).toEqual([]);
+    expect(
+      loadConfig({ WS_SERVERS: ' wss://gw1.example.com/sip, wss://gw2.example.com:8443/sip ' }).wsServers,
+    ).toEqual(['wss://gw1.example.com/sip', 'wss://gw2.example.com:8443/sip']);
+    expect(loadConfig({ WS_SERVERS: 'ws://127.0.0.1:8080/sip,ws://[::1]:8081' }).wsServers).toHaveLength(2);
+    // Start-up stops on an URL a browser's WebSocket cannot open, naming the field and the value.
+    for (const bad of ['http://gw2.example.com/sip', 'gw2.example.com:8080', 'wss://', 'ws://gw 2/sip']) {
+      expect(() => loadConfig({ WS_SERVERS: `ws://gw1.example.com/sip,${bad}` })).toThrow(
+        new RegExp(`wsServers\\.1 \\(environment WS_SERVERS\\): .*; got "${bad}"`),
+      );
+    }
+  });
+
   it('takes several upstream nodes over UDP, the other gateways of a deployment and a keep-alive interval', async () => {
     const config = loadConfig({
       UPSTREAM: 'udp:127.0.0.2:5060,127.0.0.3:5060',

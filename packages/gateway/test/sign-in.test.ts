@@ -3,10 +3,13 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Fastify from 'fastify';
+import { PasswordGuesses } from '../src/accounts/password-guesses.js';
 import { hashPassword, verifyPassword } from '../src/accounts/password-hash.js';
 import { SignIn } from '../src/accounts/sign-in.js';
 import { UsersFile } from '../src/accounts/users-file.js';
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import signInApi from '../src/http/sign-in-api.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
 import { sipjsPhone } from './support/sipjs.js';
 import { addUser, userCommand } from './support/users.js';
@@ -23,6 +26,7 @@ interface Granted {
     authorizationUsername: string;
     authorizationPassword: string;
     wsServer: string;
+    wsServers: string[];
     iceServers: Array<{ urls: string; username?: string; credential?: string }>;
   };
   expiresAt: string;
@@ -195,6 +199,46 @@ describe('POST /api/sign-in/renew', () => {
 });
 
 describe('configuration', () => {
+  const DEPLOYMENT = ['ws://127.0.0.1:8080/sip', 'wss://gw2.example.com/sip'];
+
+  it('hands the page the SIP WebSockets of every gateway of the deployment (WS_SERVERS), none by default', async () => {
+    expect((await gateway.app.inject('/api/config')).json()).toMatchObject({ wsPath: '/sip', wsServers: [] });
+    const deployed = await startGateway({ AUTH_SECRET: SECRET, WS_SERVERS: DEPLOYMENT.join(',') });
+    expect((await deployed.app.inject('/api/config')).json()).toMatchObject({
+      wsPath: '/sip',
+      wsServers: DEPLOYMENT,
+    });
+    await deployed.close();
+  });
+
+  it('hands them out with the credentials of a sign-in and of its renewals', async () => {
+    const routes = Fastify();
+    const signIn = new SignIn({
+      users: new UsersFile(usersFile),
+      secret: SECRET,
+      renewalKey: Buffer.alloc(32, 7),
+      sipDomain: 'ringway.test',
+      iceServers: [],
+      credentialSeconds: 60,
+      sessionSeconds: 3600,
+    });
+    await routes.register(signInApi, { signIn, guesses: new PasswordGuesses(), wsServers: DEPLOYMENT });
+    const signedIn = await routes.inject({
+      method: 'POST',
+      url: '/api/sign-in',
+      payload: { user: 'alice', password: 'alice-password-1' },
+    });
+    const granted = signedIn.json() as Granted;
+    expect(granted.credentials).toMatchObject({ wsServer: 'ws://localhost:80/sip', wsServers: DEPLOYMENT });
+    const renewed = await routes.inject({
+      method: 'POST',
+      url: '/api/sign-in/renew',
+      payload: { renewToken: granted.renewToken },
+    });
+    expect((renewed.json() as Granted).credentials.wsServers).toEqual(DEPLOYMENT);
+    await routes.close();
+  });
+
   it('tells the page whether password sign-in is on', async () => {
     expect((await gateway.app.inject('/api/config')).json()).toMatchObject({ signIn: true });
   });

@@ -55,6 +55,13 @@ export const ConfigSchema = Type.Object(
     allowedOrigins: Type.Array(Type.String({ minLength: 1 })),
     /** Folder of the built softphone page, served at `/`. Default: packages/softphone/dist/page beside the gateway. */
     softphoneDir: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * The public SIP WebSocket URLs (`ws://` or `wss://`) of every gateway of the deployment, this
+     * one included, handed to softphones (GET /api/config, the sign-in reply): a phone starts on
+     * the gateway it reached and moves round these when that one is gone. Default none: this
+     * gateway alone.
+     */
+    wsServers: Type.Array(Type.String({ pattern: '^wss?://[^\\s/?#@]+(?:/[^\\s#]*)?$' })),
     /** STUN/TURN servers handed to softphones. Default none. */
     iceServers: Type.Array(IceServerSchema),
     /** Largest SIP message accepted, in bytes; larger frames close the socket with 1009. Default 65536. */

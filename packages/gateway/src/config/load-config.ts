@@ -44,6 +44,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['ALLOW_ANONYMOUS', 'allowAnonymous', asBoolean],
   ['ALLOWED_ORIGINS', 'allowedOrigins', asList],
   ['ICE_SERVERS', 'iceServers', asJson],
+  ['WS_SERVERS', 'wsServers', asList],
   ['SOFTPHONE_DIR', 'softphoneDir', asString],
   ['MAX_MESSAGE_BYTES', 'maxMessageBytes', asNumber],
   ['REGISTER_MIN_EXPIRES', 'registration.minExpires', asNumber],
@@ -89,6 +90,7 @@ const DEFAULTS = {
   port: 8080,
   allowedOrigins: [] as string[],
   iceServers: [],
+  wsServers: [] as string[],
   maxMessageBytes: 65536,
   upstreamLocalPort: 0,
   peerGateways: [] as string[],
@@ -248,7 +250,8 @@ function validate(tree: Tree): GatewayConfig {
   const first = Value.Errors(ConfigSchema, tree).First();
   if (first) {
     const field = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
-    const variable = ENVIRONMENT.find(([, path]) => path === field)?.[0];
+    // A list's item (`wsServers.1`) is named by the list's variable.
+    const variable = ENVIRONMENT.find(([, path]) => field === path || field.startsWith(`${path}.`))?.[0];
     const hint = variable ? ` (environment ${variable})` : '';
     throw new ConfigError(
       `invalid configuration: ${field}${hint}: ${first.message}; got ${JSON.stringify(first.value)}`,

@@ -28,6 +28,8 @@ const Granted = Type.Object({
     authorizationUsername: Type.String(),
     authorizationPassword: Type.String(),
     wsServer: Type.String(),
+    /** WS_SERVERS: every gateway of the deployment, to move round when wsServer is gone; none when it is alone. */
+    wsServers: Type.Array(Type.String()),
     iceServers: Type.Array(Type.Unknown()),
   }),
   expiresAt: Type.String({ format: 'date-time' }),
@@ -39,10 +41,10 @@ const Granted = Type.Object({
 });
 const ErrorReply = Type.Object({ error: Type.String() });
 
-function reply(grant: SignInGrant): Static<typeof Granted> {
+function reply(grant: SignInGrant, wsServers: readonly string[]): Static<typeof Granted> {
   return {
     user: grant.user,
-    credentials: grant.credentials,
+    credentials: { ...grant.credentials, wsServers: [...wsServers] },
     expiresAt: new Date(grant.credentials.expiresAt).toISOString(),
     renewAt: new Date(grant.renewAt).toISOString(),
     renewToken: grant.renewToken,
@@ -66,9 +68,11 @@ export default async function signInApi(
     signIn: SignIn;
     /** The wrong passwords of this gateway, shared with SIP digest (accounts/password-guesses.ts). */
     guesses: PasswordGuesses;
+    /** WS_SERVERS (config wsServers); none: this gateway alone. */
+    wsServers?: readonly string[];
   },
 ) {
-  const { signIn, guesses } = opts;
+  const { signIn, guesses, wsServers = [] } = opts;
   await app.register(rateLimit, { global: false });
 
   app.post(
@@ -98,7 +102,7 @@ export default async function signInApi(
         return response.code(401).send({ error: 'wrong user name or password' });
       }
       request.log.info({ user }, 'signed in');
-      return reply(signIn.grant(user, requestOrigin(request).ws, Date.now()));
+      return reply(signIn.grant(user, requestOrigin(request).ws, Date.now()), wsServers);
     },
   );
 
@@ -116,7 +120,7 @@ export default async function signInApi(
       const { renewToken } = request.body as Static<typeof Renewal>;
       const renewal = signIn.renewal(renewToken);
       if (!renewal) return response.code(401).send({ error: 'sign in again' });
-      return reply(signIn.grant(renewal.user, requestOrigin(request).ws, renewal.signedInAt));
+      return reply(signIn.grant(renewal.user, requestOrigin(request).ws, renewal.signedInAt), wsServers);
     },
   );
 }

@@ -7,6 +7,8 @@ import type { GatewayConfig } from '../config/config-schema.js';
 const GatewaySettings = Type.Object({
   sipDomain: Type.String(),
   wsPath: Type.String(),
+  /** WS_SERVERS: every gateway of the deployment, for the phone to move round; none when this one is alone. */
+  wsServers: Type.Array(Type.String()),
   iceServers: Type.Array(Type.Unknown()),
   anonymous: Type.Boolean(),
   signIn: Type.Boolean(),
@@ -16,7 +18,7 @@ const GatewaySettings = Type.Object({
 
 /**
  * The softphone page at `/`, and `GET /api/config`: what the page needs to register (SIP domain,
- * WebSocket path, the ICE servers of ICE_SERVERS, whether anonymous registration is on, whether
+ * WebSocket path and the deployment's other gateways (WS_SERVERS), the ICE servers of ICE_SERVERS, whether anonymous registration is on, whether
  * people sign in with a password at `/api/sign-in`, who may create a call link).
  */
 export default async function softphonePage(
@@ -27,6 +29,7 @@ export default async function softphonePage(
   app.get('/api/config', { schema: { response: { 200: GatewaySettings } } }, async () => ({
     sipDomain: config.sipDomain,
     wsPath: '/sip',
+    wsServers: config.wsServers,
     iceServers: config.iceServers,
     anonymous: config.allowAnonymous,
     signIn: opts.signIn,

@@ -28,6 +28,11 @@ import { drawWaterfallChart } from './waterfall-chart.js';
 interface GatewaySettings {
   sipDomain: string;
   wsPath: string;
+  /**
+   * The SIP WebSockets of every gateway of the deployment (WS_SERVERS), this one included; none
+   * when this gateway is alone. The page's phone starts on its own gateway and moves round these.
+   */
+  wsServers: string[];
   iceServers: RTCIceServer[];
   anonymous: boolean;
   /** People sign in with a password at /api/sign-in, for ephemeral credentials. */
@@ -85,6 +90,11 @@ function wsUrl(path: string): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
 }
 
+/** The person's phone's servers: the gateway that served this page first, then the deployment's others. */
+function ownServers(settings: GatewaySettings): string[] {
+  return [wsUrl(settings.wsPath), ...settings.wsServers];
+}
+
 function describe(call: Call): string {
   if (call.endReason) return `${call.state}: ${call.endReason.text}`;
   if (call.heldByRemote && call.state === CallState.Active) return 'held by the other side';
@@ -95,6 +105,8 @@ function renderRegistration(state: RegistrationState): void {
   const badge = $('registration-state');
   badge.textContent = state;
   badge.dataset.state = state;
+  // Which gateway: the phone moves to another when its own is gone.
+  setText('server', phone?.server ?? '');
   setText(
     'registration-reason',
     state === RegistrationState.Registered ? '' : (phone?.registrationFailure?.text ?? ''),
@@ -414,7 +426,7 @@ function signInRefusal(status: number): string {
 }
 
 /** Password sign-in: the gateway checks the password and hands out credentials that expire; renewed before they do. */
-async function signInWithPassword(user: string, password: string): Promise<void> {
+async function signInWithPassword(user: string, password: string, servers: string[]): Promise<void> {
   setText('sign-in-error', '');
   const response = await fetch('/api/sign-in', {
     method: 'POST',
@@ -429,7 +441,7 @@ async function signInWithPassword(user: string, password: string): Promise<void>
   linkAuthorization = `Bearer ${granted.renewToken}`;
   // Listed at once; watched once the phone has registered (runPhone's registration listener).
   contacts?.setDirectory(granted.directory);
-  own = phoneFor(granted.credentials);
+  own = phoneFor(granted.credentials, servers);
   await runPhone(own);
   scheduleRenewal(granted);
 }
@@ -495,7 +507,7 @@ async function startPhone(
   const identity = signInIdentity(user, authorizationUser, password, settings.sipDomain);
   if (password) linkAuthorization = `Basic ${btoa(`${identity.authorizationUsername}:${password}`)}`;
   own = new Phone({
-    server: wsUrl(settings.wsPath),
+    server: ownServers(settings),
     aor: identity.aor,
     iceServers: settings.iceServers,
     authorizationUsername: identity.authorizationUsername,
@@ -605,9 +617,10 @@ async function joinSession(code: string): Promise<void> {
   if (session.peer) phone?.dial(session.peer);
 }
 
-function phoneFor(credentials: SessionCredentials): Phone {
+/** A phone on handed-out credentials; on `servers` in their order, by default only the one of the credentials. */
+function phoneFor(credentials: SessionCredentials, servers: string[] = [credentials.wsServer]): Phone {
   return new Phone({
-    server: credentials.wsServer,
+    server: servers,
     aor: credentials.uri,
     iceServers: credentials.iceServers,
     authorizationUsername: credentials.authorizationUsername,
@@ -905,7 +918,11 @@ async function main(): Promise<void> {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
     if (settings.signIn)
-      return void signInWithPassword(String(form.get('user')), String(form.get('password') ?? ''));
+      return void signInWithPassword(
+        String(form.get('user')),
+        String(form.get('password') ?? ''),
+        ownServers(settings),
+      );
     void startPhone(
       settings,
       String(form.get('user')),
