@@ -22,6 +22,12 @@ export interface RunningKamailio {
   tls?: string;
   /** Kills it with SIGKILL (no clean-up, registrations lost with it) and starts it again on the same ports. */
   crashAndRestart(): Promise<void>;
+  /** Kills it with SIGKILL (its whole process group) and waits for it to be gone; `start` brings it back. */
+  crash(): Promise<void>;
+  /** Starts it again on the same ports after `crash`; resolves once its WebSocket port accepts. */
+  start(): Promise<void>;
+  /** The last lines of its log (stderr), since its latest start. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -43,9 +49,24 @@ export async function startKamailio(options: {
   tls?: { cert: string; key: string };
   /** Be the presence server of the domain (-A WITH_PRESENCE), its tables in db_text files. */
   presence?: boolean;
+  /** Its UDP port (default: a free one), e.g. chosen beforehand so that cluster peers can name it. */
+  udpPort?: number;
+  /**
+   * One node of a DMQ cluster (-A WITH_DMQ): `peers` is every node's UDP address
+   * (`127.0.0.1:port`, this one's included), `notify` the peer it asks for the node list at start.
+   */
+  dmq?: { peers: string[]; notify: string };
+  /**
+   * Ringway gateways in front of it (-A WITH_GATEWAYS, dispatcher set 2): their upstream UDP
+   * addresses (`127.0.0.1:port`), probed with OPTIONS every `gatewayPingInterval` seconds; an
+   * in-dialog request a gateway leaves unanswered for `gatewayTimeoutMs` goes to the next.
+   */
+  gateways?: string[];
+  gatewayPingInterval?: number;
+  gatewayTimeoutMs?: number;
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
-  const udpPort = await freeUdpPort();
+  const udpPort = options.udpPort ?? (await freeUdpPort());
   const tlsPort = options.tls ? await freeTcpPort() : undefined;
   const folder = mkdtempSync(join(tmpdir(), 'ringway-kamailio-'));
   copyFileSync(CONFIG, join(folder, 'kamailio.cfg'));
@@ -72,13 +93,27 @@ export async function startKamailio(options: {
     AUTH_SECRET: options.secret,
     ...(options.rtpengine ? { RTPENGINE_SOCKET: options.rtpengine } : {}),
     ...(options.registerMaxExpires ? { REGISTER_MAX_EXPIRES: String(options.registerMaxExpires) } : {}),
-    ...(options.pbx ? { DISPATCHER_LIST: join(folder, 'dispatcher.list') } : {}),
+    ...(options.pbx || options.gateways ? { DISPATCHER_LIST: join(folder, 'dispatcher.list') } : {}),
+    ...(options.dmq
+      ? {
+          DMQ_SERVER_ADDRESS: `sip:127.0.0.1:${udpPort}`,
+          DMQ_NOTIFICATION_ADDRESS: `sip:${options.dmq.notify}`,
+          DMQ_PEERS: options.dmq.peers.join(','),
+        }
+      : {}),
+    ...(options.gatewayPingInterval ? { GATEWAY_PING_INTERVAL: String(options.gatewayPingInterval) } : {}),
+    ...(options.gatewayTimeoutMs ? { GATEWAY_TIMEOUT: String(options.gatewayTimeoutMs) } : {}),
     ...(tlsPort ? { TLS_LISTEN: `tls:127.0.0.1:${tlsPort}`, TLS_CONFIG: join(folder, 'tls.cfg') } : {}),
     ...(options.presence
       ? { PRESENCE_DB: `text://${join(folder, 'presence')}`, PRESENCE_SERVER: `sip:127.0.0.1:${udpPort}` }
       : {}),
   };
-  if (options.pbx) writeFileSync(join(folder, 'dispatcher.list'), `1 sip:${options.pbx}\n`);
+  // Set 1: the PBX; set 2: the gateways, flag 8 (probed with OPTIONS).
+  const destinations = [
+    ...(options.pbx ? [`1 sip:${options.pbx}`] : []),
+    ...(options.gateways ?? []).map((gateway, i) => `2 sip:${gateway} 8 ${100 - i}`),
+  ];
+  if (destinations.length > 0) writeFileSync(join(folder, 'dispatcher.list'), `${destinations.join('\n')}\n`);
   if (options.presence) {
     mkdirSync(join(folder, 'presence'));
     for (const table of PRESENCE_TABLES)
@@ -95,16 +130,19 @@ export async function startKamailio(options: {
   if (options.pbx) args.push('-A', 'WITH_PBX');
   if (options.tls) args.push('-A', 'WITH_TLS');
   if (options.presence) args.push('-A', 'WITH_PRESENCE');
+  if (options.dmq) args.push('-A', 'WITH_DMQ');
+  if (options.gateways) args.push('-A', 'WITH_GATEWAYS');
 
+  let log = '';
   const launch = async () => {
     // Its own process group: a SIGKILL must reach the workers too, or they keep the ports.
     const child: ChildProcess = spawn('kamailio', args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     });
-    let log = '';
+    log = '';
     child.stderr?.on('data', (d: Buffer) => {
-      log = (log + d.toString()).slice(-5000);
+      log = (log + d.toString()).slice(-20000);
       if (process.env.KAMAILIO_DEBUG) process.stderr.write(d);
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -116,10 +154,12 @@ export async function startKamailio(options: {
     ]);
     return { child, exited };
   };
-  let running = await launch();
+  let running: Awaited<ReturnType<typeof launch>> | undefined = await launch();
   const stop = async (signal: NodeJS.Signals) => {
+    if (!running) return;
     process.kill(-(running.child.pid as number), signal);
     await running.exited;
+    running = undefined;
   };
   return {
     wsUrl: `ws://127.0.0.1:${port}/`,
@@ -129,6 +169,11 @@ export async function startKamailio(options: {
       await stop('SIGKILL');
       running = await launch();
     },
+    crash: () => stop('SIGKILL'),
+    async start() {
+      running = await launch();
+    },
+    log: () => log,
     stop: () => stop('SIGTERM'),
   };
 }
