@@ -28,7 +28,6 @@ export {
   type RingingCall,
 } from './presence.js';
 export { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-state.js';
-export { ServerRing } from './server-ring.js';
 export { RENEWAL_BACKOFF, renewalEndsSignIn, type SignInIdentity, signInIdentity } from './sign-in.js';
 export { requestOutcome, SipRefusal } from './sip-refusal.js';
 export { StateMachine, StateTransitionError } from './state-machine.js';
