@@ -177,4 +177,38 @@ describe('docker-compose.yml and the stack configs', () => {
     expect(check.stderr + check.stdout).toContain('config file ok');
     expect(check.status).toBe(0);
   });
+
+  it('Kamailio accepts its configuration as a cluster node (-A WITH_DMQ) with gateways as dispatcher set 2 (-A WITH_GATEWAYS)', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ringway-stack-'));
+    copyFileSync(join(root, 'kamailio-config', 'kamailio.cfg'), join(folder, 'kamailio.cfg'));
+    writeFileSync(
+      join(folder, 'dispatcher.list'),
+      `1 sip:${ip('asterisk')}:5060\n2 sip:127.0.0.1:18291 8\n2 sip:127.0.0.1:18292 8\n`,
+    );
+    writeFileSync(
+      join(folder, 'kamailio-local.cfg'),
+      [
+        '#!substdef "!WS_LISTEN!tcp:127.0.0.1:18189!g"',
+        '#!substdef "!UDP_LISTEN!udp:127.0.0.1:18190!g"',
+        '#!substdef "!SIP_DOMAIN!ringway.local!g"',
+        '#!substdef "!AUTH_SECRET!a-secret-of-some-length!g"',
+        `#!substdef "!RTPENGINE_SOCKET!udp:127.0.0.1:22222!g"`,
+        `#!substdef "!DISPATCHER_LIST!${join(folder, 'dispatcher.list')}!g"`,
+        `#!substdef "!PRESENCE_DB!text://${folder}!g"`,
+        '#!substdef "!PRESENCE_SERVER!sip:127.0.0.1:18190!g"',
+        '#!substdef "!DMQ_SERVER_ADDRESS!sip:127.0.0.1:18190!g"',
+        '#!substdef "!DMQ_NOTIFICATION_ADDRESS!sip:127.0.0.1:18290!g"',
+        '#!substdef "!DMQ_PEERS!127.0.0.1:18190,127.0.0.1:18290!g"',
+        '',
+      ].join('\n'),
+    );
+    const flags = ['WITH_PBX', 'WITH_RTPENGINE', 'WITH_PRESENCE', 'WITH_DMQ', 'WITH_GATEWAYS'];
+    const check = spawnSync(
+      'kamailio',
+      [...flags.flatMap((flag) => ['-A', flag]), '-c', '-f', join(folder, 'kamailio.cfg')],
+      { encoding: 'utf8' },
+    );
+    expect(check.stderr + check.stdout).toContain('config file ok');
+    expect(check.status).toBe(0);
+  });
 });
