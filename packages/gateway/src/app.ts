@@ -221,7 +221,7 @@ export async function buildApp(
     callLinks: sessionConfig.callLinks,
     signedInUser: (authorization) => signedInUser(authorization, { signIn, credentials }),
   });
-  if (signIn) await app.register(signInApi, { signIn, guesses });
+  if (signIn) await app.register(signInApi, { signIn, guesses, wsServers: config.wsServers });
   else if (users)
     app.log.warn(
       'USERS_FILE without AUTH_SECRET: SIP devices can register, but nobody can sign in on the page',

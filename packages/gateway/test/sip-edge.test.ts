@@ -59,6 +59,16 @@ describe('the SIP WebSocket edge', () => {
     await expect(
       client(secured, ['sip'], { ...reachedAt, Origin: 'http://evil.example:8080' }),
     ).rejects.toThrow('handshake refused: 403');
+    // The pages of the deployment's other gateways (WS_SERVERS), whose phones fail over here.
+    const deployment = await gatewayWith({
+      AUTH_SECRET: 'origin-test-secret-0123',
+      WS_SERVERS: 'wss://gw1.example.com/sip,ws://192.0.2.7:8080/sip',
+    });
+    for (const origin of ['https://gw1.example.com', 'http://192.0.2.7:8080'])
+      await expect(client(deployment, ['sip'], { ...reachedAt, Origin: origin })).resolves.toBeDefined();
+    await expect(
+      client(deployment, ['sip'], { ...reachedAt, Origin: 'http://gw1.example.com' }),
+    ).rejects.toThrow('handshake refused: 403');
     // Anonymous development mode: loopback pages only (a rebound DNS name is "same-origin" too).
     const anonymous = await gatewayWith();
     await expect(

@@ -39,8 +39,18 @@ function originAllowed(request: FastifyRequest, config: GatewayConfig): boolean 
   if (allowed.length > 0) return allowed.includes(origin);
   // By default: loopback pages, and this gateway's own page wherever it is reached (on a LAN
   // address, behind Docker's publishing) — but the latter only where credentials are required,
-  // since a rebound DNS name can make any page "same-origin".
-  return LOOPBACK_ORIGIN.test(origin) || (!config.allowAnonymous && sameOrigin(origin, host));
+  // since a rebound DNS name can make any page "same-origin". Likewise the pages of the
+  // deployment's other gateways (WS_SERVERS), whose phones come here when theirs is gone.
+  if (LOOPBACK_ORIGIN.test(origin)) return true;
+  if (config.allowAnonymous) return false;
+  return sameOrigin(origin, host) || config.wsServers.some((server) => pageOrigin(server) === origin);
+}
+
+/** The origin of the page a gateway serves beside its SIP WebSocket: `ws://h:p/sip` → `http://h:p`. */
+function pageOrigin(wsServer: string): string {
+  const url = new URL(wsServer);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  return url.origin;
 }
 
 /**
