@@ -380,3 +380,56 @@ describe('in-dialog failover between gateways (-A WITH_GATEWAYS, dispatcher set 
     expect(byeAt(gateway2, third.callId)).toBeUndefined();
   }, 60_000);
 });
+
+describe('configuration faults found with plain SIP phones (issue 25 item 6)', () => {
+  let kamailio: RunningKamailio;
+
+  beforeAll(async () => {
+    kamailio = await startKamailio({ secret: SECRET, sipDomain: DOMAIN, presence: true });
+  }, 20_000);
+
+  afterAll(async () => {
+    await kamailio?.stop();
+  });
+
+  it('a watcher whose Contact is its GRUU (as linphone subscribes) gets its NOTIFYs at its registered contact', async () => {
+    const watcher = await phone(kamailio);
+    const instance = `urn:uuid:${randomBytes(16)
+      .toString('hex')
+      .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')}`;
+    const registered = await watcher.authenticated('REGISTER', `sip:${DOMAIN}`, 'erin', credential('erin'), {
+      extra: [`Contact: <sip:ua@${watcher.address}>;+sip.instance="<${instance}>"`, 'Supported: gruu'],
+    });
+    expect(status(registered)).toBe(200);
+    const gruu = header(registered, 'Contact')?.match(/pub-gruu="([^"]+)"/)?.[1];
+    expect(gruu).toMatch(new RegExp(`^sip:erin@${DOMAIN};gr=`));
+    const subscribed = await watcher.authenticated(
+      'SUBSCRIBE',
+      `sip:frank@${DOMAIN}`,
+      'erin',
+      credential('erin'),
+      {
+        extra: [`Contact: <${gruu}>`, 'Event: presence', 'Accept: application/pidf+xml', 'Expires: 600'],
+      },
+    );
+    expect([200, 202]).toContain(status(subscribed));
+    const notify = await eventually(
+      () => watcher.requests.find((r) => r.method === 'NOTIFY'),
+      (found) => found !== undefined,
+      () => `no NOTIFY reached the watcher's registered contact: ${kamailio.log().slice(-1500)}`,
+      { ms: 5_000 },
+    );
+    expect(notify?.uri).toBe(`sip:ua@${watcher.address}`);
+    // Frank registers: the next NOTIFY (open) takes the same way.
+    const frank = await phone(kamailio);
+    expect(status(await frank.authenticated('REGISTER', `sip:${DOMAIN}`, 'frank', credential('frank')))).toBe(
+      200,
+    );
+    await eventually(
+      () => watcher.requests.some((r) => r.method === 'NOTIFY' && /<basic>open<\/basic>/.test(r.body)),
+      Boolean,
+      () => 'no NOTIFY with frank open',
+      { ms: 5_000 },
+    );
+  }, 20_000);
+});
