@@ -183,6 +183,11 @@ export class UpstreamRelay {
     return this.#up;
   }
 
+  /** The upstream node in use (`udp:ip:port`): the first of UPSTREAM, or the one failed over to. */
+  get node(): string {
+    return describeTarget(this.#transport.target);
+  }
+
   async start(): Promise<void> {
     await this.#transport.start();
     this.#keepAlive = setInterval(() => this.#ping(), this.options.keepAliveMs ?? 5000);
