@@ -21,4 +21,26 @@ for table in version presentity active_watchers watchers xcap pua; do
   cp /usr/share/kamailio/dbtext/kamailio/$table /var/lib/kamailio/presence/
 done
 echo "1 sip:${PBX_IP}:5060" > /etc/kamailio/dispatcher.list
-exec kamailio -DD -E -A WITH_PBX -A WITH_RTPENGINE -A WITH_PRESENCE -m 256 -M 16 -f /etc/kamailio/kamailio.cfg
+FLAGS="-A WITH_PBX -A WITH_RTPENGINE -A WITH_PRESENCE"
+# A cluster node (docs/kamailio-cluster.md): DMQ_PEERS is every node's IP (this one's included),
+# DMQ_NOTIFY_IP the peer asked for the node list at start; all on port 5060.
+if [ -n "${DMQ_PEERS:-}" ]; then
+  peers=$(echo "$DMQ_PEERS" | tr ',' '\n' | sed 's/$/:5060/' | paste -sd, -)
+  cat >> /etc/kamailio/kamailio-local.cfg <<CFG
+#!substdef "!DMQ_SERVER_ADDRESS!sip:${KAMAILIO_IP}:5060!g"
+#!substdef "!DMQ_NOTIFICATION_ADDRESS!sip:${DMQ_NOTIFY_IP}:5060!g"
+#!substdef "!DMQ_PEERS!${peers}!g"
+CFG
+  FLAGS="$FLAGS -A WITH_DMQ"
+fi
+# Gateways in front (GATEWAYS: their upstream ip:port, comma-separated, in order of preference).
+if [ -n "${GATEWAYS:-}" ]; then
+  priority=100
+  for gateway in $(echo "$GATEWAYS" | tr ',' ' '); do
+    echo "2 sip:${gateway} 8 ${priority}" >> /etc/kamailio/dispatcher.list
+    priority=$((priority - 1))
+  done
+  FLAGS="$FLAGS -A WITH_GATEWAYS"
+fi
+# shellcheck disable=SC2086
+exec kamailio -DD -E $FLAGS -m 256 -M 16 -f /etc/kamailio/kamailio.cfg
