@@ -4,8 +4,13 @@ import { gatewayCommand } from '../bench/lib/gateway-process.mjs';
 import { type StartedServer, startServer } from '../bench/lib/processes.mjs';
 import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { launchChromium } from './support/chromium.js';
-import { eventually } from './support/eventually.js';
-import { callAndAnswer, expectText, openSoftphone } from './support/softphone-app.js';
+import {
+  audioBytesReceived,
+  audioGrowsBeyond,
+  callAndAnswer,
+  expectText,
+  openSoftphone,
+} from './support/softphone-app.js';
 
 // A live call between two of Ringway's softphone pages while the gateway (the very bundle
 // `npm start` runs, in a process of its own) goes away and comes back: the call must recover
@@ -37,32 +42,11 @@ afterAll(async () => {
   await gateway?.stop();
 });
 
-/** Audio bytes the page's current call has received so far (getStats, polled here for precision). */
-function bytesReceived(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const ringway = (window as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } })
-      .ringway;
-    let bytes = 0;
-    (await ringway.current().peerConnection?.getStats())?.forEach((r) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') bytes += r.bytesReceived ?? 0;
-    });
-    return bytes;
-  });
-}
-
-function growsBeyond(page: Page, bytes: number): Promise<number> {
-  return eventually(
-    () => bytesReceived(page),
-    (now) => now > bytes + 1000,
-    (now) => `audio stuck at ${now} bytes (was ${bytes})`,
-  );
-}
-
 describe('a live call through a gateway restart', () => {
   it('is set up, media both ways', async () => {
     await callAndAnswer(alice, bob, 'bob');
-    await growsBeyond(alice, 0);
-    await growsBeyond(bob, 0);
+    await audioGrowsBeyond(alice, 0);
+    await audioGrowsBeyond(bob, 0);
   }, 30_000);
 
   it.each(['SIGTERM', 'SIGKILL'] as const)(
@@ -71,14 +55,14 @@ describe('a live call through a gateway restart', () => {
       await gateway?.kill(signal);
       await expectText(alice, 'call-state', 'reconnecting');
       await expectText(bob, 'call-state', 'reconnecting');
-      const before = await Promise.all([bytesReceived(alice), bytesReceived(bob)]);
+      const before = await Promise.all([audioBytesReceived(alice), audioBytesReceived(bob)]);
       await startGateway();
       const back = Date.now();
       await expectText(alice, 'call-state', 'active', 20_000);
       await expectText(bob, 'call-state', 'active', 20_000);
       const active = Date.now() - back;
-      await growsBeyond(alice, before[0] as number);
-      await growsBeyond(bob, before[1] as number);
+      await audioGrowsBeyond(alice, before[0] as number);
+      await audioGrowsBeyond(bob, before[1] as number);
       console.info(`${signal}: gateway back → both calls active again in ${active} ms`);
       const steps = await alice.getByTestId('call-waterfall').textContent();
       expect(steps).toMatch(/reconnecting: \d+ ms.*reconnected: \d+ ms/s);
@@ -87,12 +71,12 @@ describe('a live call through a gateway restart', () => {
   );
 
   it('a network change reported by the browser (online event): the page reconnects at once and the call restarts its media', async () => {
-    const before = await bytesReceived(bob);
+    const before = await audioBytesReceived(bob);
     await alice.evaluate(() => window.dispatchEvent(new Event('online')));
     await expectText(alice, 'call-state', 'reconnecting');
     await expectText(alice, 'call-state', 'active', 10_000);
-    await growsBeyond(bob, before);
-    await growsBeyond(alice, await bytesReceived(alice));
+    await audioGrowsBeyond(bob, before);
+    await audioGrowsBeyond(alice, await audioBytesReceived(alice));
   }, 30_000);
 
   it('says "no input" when the microphone sends silence, and "no output" when the far end stops sending', async () => {

@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { gatewayCommand } from '../bench/lib/gateway-process.mjs';
 import { type StartedServer, startServer } from '../bench/lib/processes.mjs';
 import { freeTcpPort, freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { launchChromium } from './support/chromium.js';
-import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
-import { callAndAnswer, expectText, registeredWithPassword } from './support/softphone-app.js';
+import {
+  audioBytesReceived,
+  audioGrowsBeyond,
+  callAndAnswer,
+  expectText,
+  registeredWithPassword,
+} from './support/softphone-app.js';
 
 // Issue 25 §2: a live call through a gateway of two workers in front of Kamailio, as compose runs
 // it, while the gateway restarts. The pages reconnect to whichever worker the port hands them;
@@ -56,43 +61,24 @@ afterAll(async () => {
   await kamailio?.stop();
 });
 
-/** Audio bytes the page's current call has received so far. */
-const bytesReceived = (page: Page) =>
-  page.evaluate(async () => {
-    const ringway = (window as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } })
-      .ringway;
-    let bytes = 0;
-    (await ringway.current().peerConnection?.getStats())?.forEach((r) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') bytes += r.bytesReceived ?? 0;
-    });
-    return bytes;
-  });
-
-const growsBeyond = (page: Page, bytes: number) =>
-  eventually(
-    () => bytesReceived(page),
-    (now) => now > bytes + 1000,
-    (now) => `audio stuck at ${now} bytes (was ${bytes})`,
-  );
-
 describe('a live call through a restart of a gateway of two workers, in front of Kamailio', () => {
   it(`comes back with audio both ways after each of ${RESTARTS} restarts, whichever worker each page lands on`, async () => {
     const base = `http://127.0.0.1:${port}`;
     const alice = await registeredWithPassword(browser, base, 'alice', passwordOf('alice'));
     const bob = await registeredWithPassword(browser, base, 'bob', passwordOf('bob'));
     await callAndAnswer(alice, bob, 'bob');
-    await growsBeyond(alice, 0);
-    await growsBeyond(bob, 0);
+    await audioGrowsBeyond(alice, 0);
+    await audioGrowsBeyond(bob, 0);
     for (let restart = 1; restart <= RESTARTS; restart++) {
       await gateway?.stop();
       await expectText(alice, 'call-state', 'reconnecting');
       await expectText(bob, 'call-state', 'reconnecting');
-      const before = await Promise.all([bytesReceived(alice), bytesReceived(bob)]);
+      const before = await Promise.all([audioBytesReceived(alice), audioBytesReceived(bob)]);
       await startGateway();
       await expectText(alice, 'call-state', 'active', 20_000);
       await expectText(bob, 'call-state', 'active', 20_000);
-      await growsBeyond(alice, before[0] as number);
-      await growsBeyond(bob, before[1] as number);
+      await audioGrowsBeyond(alice, before[0] as number);
+      await audioGrowsBeyond(bob, before[1] as number);
     }
     await alice.getByTestId('hangup-button').click();
     await expectText(bob, 'call-state', /ended|idle/);

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { gatewayCommand } from '../bench/lib/gateway-process.mjs';
-import { type StartedServer, startServer } from '../bench/lib/processes.mjs';
+import type { StartedServer } from '../bench/lib/processes.mjs';
 import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { launchChromium } from './support/chromium.js';
-import { eventually } from './support/eventually.js';
+import { startGatewayProcess } from './support/gateway-process.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { callAndAnswer, expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
@@ -23,19 +22,8 @@ const ports: number[] = [];
 const wsUrl = (port: number) => `ws://127.0.0.1:${port}/sip`;
 const pageUrl = (port: number) => `http://127.0.0.1:${port}`;
 
-/** A gateway process on `port` in front of Kamailio, resolved once it is ready (its upstream answers). */
-async function startGateway(port: number, env: Record<string, string>): Promise<StartedServer> {
-  const gateway = await startServer(process.execPath, gatewayCommand, {
-    port,
-    env: { ...env, PORT: String(port), LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '300' },
-  });
-  gateways.push(gateway);
-  await eventually(
-    async () => (await fetch(`${pageUrl(port)}/readyz`)).status,
-    (status) => status === 200,
-    (status) => `gateway on ${port} not ready (${status})`,
-  );
-  return gateway;
+async function startGateway(port: number, env: Record<string, string>): Promise<void> {
+  gateways.push(await startGatewayProcess(port, env));
 }
 
 beforeAll(async () => {

@@ -50,6 +50,28 @@ export async function waitForAudio(page: Page, minimumBytes = 1000): Promise<num
   );
 }
 
+/** Audio bytes the page's current call has received so far (getStats, read at once). */
+export function audioBytesReceived(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const ringway = (window as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } })
+      .ringway;
+    let bytes = 0;
+    (await ringway.current().peerConnection?.getStats())?.forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') bytes += r.bytesReceived ?? 0;
+    });
+    return bytes;
+  });
+}
+
+/** Waits until the page's call has received more than 1000 audio bytes beyond `bytes`. */
+export function audioGrowsBeyond(page: Page, bytes: number): Promise<number> {
+  return eventually(
+    () => audioBytesReceived(page),
+    (now) => now > bytes + 1000,
+    (now) => `audio stuck at ${now} bytes (was ${bytes})`,
+  );
+}
+
 /** Signs in on the page's form with a user name and password (password sign-in, /api/sign-in). */
 export async function signInWithPassword(
   browser: Browser,
