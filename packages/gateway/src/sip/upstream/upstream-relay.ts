@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CallTokens } from '../../calls/call-tokens.js';
 import { guestRefusal } from '../../sessions/guest-scope.js';
-import { parseNameAddr, parseUri } from '../address.js';
+import { type NameAddr, parseNameAddr, parseUri } from '../address.js';
 import { credentialUser, type Revocation } from '../auth/credentials.js';
 import { parseDigestParams } from '../auth/digest.js';
 import { AGENT, DIALOG_CREATING, isInitial } from '../dialog-rules.js';
@@ -478,6 +478,10 @@ export class UpstreamRelay {
     }
     const top = header(request, 'Route');
     const route = top ? parseNameAddr(top) : undefined;
+    if (this.#isProbe(request, route)) {
+      this.#send(createResponse(request, 200));
+      return;
+    }
     const flow =
       (route?.uri.user ? this.options.flows.get(route.uri.user) : undefined) ?? this.#flowOfContact(request);
     const refusal = this.#guestTargetRefusal(request, flow);
@@ -525,6 +529,17 @@ export class UpstreamRelay {
       `SIP/2.0/${flow.transport} ${this.options.sentBy()};branch=${branch}`,
     );
     flow.send(serializeSipMessage(out));
+  }
+
+  /**
+   * An OPTIONS of the upstream for this gateway itself, not for a client: no Route, and a
+   * Request-URI without a user naming this relay (Kamailio's dispatcher probing its gateways,
+   * WITH_GATEWAYS). Answered 200: the gateway is up, whichever clients it carries.
+   */
+  #isProbe(request: SipRequest, route: NameAddr | undefined): boolean {
+    if (request.method !== 'OPTIONS' || route !== undefined) return false;
+    const uri = parseUri(request.uri);
+    return uri !== undefined && uri.user === undefined && this.#isOwn(uri.host, uri.port);
   }
 
   /** Whether an initial request of the upstream may reach a call-link guest's connection (guest-scope.ts). */
