@@ -1,23 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { callAndAnswer, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
 
-// Issue 25 §4, the gateway's side: UPSTREAM lists the nodes of a Kamailio cluster; the gateway
-// uses the first that answers its keep-alive OPTIONS and moves to the next when it stops answering.
+// Issue 25 §4 and §7, the gateway's side of a Kamailio cluster: UPSTREAM lists two nodes that
+// replicate registrations over DMQ (-A WITH_DMQ). The gateway uses the first that answers its
+// keep-alive OPTIONS and moves to the next when it stops answering; people who registered
+// through the lost node are callable through the other at once, without registering again.
 const SECRET = 'gateway-cluster-secret-0123456789';
+const DOMAIN = 'ringway.test';
 let nodeA: RunningKamailio;
-let nodeB: RunningKamailio | undefined;
+let nodeB: RunningKamailio;
 let gateway: RunningGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  nodeA = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test' });
-  nodeB = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test' });
+  const [portA, portB] = [await freeUdpPort(), await freeUdpPort()];
+  const peers = [`127.0.0.1:${portA}`, `127.0.0.1:${portB}`];
+  nodeA = await startKamailio({
+    secret: SECRET,
+    sipDomain: DOMAIN,
+    udpPort: portA,
+    dmq: { peers, notify: peers[1] as string },
+  });
+  nodeB = await startKamailio({
+    secret: SECRET,
+    sipDomain: DOMAIN,
+    udpPort: portB,
+    dmq: { peers, notify: peers[0] as string },
+  });
   gateway = await startUpstreamGateway(`${nodeA.udp},${nodeB.udp}`, {
     AUTH_SECRET: SECRET,
     USERS_FILE: usersFileWith(['carol', 'dave']),
@@ -33,21 +49,26 @@ afterAll(async () => {
   await nodeB?.stop();
 });
 
-describe('a gateway in front of two Kamailio nodes (UPSTREAM=a,b)', () => {
-  it('uses the first node, moves to the second when the first is gone, and people sign in and call through it', async () => {
+describe('a gateway in front of two Kamailio nodes replicating over DMQ (UPSTREAM=a,b)', () => {
+  it('uses the first node; when it dies, moves to the second, where those who registered through the first are called with audio both ways', async () => {
     const relay = gateway.app.sip.upstream;
     expect(relay?.node).toBe(`udp:${nodeA.udp}`);
-    await nodeA.stop();
-    // Two intervals and a second without an answer: the next node, which answers.
-    await eventually(
-      () => `${relay?.node} ${relay?.up}`,
-      (state) => state === `udp:${nodeB?.udp} true`,
-      (state) => `still ${state}`,
-    );
     const base = `http://127.0.0.1:${gateway.port}`;
     const carol = await registeredWithPassword(browser, base, 'carol', passwordOf('carol'));
     const dave = await registeredWithPassword(browser, base, 'dave', passwordOf('dave'));
+
+    await nodeA.crash();
+    const lost = Date.now();
+    // Two keep-alive intervals and a second without an answer: the next node, which answers.
+    await eventually(
+      () => `${relay?.node} ${relay?.up}`,
+      (state) => state === `udp:${nodeB.udp} true`,
+      (state) => `still ${state}`,
+    );
+    console.info(`the gateway moved to node B ${Date.now() - lost} ms after node A died`);
+    // Neither page registered again: node B knows both from node A's replication.
     await callAndAnswer(carol, dave, 'dave');
+    console.info(`a new call connected ${Date.now() - lost} ms after node A died`);
     expect(await waitForAudio(carol)).toBeGreaterThan(1000);
     expect(await waitForAudio(dave)).toBeGreaterThan(1000);
     await Promise.all([carol.context().close(), dave.context().close()]);
