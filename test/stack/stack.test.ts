@@ -9,6 +9,8 @@ import { CHROMIUM_ARGS } from '../support/chromium-args.mjs';
 import { eventually } from '../support/eventually.js';
 import { type SecondMachine, secondMachine } from '../support/second-machine.js';
 import {
+  audioBytesReceived,
+  audioGrowsBeyond,
   callAndAnswer,
   contactLamp,
   expectText,
@@ -177,6 +179,15 @@ async function receivedLevel(page: Page): Promise<number> {
     return seconds > 0 ? Math.sqrt((after.energy - before.energy) / seconds) : 0;
   }, LEVEL_WINDOW_MS);
 }
+
+/** How many times the page's current call lost its connection and came back (Call.reconnects). */
+const recoveries = (page: Page) =>
+  page.evaluate(
+    () =>
+      (window as unknown as { ringway: { current(): { reconnects: { tookMs?: number }[] } } }).ringway
+        .current()
+        .reconnects.filter((reconnect) => reconnect.tookMs !== undefined).length,
+  );
 
 describe('docker compose up: the bundled stack', () => {
   it('brings every service up healthy', () => {
@@ -355,6 +366,41 @@ describe('docker compose up: the bundled stack', () => {
         );
       }),
     90_000,
+  );
+
+  it(
+    'a live call survives docker compose restart gateway (two workers) 10 times out of 10, audio both ways after each',
+    () =>
+      recorded(async () => {
+        await callAndAnswer(alice, bob, 'bob');
+        await audioGrowsBeyond(alice, 0);
+        await audioGrowsBeyond(bob, 0);
+        const backMs: number[] = [];
+        for (let restart = 1; restart <= 10; restart++) {
+          const before = await Promise.all([audioBytesReceived(alice), audioBytesReceived(bob)]);
+          const restarted = Date.now();
+          composeOrThrow(root, env, ['restart', 'gateway']);
+          // Each page lands on whichever worker the port hands it; the dialog's Record-Routes
+          // name the workers of before (sibling-workers.ts). The witness that the call went
+          // through the restart: one more completed reconnection on each page's call.
+          for (const page of [alice, bob])
+            await eventually(
+              () => recoveries(page),
+              (count) => count >= restart,
+              (count) => `${count} recoveries after restart ${restart}`,
+              { ms: 30_000, everyMs: 100 },
+            );
+          await expectText(alice, 'call-state', 'active');
+          await expectText(bob, 'call-state', 'active');
+          await audioGrowsBeyond(alice, before[0] as number);
+          await audioGrowsBeyond(bob, before[1] as number);
+          backMs.push(Date.now() - restarted);
+        }
+        console.log(`stack test: the call was back after each gateway restart in ${backMs.join(', ')} ms`);
+        await alice.getByTestId('hangup-button').click();
+        await expectText(bob, 'call-state', /ended/);
+      }),
+    400_000,
   );
 
   it(
