@@ -28,6 +28,8 @@ export interface SipRequestOptions {
   extra?: string[];
   /** Default: no body. */
   body?: string;
+  /** No Contact at all (a REGISTER that only asks for the bindings, RFC 3261 §10.2.3). */
+  withoutContact?: boolean;
 }
 
 /** How `UdpSipPhone.open` sets up a phone. */
@@ -133,7 +135,8 @@ export class UdpSipPhone {
   /** A request as a plain SIP phone on this socket writes it. */
   request(method: string, uri: string, options: SipRequestOptions = {}): string {
     const body = options.body ?? '';
-    const ownContact = !(options.extra ?? []).some((line) => line.startsWith('Contact:'));
+    const ownContact =
+      !options.withoutContact && !(options.extra ?? []).some((line) => line.startsWith('Contact:'));
     const contact =
       ownContact && /^(INVITE|SUBSCRIBE|REGISTER)$/.test(method) ? [`Contact: ${this.contact}`] : [];
     return [
@@ -235,6 +238,21 @@ export class UdpSipPhone {
       );
     }
     return response;
+  }
+
+  /**
+   * The contacts the registrar holds for `user`: a REGISTER without Contact (a query, RFC 3261
+   * §10.2.3) as that user, answered with every binding of the address.
+   */
+  async bindings(user: string, credential: Credential): Promise<string[]> {
+    const answer = await this.authenticated('REGISTER', `sip:${this.domain}`, user, credential, {
+      withoutContact: true,
+    });
+    if (answer.kind !== 'response' || answer.status !== 200)
+      throw new Error(
+        `the registrar answered ${answer.kind === 'response' ? answer.status : '?'} to a query`,
+      );
+    return headers(answer, 'Contact');
   }
 
   /** Whether a request of `method` arrived here (after a moment for one in flight). */

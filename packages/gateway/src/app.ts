@@ -162,6 +162,11 @@ export async function buildApp(
     const stopWatching = users.watch((changed) => sip.endUsers(changed));
     app.addHook('onClose', async () => stopWatching());
   }
+  // Set first thing at close (before the WebSocket plugin's preClose closes every connection).
+  let shuttingDown = false;
+  app.addHook('preClose', async () => {
+    shuttingDown = true;
+  });
   if (targets) {
     const upstreamUp = metrics.upstreamUp;
     sip.upstream = new UpstreamRelay({
@@ -183,6 +188,17 @@ export async function buildApp(
       keepAliveMs: config.upstreamKeepAliveMs,
       siblings: workers.siblings,
       peers: new Set(config.peerGateways),
+      // A closed page's contacts are unregistered upstream with an ephemeral credential, which
+      // only AUTH_SECRET can make (auth_ephemeral upstream); not while the gateway shuts down.
+      ...(config.authSecret
+        ? {
+            unregister: {
+              secret: config.authSecret,
+              shuttingDown: () => shuttingDown,
+              onOutcome: (outcome) => metrics.upstreamUnregisters.inc({ outcome }),
+            },
+          }
+        : {}),
     });
     await sip.upstream.start();
   }

@@ -46,6 +46,12 @@ export function createMetrics() {
       help: 'Whether the upstream SIP server answers keep-alives (upstream mode)',
       registers: [registry],
     }),
+    upstreamUnregisters: new Counter({
+      name: 'ringway_upstream_unregisters_total',
+      help: 'Closed WebSocket flows whose contacts the gateway unregistered upstream, by outcome (removed, refused, timeout, dropped)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     parseErrors: new Counter({
       name: 'ringway_sip_parse_errors_total',
       help: 'Malformed SIP messages',

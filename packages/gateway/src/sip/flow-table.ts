@@ -33,6 +33,7 @@ export class FlowTable {
   readonly #flows = new Map<string, Flow>();
   readonly #contacts = new Map<string, { flowId: string; owner: string | undefined }>();
   readonly #flowContacts = new Map<string, Set<string>>();
+  readonly #closing: Array<(flowId: string) => void> = [];
 
   get size(): number {
     return this.#flows.size;
@@ -50,7 +51,16 @@ export class FlowTable {
     return [...this.#flows.values()];
   }
 
+  /**
+   * Calls `listener` when a flow is removed, before its contacts are forgotten: `contact()` still
+   * says which of them are the closing flow's and which have moved to a newer one.
+   */
+  onRemove(listener: (flowId: string) => void): void {
+    this.#closing.push(listener);
+  }
+
   remove(id: string): void {
+    if (this.#flows.has(id)) for (const listener of this.#closing) listener(id);
     this.#flows.delete(id);
     for (const key of this.#flowContacts.get(id) ?? []) {
       if (this.#contacts.get(key)?.flowId === id) this.#contacts.delete(key);

@@ -34,6 +34,7 @@ import { forwardedMaxForwards } from './max-forwards.js';
 import type { SiblingWorkers } from './sibling-workers.js';
 import { TransactionMemory } from './transaction-memory.js';
 import { T1_MS, transactionKey, UdpRetransmissions } from './udp-retransmissions.js';
+import { ClosedFlowUnregistrar, type UnregisterOptions } from './unregister-on-close.js';
 import type { UpstreamTarget } from './upstream-target.js';
 import { createUpstreamTransport, type UpstreamLocal, type UpstreamTransport } from './upstream-transport.js';
 
@@ -89,6 +90,12 @@ export interface UpstreamOptions {
    * they record-routed is taken over here when its client comes back through this gateway.
    */
   peers?: ReadonlySet<string>;
+  /**
+   * Unregister a closed flow's contacts upstream (unregister-on-close.ts): given when the upstream
+   * authenticates with auth_ephemeral on AUTH_SECRET (Ringway's Kamailio), so that the gateway can
+   * answer its challenge. Without it, a closed page stays registered until its binding expires.
+   */
+  unregister?: UnregisterOptions;
 }
 
 /**
@@ -102,7 +109,9 @@ const DEFAULT_TIMERS = { transactionMs: 64 * T1_MS, inviteMs: 180_000 };
 
 /** What the relay keeps of a request in flight: the offer for the policy, the REGISTER's Contacts. */
 const OFFER_KEPT = { headers: new Set(['Content-Type', 'Call-ID']), body: true };
-const REGISTER_KEPT = { headers: new Set(['To', 'Contact', 'Authorization']) };
+const REGISTER_KEPT = {
+  headers: new Set(['To', 'Contact', 'Authorization', 'Call-ID', 'CSeq', 'Expires']),
+};
 const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
 
 function describeTarget({ transport, host, port }: UpstreamTarget): string {
@@ -131,6 +140,7 @@ function topBranch(message: SipMessage): string {
 export class UpstreamRelay {
   readonly #transport: UpstreamTransport;
   #up = false;
+  #closed = false;
   #keepAlive: NodeJS.Timeout | undefined;
   #pingCSeq = 0;
   #lastPong = 0;
@@ -149,6 +159,8 @@ export class UpstreamRelay {
   readonly #timers: { transactionMs: number; inviteMs: number };
   /** Over UDP only: requests of WebSocket clients are sent again until answered. */
   readonly #retransmissions: UdpRetransmissions | undefined;
+  /** Unregisters closed flows' contacts upstream, when `unregister` is configured. */
+  readonly #unregistrar: ClosedFlowUnregistrar | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
     this.#transport = createUpstreamTransport(
@@ -177,6 +189,25 @@ export class UpstreamRelay {
     if (options.targets[0].transport === 'UDP')
       this.#retransmissions = new UdpRetransmissions((bytes) => this.#transport.send(bytes));
     options.siblings?.onHandedOver((request, hops) => this.#handedOver(request, hops));
+    if (options.unregister) {
+      const unregistrar = new ClosedFlowUnregistrar(options.unregister, {
+        send: (request, branch) => {
+          const bytes = serializeSipMessage(request);
+          this.#transport.send(bytes);
+          this.#retransmissions?.start(branch, 'REGISTER', bytes);
+        },
+        stop: (branch) => this.#retransmissions?.answered(branch, 'REGISTER'),
+        via: () => this.#viaSentBy(),
+        log: options.log,
+      });
+      this.#unregistrar = unregistrar;
+      const { flows } = options;
+      flows.onRemove((flowId) => {
+        // Nothing is sent once the relay is closed (the gateway stopping) or the upstream is down.
+        if (!this.#up || this.#closed) return unregistrar.forget(flowId);
+        unregistrar.flowClosed(flowId, (user, host) => flows.contact(user, host)?.flow.id === flowId);
+      });
+    }
   }
 
   get up(): boolean {
@@ -195,7 +226,9 @@ export class UpstreamRelay {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#keepAlive);
+    this.#unregistrar?.close();
     this.#retransmissions?.close();
     this.#transport.close();
   }
@@ -294,6 +327,7 @@ export class UpstreamRelay {
           : parseNameAddr(header(request, 'To') ?? '')?.uri.user;
     if (owner === undefined) return;
     this.options.flows.learnContacts(flow, request, owner);
+    this.#unregistrar?.registered(flow.id, request, `<${this.#routeUri(flow)};lr>`);
     if (owner !== flow.authenticatedUser) flow.authenticatedUser = detached(owner);
   }
 
@@ -453,6 +487,7 @@ export class UpstreamRelay {
       this.#setUp(true);
       return;
     }
+    if (this.#unregistrar?.answered(branch, response)) return;
     const flowId = branch.split('.')[1] ?? '';
     const flow = this.options.flows.get(flowId);
     if (!flow) return;
