@@ -3,6 +3,7 @@
 // a real Chromium offer; the callee answers 180 then 200 with Chromium's answer; the caller
 // ACKs and hangs up with a BYE along the dialog's route set; then the next call. No media.
 import { readFileSync } from 'node:fs';
+import { authorizationLine, keepChallenge } from './sip-auth.mjs';
 import { open, percentile } from './sip-load.mjs';
 
 const fixture = (name) =>
@@ -50,26 +51,42 @@ export function respond(request, status, reason, { toTag, extra = [], body = '' 
 let branches = 0;
 export const branch = () => `z9hG4bKbench${process.pid}x${++branches}`;
 
-/** Registers `user` on `socket` and resolves once it is answered 200. */
-export function registerUser(socket, user, host, index) {
+/**
+ * Registers `user` on `socket` and resolves once it is answered 200; with `credential`
+ * ({ username, password }) it answers a 401 challenge once.
+ */
+export function registerUser(socket, user, host, index, credential) {
   return new Promise((resolve, reject) => {
-    socket.once('message', (data) => {
+    let cseq = 0;
+    const send = (extra = []) => {
+      cseq += 1;
+      socket.send(
+        build(`REGISTER sip:${host} SIP/2.0`, [
+          `Via: SIP/2.0/WS r${index}.invalid;branch=${branch()}`,
+          'Max-Forwards: 70',
+          `To: <sip:${user}@${host}>`,
+          `From: <sip:${user}@${host}>;tag=r${index}`,
+          `Call-ID: bench-register-${user}`,
+          `CSeq: ${cseq} REGISTER`,
+          `Contact: <sip:${user}@${user}.invalid;transport=ws>;expires=600`,
+          'Expires: 600',
+          ...extra,
+        ]),
+      );
+    };
+    const onMessage = (data) => {
       const text = data.toString();
+      if (text.startsWith('SIP/2.0 1')) return;
+      if (text.startsWith('SIP/2.0 401') && credential && cseq === 1) {
+        const kept = keepChallenge(text, credential);
+        if (kept) return send([authorizationLine(kept, 'REGISTER', `sip:${host}`)]);
+      }
+      socket.off('message', onMessage);
       if (text.startsWith('SIP/2.0 200')) resolve();
       else reject(new Error(`REGISTER ${user}: ${text.split('\r\n')[0]}`));
-    });
-    socket.send(
-      build(`REGISTER sip:${host} SIP/2.0`, [
-        `Via: SIP/2.0/WS r${index}.invalid;branch=${branch()}`,
-        'Max-Forwards: 70',
-        `To: <sip:${user}@${host}>`,
-        `From: <sip:${user}@${host}>;tag=r${index}`,
-        `Call-ID: bench-register-${user}`,
-        'CSeq: 1 REGISTER',
-        `Contact: <sip:${user}@${user}.invalid;transport=ws>;expires=600`,
-        'Expires: 600',
-      ]),
-    );
+    };
+    socket.on('message', onMessage);
+    send();
   });
 }
 
@@ -101,18 +118,28 @@ function answerCalls(socket, user) {
  * `pairs` caller/callee pairs calling in a closed loop for `seconds` after a warm-up second:
  * calls/s (completed BYE→200 in the window), p50/p99 of INVITE→200 and BYE→200, failures (a
  * final answer other than 200, or none within 5 s), and with `cpuOfServer` (microseconds used
- * so far) the server's CPU per completed call over the same window.
+ * so far) the server's CPU per completed call over the same window. Options for a cluster:
+ * `users` prefixes the user names (cr<i>, ce<i>) so that several storms share one registrar,
+ * `calleeUrl` connects the callees elsewhere (another gateway), and `credential` (user →
+ * { username, password }) answers the registrar's and the proxy's challenges: each caller keeps
+ * its INVITE's first 407 challenge and answers its next INVITEs at once (sip-auth.mjs).
  */
 export async function callStorm(
   url,
   host,
-  { pairs = 25, seconds = 10, warmupSeconds = 1, cpuOfServer } = {},
+  { pairs = 25, seconds = 10, warmupSeconds = 1, cpuOfServer, users = '', calleeUrl = url, credential } = {},
 ) {
   const callers = await Promise.all(Array.from({ length: pairs }, () => open(url)));
-  const callees = await Promise.all(Array.from({ length: pairs }, () => open(url)));
-  await Promise.all(callees.map((socket, i) => registerUser(socket, `ce${i}`, host, i)));
-  await Promise.all(callers.map((socket, i) => registerUser(socket, `cr${i}`, host, pairs + i)));
-  for (const [i, socket] of callees.entries()) answerCalls(socket, `ce${i}`);
+  const callees = await Promise.all(Array.from({ length: pairs }, () => open(calleeUrl)));
+  const callee = (i) => `${users}ce${i}`;
+  const caller = (i) => `${users}cr${i}`;
+  await Promise.all(
+    callees.map((socket, i) => registerUser(socket, callee(i), host, i, credential?.(callee(i)))),
+  );
+  await Promise.all(
+    callers.map((socket, i) => registerUser(socket, caller(i), host, pairs + i, credential?.(caller(i)))),
+  );
+  for (const [i, socket] of callees.entries()) answerCalls(socket, callee(i));
 
   const inviteMs = [];
   const byeMs = [];
@@ -128,11 +155,37 @@ export async function callStorm(
         let phase = 'idle';
         let sentAt = 0;
         let timer;
-        const from = `<sip:cr${i}@${host}>`;
+        let cseq = 1;
+        let inviteBranch = '';
+        const from = `<sip:${caller(i)}@${host}>`;
+        const target = `sip:${callee(i)}@${host}`;
+        const ownCredential = credential?.(caller(i));
+        let kept;
+        const invite = () => {
+          inviteBranch = branch();
+          socket.send(
+            build(
+              `INVITE ${target} SIP/2.0`,
+              [
+                `Via: SIP/2.0/WS ${caller(i)}.invalid;branch=${inviteBranch}`,
+                'Max-Forwards: 70',
+                `To: <${target}>`,
+                `From: ${from};tag=f${i}x${call}`,
+                `Call-ID: ${callId}`,
+                `CSeq: ${cseq} INVITE`,
+                `Contact: <sip:${caller(i)}@${caller(i)}.invalid;transport=ws>`,
+                ...(kept ? [authorizationLine(kept, 'INVITE', target)] : []),
+                'Content-Type: application/sdp',
+              ],
+              OFFER,
+            ),
+          );
+        };
         const next = () => {
           clearTimeout(timer);
           if (!running) return resolve();
           call += 1;
+          cseq = 1;
           callId = `bench-call-${process.pid}-${i}-${call}`;
           phase = 'inviting';
           sentAt = performance.now();
@@ -140,22 +193,7 @@ export async function callStorm(
             if (measuring) failures += 1;
             next();
           }, CALL_TIMEOUT_MS);
-          socket.send(
-            build(
-              `INVITE sip:ce${i}@${host} SIP/2.0`,
-              [
-                `Via: SIP/2.0/WS cr${i}.invalid;branch=${branch()}`,
-                'Max-Forwards: 70',
-                `To: <sip:ce${i}@${host}>`,
-                `From: ${from};tag=f${i}x${call}`,
-                `Call-ID: ${callId}`,
-                'CSeq: 1 INVITE',
-                `Contact: <sip:cr${i}@cr${i}.invalid;transport=ws>`,
-                'Content-Type: application/sdp',
-              ],
-              OFFER,
-            ),
-          );
+          invite();
         };
         socket.on('message', (data) => {
           const text = data.toString();
@@ -167,6 +205,25 @@ export async function callStorm(
           if (one(response, 'call-id') !== callId) return;
           const method = one(response, 'cseq').split(' ')[1];
           if (method === 'INVITE' && phase === 'inviting') {
+            // A challenge: ACK it (same branch, RFC 3261 §17.1.1.3), answer it once with CSeq + 1.
+            if (status === 407 && ownCredential && cseq === 1) {
+              const fresh = keepChallenge(text, ownCredential);
+              if (fresh) {
+                kept = fresh;
+                socket.send(
+                  build(`ACK ${target} SIP/2.0`, [
+                    `Via: SIP/2.0/WS ${caller(i)}.invalid;branch=${inviteBranch}`,
+                    'Max-Forwards: 70',
+                    `To: ${one(response, 'to')}`,
+                    `From: ${from};tag=f${i}x${call}`,
+                    `Call-ID: ${callId}`,
+                    'CSeq: 1 ACK',
+                  ]),
+                );
+                cseq = 2;
+                return invite();
+              }
+            }
             if (status !== 200) {
               if (measuring) failures += 1;
               return next();
@@ -176,7 +233,7 @@ export async function callStorm(
             const routes = recordRoutes(response)
               .reverse()
               .map((r) => `Route: ${r}`);
-            const target = uriOf(one(response, 'contact'));
+            const remote = uriOf(one(response, 'contact'));
             const dialog = [
               'Max-Forwards: 70',
               ...routes,
@@ -185,19 +242,19 @@ export async function callStorm(
               `Call-ID: ${callId}`,
             ];
             socket.send(
-              build(`ACK ${target} SIP/2.0`, [
-                `Via: SIP/2.0/WS cr${i}.invalid;branch=${branch()}`,
+              build(`ACK ${remote} SIP/2.0`, [
+                `Via: SIP/2.0/WS ${caller(i)}.invalid;branch=${branch()}`,
                 ...dialog,
-                'CSeq: 1 ACK',
+                `CSeq: ${cseq} ACK`,
               ]),
             );
             phase = 'hanging-up';
             sentAt = performance.now();
             socket.send(
-              build(`BYE ${target} SIP/2.0`, [
-                `Via: SIP/2.0/WS cr${i}.invalid;branch=${branch()}`,
+              build(`BYE ${remote} SIP/2.0`, [
+                `Via: SIP/2.0/WS ${caller(i)}.invalid;branch=${branch()}`,
                 ...dialog,
-                'CSeq: 2 BYE',
+                `CSeq: ${cseq + 1} BYE`,
               ]),
             );
           } else if (method === 'BYE' && phase === 'hanging-up') {

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
+import { authorizationLine, keepChallenge } from './sip-auth.mjs';
 
-function register(user, host, cseq, connection) {
+function register(user, host, cseq, connection, extra = []) {
   // One Call-ID per user: Kamailio refuses a CSeq below the last it saw for a Call-ID.
   return [
     `REGISTER sip:${host} SIP/2.0`,
@@ -12,6 +13,7 @@ function register(user, host, cseq, connection) {
     `CSeq: ${cseq} REGISTER`,
     `Contact: <sip:${user}@c${connection}.invalid;transport=ws>;expires=600`,
     'Expires: 600',
+    ...extra,
     'Content-Length: 0',
     '',
     '',
@@ -37,12 +39,14 @@ export function percentile(sorted, p) {
  * the previous one is answered (closed loop), for `seconds` after a warm-up second. Users are
  * `<users><index>`: give each storm against one registrar its own. With `sampleCpu` (CPU
  * microseconds used so far, by server name) it gives each server's CPU per answered REGISTER
- * over the measured window.
+ * over the measured window. With `credential` (user → { username, password }) each connection
+ * answers the registrar's first challenge and keeps it for its next REGISTERs (sip-auth.mjs): a
+ * challenge answered is neither a completed REGISTER nor a failure.
  */
 export async function registerStorm(
   url,
   host,
-  { connections = 50, seconds = 10, warmupSeconds = 1, users = 'load', sampleCpu } = {},
+  { connections = 50, seconds = 10, warmupSeconds = 1, users = 'load', sampleCpu, credential } = {},
 ) {
   const sockets = await Promise.all(Array.from({ length: connections }, () => open(url)));
   const latencies = [];
@@ -54,15 +58,32 @@ export async function registerStorm(
       new Promise((resolve) => {
         let cseq = 0;
         let sentAt = 0n;
+        const user = `${users}${index}`;
+        const ownCredential = credential?.(user);
+        let kept;
+        const send = () => {
+          cseq += 1;
+          const auth = kept ? [authorizationLine(kept, 'REGISTER', `sip:${host}`)] : [];
+          socket.send(register(user, host, cseq, index, auth));
+        };
         const next = () => {
           if (!running) return resolve();
-          cseq += 1;
           sentAt = process.hrtime.bigint();
-          socket.send(register(`${users}${index}`, host, cseq, index));
+          send();
         };
         socket.on('message', (data) => {
           const text = data.toString();
           if (text.startsWith('SIP/2.0 1')) return;
+          if (ownCredential && text.startsWith('SIP/2.0 401')) {
+            const fresh = keepChallenge(text, ownCredential);
+            // A second challenge in a row (its answer refused) is a failure, not a loop.
+            if (fresh && !kept?.answered) {
+              kept = { ...fresh, answered: true };
+              if (running) return send();
+              return resolve();
+            }
+          }
+          if (kept) kept.answered = false;
           if (measuring) {
             if (text.startsWith('SIP/2.0 200'))
               latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
