@@ -72,4 +72,52 @@ describe('kamailio.cfg with an IP address as SIP_DOMAIN and presence on', () => 
       (methods) => `bob received ${methods.join(', ')}`,
     );
   });
+
+  it('a presence watcher sees a user on the phone during a call, and plain open after it', async () => {
+    const dave = await registered('dave');
+    const erin = await registered('erin');
+    const watcher = await UdpSipPhone.open(kamailio.udp, { domain: DOMAIN });
+    phones.push(watcher);
+    const subscribed = await watcher.authenticated(
+      'SUBSCRIBE',
+      `sip:dave@${DOMAIN}`,
+      'carol',
+      credential('carol'),
+      {
+        extra: ['Event: presence', 'Accept: application/pidf+xml', 'Expires: 600'],
+      },
+    );
+    expect([200, 202]).toContain(status(subscribed));
+    const notifies = () => watcher.requests.filter((r) => r.method === 'NOTIFY').map((r) => r.body);
+    const onThePhone = (body: string) => /<rpid:on-the-phone\s*\/>/.test(body) && /On the phone/.test(body);
+    await eventually(
+      notifies,
+      (bodies) => bodies.some((body) => /<basic>open<\/basic>/.test(body)),
+      (bodies) => `no NOTIFY with dave open: ${bodies.join(' | ')}`,
+    );
+    expect(notifies().some(onThePhone)).toBe(false);
+
+    const dialog = await call(erin, 'erin', 'dave');
+    erin.send(erin.request('ACK', dialog.remote, { ...dialog, cseq: 2 }));
+    const since = Date.now();
+    await eventually(
+      () => notifies().at(-1) ?? '',
+      (body) => onThePhone(body) && /<basic>open<\/basic>/.test(body),
+      (body) => `the last NOTIFY during the call: ${body}\n${kamailio.log().slice(-3000)}`,
+      { ms: 5000 },
+    );
+    const busyMs = Date.now() - since;
+    const during = notifies().length;
+
+    erin.send(erin.request('BYE', dialog.remote, { ...dialog, cseq: 3 }));
+    expect(status(await erin.finalResponse(dialog.callId, 3))).toBe(200);
+    await eventually(
+      () => notifies().at(-1) ?? '',
+      (body) => notifies().length > during && !onThePhone(body) && /<basic>open<\/basic>/.test(body),
+      (body) => `the last NOTIFY after the call: ${body}`,
+      { ms: 5000 },
+    );
+    console.log(`call answered → watcher sees on-the-phone after ${busyMs} ms`);
+    expect(dave.requests.some((r) => r.method === 'BYE')).toBe(true);
+  }, 20_000);
 });
