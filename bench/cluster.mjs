@@ -18,7 +18,9 @@
 //     before answered ("active"), dialled again while an attempt makes no progress; the node
 //     started again between runs (the next run kills the other one, now in use);
 //   Kamailio restart: the node in use SIGKILLed and started again → a call through it reaches the
-//     callee page (the caller sees it ringing), which never registered again.
+//     callee page (the caller sees it ringing), which never registered again;
+//   and once more the node loss with the gateways' default keep-alive (5000 ms), unless
+//     BENCH_DEFAULT_KEEPALIVE=0.
 // Ends with one JSON line of the five figures.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -37,6 +39,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const pairs = Number(process.env.BENCH_PAIRS ?? 25);
 const runs = Number(process.env.BENCH_RECOVERY_RUNS ?? 5);
 const keepAliveMs = Number(process.env.BENCH_KEEPALIVE_MS ?? 200);
+// One more node loss with the gateways' default UPSTREAM_KEEPALIVE_MS (5000), 10–15 s long.
+const withDefaultKeepAlive = process.env.BENCH_DEFAULT_KEEPALIVE !== '0';
 const SECRET = randomBytes(24).toString('base64');
 const DOMAIN = 'ringway.test';
 const credential = (user) => ephemeralCredential(SECRET, user);
@@ -224,7 +228,9 @@ async function openPage(gateway, user) {
     `http://127.0.0.1:${gateway.port}/?user=${encodeURIComponent(username)}&password=${encodeURIComponent(password)}`,
   );
   await page.waitForFunction(
-    () => document.getElementById('registration-state')?.textContent === 'registered',
+    () =>
+      document.getElementById('registration-state')?.textContent === 'registered' &&
+      window.ringway?.phone() !== undefined,
     undefined,
     { timeout: 15_000 },
   );
@@ -258,7 +264,8 @@ function nextActive() {
 /**
  * In the page: dials `target` until a call reaches `goal` ('ringing' or 'active'); an attempt that
  * has not left "dialing" after `progressMs`, or not reached the goal 5 s after that, is hung up and
- * dialled again at once, as is one that fails. Resolves with { reachedAt, dialledAt, attempts }.
+ * dialled again at once, as is one that fails. Resolves with { reachedAt, dialledAt, attempts,
+ * outcomes } (how the attempts before it ended, counted).
  */
 function dialUntil({ target, goal, progressMs, deadlineMs }) {
   const phone = window.ringway.phone();
@@ -284,14 +291,17 @@ function dialUntil({ target, goal, progressMs, deadlineMs }) {
       call.stateChange.addListener(listener);
     });
   return (async () => {
+    const outcomes = {};
     for (let attempts = 1; Date.now() < deadline; attempts++) {
       const result = await attempt();
       if (result.outcome === 'reached')
-        return { reachedAt: result.reachedAt, dialledAt: result.dialledAt, attempts };
+        return { reachedAt: result.reachedAt, dialledAt: result.dialledAt, attempts, outcomes };
+      const why = result.outcome === 'failed' ? `failed: ${result.call.endReason?.text}` : result.outcome;
+      outcomes[why] = (outcomes[why] ?? 0) + 1;
       await result.call.hangup().catch(() => undefined);
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`no call to ${target} reached ${goal} in ${deadlineMs} ms`);
+    throw new Error(`no call to ${target} reached ${goal} in ${deadlineMs} ms: ${JSON.stringify(outcomes)}`);
   })();
 }
 
@@ -320,6 +330,7 @@ const recovery = await startCluster(
 const gatewayLoss = [];
 const nodeLoss = [];
 const restarts = [];
+let defaultKeepAlive;
 try {
   // Gateway loss: the caller's gateway (1) dies mid-call; her page moves to gateway 2.
   for (let run = 0; run < runs; run++) {
@@ -353,13 +364,13 @@ try {
     const node = recovery.nodes[inUse];
     const killedAt = Date.now();
     await node.crash();
-    const { reachedAt, dialledAt, attempts } = await carol.evaluate(dialUntil, {
+    const { reachedAt, dialledAt, attempts, outcomes } = await carol.evaluate(dialUntil, {
       target: 'dave',
       goal: 'active',
       progressMs: 400,
       deadlineMs: 30_000,
     });
-    nodeLoss.push({ ms: reachedAt - killedAt, dialledMs: dialledAt - killedAt, attempts });
+    nodeLoss.push({ ms: reachedAt - killedAt, dialledMs: dialledAt - killedAt, attempts, outcomes });
     await hangUp(carol, dave);
     inUse = 1 - inUse;
     // Back, it takes every registration from the node now in use (DMQ initial sync).
@@ -372,15 +383,45 @@ try {
     await node.crash();
     await node.start();
     const startedAt = Date.now();
-    const { reachedAt, attempts } = await carol.evaluate(dialUntil, {
+    const { reachedAt, attempts, outcomes } = await carol.evaluate(dialUntil, {
       target: 'dave',
       goal: 'ringing',
       progressMs: 400,
       deadlineMs: 30_000,
     });
-    restarts.push({ ms: reachedAt - killedAt, afterStartMs: reachedAt - startedAt, attempts });
+    restarts.push({ ms: reachedAt - killedAt, afterStartMs: reachedAt - startedAt, attempts, outcomes });
     await hangUp(carol, dave);
     await sleep(500);
+  }
+  // Once with the default keep-alive (5000 ms): both gateways started again without the setting,
+  // the pages come back to them by themselves and register again; then node A (the first of
+  // UPSTREAM, in use again) is lost.
+  if (withDefaultKeepAlive) {
+    const registered = (page, yes) =>
+      page.waitForFunction(
+        (want) => (document.getElementById('registration-state')?.textContent === 'registered') === want,
+        yes,
+        { timeout: 20_000 },
+      );
+    for (const [i, gateway] of recovery.gateways.entries()) {
+      await gateway.stop();
+      const { UPSTREAM_KEEPALIVE_MS: _, ...env } = gateway.env;
+      recovery.gateways[i] = await startGateway(gateway.port, env);
+    }
+    // The pages notice, move between the gateways (WS_SERVERS) and register again: let them settle.
+    await sleep(3000);
+    await Promise.all([registered(carol, true), registered(dave, true)]);
+    await sleep(1000);
+    const killedAt = Date.now();
+    await recovery.nodes[0].crash();
+    const { reachedAt, dialledAt, attempts } = await carol.evaluate(dialUntil, {
+      target: 'dave',
+      goal: 'active',
+      progressMs: 400,
+      deadlineMs: 40_000,
+    });
+    defaultKeepAlive = { ms: reachedAt - killedAt, dialledMs: dialledAt - killedAt, attempts };
+    await hangUp(carol, dave);
   }
   await Promise.all([carol.context().close(), dave.context().close()]);
 } finally {
@@ -419,6 +460,22 @@ console.log(
 );
 console.log(
   `Kamailio node in use SIGKILLed and started again → a call through it rings the callee, who never registered again: median ${Math.round(restartMedian)} ms (${list(restarts.map((r) => r.ms))}; from its start accepting: ${list(restarts.map((r) => r.afterStartMs))} ms; goal ≤ 5000 ms)`,
+);
+if (defaultKeepAlive)
+  console.log(
+    `the same with the default UPSTREAM_KEEPALIVE_MS (5000), once: ${Math.round(defaultKeepAlive.ms)} ms (the attempt that connected dialled at ${Math.round(defaultKeepAlive.dialledMs)} ms, attempt ${defaultKeepAlive.attempts})`,
+  );
+const merged = (results) => {
+  const all = {};
+  for (const r of results) for (const [why, n] of Object.entries(r.outcomes)) all[why] = (all[why] ?? 0) + n;
+  return (
+    Object.entries(all)
+      .map(([why, n]) => `${why} ×${n}`)
+      .join('; ') || 'none'
+  );
+};
+console.log(
+  `attempts before the one that connected, all runs: after the node loss ${merged(nodeLoss)}; after the restart ${merged(restarts)}`,
 );
 console.log(
   JSON.stringify({

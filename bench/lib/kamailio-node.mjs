@@ -2,14 +2,17 @@
 // anchor) on loopback, with the values of kamailio-local.cfg written for one run, as
 // test/support/kamailio.ts does for the tests: one node of a DMQ cluster (-A WITH_DMQ) and/or in
 // front of Ringway gateways (-A WITH_GATEWAYS, dispatcher set 2). In a process group of its own
-// (processes.mjs), stopped by its PID only.
+// (processes.mjs), stopped by its PID only. BENCH_KAMAILIO_CONFIG names another file to run (e.g.
+// a committed version, `git show HEAD:kamailio-config/kamailio.cfg`, while the work tree's is being edited).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './processes.mjs';
 
-const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'kamailio-config', 'kamailio.cfg');
+const CONFIG =
+  process.env.BENCH_KAMAILIO_CONFIG ??
+  join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'kamailio-config', 'kamailio.cfg');
 
 /**
  * Starts a node: `wsPort` (TCP, what start-up waits for) and `udpPort` (plain SIP: the gateways'
