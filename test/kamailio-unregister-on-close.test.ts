@@ -20,7 +20,7 @@ let kamailio: RunningKamailio;
 let gateway: RunningGateway;
 let browser: Browser;
 let phone: UdpSipPhone;
-const usersFile = usersFileWith(['alice', 'bob', 'carol']);
+const usersFile = usersFileWith(['alice', 'bob', 'carol', 'dave']);
 
 beforeAll(async () => {
   kamailio = await startKamailio({ secret: SECRET, sipDomain: DOMAIN });
@@ -102,6 +102,37 @@ describe('unregistering a closed page upstream', () => {
     expect(metrics).toMatch(/ringway_upstream_unregisters_total\{outcome="removed"\} 2/);
     console.log(`closed tab → its contact gone from Kamailio in ${ms} ms`);
     await closeTab(bob);
+  }, 60_000);
+
+  it('a connection lost rather than left (a network change) is not unregistered: the page comes back registered', async () => {
+    const removed = async () =>
+      Number(
+        /ringway_upstream_unregisters_total\{outcome="removed"\} (\d+)/.exec(
+          (await gateway.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }))
+            .body,
+        )?.[1] ?? 0,
+      );
+    const dave = await signedIn('dave');
+    const [contact] = await eventually(
+      () => bindingsOf('dave'),
+      (contacts) => contacts.length === 1,
+      (contacts) => `dave's contacts: ${contacts.join(', ')}`,
+    );
+    const [, user, host] = /^sips?:([^@]+)@([^;>]+)/.exec(contact as string) ?? [];
+    const flowOf = () => gateway.app.sip.flows.contact(user, host as string)?.flow.id;
+    const before = { flow: flowOf(), removed: await removed() };
+    expect(before.flow).toBeDefined();
+    // The browser reports a new network: the phone closes its connection (1000, not 1001) and
+    // registers again on a new one. Witness: its contact is on another flow now.
+    await dave.evaluate(() => window.dispatchEvent(new Event('online')));
+    await eventually(
+      flowOf,
+      (flow) => flow !== undefined && flow !== before.flow,
+      () => 'dave’s contact did not move to a new connection',
+    );
+    expect(await removed()).toBe(before.removed);
+    expect(await bindingsOf('dave')).toEqual([contact]);
+    await closeTab(dave);
   }, 60_000);
 
   it('a gateway shutting down leaves its clients registered (they come back and register again)', async () => {

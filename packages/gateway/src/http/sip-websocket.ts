@@ -218,9 +218,10 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
         sip.receive(flow.id, data);
       });
       socket.on('error', (error) => app.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
-      socket.on('close', () => {
+      socket.on('close', (code) => {
         clearTimeout(silent);
         sockets.delete(socket);
+        if (code === GOING_AWAY) flow.wentAway = true;
         sip.detach(flow.id);
       });
     },

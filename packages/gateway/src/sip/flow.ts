@@ -13,4 +13,10 @@ export interface Flow {
   close(code: number, reason: string): void;
   /** The SIP user this flow proved to be (by a successful REGISTER), if any. */
   authenticatedUser?: string;
+  /**
+   * The client closed it because its page went away (WebSocket 1001 Going Away): it is not coming
+   * back on its own, unlike a connection lost, whose client reconnects through any worker or
+   * gateway and registers anew.
+   */
+  wentAway?: boolean;
 }

@@ -203,8 +203,10 @@ export class UpstreamRelay {
       this.#unregistrar = unregistrar;
       const { flows } = options;
       flows.onRemove((flowId) => {
-        // Nothing is sent once the relay is closed (the gateway stopping) or the upstream is down.
-        if (!this.#up || this.#closed) return unregistrar.forget(flowId);
+        // Nothing is sent once the relay is closed (the gateway stopping) or the upstream is down,
+        // nor for a connection lost rather than left: its client comes back, maybe through another
+        // worker or gateway, with a new registration that an unregister would remove.
+        if (!this.#up || this.#closed || !flows.get(flowId)?.wentAway) return unregistrar.forget(flowId);
         unregistrar.flowClosed(flowId, (user, host) => flows.contact(user, host)?.flow.id === flowId);
       });
     }
