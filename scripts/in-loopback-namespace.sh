@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs a command in a private network namespace where no packet (media included) can leave the
 # machine: `lo`, and a veth pair with both ends inside (192.0.2.1/24, TEST-NET-1, the default
-# route) that leads nowhere. The pair is there for phones that refuse to work without a network
-# besides loopback (liblinphone decides after 5 s that "the network is down" when its only
-# address is 127.0.0.1); servers still listen on 127.0.0.1. `unshare -rn` gives one without root
-# where user namespaces are on.
+# route) that leads nowhere: the other end, rw-b, is in the namespace too and nothing is outside.
+# The pair is there for phones that refuse to work without a network besides loopback
+# (liblinphone decides after 5 s that "the network is down" when its only address is 127.0.0.1),
+# and for Firefox, which gathers no ICE candidate on `lo` and, without the default route, none on
+# rw-a either ("ICE failed": test/support/firefox.ts has the prefs it needs as well); servers still
+# listen on 127.0.0.1. `unshare -rn` gives one without root where user namespaces are on.
 set -euo pipefail
 if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
 if ! "${ns[@]}" true 2>/dev/null; then

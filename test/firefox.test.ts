@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -17,8 +18,10 @@ import {
   openFirefoxSoftphone,
   playwrightSoftphone,
   type SoftphonePage,
+  signInFirefoxWithPassword,
 } from './support/firefox.js';
-import { openSoftphone } from './support/softphone-app.js';
+import { passwordOf, usersFileWith } from './support/page-stack.js';
+import { openSoftphone, signInWithPassword } from './support/softphone-app.js';
 
 // Issue 26: Ringway's page in Firefox ESR (puppeteer-core over WebDriver BiDi) against the page
 // in Chromium (playwright), on the embedded gateway in anonymous loopback mode: each browser on
@@ -177,6 +180,40 @@ describe('Firefox through a gateway killed and started again', () => {
 
     await fox.click('hangup-button');
     await expectPageText(chrome, 'call-state', /^ended/);
+    await Promise.all([fox.close(), chrome.close()]);
+  }, 60_000);
+});
+
+describe('password sign-in in Firefox', () => {
+  let signIn: RunningGateway | undefined;
+
+  beforeAll(async () => {
+    signIn = await startGateway({
+      SIP_DOMAIN: '127.0.0.1',
+      AUTH_SECRET: randomBytes(24).toString('base64'),
+      USERS_FILE: usersFileWith(['fox4', 'chrome4']),
+    });
+  }, 20_000);
+
+  afterAll(async () => {
+    await signIn?.close();
+  });
+
+  it('signs in on the form with a password, registers, and is called by a Chromium page signed in the same way', async () => {
+    const at = `http://127.0.0.1:${signIn?.port}`;
+    const [fox, chrome] = await Promise.all([
+      signInFirefoxWithPassword(firefox, at, 'fox4', passwordOf('fox4')),
+      signInWithPassword(chromium, at, 'chrome4', passwordOf('chrome4')).then((page) =>
+        playwrightSoftphone(page, 'chrome4'),
+      ),
+    ]);
+    await expectPageText(fox, 'registration-state', 'registered');
+    await expectPageText(chrome, 'registration-state', 'registered');
+    await dialAndAnswer(chrome, fox, 'fox4');
+    await audioBeyond(fox);
+    await audioBeyond(chrome);
+    await fox.click('hangup-button');
+    await expectPageText(chrome, 'call-state', /^ended: the other side hung up/);
     await Promise.all([fox.close(), chrome.close()]);
   }, 60_000);
 });
