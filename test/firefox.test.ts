@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
@@ -12,9 +13,11 @@ import { eventually } from './support/eventually.js';
 import {
   audioBeyond,
   dialAndAnswer,
+  expectLamp,
   expectPageText,
   type FirefoxBrowser,
   launchFirefox,
+  openFirefoxPage,
   openFirefoxSoftphone,
   playwrightSoftphone,
   type SoftphonePage,
@@ -42,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([chromium?.close(), firefox?.close()]);
   await gateway?.close();
-});
+}, 20_000);
 
 const inFirefox = (user: string, at = base()) => openFirefoxSoftphone(firefox, at, user);
 const inChromium = async (user: string, at = base()) =>
@@ -75,6 +78,62 @@ const audioDirection = (phone: SoftphonePage) =>
       ?.currentDirection;
   });
 
+/** Audio bytes the page's current call has received (getStats, read at once). */
+const bytesNow = (phone: SoftphonePage) =>
+  phone.evaluate(async () => {
+    const call = (
+      window as unknown as { ringway: { current(): { peerConnection?: RTCPeerConnection } } }
+    ).ringway.current();
+    let bytes = 0;
+    (await call.peerConnection?.getStats())?.forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') bytes += r.bytesReceived ?? 0;
+    });
+    return bytes;
+  });
+
+/** Waits until the page's current call (getStats, not the last one-second sample) has received more than `minimum` audio bytes. */
+const audioInCurrentCall = (phone: SoftphonePage, minimum = 1000) =>
+  eventually(
+    () => bytesNow(phone),
+    (bytes) => bytes > minimum,
+    (bytes) => `[${phone.user} ${phone.browser}] the current call received only ${bytes} audio bytes`,
+  );
+
+/** The far end of the page's current call, by the page's own API. */
+const remoteOf = (phone: SoftphonePage) =>
+  phone.evaluate(
+    () => (window as unknown as { ringway: { current(): { remote: string } } }).ringway.current().remote,
+  );
+
+const screenOf = (phone: SoftphonePage) => phone.evaluate(() => document.body.dataset.screen);
+
+/** Waits until a level meter of the page has peaked above 0.01 (sound went through it). */
+const meterPeak = (phone: SoftphonePage, id: 'mic-level' | 'far-level') =>
+  eventually(
+    async () => Number((await phone.attribute(id, 'data-peak')) ?? 0),
+    (level) => level > 0.01,
+    (level) => `[${phone.user} ${phone.browser}] ${id} peaked at ${level}`,
+  );
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** The serious and critical violations axe-core finds on the page as it is now. */
+async function seriousViolations(phone: SoftphonePage): Promise<string[]> {
+  await phone.addScript(AXE);
+  const violations = await phone.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
+    return (await axe.run()).violations as Array<{
+      id: string;
+      impact: string;
+      help: string;
+      nodes: Array<{ target: string[] }>;
+    }>;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
 async function expectDigits(phone: SoftphonePage, digits: string): Promise<void> {
   await eventually(
     () => dtmfReceived(phone),
@@ -89,6 +148,12 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await dialAndAnswer(fox, chrome, 'chrome1');
     await audioBeyond(fox);
     await audioBeyond(chrome);
+    // Level meters in Firefox move for its microphone and for the far end (with a sound device:
+    // launchFirefox gives it a PulseAudio null sink); its speaker list is not empty.
+    await meterPeak(fox, 'mic-level');
+    await meterPeak(fox, 'far-level');
+    await meterPeak(chrome, 'far-level');
+    expect(await fox.count('[data-testid="output-device"] option')).toBeGreaterThan(0);
 
     await fox.click('hold-button');
     await expectPageText(fox, 'call-state', 'held');
@@ -135,6 +200,113 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await chrome.click('hangup-button');
     await expectPageText(fox, 'call-state', /^ended: the other side hung up/);
     await Promise.all([fox.close(), chrome.close()]);
+  }, 60_000);
+
+  it('blind transfer from Firefox: its Chromium caller is handed to another Firefox page, audio both ways there', async () => {
+    const [fox, chrome, fox2] = await Promise.all([
+      inFirefox('fox5'),
+      inChromium('chrome5'),
+      inFirefox('fox6'),
+    ]);
+    await dialAndAnswer(chrome, fox, 'fox5');
+    await fox.fill('transfer-input', 'fox6');
+    await fox.click('transfer-button');
+    await fox2.click('answer-button');
+    await expectPageText(fox2, 'call-state', 'active');
+    await expectPageText(chrome, 'call-state', 'active');
+    await expectPageText(fox, 'call-state', /^ended/);
+    expect(await remoteOf(fox2)).toContain('chrome5');
+    await audioInCurrentCall(fox2);
+    await audioInCurrentCall(chrome);
+    await fox2.click('hangup-button');
+    await expectPageText(chrome, 'call-state', /^ended/);
+    await Promise.all([fox.close(), chrome.close(), fox2.close()]);
+  }, 60_000);
+
+  it('call waiting in Firefox: a second call answered with the first on hold, then joined by attended transfer', async () => {
+    const [ann, ben, cat] = await Promise.all([
+      inFirefox('fox7'),
+      inChromium('chrome7'),
+      inChromium('chrome8'),
+    ]);
+    await dialAndAnswer(ann, ben, 'chrome7');
+    await cat.fill('dial-input', 'fox7');
+    await cat.click('dial-button');
+    await ann.click('answer-button');
+    await expectPageText(cat, 'call-state', 'active');
+    await expectPageText(ben, 'call-state', 'held by the other side');
+    expect(await ann.text('lines')).toMatch(/chrome7.* — held.*chrome8.* — active/s);
+    await audioInCurrentCall(ann);
+    await ann.click('attended-transfer-button');
+    // Ben calls Cat with Replaces; Cat's phone swaps the calls without ringing.
+    await expectPageText(ann, 'call-state', /^ended/);
+    await expectPageText(ben, 'call-state', 'active');
+    await expectPageText(cat, 'call-state', 'active');
+    expect(
+      await cat.evaluate(
+        () => (window as unknown as { ringway: { current(): { remote: string } } }).ringway.current().remote,
+      ),
+    ).toContain('chrome7');
+    await audioInCurrentCall(cat);
+    await audioInCurrentCall(ben);
+    await Promise.all([ann.close(), ben.close(), cat.close()]);
+  }, 60_000);
+
+  it('presence in Firefox: a contact’s lamp goes online, ringing, on a call, online, offline; a Chromium page sees Firefox’s lamp', async () => {
+    const [fox, callee, caller] = await Promise.all([
+      inFirefox('fox9'),
+      inChromium('chrome9'),
+      inChromium('chrome10'),
+    ]);
+    await fox.fill('contact-name-input', 'Chrome nine');
+    await fox.fill('contact-address-input', 'chrome9');
+    await fox.click('contact-add-button');
+    await expectLamp(fox, 'chrome9', 'online');
+    await caller.fill('contact-name-input', 'Fox nine');
+    await caller.fill('contact-address-input', 'fox9');
+    await caller.click('contact-add-button');
+    await expectLamp(caller, 'fox9', 'online');
+    await caller.fill('dial-input', 'chrome9');
+    await caller.click('dial-button');
+    await expectLamp(fox, 'chrome9', 'ringing');
+    await callee.click('answer-button');
+    await expectLamp(fox, 'chrome9', 'on-call');
+    await caller.click('hangup-button');
+    await expectLamp(fox, 'chrome9', 'online');
+    await callee.evaluate(() =>
+      (globalThis as unknown as { ringway: { phone(): { stop(): Promise<void> } } }).ringway.phone().stop(),
+    );
+    await expectLamp(fox, 'chrome9', 'offline');
+    await Promise.all([fox.close(), callee.close(), caller.close()]);
+  }, 60_000);
+
+  it('screens in Firefox: sign-in, idle, incoming and in call, a picture of each, and axe-core finds no serious or critical violation', async () => {
+    const signIn = await openFirefoxPage(firefox, 'sign-in', `${base()}/`);
+    await expectPageText(signIn, 'registration-state', /./);
+    expect(await seriousViolations(signIn)).toEqual([]);
+    const [fox, chrome] = await Promise.all([inFirefox('fox11'), inChromium('chrome11')]);
+    expect(await screenOf(fox)).toBe('idle');
+    expect(await seriousViolations(fox)).toEqual([]);
+    writeFileSync(join(shots, 'firefox-idle.png'), await fox.screenshot());
+    await chrome.fill('dial-input', 'fox11');
+    await chrome.click('dial-button');
+    await expectPageText(fox, 'call-state', /./);
+    await eventually(
+      () => screenOf(fox),
+      (screen) => screen === 'incoming',
+      (screen) => `the Firefox page shows the ${screen} screen, not incoming`,
+    );
+    expect(await fox.evaluate(() => document.activeElement?.id)).toBe('answer-button');
+    expect(await seriousViolations(fox)).toEqual([]);
+    writeFileSync(join(shots, 'firefox-incoming.png'), await fox.screenshot());
+    await fox.click('answer-button');
+    await expectPageText(chrome, 'call-state', 'active');
+    expect(await screenOf(fox)).toBe('in-call');
+    await expectPageText(fox, 'quality-badge', /^(good|fair|poor) · MOS \d/);
+    expect(await seriousViolations(fox)).toEqual([]);
+    await fox.click('hangup-button');
+    await expectPageText(chrome, 'call-state', /^ended/);
+    await Promise.all([signIn.close(), fox.close(), chrome.close()]);
   }, 60_000);
 });
 

@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Page as PlaywrightPage } from 'playwright-core';
 import puppeteer, {
   type BrowserContext,
@@ -22,14 +27,61 @@ export const FIREFOX_PREFS: Record<string, unknown> = {
   'media.peerconnection.ice.obfuscate_host_addresses': false,
 };
 
-/** Debian's Firefox ESR, headless, driven by puppeteer-core over WebDriver BiDi. Suites that use it run in the test namespace. */
-export function launchFirefox(): Promise<FirefoxBrowser> {
-  return puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
-    headless: true,
-    extraPrefsFirefox: FIREFOX_PREFS,
+/**
+ * A PulseAudio of its own with one null sink, for Firefox: without a sound device Firefox's
+ * AudioContext never starts (resume() does not settle: level meters at 0, a silent ring tone) and
+ * it lists no speaker. Chromium has a fake output of its own. Undefined where PulseAudio is missing.
+ */
+async function privatePulseAudio(): Promise<{ env: Record<string, string>; stop(): void } | undefined> {
+  const home = mkdtempSync(join(tmpdir(), 'ringway-firefox-pulse-'));
+  const socket = join(home, 'native');
+  const env = { HOME: home, XDG_RUNTIME_DIR: home, PULSE_SERVER: `unix:${socket}` };
+  const pulse = spawn(
+    'pulseaudio',
+    [
+      '--daemonize=no',
+      '--exit-idle-time=-1',
+      '--disallow-exit',
+      '-n',
+      '--use-pid-file=no',
+      '--load=module-null-sink sink_name=speaker',
+      `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+    ],
+    { env: { ...process.env, ...env }, stdio: 'ignore' },
+  );
+  const failed = new Promise<boolean>((resolve) => {
+    pulse.once('error', () => resolve(true));
+    pulse.once('exit', () => resolve(true));
   });
+  for (const deadline = Date.now() + 10_000; !existsSync(socket); ) {
+    if (Date.now() > deadline || (await Promise.race([failed, delay(50).then(() => false)]))) {
+      pulse.kill();
+      return undefined;
+    }
+  }
+  return { env: { PULSE_SERVER: env.PULSE_SERVER }, stop: () => pulse.kill() };
+}
+
+/**
+ * Debian's Firefox ESR, headless, driven by puppeteer-core over WebDriver BiDi, with a private
+ * PulseAudio (stopped when the browser closes). Suites that use it run in the test namespace.
+ */
+export async function launchFirefox(): Promise<FirefoxBrowser> {
+  const pulse = await privatePulseAudio();
+  try {
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+      headless: true,
+      extraPrefsFirefox: FIREFOX_PREFS,
+      env: { ...process.env, ...pulse?.env } as Record<string, string>,
+    });
+    browser.once('disconnected', () => pulse?.stop());
+    return browser;
+  } catch (error) {
+    pulse?.stop();
+    throw error;
+  }
 }
 
 /**
@@ -44,6 +96,10 @@ export interface SoftphonePage {
   /** The element's text, '' when it is not there. */
   text(testId: string): Promise<string>;
   attribute(testId: string, name: string): Promise<string | null>;
+  /** How many elements match a CSS selector now. */
+  count(selector: string): Promise<number>;
+  /** Loads a script file into the page (e.g. axe-core). */
+  addScript(path: string): Promise<void>;
   /** Runs `fn` in the page (serialised: it must not close over anything). */
   evaluate<T>(fn: () => T | Promise<T>): Promise<T>;
   screenshot(): Promise<Uint8Array>;
@@ -65,6 +121,8 @@ export function playwrightSoftphone(page: PlaywrightPage, user: string): Softpho
         ? ((await page.getByTestId(testId).textContent()) ?? '')
         : '',
     attribute: (testId, name) => page.getByTestId(testId).getAttribute(name),
+    count: (selector) => page.locator(selector).count(),
+    addScript: async (path) => void (await page.addScriptTag({ path })),
     evaluate: (fn) => page.evaluate(fn),
     screenshot: () => page.screenshot({ fullPage: true }),
     close: () => page.context().close(),
@@ -80,18 +138,33 @@ export function puppeteerSoftphone(
   return {
     browser: 'firefox',
     user,
-    fill: (testId, text) => page.locator(byTestId(testId)).setTimeout(10_000).fill(text),
-    click: (testId) => page.locator(byTestId(testId)).setTimeout(10_000).click(),
+    // A person looks at the tab they type in. Firefox does not run animation frames in a tab behind
+    // another, and puppeteer's locators wait for two of them (a stable box): bring the tab forward.
+    fill: async (testId, text) => {
+      await page.bringToFront();
+      await page.locator(byTestId(testId)).setTimeout(10_000).fill(text);
+    },
+    click: async (testId) => {
+      await page.bringToFront();
+      await page.locator(byTestId(testId)).setTimeout(10_000).click();
+    },
     text: (testId) => page.evaluate((s) => document.querySelector(s)?.textContent ?? '', byTestId(testId)),
     attribute: (testId, name) =>
       page.evaluate((s, n) => document.querySelector(s)?.getAttribute(n) ?? null, byTestId(testId), name),
+    count: (selector) => page.evaluate((s) => document.querySelectorAll(s).length, selector),
+    addScript: async (path) => void (await page.addScriptTag({ path })),
     evaluate: (fn) => page.evaluate(fn) as Promise<never>,
     screenshot: () => page.screenshot({ fullPage: true }),
     close: () => context.close(),
   };
 }
 
-async function firefoxPage(browser: FirefoxBrowser, user: string, url: string): Promise<SoftphonePage> {
+/** `url` opened in Firefox in a browser context of its own; `user` names it in logs and failures. */
+export async function openFirefoxPage(
+  browser: FirefoxBrowser,
+  user: string,
+  url: string,
+): Promise<SoftphonePage> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await page.setViewport({ width: 900, height: 1000 });
@@ -107,7 +180,7 @@ export async function openFirefoxSoftphone(
   baseUrl: string,
   user: string,
 ): Promise<SoftphonePage> {
-  const phone = await firefoxPage(browser, user, `${baseUrl}/?user=${encodeURIComponent(user)}`);
+  const phone = await openFirefoxPage(browser, user, `${baseUrl}/?user=${encodeURIComponent(user)}`);
   await expectPageText(phone, 'registration-state', 'registered');
   return phone;
 }
@@ -119,7 +192,7 @@ export async function signInFirefoxWithPassword(
   user: string,
   password: string,
 ): Promise<SoftphonePage> {
-  const phone = await firefoxPage(browser, user, `${baseUrl}/`);
+  const phone = await openFirefoxPage(browser, user, `${baseUrl}/`);
   await phone.fill('user-input', user);
   await phone.fill('password-input', password);
   await phone.click('register-button');
@@ -162,6 +235,22 @@ export function audioBeyond(phone: SoftphonePage, beyond = 0, ms = 10_000): Prom
     async () => Number((await phone.attribute('call-stats', 'data-bytes-received')) ?? 0),
     (bytes) => bytes > beyond + 1000,
     (bytes) => `[${phone.user} ${phone.browser}] only ${bytes} bytes of audio received (was ${beyond})`,
+    { ms },
+  );
+}
+
+/** Waits until the contact `address` on the page shows `presence` (its lamp's data-presence). */
+export function expectLamp(
+  phone: SoftphonePage,
+  address: string,
+  presence: string,
+  ms = 15_000,
+): Promise<number> {
+  const selector = `[data-testid="contact"][data-address="${address}"][data-presence="${presence}"]`;
+  return eventually(
+    () => phone.count(selector),
+    (n) => n > 0,
+    () => `[${phone.user} ${phone.browser}] the lamp of ${address} is not ${presence}`,
     { ms },
   );
 }
