@@ -192,11 +192,22 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await Promise.all([fox.close(), chrome.close()]);
   }, 60_000);
 
-  it('Chromium calls Firefox: Firefox answers, audio both ways, Chromium hangs up', async () => {
+  it('Chromium calls Firefox: Firefox answers, audio both ways, Firefox warns when no audio arrives, Chromium hangs up', async () => {
     const [fox, chrome] = await Promise.all([inFirefox('fox2'), inChromium('chrome2')]);
     await dialAndAnswer(chrome, fox, 'fox2');
     await audioBeyond(fox);
     await audioBeyond(chrome);
+    // One-way audio in Firefox: the far end stops sending and the Firefox page says so.
+    await chrome.evaluate(() => {
+      const call = (
+        window as unknown as { ringway: { current(): { peerConnection: RTCPeerConnection } } }
+      ).ringway.current();
+      return call.peerConnection
+        .getSenders()
+        .find((s) => s.track?.kind === 'audio')
+        ?.replaceTrack(null);
+    });
+    await expectPageText(fox, 'call-warning', /no output: no audio arrives/);
     await chrome.click('hangup-button');
     await expectPageText(fox, 'call-state', /^ended: the other side hung up/);
     await Promise.all([fox.close(), chrome.close()]);
