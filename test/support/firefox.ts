@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -56,10 +56,19 @@ async function privatePulseAudio(): Promise<{ env: Record<string, string>; stop(
   for (const deadline = Date.now() + 10_000; !existsSync(socket); ) {
     if (Date.now() > deadline || (await Promise.race([failed, delay(50).then(() => false)]))) {
       pulse.kill();
+      rmSync(home, { recursive: true, force: true });
+      console.warn('launchFirefox: no PulseAudio, so Firefox has no sound device (level meters stay at 0)');
       return undefined;
     }
   }
-  return { env: { PULSE_SERVER: env.PULSE_SERVER }, stop: () => pulse.kill() };
+  const stop = () => {
+    pulse.kill();
+    rmSync(home, { recursive: true, force: true });
+    process.off('exit', stop);
+  };
+  // Not left behind by a test run that ends without closing its browser.
+  process.once('exit', stop);
+  return { env: { PULSE_SERVER: env.PULSE_SERVER }, stop };
 }
 
 /**
