@@ -319,6 +319,52 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await expectPageText(chrome, 'call-state', /^ended/);
     await Promise.all([signIn.close(), fox.close(), chrome.close()]);
   }, 60_000);
+
+  it('a whole call with the keyboard only in Firefox: dial, mute, hold, hang up; and answer with a key', async () => {
+    const [fox, chrome] = await Promise.all([inFirefox('fox12'), inChromium('chrome12')]);
+    await fox.press('/');
+    expect(await fox.evaluate(() => document.activeElement?.id)).toBe('dial-input');
+    await fox.type('chrome12');
+    await fox.press('Enter');
+    await chrome.click('answer-button');
+    await expectPageText(fox, 'call-state', 'active');
+    await audioBeyond(fox);
+    // Focus is in the dial field after dialling, where letters are typing: Tab leaves it.
+    await fox.press('Tab');
+    const muted = (pressed: string) =>
+      eventually(
+        () => fox.attribute('mute-button', 'aria-pressed'),
+        (value) => value === pressed,
+        (value) => `mute button aria-pressed is ${value}, expected ${pressed}`,
+      );
+    await fox.press('m');
+    await muted('true');
+    await fox.press('m');
+    await muted('false');
+    await fox.press('p');
+    await expectPageText(fox, 'call-state', 'held');
+    await expectPageText(chrome, 'call-state', 'held by the other side');
+    await fox.press('p');
+    await expectPageText(fox, 'call-state', 'active');
+    // Escape hangs up even from a text field.
+    await fox.press('/');
+    await fox.press('Escape');
+    await expectPageText(chrome, 'call-state', /ended/);
+    // Called by Chromium, Firefox answers with `a`.
+    await chrome.fill('dial-input', 'fox12');
+    await chrome.click('dial-button');
+    await eventually(
+      () => screenOf(fox),
+      (screen) => screen === 'incoming',
+      (screen) => `the Firefox page shows the ${screen} screen, not incoming`,
+    );
+    await fox.press('a');
+    await expectPageText(chrome, 'call-state', 'active');
+    await audioInCurrentCall(fox);
+    await fox.press('h');
+    await expectPageText(chrome, 'call-state', /ended/);
+    await Promise.all([fox.close(), chrome.close()]);
+  }, 60_000);
 });
 
 describe('Firefox through a gateway killed and started again', () => {

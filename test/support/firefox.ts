@@ -7,6 +7,7 @@ import type { Page as PlaywrightPage } from 'playwright-core';
 import puppeteer, {
   type BrowserContext,
   type Browser as FirefoxBrowser,
+  type KeyInput,
   type Page as PuppeteerPage,
 } from 'puppeteer-core';
 import { eventually } from './eventually.js';
@@ -105,6 +106,10 @@ export interface SoftphonePage {
   /** The element's text, '' when it is not there. */
   text(testId: string): Promise<string>;
   attribute(testId: string, name: string): Promise<string | null>;
+  /** Presses a key (e.g. 'Enter', 'Escape', '/', 'a') where the focus is. */
+  press(key: string): Promise<void>;
+  /** Types text where the focus is. */
+  type(text: string): Promise<void>;
   /** How many elements match a CSS selector now. */
   count(selector: string): Promise<number>;
   /** Loads a script file into the page (e.g. axe-core). */
@@ -130,6 +135,8 @@ export function playwrightSoftphone(page: PlaywrightPage, user: string): Softpho
         ? ((await page.getByTestId(testId).textContent()) ?? '')
         : '',
     attribute: (testId, name) => page.getByTestId(testId).getAttribute(name),
+    press: (key) => page.keyboard.press(key),
+    type: (text) => page.keyboard.type(text),
     count: (selector) => page.locator(selector).count(),
     addScript: async (path) => void (await page.addScriptTag({ path })),
     evaluate: (fn) => page.evaluate(fn),
@@ -160,6 +167,14 @@ export function puppeteerSoftphone(
     text: (testId) => page.evaluate((s) => document.querySelector(s)?.textContent ?? '', byTestId(testId)),
     attribute: (testId, name) =>
       page.evaluate((s, n) => document.querySelector(s)?.getAttribute(n) ?? null, byTestId(testId), name),
+    press: async (key) => {
+      await page.bringToFront();
+      await page.keyboard.press(key as KeyInput);
+    },
+    type: async (text) => {
+      await page.bringToFront();
+      await page.keyboard.type(text);
+    },
     count: (selector) => page.evaluate((s) => document.querySelectorAll(s).length, selector),
     addScript: async (path) => void (await page.addScriptTag({ path })),
     evaluate: (fn) => page.evaluate(fn) as Promise<never>,
