@@ -51,6 +51,8 @@ export async function startKamailio(options: {
   presence?: boolean;
   /** Its UDP port (default: a free one), e.g. chosen beforehand so that cluster peers can name it. */
   udpPort?: number;
+  /** The loopback address it listens on (default 127.0.0.1): cluster nodes on 127.0.0.2, .3… */
+  ip?: string;
   /**
    * One node of a DMQ cluster (-A WITH_DMQ): `peers` is every node's UDP address
    * (`127.0.0.1:port`, this one's included), `notify` the peer it asks for the node list at start.
@@ -67,6 +69,7 @@ export async function startKamailio(options: {
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
   const udpPort = options.udpPort ?? (await freeUdpPort());
+  const ip = options.ip ?? '127.0.0.1';
   const tlsPort = options.tls ? await freeTcpPort() : undefined;
   const folder = mkdtempSync(join(tmpdir(), 'ringway-kamailio-'));
   copyFileSync(CONFIG, join(folder, 'kamailio.cfg'));
@@ -87,8 +90,8 @@ export async function startKamailio(options: {
     );
   }
   const values = {
-    WS_LISTEN: `tcp:127.0.0.1:${port}`,
-    UDP_LISTEN: `udp:127.0.0.1:${udpPort}`,
+    WS_LISTEN: `tcp:${ip}:${port}`,
+    UDP_LISTEN: `udp:${ip}:${udpPort}`,
     SIP_DOMAIN: options.sipDomain,
     AUTH_SECRET: options.secret,
     ...(options.rtpengine ? { RTPENGINE_SOCKET: options.rtpengine } : {}),
@@ -96,16 +99,16 @@ export async function startKamailio(options: {
     ...(options.pbx || options.gateways ? { DISPATCHER_LIST: join(folder, 'dispatcher.list') } : {}),
     ...(options.dmq
       ? {
-          DMQ_SERVER_ADDRESS: `sip:127.0.0.1:${udpPort}`,
+          DMQ_SERVER_ADDRESS: `sip:${ip}:${udpPort}`,
           DMQ_NOTIFICATION_ADDRESS: `sip:${options.dmq.notify}`,
           DMQ_PEERS: options.dmq.peers.join(','),
         }
       : {}),
     ...(options.gatewayPingInterval ? { GATEWAY_PING_INTERVAL: String(options.gatewayPingInterval) } : {}),
     ...(options.gatewayTimeoutMs ? { GATEWAY_TIMEOUT: String(options.gatewayTimeoutMs) } : {}),
-    ...(tlsPort ? { TLS_LISTEN: `tls:127.0.0.1:${tlsPort}`, TLS_CONFIG: join(folder, 'tls.cfg') } : {}),
+    ...(tlsPort ? { TLS_LISTEN: `tls:${ip}:${tlsPort}`, TLS_CONFIG: join(folder, 'tls.cfg') } : {}),
     ...(options.presence
-      ? { PRESENCE_DB: `text://${join(folder, 'presence')}`, PRESENCE_SERVER: `sip:127.0.0.1:${udpPort}` }
+      ? { PRESENCE_DB: `text://${join(folder, 'presence')}`, PRESENCE_SERVER: `sip:${ip}:${udpPort}` }
       : {}),
   };
   // Set 1: the PBX; set 2: the gateways, flag 8 (probed with OPTIONS).
@@ -147,7 +150,7 @@ export async function startKamailio(options: {
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await Promise.race([
-      whenAccepting(port, Date.now() + 10_000),
+      whenAccepting(port, Date.now() + 10_000, ip),
       exited.then((code) => {
         throw new Error(`kamailio exited with ${code}: ${log}`);
       }),
@@ -162,9 +165,9 @@ export async function startKamailio(options: {
     running = undefined;
   };
   return {
-    wsUrl: `ws://127.0.0.1:${port}/`,
-    udp: `127.0.0.1:${udpPort}`,
-    ...(tlsPort ? { tls: `127.0.0.1:${tlsPort}` } : {}),
+    wsUrl: `ws://${ip}:${port}/`,
+    udp: `${ip}:${udpPort}`,
+    ...(tlsPort ? { tls: `${ip}:${tlsPort}` } : {}),
     async crashAndRestart() {
       await stop('SIGKILL');
       running = await launch();

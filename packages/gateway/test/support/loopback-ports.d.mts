@@ -1,3 +1,3 @@
 export declare function freeTcpPort(): Promise<number>;
 export declare function freeUdpPort(): Promise<number>;
-export declare function whenAccepting(port: number, deadline: number): Promise<void>;
+export declare function whenAccepting(port: number, deadline: number, host?: string): Promise<void>;

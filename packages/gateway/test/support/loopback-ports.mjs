@@ -22,10 +22,10 @@ export async function freeUdpPort() {
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port; rejects after `deadline` (epoch ms). */
-export function whenAccepting(port, deadline) {
+export function whenAccepting(port, deadline, host = '127.0.0.1') {
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(port, host);
       socket.once('connect', () => {
         socket.destroy();
         resolve();

@@ -114,6 +114,17 @@ const REGISTER_KEPT = {
 };
 const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
 
+/** Where a response goes by its top Via: `received` and `rport` when the sender stamped them. */
+function viaSender(response: SipResponse): { host: string; port: number } | undefined {
+  const via = parseVia(header(response, 'Via') ?? '');
+  if (!via) return undefined;
+  const rport = Number(viaParam(via, 'rport'));
+  return {
+    host: viaParam(via, 'received') ?? via.host,
+    port: Number.isInteger(rport) && rport > 0 ? rport : (via.port ?? 5060),
+  };
+}
+
 function describeTarget({ transport, host, port }: UpstreamTarget): string {
   return `${transport.toLowerCase()}:${host}:${port}`;
 }
@@ -280,7 +291,11 @@ export class UpstreamRelay {
       this.#retransmissions.start(branch, request.method, bytes);
   }
 
-  /** A response from a WebSocket client to a request the upstream sent it. */
+  /**
+   * A response from a WebSocket client to a request the upstream sent it: back to the node that
+   * sent the request (its Via, now on top), which holds the transaction — in a cluster, not
+   * necessarily the node this gateway sends its own requests to (RFC 3261 §18.2.2).
+   */
   responseFromClient(response: SipResponse): void {
     this.#send(this.#answered(topBranch(response), withoutFirstHeader(response, 'Via')));
   }
@@ -455,8 +470,12 @@ export class UpstreamRelay {
     return `SIP/2.0/${this.#transport.name} ${this.#localAddress()}`;
   }
 
+  /** A request to the node in use; a response to the node whose request it answers (its Via). */
   #send(message: SipMessage): void {
-    this.#transport.send(serializeSipMessage(message));
+    this.#transport.send(
+      serializeSipMessage(message),
+      message.kind === 'response' ? viaSender(message) : undefined,
+    );
   }
 
   #fromUpstream(data: Buffer): void {
@@ -604,7 +623,9 @@ export class UpstreamRelay {
    * "try the next", with liveness from keep-alives rather than a transaction's timeout).
    */
   #ping(): void {
-    const window = 2 * (this.options.keepAliveMs ?? 5000) + 1000;
+    // Two intervals and a bit more: a late answer is not a lost node. The bit is at most a second.
+    const interval = this.options.keepAliveMs ?? 5000;
+    const window = 2 * interval + Math.min(1000, interval);
     if (Date.now() - Math.max(this.#lastPong, this.#nodeSince) > window) {
       this.#setUp(false);
       if (this.#transport.failOver()) {

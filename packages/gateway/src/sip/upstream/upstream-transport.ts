@@ -25,8 +25,12 @@ export interface UpstreamTransport {
   /** `host:port` of this side, for Via, Path and Record-Route; empty while not connected. */
   readonly local: string;
   start(): Promise<void>;
-  /** Sends one message; dropped (the relay answers 503 meanwhile) while not connected. */
-  send(message: string): void;
+  /**
+   * Sends one message; dropped (the relay answers 503 meanwhile) while not connected. `node`: the
+   * upstream node it answers (a response goes back to the node that sent the request), used only
+   * when it is one of the configured nodes; else the node in use.
+   */
+  send(message: string, node?: { host: string; port: number }): void;
   close(): void;
 }
 
@@ -102,8 +106,11 @@ class UdpTransport implements UpstreamTransport {
     this.events.connected();
   }
 
-  send(message: string): void {
-    this.#socket?.send(message, this.target.port, this.target.host);
+  send(message: string, node?: { host: string; port: number }): void {
+    const to =
+      (node && this.targets.find((target) => target.host === node.host && target.port === node.port)) ??
+      this.target;
+    this.#socket?.send(message, to.port, to.host);
   }
 
   close(): void {
