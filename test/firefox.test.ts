@@ -365,6 +365,33 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await expectPageText(chrome, 'call-state', /ended/);
     await Promise.all([fox.close(), chrome.close()]);
   }, 60_000);
+
+  it('in the system’s dark mode: dark colours, a picture of a call, and axe-core (contrast included) finds no serious or critical violation', async () => {
+    const dark = await launchFirefox({ 'layout.css.prefers-color-scheme.content-override': 0 });
+    try {
+      const [fox, chrome] = await Promise.all([
+        openFirefoxSoftphone(dark, base(), 'fox13'),
+        inChromium('chrome13'),
+      ]);
+      const luminance = await fox.evaluate(() => {
+        const [r, g, b] = (
+          getComputedStyle(document.documentElement).backgroundColor.match(/\d+/g) ?? []
+        ).map(Number);
+        return (0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0)) / 255;
+      });
+      expect(luminance).toBeLessThan(0.2);
+      expect(await seriousViolations(fox)).toEqual([]);
+      await dialAndAnswer(chrome, fox, 'fox13');
+      await audioBeyond(fox);
+      expect(await seriousViolations(fox)).toEqual([]);
+      writeFileSync(join(shots, 'firefox-in-call-dark.png'), await fox.screenshot());
+      await fox.click('hangup-button');
+      await expectPageText(chrome, 'call-state', /^ended/);
+      await Promise.all([fox.close(), chrome.close()]);
+    } finally {
+      await dark.close();
+    }
+  }, 60_000);
 });
 
 describe('Firefox through a gateway killed and started again', () => {

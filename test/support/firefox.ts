@@ -74,16 +74,18 @@ async function privatePulseAudio(): Promise<{ env: Record<string, string>; stop(
 
 /**
  * Debian's Firefox ESR, headless, driven by puppeteer-core over WebDriver BiDi, with a private
- * PulseAudio (stopped when the browser closes). Suites that use it run in the test namespace.
+ * PulseAudio (stopped when the browser closes), `extraPrefs` added to FIREFOX_PREFS (e.g. the
+ * system's dark mode: WebDriver BiDi cannot emulate media features). Suites that use it run in the
+ * test namespace.
  */
-export async function launchFirefox(): Promise<FirefoxBrowser> {
+export async function launchFirefox(extraPrefs: Record<string, unknown> = {}): Promise<FirefoxBrowser> {
   const pulse = await privatePulseAudio();
   try {
     const browser = await puppeteer.launch({
       browser: 'firefox',
       executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
       headless: true,
-      extraPrefsFirefox: FIREFOX_PREFS,
+      extraPrefsFirefox: { ...FIREFOX_PREFS, ...extraPrefs },
       env: { ...process.env, ...pulse?.env } as Record<string, string>,
     });
     browser.once('disconnected', () => pulse?.stop());
