@@ -1,18 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeNodeConfig } from '../../kamailio-config/node-config.mjs';
 import {
   freeTcpPort,
   freeUdpPort,
   whenAccepting,
 } from '../../packages/gateway/test/support/loopback-ports.mjs';
-
-const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'kamailio-config', 'kamailio.cfg');
-/** Debian's db_text table definitions (package kamailio), copied for -A WITH_PRESENCE. */
-const DBTEXT_TABLES = '/usr/share/kamailio/dbtext/kamailio';
-const PRESENCE_TABLES = ['version', 'presentity', 'active_watchers', 'watchers', 'xcap', 'pua'];
 
 export interface RunningKamailio {
   wsUrl: string;
@@ -71,70 +63,7 @@ export async function startKamailio(options: {
   const udpPort = options.udpPort ?? (await freeUdpPort());
   const ip = options.ip ?? '127.0.0.1';
   const tlsPort = options.tls ? await freeTcpPort() : undefined;
-  const folder = mkdtempSync(join(tmpdir(), 'ringway-kamailio-'));
-  copyFileSync(CONFIG, join(folder, 'kamailio.cfg'));
-  if (options.tls) {
-    writeFileSync(join(folder, 'cert.pem'), options.tls.cert);
-    writeFileSync(join(folder, 'key.pem'), options.tls.key, { mode: 0o600 });
-    writeFileSync(
-      join(folder, 'tls.cfg'),
-      [
-        '[server:default]',
-        'method = TLSv1.2+',
-        'verify_certificate = no',
-        'require_certificate = no',
-        `certificate = ${join(folder, 'cert.pem')}`,
-        `private_key = ${join(folder, 'key.pem')}`,
-        '',
-      ].join('\n'),
-    );
-  }
-  const values = {
-    WS_LISTEN: `tcp:${ip}:${port}`,
-    UDP_LISTEN: `udp:${ip}:${udpPort}`,
-    SIP_DOMAIN: options.sipDomain,
-    AUTH_SECRET: options.secret,
-    ...(options.rtpengine ? { RTPENGINE_SOCKET: options.rtpengine } : {}),
-    ...(options.registerMaxExpires ? { REGISTER_MAX_EXPIRES: String(options.registerMaxExpires) } : {}),
-    ...(options.pbx || options.gateways ? { DISPATCHER_LIST: join(folder, 'dispatcher.list') } : {}),
-    ...(options.dmq
-      ? {
-          DMQ_SERVER_ADDRESS: `sip:${ip}:${udpPort}`,
-          DMQ_NOTIFICATION_ADDRESS: `sip:${options.dmq.notify}`,
-          DMQ_PEERS: options.dmq.peers.join(','),
-        }
-      : {}),
-    ...(options.gatewayPingInterval ? { GATEWAY_PING_INTERVAL: String(options.gatewayPingInterval) } : {}),
-    ...(options.gatewayTimeoutMs ? { GATEWAY_TIMEOUT: String(options.gatewayTimeoutMs) } : {}),
-    ...(tlsPort ? { TLS_LISTEN: `tls:${ip}:${tlsPort}`, TLS_CONFIG: join(folder, 'tls.cfg') } : {}),
-    ...(options.presence
-      ? { PRESENCE_DB: `text://${join(folder, 'presence')}`, PRESENCE_SERVER: `sip:${ip}:${udpPort}` }
-      : {}),
-  };
-  // Set 1: the PBX; set 2: the gateways, flag 8 (probed with OPTIONS).
-  const destinations = [
-    ...(options.pbx ? [`1 sip:${options.pbx}`] : []),
-    ...(options.gateways ?? []).map((gateway, i) => `2 sip:${gateway} 8 ${100 - i}`),
-  ];
-  if (destinations.length > 0) writeFileSync(join(folder, 'dispatcher.list'), `${destinations.join('\n')}\n`);
-  if (options.presence) {
-    mkdirSync(join(folder, 'presence'));
-    for (const table of PRESENCE_TABLES)
-      copyFileSync(join(DBTEXT_TABLES, table), join(folder, 'presence', table));
-  }
-  writeFileSync(
-    join(folder, 'kamailio-local.cfg'),
-    `${Object.entries(values)
-      .map(([name, value]) => `#!substdef "!${name}!${value}!g"`)
-      .join('\n')}\n`,
-  );
-  const args = ['-DD', '-E', '-f', join(folder, 'kamailio.cfg'), '-m', '64', '-M', '8'];
-  if (options.rtpengine) args.push('-A', 'WITH_RTPENGINE');
-  if (options.pbx) args.push('-A', 'WITH_PBX');
-  if (options.tls) args.push('-A', 'WITH_TLS');
-  if (options.presence) args.push('-A', 'WITH_PRESENCE');
-  if (options.dmq) args.push('-A', 'WITH_DMQ');
-  if (options.gateways) args.push('-A', 'WITH_GATEWAYS');
+  const { args } = writeNodeConfig({ ...options, ip, wsPort: port, udpPort, tlsPort });
 
   let log = '';
   const launch = async () => {

@@ -1,0 +1,20 @@
+export interface NodeConfigOptions {
+  ip?: string;
+  wsPort: number;
+  udpPort: number;
+  tlsPort?: number;
+  tls?: { cert: string; key: string };
+  sipDomain: string;
+  secret: string;
+  rtpengine?: string;
+  registerMaxExpires?: number;
+  pbx?: string;
+  presence?: boolean;
+  dmq?: { peers: string[]; notify: string };
+  gateways?: string[];
+  gatewayPingInterval?: number;
+  gatewayTimeoutMs?: number;
+  sharedMemoryMb?: number;
+  privateMemoryMb?: number;
+}
+export declare function writeNodeConfig(options: NodeConfigOptions): { folder: string; args: string[] };
