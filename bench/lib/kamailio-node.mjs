@@ -7,11 +7,12 @@ import { startServer } from './processes.mjs';
 
 /**
  * Starts a node: `wsPort` (TCP, what start-up waits for) and `udpPort` (plain SIP: the gateways'
- * upstream side and DMQ) on 127.0.0.1; `dmq` = { peers: every node's `127.0.0.1:port`, notify: a
+ * upstream side and DMQ) on `ip` (127.0.0.1 by default); `dmq` = { peers: every node's `127.0.0.1:port`, notify: a
  * peer's }, `gateways` = the gateways' upstream sides (`127.0.0.1:port`, in order of preference)
  * probed every `gatewayPingInterval` s. Resolves with { udp, pid, crash(), start(), restart(), stop() }.
  */
 export async function startKamailioNode({
+  ip = '127.0.0.1',
   secret,
   sipDomain,
   wsPort,
@@ -23,6 +24,7 @@ export async function startKamailioNode({
   sharedMemoryMb = 128,
 }) {
   const { args } = writeNodeConfig({
+    ip,
     secret,
     sipDomain,
     wsPort,
@@ -34,10 +36,10 @@ export async function startKamailioNode({
     sharedMemoryMb,
     privateMemoryMb: 16,
   });
-  const launch = () => startServer('kamailio', args, { port: wsPort });
+  const launch = () => startServer('kamailio', args, { port: wsPort, host: ip });
   let server = await launch();
   return {
-    udp: `127.0.0.1:${udpPort}`,
+    udp: `${ip}:${udpPort}`,
     get pid() {
       return server?.pid;
     },

@@ -7,6 +7,6 @@ export interface StartedServer {
 export declare function startServer(
   command: string,
   args: string[],
-  options: { port: number; env?: Record<string, string> },
+  options: { port: number; host?: string; env?: Record<string, string> },
 ): Promise<StartedServer>;
 export declare function memoryMb(pid: number): Promise<number>;

@@ -5,7 +5,7 @@ import { whenAccepting } from '../../packages/gateway/test/support/loopback-port
  * Spawns a server and measures the milliseconds from spawn to the first accepted TCP
  * connection: the start-up a user waits for. Stop it with `stop()` (by its PID only).
  */
-export async function startServer(command, args, { port, env = {} }) {
+export async function startServer(command, args, { port, host = '127.0.0.1', env = {} }) {
   const started = performance.now();
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
@@ -27,7 +27,7 @@ export async function startServer(command, args, { port, env = {} }) {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     await Promise.race([
-      whenAccepting(port, Date.now() + 10_000),
+      whenAccepting(port, Date.now() + 10_000, host),
       exited.then((code) => {
         throw new Error(`${command} exited with ${code}: ${stderr}`);
       }),
