@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import type { StartedServer } from '../bench/lib/processes.mjs';
 import { freeTcpPort, freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
+import { type RunningRedis, startRedis } from '../packages/gateway/test/support/redis.js';
 import { launchChromium } from './support/chromium.js';
 import { startGatewayProcess } from './support/gateway-process.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
@@ -12,6 +13,7 @@ import {
   callAndAnswer,
   expectText,
   registeredWithPassword,
+  waitForAudio,
 } from './support/softphone-app.js';
 
 // Issue 25 §2, §3 and §7: two gateways as one edge in front of Kamailio. Alice's page is on
@@ -23,10 +25,13 @@ import {
 const SECRET = 'gateway-loss-secret-0123456789';
 const SIP_DOMAIN = 'ringway.test';
 let kamailio: RunningKamailio;
+let redis: RunningRedis;
 let browser: Browser;
 const gateways: StartedServer[] = [];
 const httpPorts: number[] = [];
 const upstreamPorts: number[] = [];
+/** Each gateway's settings, to start it again after a test killed it. */
+const gatewayEnvs: Record<string, string>[] = [];
 
 const wsUrl = (port: number) => `ws://127.0.0.1:${port}/sip`;
 const pageUrl = (port: number) => `http://127.0.0.1:${port}`;
@@ -44,19 +49,23 @@ beforeAll(async () => {
     gatewayPingInterval: 1,
     gatewayTimeoutMs: 1000,
   });
-  const usersFile = usersFileWith(['alice', 'bob']);
+  const usersFile = usersFileWith(['alice', 'bob', 'carol']);
+  // Call links live in Redis, shared by the gateways: created on one, joined on another.
+  redis = await startRedis();
   for (const [i, port] of httpPorts.entries()) {
-    gateways.push(
-      await startGatewayProcess(port, {
-        UPSTREAM: kamailio.udp,
-        UPSTREAM_LOCAL_PORT: String(upstreamPorts[i]),
-        PEER_GATEWAYS: upstreamSides.filter((_, other) => other !== i).join(','),
-        WS_SERVERS: httpPorts.map(wsUrl).join(','),
-        SIP_DOMAIN,
-        AUTH_SECRET: SECRET,
-        USERS_FILE: usersFile,
-      }),
-    );
+    gatewayEnvs.push({
+      UPSTREAM: kamailio.udp,
+      UPSTREAM_LOCAL_PORT: String(upstreamPorts[i]),
+      PEER_GATEWAYS: upstreamSides.filter((_, other) => other !== i).join(','),
+      WS_SERVERS: httpPorts.map(wsUrl).join(','),
+      SIP_DOMAIN,
+      AUTH_SECRET: SECRET,
+      USERS_FILE: usersFile,
+      REDIS_URL: redis.url,
+      // One process each (with Redis the default is one per core): every upstream side is named.
+      WORKERS: '1',
+    });
+    gateways.push(await startGatewayProcess(port, gatewayEnvs[i] as Record<string, string>));
   }
   browser = await launchChromium();
 }, 60_000);
@@ -65,6 +74,7 @@ afterAll(async () => {
   await browser?.close();
   for (const gateway of gateways) await gateway.stop();
   await kamailio?.stop();
+  redis?.stop();
 });
 
 describe('a live call when the gateway of one side dies (two gateways, one Kamailio)', () => {
@@ -91,4 +101,29 @@ describe('a live call when the gateway of one side dies (two gateways, one Kamai
     await bob.getByTestId('hangup-button').click();
     await expectText(alice, 'call-state', 'ended: the other side hung up', 15_000);
   }, 90_000);
+});
+
+describe('a call link across the gateways (sessions in Redis)', () => {
+  it('created on gateway 1, joined on gateway 2: the call starts by itself with audio both ways', async () => {
+    const [first, second] = httpPorts as [number, number];
+    // Gateway 1 again (the test above killed it).
+    gateways.push(await startGatewayProcess(first, gatewayEnvs[0] as Record<string, string>));
+    const carol = await registeredWithPassword(browser, pageUrl(first), 'carol', passwordOf('carol'));
+    await carol.getByTestId('signed-in-start-link-button').click();
+    await expectText(carol, 'session-state', 'waiting');
+    // The guest opens the link at the other gateway (as a load balancer may send them there).
+    const link = new URL(await carol.getByTestId('join-url').inputValue());
+    expect(link.port).toBe(String(first));
+    link.port = String(second);
+    const guest = await (await browser.newContext()).newPage();
+    await guest.goto(link.href);
+    // (The session's own state stays "ready" in upstream mode: the relay reports no call events to
+    // the session service, only the embedded proxy does. The call is what this checks.)
+    for (const page of [carol, guest]) await expectText(page, 'call-state', 'active', 20_000);
+    expect(await waitForAudio(carol)).toBeGreaterThan(1000);
+    expect(await waitForAudio(guest)).toBeGreaterThan(1000);
+    await guest.getByTestId('hangup-button').click();
+    await expectText(carol, 'call-state', /^ended/);
+    await Promise.all([carol.context().close(), guest.context().close()]);
+  }, 60_000);
 });

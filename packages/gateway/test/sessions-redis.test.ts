@@ -1,29 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../../../test/support/eventually.js';
 import { type RunningGateway, startGateway } from './support/gateway.js';
-import { freeTcpPort } from './support/loopback-ports.mjs';
+import { type RunningRedis, startRedis } from './support/redis.js';
 
-let redis: ChildProcess;
+let redis: RunningRedis;
 let redisUrl: string;
 const gateways: RunningGateway[] = [];
 
 beforeAll(async () => {
-  const port = await freeTcpPort();
-  redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    redis.once('error', reject);
-    redis.stdout?.on('data', (data: Buffer) => {
-      if (data.toString().includes('Ready to accept connections')) resolve();
-    });
-  });
-  redisUrl = `redis://127.0.0.1:${port}`;
+  redis = await startRedis();
+  redisUrl = redis.url;
   for (let i = 0; i < 2; i++) {
     const gateway = await startGateway({
       AUTH_SECRET: 'redis-shared-secret-0123456789',
@@ -42,7 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(gateways.map((g) => g.close()));
-  redis?.kill('SIGTERM');
+  redis?.stop();
 });
 
 /** Reads the state changes of a session from one gateway's event stream. */

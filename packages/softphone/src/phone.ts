@@ -201,8 +201,10 @@ export class Phone {
     if (this.#stopped || !this.#ua.transport.isConnected()) return;
     // The server is still there (our network changed), and the live calls' dialogs run through it.
     this.#sameServerNext = true;
-    // SIP.js reports the disconnect to #onDisconnect, which reconnects as after any loss.
-    void this.#ua.transport.disconnect();
+    // SIP.js reports the disconnect to #onDisconnect, which reconnects as after any loss. Its
+    // promise rejects ("Disconnect aborted.") when the connection closes by itself meanwhile:
+    // the same end, already reported.
+    this.#ua.transport.disconnect().catch(() => undefined);
   }
 
   /**

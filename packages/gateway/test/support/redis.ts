@@ -1,0 +1,24 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freeTcpPort } from './loopback-ports.mjs';
+
+export interface RunningRedis {
+  url: string;
+  stop(): void;
+}
+
+/** Debian's redis-server on a free loopback port, nothing saved; ready once it says so. */
+export async function startRedis(): Promise<RunningRedis> {
+  const port = await freeTcpPort();
+  const redis: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    redis.once('error', reject);
+    redis.stdout?.on('data', (data: Buffer) => {
+      if (data.toString().includes('Ready to accept connections')) resolve();
+    });
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => redis.kill('SIGTERM') };
+}
