@@ -477,7 +477,7 @@ console.log(
   `gateway SIGKILLed → caller's call active again through the other gateway: median ${Math.round(gatewayLossMedian)} ms (${list(gatewayLoss)}; goal ≤ 2000 ms)`,
 );
 console.log(
-  `Kamailio node in use SIGKILLed → a new call answered and active: median ${Math.round(nodeLossMedian)} ms (${list(nodeLoss.map((r) => r.ms))}; the attempt that connected dialled at ${list(nodeLoss.map((r) => r.dialledMs))} ms, attempts ${nodeLoss.map((r) => r.attempts).join(', ')}; goal ≤ 1000 ms). The gateway gives a node up after 2 × UPSTREAM_KEEPALIVE_MS + 1 s unanswered (${2 * keepAliveMs + 1000} ms here; with the default 5000 ms: 11 s, checked at each keep-alive, so 10–15 s after the crash)`,
+  `Kamailio node in use SIGKILLed → a new call answered and active: median ${Math.round(nodeLossMedian)} ms (${list(nodeLoss.map((r) => r.ms))}; the attempt that connected dialled at ${list(nodeLoss.map((r) => r.dialledMs))} ms, attempts ${nodeLoss.map((r) => r.attempts).join(', ')}; goal ≤ 1000 ms). The gateway gives a node up after 2 × UPSTREAM_KEEPALIVE_MS + min(1 s, UPSTREAM_KEEPALIVE_MS) unanswered (${2 * keepAliveMs + Math.min(1000, keepAliveMs)} ms here; with the default 5000 ms: 11 s, checked at each keep-alive, so 10–15 s after the crash)`,
 );
 console.log(
   `Kamailio node in use SIGKILLed and started again → a call through it rings the callee, who never registered again: median ${Math.round(restartMedian)} ms (${list(restarts.map((r) => r.ms))}; from its start accepting: ${list(restarts.map((r) => r.afterStartMs))} ms; goal ≤ 5000 ms)`,

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { startServer } from './lib/processes.mjs';
-import { branch, build, OFFER, one, parse, respond } from './lib/sip-calls.mjs';
+import { branch, build, OFFER, parse, respond } from './lib/sip-calls.mjs';
 import { open, percentile } from './lib/sip-load.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 30);

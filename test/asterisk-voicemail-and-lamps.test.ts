@@ -1,13 +1,19 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
 import { type RunningAsterisk, startAsterisk } from './support/asterisk.js';
-import { hearsSound, noChannelsLeft, registeredWithAsterisk } from './support/asterisk-checks.js';
+import {
+  hearsSound,
+  noChannelsLeft,
+  signedInOnAsterisk,
+  signOutOfAsterisk,
+  voicemailRecordedBytes,
+} from './support/asterisk-checks.js';
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
-import { contactLamp, expectText, registeredWithPassword, stopPhone } from './support/softphone-app.js';
+import { contactLamp, expectText } from './support/softphone-app.js';
 
 // Issue 24 §3, what PBX users expect, on Ringway's page behind the gateway whose upstream is the
 // real Asterisk (the "put browsers on my Asterisk" recipe): the message-waiting lamp fed by
@@ -29,27 +35,8 @@ describe('voicemail lamp and BLF from Asterisk on Ringway’s page', () => {
     await asterisk?.stop();
   });
 
-  /** A page behind the gateway signed in as an Asterisk endpoint with that endpoint's own password. */
-  const signedInAs = async (endpoint: string) => {
-    const page = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      endpoint,
-      `change-me-${endpoint}`,
-    );
-    await registeredWithAsterisk(asterisk, [endpoint]);
-    return page;
-  };
-
-  const signOut = async (page: Page, endpoint: string) => {
-    await stopPhone(page);
-    await page.context().close();
-    await eventually(
-      () => asterisk.cli('pjsip show contacts'),
-      (output) => !new RegExp(`Contact:\\s+${endpoint}/sip:`).test(output),
-      (output) => `${endpoint} still registered with Asterisk: ${output}`,
-    );
-  };
+  const signedInAs = (endpoint: string) => signedInOnAsterisk(browser, gateway.port, asterisk, endpoint);
+  const signOut = (page: Page, endpoint: string) => signOutOfAsterisk(asterisk, page, endpoint);
 
   /** Which dialplan application Asterisk's channel of `endpoint` runs (`core show channels concise`). */
   const applicationOf = async (endpoint: string) =>
@@ -80,13 +67,7 @@ describe('voicemail lamp and BLF from Asterisk on Ringway’s page', () => {
     );
     // After the greeting and the beep it records the page's microphone: a second of it.
     const box = join(asterisk.folder, 'spool', 'voicemail', 'default', '6001');
-    const recorded = () => {
-      const tmp = join(box, 'tmp');
-      if (!existsSync(tmp)) return 0;
-      return readdirSync(tmp)
-        .filter((name) => name.endsWith('.wav'))
-        .reduce((size, name) => size + statSync(join(tmp, name)).size, 0);
-    };
+    const recorded = () => voicemailRecordedBytes(asterisk, '6001');
     await eventually(
       recorded,
       (size) => size > 16_000,

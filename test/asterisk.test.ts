@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
@@ -11,13 +11,16 @@ import {
   hearsSound,
   noChannelsLeft,
   registeredWithAsterisk,
+  signedInOnAsterisk,
+  signOutOfAsterisk,
+  voicemailRecordedBytes,
 } from './support/asterisk-checks.js';
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
-import { expectText, registeredWithPassword, stopPhone, waitForAudio } from './support/softphone-app.js';
+import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
 import { audible, audioFlows, startSoftphonePages } from './support/softphone-pages.js';
 import { UdpSipPhone } from './support/udp-sip-phone.js';
 import { wavPeak } from './support/wav.js';
@@ -483,23 +486,8 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     await asterisk?.stop();
   });
 
-  /**
-   * Unregisters the page's phone and closes it, then waits until Asterisk has no contact of
-   * `user` left: a page closed while registered leaves one, which Dial may pick until it expires.
-   */
-  const signOut = async (page: Page, user: string) => {
-    await stopPhone(page);
-    await page.context().close();
-    await eventually(
-      () => asterisk.cli('pjsip show contacts'),
-      (output) => !new RegExp(`Contact:\\s+${user}/sip:`).test(output),
-      (output) => `${user} still registered with Asterisk: ${output}`,
-    );
-  };
-
-  /** A page behind the gateway signed in as an Asterisk endpoint with that endpoint's own password. */
-  const signedInAs = (endpoint: string) =>
-    registeredWithPassword(browser, `http://127.0.0.1:${gateway.port}`, endpoint, `change-me-${endpoint}`);
+  const signOut = (page: Page, endpoint: string) => signOutOfAsterisk(asterisk, page, endpoint);
+  const signedInAs = (endpoint: string) => signedInOnAsterisk(browser, gateway.port, asterisk, endpoint);
 
   it('no one answers 6001 (not registered): the page leaves a message in its voicemail box', async () => {
     const page = await signedInAs('6002');
@@ -513,13 +501,7 @@ describe('the gateway in front of an existing Asterisk (upstream straight at it)
     );
     // After the greeting and the beep it records the page's microphone: a second of it.
     const box = join(asterisk.folder, 'spool', 'voicemail', 'default', '6001');
-    const recorded = () => {
-      const tmp = join(box, 'tmp');
-      if (!existsSync(tmp)) return 0;
-      return readdirSync(tmp)
-        .filter((name) => name.endsWith('.wav'))
-        .reduce((size, name) => size + statSync(join(tmp, name)).size, 0);
-    };
+    const recorded = () => voicemailRecordedBytes(asterisk, '6001');
     await eventually(
       recorded,
       (size) => size > 16_000,

@@ -7,7 +7,6 @@ import { passwordOf, usersFileWith } from './support/page-stack.js';
 import {
   callContact,
   contactLamp,
-  expectText,
   registeredWithPassword,
   stopPhone,
   waitForAudio,

@@ -6,36 +6,13 @@ import { writeNodeConfig } from '../../kamailio-config/node-config.mjs';
 import { startServer } from './processes.mjs';
 
 /**
- * Starts a node: `wsPort` (TCP, what start-up waits for) and `udpPort` (plain SIP: the gateways'
- * upstream side and DMQ) on `ip` (127.0.0.1 by default); `dmq` = { peers: every node's `127.0.0.1:port`, notify: a
- * peer's }, `gateways` = the gateways' upstream sides (`127.0.0.1:port`, in order of preference)
- * probed every `gatewayPingInterval` s. Resolves with { udp, pid, crash(), start(), restart(), stop() }.
+ * Starts a node with writeNodeConfig's options (`ip`, 127.0.0.1 by default; `wsPort`, what
+ * start-up waits for; `udpPort`, the gateways' upstream side and DMQ; `dmq`, `gateways`…).
+ * Resolves with { udp, pid, crash(), start(), stop() }.
  */
-export async function startKamailioNode({
-  ip = '127.0.0.1',
-  secret,
-  sipDomain,
-  wsPort,
-  udpPort,
-  dmq,
-  gateways,
-  gatewayPingInterval,
-  gatewayTimeoutMs,
-  sharedMemoryMb = 128,
-}) {
-  const { args } = writeNodeConfig({
-    ip,
-    secret,
-    sipDomain,
-    wsPort,
-    udpPort,
-    dmq,
-    gateways,
-    gatewayPingInterval,
-    gatewayTimeoutMs,
-    sharedMemoryMb,
-    privateMemoryMb: 16,
-  });
+export async function startKamailioNode(options) {
+  const { ip = '127.0.0.1', wsPort, udpPort } = options;
+  const { args } = writeNodeConfig({ sharedMemoryMb: 128, privateMemoryMb: 16, ...options, ip });
   const launch = () => startServer('kamailio', args, { port: wsPort, host: ip });
   let server = await launch();
   return {

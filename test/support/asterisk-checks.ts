@@ -1,6 +1,9 @@
-import type { Page } from 'playwright-core';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningAsterisk } from './asterisk.js';
 import { eventually } from './eventually.js';
+import { registeredWithPassword, stopPhone } from './softphone-app.js';
 
 // What the Asterisk tests wait for, read from Asterisk's CLI and from the page's own call stats.
 
@@ -58,3 +61,50 @@ export const hearsSilence = (page: Page) =>
     (e) => e < 1e-6,
     (e) => `still ${e} per second heard`,
   );
+
+/**
+ * A page behind the gateway (its upstream straight at Asterisk) signed in as an Asterisk endpoint
+ * with that endpoint's own password, once Asterisk has its contact.
+ */
+export async function signedInOnAsterisk(
+  browser: Browser,
+  gatewayPort: number,
+  asterisk: RunningAsterisk,
+  endpoint: string,
+): Promise<Page> {
+  const page = await registeredWithPassword(
+    browser,
+    `http://127.0.0.1:${gatewayPort}`,
+    endpoint,
+    `change-me-${endpoint}`,
+  );
+  await registeredWithAsterisk(asterisk, [endpoint]);
+  return page;
+}
+
+/**
+ * Unregisters the page's phone and closes it, then waits until Asterisk has no contact of
+ * `endpoint` left: a page closed while registered leaves one, which Dial may pick until it expires.
+ */
+export async function signOutOfAsterisk(
+  asterisk: RunningAsterisk,
+  page: Page,
+  endpoint: string,
+): Promise<void> {
+  await stopPhone(page);
+  await page.context().close();
+  await eventually(
+    () => asterisk.cli('pjsip show contacts'),
+    (output) => !new RegExp(`Contact:\\s+${endpoint}/sip:`).test(output),
+    (output) => `${endpoint} still registered with Asterisk: ${output}`,
+  );
+}
+
+/** The bytes Asterisk has recorded so far of a message being left in `mailbox` (its tmp folder). */
+export function voicemailRecordedBytes(asterisk: RunningAsterisk, mailbox: string): number {
+  const tmp = join(asterisk.folder, 'spool', 'voicemail', 'default', mailbox, 'tmp');
+  if (!existsSync(tmp)) return 0;
+  return readdirSync(tmp)
+    .filter((name) => name.endsWith('.wav'))
+    .reduce((size, name) => size + statSync(join(tmp, name)).size, 0);
+}
