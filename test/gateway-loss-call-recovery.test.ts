@@ -117,13 +117,15 @@ describe('a call link across the gateways (sessions in Redis)', () => {
     link.port = String(second);
     const guest = await (await browser.newContext()).newPage();
     await guest.goto(link.href);
-    // (The session's own state stays "ready" in upstream mode: the relay reports no call events to
-    // the session service, only the embedded proxy does. The call is what this checks.)
-    for (const page of [carol, guest]) await expectText(page, 'call-state', 'active', 20_000);
+    // The session follows its call on either gateway: each relay tells its clients' calls.
+    for (const page of [carol, guest]) {
+      await expectText(page, 'session-state', 'connected', 20_000);
+      await expectText(page, 'call-state', 'active');
+    }
     expect(await waitForAudio(carol)).toBeGreaterThan(1000);
     expect(await waitForAudio(guest)).toBeGreaterThan(1000);
     await guest.getByTestId('hangup-button').click();
-    await expectText(carol, 'call-state', /^ended/);
+    await expectText(carol, 'session-state', 'ended');
     await Promise.all([carol.context().close(), guest.context().close()]);
   }, 60_000);
 });

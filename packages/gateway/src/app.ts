@@ -180,6 +180,7 @@ export async function buildApp(
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
       media: sip.mediaPolicy('upstream'),
       onInvite: (callId) => reports.callSeen(callId),
+      observeCall: (event) => sessions.observe(event),
       timers: config.timers,
       callTokens,
       ...(config.authSecret || config.usersFile

@@ -25,6 +25,7 @@ import { asksForOutbound, supportedTags } from '../outbound.js';
 import { SipParseError } from '../parse-error.js';
 import { parseSipMessage } from '../parser.js';
 import { MAGIC_COOKIE } from '../proxy/branch-id.js';
+import { type CallEvent, callEvent } from '../proxy/call-events.js';
 import { DIALOG_TOKEN_PARAM, type DialogTokens } from '../proxy/dialog-token.js';
 import { createResponse, cseqMethod, warning } from '../responses.js';
 import { serializeSipMessage } from '../serializer.js';
@@ -62,6 +63,12 @@ export interface UpstreamOptions {
   media?: MediaPolicy;
   /** An INVITE went through the relay (a call beginning or going on, either way), by its Call-ID. */
   onInvite?: (callId: string) => void;
+  /**
+   * The calls of this gateway's clients as they pass: `invite` when a client's initial INVITE
+   * goes up, `answered` or `rejected` when its final answer comes back, `bye` when a client hangs
+   * up (rendezvous sessions follow their call with these, as with the embedded proxy's).
+   */
+  observeCall?: (event: CallEvent) => void;
   /** Hands each client party of a call its quality-report token. */
   callTokens?: CallTokens;
   /**
@@ -113,6 +120,8 @@ const REGISTER_KEPT = {
   headers: new Set(['To', 'Contact', 'Authorization', 'Call-ID', 'CSeq', 'Expires']),
 };
 const OFFER_ANSWER_METHODS = new Set(['INVITE', 'UPDATE']);
+/** What the relay keeps of a client's initial INVITE until its final answer: who calls whom. */
+const CALL_KEPT = { headers: new Set(['From', 'To', 'Call-ID']) };
 
 /** Where a response goes by its top Via: `received` and `rport` when the sender stamped them. */
 function viaSender(response: SipResponse): { host: string; port: number } | undefined {
@@ -167,6 +176,8 @@ export class UpstreamRelay {
    * learned only once the upstream has accepted them (it authenticated the client; we did not).
    */
   readonly #registering: TransactionMemory<SipRequest>;
+  /** Clients' initial INVITEs not yet answered, by the transaction we wrote (observeCall). */
+  readonly #callsSettingUp: TransactionMemory<SipRequest>;
   readonly #timers: { transactionMs: number; inviteMs: number };
   /** Over UDP only: requests of WebSocket clients are sent again until answered. */
   readonly #retransmissions: UdpRetransmissions | undefined;
@@ -195,6 +206,11 @@ export class UpstreamRelay {
     this.#registering = new TransactionMemory({
       name: 'registrations',
       maxEntries: MAX_PENDING_REGISTERS,
+      log: options.log,
+    });
+    this.#callsSettingUp = new TransactionMemory({
+      name: 'calls',
+      maxEntries: MAX_PENDING_OFFERS,
       log: options.log,
     });
     if (options.targets[0].transport === 'UDP')
@@ -284,6 +300,7 @@ export class UpstreamRelay {
     const branch = `${MAGIC_COOKIE}.${flow.id}.${hash(topBranch(request))}`;
     this.#remember(branch, out);
     if (request.method === 'REGISTER') this.#rememberRegister(branch, request);
+    this.#observeFromClient(branch, request, initial);
     out = withHeaderPrepended(out, 'Via', `${this.#viaSentBy()};branch=${branch};rport`);
     const bytes = serializeSipMessage(out);
     this.#transport.send(bytes);
@@ -320,6 +337,37 @@ export class UpstreamRelay {
       transactionKey(branch, 'REGISTER'),
       retainedRequest(request, REGISTER_KEPT),
       this.#timers.transactionMs,
+    );
+  }
+
+  /** A client's initial INVITE or BYE on its way up, told to observeCall. */
+  #observeFromClient(branch: string, request: SipRequest, initial: boolean): void {
+    const observe = this.options.observeCall;
+    if (!observe) return;
+    if (request.method === 'BYE') observe(callEvent('bye', request));
+    if (request.method !== 'INVITE' || !initial) return;
+    observe(callEvent('invite', request));
+    this.#callsSettingUp.set(
+      transactionKey(branch, 'INVITE'),
+      retainedRequest(request, CALL_KEPT),
+      this.#timers.inviteMs,
+    );
+  }
+
+  /**
+   * The final answer to a client's initial INVITE (once: a 2xx sent again finds nothing kept). A
+   * challenge (401/407) is not the call's outcome: the client sends the INVITE again, answered.
+   */
+  #callAnswered(branch: string, response: SipResponse): void {
+    const key = transactionKey(branch, 'INVITE');
+    const invite = this.#callsSettingUp.get(key);
+    if (!invite) return;
+    this.#callsSettingUp.delete(key);
+    if (response.status === 401 || response.status === 407) return;
+    this.options.observeCall?.(
+      response.status < 300
+        ? callEvent('answered', invite)
+        : callEvent('rejected', invite, { status: response.status }),
     );
   }
 
@@ -513,6 +561,7 @@ export class UpstreamRelay {
     const flow = this.options.flows.get(flowId);
     if (!flow) return;
     if (cseqMethod(response) === 'REGISTER') this.#registerAnswered(branch, response, flow);
+    if (cseqMethod(response) === 'INVITE' && response.status >= 200) this.#callAnswered(branch, response);
     let out = this.#answered(branch, withoutFirstHeader(response, 'Via'));
     if (response.status >= 200 && response.status < 300 && cseqMethod(response) === 'INVITE')
       out = this.options.callTokens?.stamp(out, 'From') ?? out;
