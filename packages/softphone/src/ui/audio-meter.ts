@@ -1,11 +1,13 @@
+import { pageAudioContext } from './page-audio.js';
+
 /**
  * A level meter for one audio stream (the microphone, or the far end), so that a person sees at
- * once which side is silent. Web Audio's AnalyserNode, read ten times a second: the level is the
- * RMS of the latest samples, 0 (silence) to 1 (full scale).
+ * once which side is silent. Web Audio's AnalyserNode on the page's one AudioContext, read ten
+ * times a second: the level is the RMS of the latest samples, 0 (silence) to 1 (full scale).
  */
 export class AudioMeter {
-  readonly #context = new AudioContext();
-  readonly #analyser = this.#context.createAnalyser();
+  readonly #source: MediaStreamAudioSourceNode;
+  readonly #analyser: AnalyserNode;
   readonly #samples: Float32Array<ArrayBuffer>;
   readonly #timer: ReturnType<typeof setInterval>;
 
@@ -13,11 +15,15 @@ export class AudioMeter {
     readonly stream: MediaStream,
     onLevel: (level: number) => void,
   ) {
+    const context = pageAudioContext();
+    this.#analyser = context.createAnalyser();
     this.#analyser.fftSize = 1024;
     this.#samples = new Float32Array(this.#analyser.fftSize);
-    this.#context.createMediaStreamSource(stream).connect(this.#analyser);
-    // A page opened without a click may start its AudioContext suspended.
-    void this.#context.resume();
+    this.#source = context.createMediaStreamSource(stream);
+    this.#source.connect(this.#analyser);
+    // A page opened without a click may have its context suspended: a try, and the next
+    // gesture tries again (page-audio.ts).
+    void context.resume().catch(() => undefined);
     this.#timer = setInterval(() => onLevel(this.level()), 100);
   }
 
@@ -30,6 +36,6 @@ export class AudioMeter {
 
   stop(): void {
     clearInterval(this.#timer);
-    void this.#context.close();
+    this.#source.disconnect();
   }
 }

@@ -18,6 +18,7 @@ import { ContactList } from './contact-list.js';
 import { dialLinkTarget, linkHandlerUrl } from './dial-link.js';
 import { IncomingNotification } from './incoming-notification.js';
 import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
+import { resumeAudioOnGesture } from './page-audio.js';
 import { drawQualityChart, type QualityPoint, qualityPoints } from './quality-chart.js';
 import { ringTone } from './ring-tone.js';
 import { callDuration, screenFor } from './screen.js';
@@ -905,6 +906,7 @@ function refuseInsecureContext(): boolean {
 async function main(): Promise<void> {
   if (refuseInsecureContext()) return;
   wire();
+  resumeAudioOnGesture();
   const settings = (await (await fetch('/api/config')).json()) as GatewaySettings;
   ({ callLinks } = settings);
   // Not signed in, the gateway takes a link only with CALL_LINKS=anyone; signed in, the idle

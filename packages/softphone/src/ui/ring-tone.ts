@@ -1,10 +1,14 @@
-/** Chromium's AudioContext.setSinkId (Audio Output Devices API), not yet in TypeScript's DOM types. */
-type SinkableAudioContext = AudioContext & { setSinkId?: (id: string) => Promise<void>; sinkId?: string };
+import { pageAudioContext } from './page-audio.js';
+
+/** HTMLMediaElement.setSinkId (Audio Output Devices API): Chromium and Firefox, not every DOM typing. */
+type SinkableAudio = HTMLAudioElement & { setSinkId?: (id: string) => Promise<void>; sinkId?: string };
 
 /**
- * The ring of an incoming call, synthesised with Web Audio (a 440 + 480 Hz North American ring,
- * two seconds on, four off) so that the page ships no sound file. It plays on `outputDevice()`,
- * the speaker the person chose, as the call itself does.
+ * The ring of an incoming call, synthesised with Web Audio on the page's one AudioContext (a
+ * 440 + 480 Hz North American ring, two seconds on, four off) so that the page ships no sound
+ * file. It plays through an <audio> element on `outputDevice()`, the speaker the person chose, as
+ * the call itself does: HTMLMediaElement.setSinkId exists where AudioContext.setSinkId does not
+ * (Firefox).
  */
 export function ringTone(outputDevice: () => string = () => ''): {
   start(): void;
@@ -12,13 +16,15 @@ export function ringTone(outputDevice: () => string = () => ''): {
   /** The device the ring plays on now ('' for the default), undefined while silent. */
   readonly sinkId: string | undefined;
 } {
-  let context: SinkableAudioContext | undefined;
+  let element: SinkableAudio | undefined;
+  let output: MediaStreamAudioDestinationNode | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   const burst = () => {
-    if (!context) return;
+    if (!output) return;
+    const context = output.context;
     const gain = context.createGain();
     gain.gain.value = 0.05;
-    gain.connect(context.destination);
+    gain.connect(output);
     for (const frequency of [440, 480]) {
       const oscillator = context.createOscillator();
       oscillator.frequency.value = frequency;
@@ -30,20 +36,28 @@ export function ringTone(outputDevice: () => string = () => ''): {
   return {
     start() {
       if (timer) return;
-      context = new AudioContext() as SinkableAudioContext;
+      const context = pageAudioContext();
+      void context.resume().catch(() => undefined);
+      output = context.createMediaStreamDestination();
+      element = new Audio() as SinkableAudio;
+      element.srcObject = output.stream;
       const device = outputDevice();
-      if (device) void context.setSinkId?.(device).catch(() => undefined);
+      if (device) void element.setSinkId?.(device).catch(() => undefined);
+      void element.play().catch(() => undefined);
       burst();
       timer = setInterval(burst, 6000);
     },
     stop() {
       clearInterval(timer);
       timer = undefined;
-      void context?.close();
-      context = undefined;
+      element?.pause();
+      if (element) element.srcObject = null;
+      output?.disconnect();
+      element = undefined;
+      output = undefined;
     },
     get sinkId() {
-      return context?.sinkId;
+      return element?.sinkId;
     },
   };
 }
