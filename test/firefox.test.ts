@@ -154,6 +154,14 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await meterPeak(fox, 'far-level');
     await meterPeak(chrome, 'far-level');
     expect(await fox.count('[data-testid="output-device"] option')).toBeGreaterThan(0);
+    // Firefox reports no microphone energy: its page says that a silent microphone is not
+    // detected there; Chromium's, which measures it, says nothing.
+    await eventually(
+      () => fox.attribute('mic-check', 'hidden'),
+      (hidden) => hidden === null,
+      () => 'the Firefox page does not say its microphone is not measured',
+    );
+    expect(await chrome.attribute('mic-check', 'hidden')).not.toBeNull();
 
     await fox.click('hold-button');
     await expectPageText(fox, 'call-state', 'held');

@@ -151,6 +151,7 @@ export class Call implements MediaHooks {
   readonly #machine: StateMachine<CallState>;
   #heldBeforeReconnect = false;
   readonly #oneWayAudio = new OneWayAudioDetector();
+  #microphoneMeasured: boolean | undefined;
   #heldByRemote = false;
   #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   #mediaConnected = false;
@@ -705,6 +706,9 @@ export class Call implements MediaHooks {
   #watchOneWayAudio(sample: QualitySample): void {
     // Audio is expected both ways only while both sides have the call off hold.
     const both = this.state === CallState.Active && this.#audioDirection() === 'sendrecv';
+    // Once measured, measured: the first sample may come before the browser reports its source.
+    if (both && !this.muted)
+      this.#microphoneMeasured = this.#microphoneMeasured === true || sample.inputEnergy !== undefined;
     const change = this.#oneWayAudio.observe({
       at: sample.at,
       sending: both && !this.muted,
@@ -717,6 +721,15 @@ export class Call implements MediaHooks {
     if (change.started.length === 0 && change.cleared.length === 0) return;
     for (const warning of change.started) this.warningsSeen.add(warning.kind);
     this.mediaWarning.emit(change);
+  }
+
+  /**
+   * Whether the browser reports the microphone's energy while sending (getStats `media-source`
+   * totalAudioEnergy): false where it does not (Firefox), so a silent microphone ("no input")
+   * cannot be detected there; undefined until the call has sent.
+   */
+  get microphoneMeasured(): boolean | undefined {
+    return this.#microphoneMeasured;
   }
 
   /** The one-way audio warnings in force now. */

@@ -236,6 +236,8 @@ function renderStats(sample: QualitySample, call: Call): void {
     `codec ${sample.codec ?? '–'} · rtt ${fmt(sample.rttMs, 'ms')} · jitter ${fmt(sample.jitterMs, 'ms')} · loss ${sample.lossPercent.toFixed(1)} % · ${sample.bitrateKbps} kbit/s · MOS ${sample.mos}`,
   );
   $('call-stats').dataset.bytesReceived = String(sample.bytesReceived);
+  // Said rather than silently missing: where the browser does not report it, no "no input".
+  show('mic-check', call.microphoneMeasured === false);
   const badge = $('quality-badge');
   badge.hidden = false;
   badge.dataset.grade = qualityGrade(sample.mos);
