@@ -121,3 +121,43 @@ describe('kamailio.cfg with an IP address as SIP_DOMAIN and presence on', () => 
     expect(dave.requests.some((r) => r.method === 'BYE')).toBe(true);
   }, 20_000);
 });
+
+// route[MEDIA] with -A WITH_RTPENGINE: an offer from WebRTC toward plain RTP that rtpengine does
+// not bridge (it does not answer) is refused with 503, not sent on as it is (a PBX would answer
+// 488, and the page would say "no common codec" for what is a media relay that failed).
+describe('Kamailio with an rtpengine that does not answer', () => {
+  let lonely: RunningKamailio;
+  let pbx: UdpSipPhone;
+  const caller: UdpSipPhone[] = [];
+
+  beforeAll(async () => {
+    const silent = await UdpSipPhone.open('127.0.0.1:9', { domain: 'ringway.test' });
+    pbx = silent;
+    lonely = await startKamailio({
+      secret: SECRET,
+      sipDomain: 'ringway.test',
+      // A loopback port where nothing answers rtpengine's control protocol.
+      rtpengine: 'udp:127.0.0.1:9',
+      pbx: pbx.address,
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const phone of caller) phone.close();
+    pbx?.close();
+    await lonely?.stop();
+  });
+
+  it('answers a WebRTC offer toward the PBX with 503 Media relay unavailable; the PBX gets nothing', async () => {
+    const phone = await UdpSipPhone.open(lonely.udp, { domain: 'ringway.test' });
+    caller.push(phone);
+    const answer = await phone.authenticated('INVITE', 'sip:600@ringway.test', 'carol', credential('carol'), {
+      body: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n',
+      extra: ['Content-Type: application/sdp'],
+    });
+    expect(status(answer)).toBe(503);
+    expect(answer.kind === 'response' ? answer.reason : '').toBe('Media relay unavailable');
+    // Kamailio decided before this answer: nothing reached the PBX.
+    expect(await pbx.got('INVITE')).toBe(false);
+  }, 30_000);
+});

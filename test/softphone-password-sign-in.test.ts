@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { addUser } from '../packages/gateway/test/support/users.js';
+import { eventually } from './support/eventually.js';
 import { passwordOf, passwordPageStack } from './support/page-stack.js';
 import { callAndAnswer, expectText, signInWithPassword, waitForAudio } from './support/softphone-app.js';
 
@@ -63,8 +64,20 @@ describe('password sign-in on the softphone page', () => {
   it('a user added while the gateway runs signs in without a restart', async () => {
     addUser(usersFile, 'carol', passwordOf('carol'));
     const carol = await signInWithPassword(browser, baseUrl, 'carol', 'carol-password-1');
-    // The gateway looks at the file's time at most once a second: a first try may come before.
-    for (let tries = 0; (await carol.getByTestId('sign-in-error').textContent()) && tries < 20; tries++) {
+    // The gateway looks at the file's time at most once a second: a first try may come before,
+    // and is refused. Each try is waited for until it has an outcome, registered or refused.
+    const outcome = () =>
+      eventually(
+        async () =>
+          (await carol.getByTestId('registration-state').textContent()) === 'registered'
+            ? 'registered'
+            : (await carol.getByTestId('sign-in-error').textContent())
+              ? 'refused'
+              : '',
+        (result) => result !== '',
+        () => 'the sign-in had no outcome',
+      );
+    for (let tries = 1; (await outcome()) === 'refused' && tries < 20; tries++) {
       await carol.waitForTimeout(250);
       await carol.getByTestId('register-button').click();
     }
