@@ -78,7 +78,7 @@ describe('the gateway’s codec policy between two Chromium softphones', () => {
   it('Ringway’s phone whose offer has no allowed codec gets 488, the Warning naming the codecs, and says “no common codec”', async () => {
     const gateway = await gatewayWithPolicy({ allow: ['G729'] });
     const caller = await browser.phone('ringway', 'g729-caller', gateway.wsUrl);
-    await browser.phone('sipjs', 'g729-callee', gateway.wsUrl);
+    await browser.phone('ringway', 'g729-callee', gateway.wsUrl);
     await caller.evaluate((t) => window.phone.dial(t), 'sip:g729-callee@ringway.test');
     await caller.waitForFunction(() => window.phone.failure() !== undefined, undefined, { timeout: 10_000 });
     const failure = await caller.evaluate(() => window.phone.failure());
