@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
-import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import type { CodecPolicy } from '../packages/sdp/src/codec-policy.js';
-import { type RunningAsterisk, startAsterisk } from './support/asterisk.js';
+import {
+  type PbxBehindKamailio,
+  type RunningAsterisk,
+  startAsteriskBehindKamailio,
+} from './support/asterisk.js';
 import { hearsSilence, hearsSound, noChannelsLeft } from './support/asterisk-checks.js';
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
-import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import type { RunningKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
-import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
 import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
 
 // Issue 24 §4: the gateway's in-flight codec policy (CODEC_POLICY_UPSTREAM, @ringway/sdp) in front
@@ -24,29 +26,19 @@ const PROMPT_FAILED = /Playback failed|Unable to find a codec translation path/;
 
 describe('codec policy in front of a real Asterisk behind Kamailio: which codec its channel takes, and whether its prompt plays', () => {
   let asterisk: RunningAsterisk;
-  let rtpengine: RunningRtpengine;
+  let pbx: PbxBehindKamailio;
   let kamailio: RunningKamailio;
   let browser: Browser;
 
   beforeAll(async () => {
-    // Kamailio must know the PBX's address and Asterisk Kamailio's: Asterisk's port is chosen first.
-    const asteriskPort = await freeUdpPort();
-    rtpengine = await startRtpengine();
-    kamailio = await startKamailio({
-      secret: SECRET,
-      sipDomain: 'ringway.test',
-      rtpengine: rtpengine.socket,
-      pbx: `127.0.0.1:${asteriskPort}`,
-    });
-    asterisk = await startAsterisk({ kamailio: kamailio.udp, udpPort: asteriskPort, sounds: true });
+    pbx = await startAsteriskBehindKamailio(SECRET);
+    ({ asterisk, kamailio } = pbx);
     browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await asterisk?.stop();
-    await kamailio?.stop();
-    await rtpengine?.stop();
+    await pbx?.stop();
   });
 
   /** An upstream gateway with this policy (the built-in one when none), closed after `run`. */

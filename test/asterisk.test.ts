@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
-import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
-import { type RunningAsterisk, startAsterisk } from './support/asterisk.js';
 import {
-  energyIn,
+  type PbxBehindKamailio,
+  type RunningAsterisk,
+  startAsterisk,
+  startAsteriskBehindKamailio,
+} from './support/asterisk.js';
+import {
   hearsSilence,
   hearsSound,
   noChannelsLeft,
@@ -17,9 +20,8 @@ import {
 } from './support/asterisk-checks.js';
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
-import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import type { RunningKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
-import { type RunningRtpengine, startRtpengine } from './support/rtpengine.js';
 import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
 import { audible, audioFlows, startSoftphonePages } from './support/softphone-pages.js';
 import { UdpSipPhone } from './support/udp-sip-phone.js';
@@ -140,22 +142,14 @@ describe('Asterisk with the project’s asterisk-config', () => {
 describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: Asterisk’s prompt and echo', () => {
   const SECRET = 'asterisk-echo-secret-0123456789';
   let asterisk: RunningAsterisk;
-  let rtpengine: RunningRtpengine;
+  let pbx: PbxBehindKamailio;
   let kamailio: RunningKamailio;
   let gateway: RunningGateway;
   let browser: Browser;
 
   beforeAll(async () => {
-    // Kamailio must know the PBX's address and Asterisk Kamailio's: Asterisk's port is chosen first.
-    const asteriskPort = await freeUdpPort();
-    rtpengine = await startRtpengine();
-    kamailio = await startKamailio({
-      secret: SECRET,
-      sipDomain: 'ringway.test',
-      rtpengine: rtpengine.socket,
-      pbx: `127.0.0.1:${asteriskPort}`,
-    });
-    asterisk = await startAsterisk({ kamailio: kamailio.udp, udpPort: asteriskPort, sounds: true });
+    pbx = await startAsteriskBehindKamailio(SECRET);
+    ({ asterisk, kamailio } = pbx);
     gateway = await startUpstreamGateway(kamailio.udp, {
       AUTH_SECRET: SECRET,
       USERS_FILE: usersFileWith(['alice', 'carol', 'dave', 'erin', 'frank', 'grace']),
@@ -166,9 +160,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
   afterAll(async () => {
     await browser?.close();
     await gateway?.close();
-    await asterisk?.stop();
-    await kamailio?.stop();
-    await rtpengine?.stop();
+    await pbx?.stop();
   });
 
   it('a page behind Kamailio calls 6001, Ringway’s Phone registered straight on Asterisk: Dial bridges them, each hears the other', async () => {
@@ -181,12 +173,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
         password: 'change-me-6001',
       });
       await registeredWithAsterisk(asterisk, ['6001']);
-      const page = await registeredWithPassword(
-        browser,
-        `http://127.0.0.1:${gateway.port}`,
-        'grace',
-        passwordOf('grace'),
-      );
+      const page = await signedIn('grace');
       await page.getByTestId('dial-input').fill('6001');
       await page.getByTestId('dial-button').click();
       await phone.evaluate(() => window.phone.answer());
@@ -207,6 +194,10 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     }
   }, 90_000);
 
+  /** A page behind the gateway signed in with the user's password, registered at Kamailio. */
+  const signedIn = (user: string) =>
+    registeredWithPassword(browser, `http://127.0.0.1:${gateway.port}`, user, passwordOf(user));
+
   /** The dialplan application Asterisk's one channel runs now (`core show channels concise`). */
   const application = async () => {
     const line = (await asterisk.cli('core show channels concise')).split('\n').find((l) => l.includes('!'));
@@ -214,12 +205,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
   };
 
   it('the page hears the prompt (a codec Asterisk can encode), then its own microphone echoed, and nothing while muted', async () => {
-    const page = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      'alice',
-      passwordOf('alice'),
-    );
+    const page = await signedIn('alice');
     await page.getByTestId('dial-input').fill('600');
     await page.getByTestId('dial-button').click();
     await expectText(page, 'call-state', 'active', 15_000);
@@ -227,20 +213,12 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     expect(await asterisk.cli('core show channels verbose')).toMatch(/PJSIP\/kamailio-/);
     expect(await waitForAudio(page)).toBeGreaterThan(1000);
 
-    const audible = (energy: number) => energy > 1e-4;
-    const silent = (energy: number) => energy < 1e-6;
     const mute = () => page.getByTestId('mute-button').click();
     // Muted from the start: what the page hears during Playback(demo-echotest) is Asterisk's own
     // prompt, which it could not play on an opus call (it has no opus encoder).
     await mute();
     expect(await application()).toBe('Playback');
-    expect(
-      await eventually(
-        () => energyIn(page, 1000),
-        audible,
-        (e) => `prompt energy only ${e} per second`,
-      ),
-    ).toBeGreaterThan(1e-4);
+    expect(await hearsSound(page, 'the prompt')).toBeGreaterThan(1e-4);
     expect(asterisk.log()).not.toMatch(/Playback failed|Unable to find a codec translation path/);
     // The prompt lasts 22 s; then Echo() runs.
     await eventually(
@@ -250,31 +228,13 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
       { ms: 40_000, everyMs: 200 },
     );
     // A muted page's echo is silence…
-    expect(
-      await eventually(
-        () => energyIn(page, 1000),
-        silent,
-        (e) => `muted, the echo still has ${e} per second`,
-      ),
-    ).toBeLessThan(1e-6);
+    expect(await hearsSilence(page, 'muted, the echo')).toBeLessThan(1e-6);
     // …unmuted, the echo carries the beeps of the page's fake microphone…
     await mute();
-    expect(
-      await eventually(
-        () => energyIn(page, 1000),
-        audible,
-        (e) => `unmuted, echo energy only ${e} per second`,
-      ),
-    ).toBeGreaterThan(1e-4);
+    expect(await hearsSound(page, 'unmuted, the echo')).toBeGreaterThan(1e-4);
     // …and muted again it goes silent again: the page hears its own microphone, not a tone.
     await mute();
-    expect(
-      await eventually(
-        () => energyIn(page, 1000),
-        silent,
-        (e) => `muted, the echo still has ${e} per second`,
-      ),
-    ).toBeLessThan(1e-6);
+    expect(await hearsSilence(page, 'muted again, the echo')).toBeLessThan(1e-6);
 
     await page.getByTestId('hangup-button').click();
     await noChannelsLeft(asterisk);
@@ -285,12 +245,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
     const users = ['carol', 'dave', 'erin'];
     const pages: Page[] = [];
     for (const user of users) {
-      const page = await registeredWithPassword(
-        browser,
-        `http://127.0.0.1:${gateway.port}`,
-        user,
-        passwordOf(user),
-      );
+      const page = await signedIn(user);
       await page.getByTestId('dial-input').fill('700');
       await page.getByTestId('dial-button').click();
       await expectText(page, 'call-state', 'active', 15_000);
@@ -302,41 +257,16 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
       (output) => (output.match(/PJSIP\/kamailio-/g) ?? []).length === 3,
       (output) => `not three in the conference: ${output}`,
     );
-    const audible = (energy: number) => energy > 1e-4;
-    const silent = (energy: number) => energy < 1e-6;
     // All muted: once the join prompts are over, the conference is silent for everyone.
-    for (const page of pages)
-      await eventually(
-        () => energyIn(page, 1000),
-        silent,
-        (e) => `all muted, still ${e} per second`,
-        {
-          ms: 20_000,
-        },
-      );
+    for (const page of pages) await hearsSilence(page, 'all muted', { ms: 20_000 });
     // One speaks at a time (its fake microphone's beeps): the other two hear it, itself not.
     for (const [index, speaker] of pages.entries()) {
       await speaker.getByTestId('mute-button').click();
-      for (const [other, listener] of pages.entries()) {
-        if (other === index) continue;
-        await eventually(
-          () => energyIn(listener, 1000),
-          audible,
-          (e) => `${users[other]} hears ${users[index]} at only ${e} per second`,
-        );
-      }
-      await eventually(
-        () => energyIn(speaker, 1000),
-        silent,
-        (e) => `${users[index]} hears itself at ${e} per second`,
-      );
+      for (const [other, listener] of pages.entries())
+        if (other !== index) await hearsSound(listener, `${users[other]} hearing ${users[index]}`);
+      await hearsSilence(speaker, `${users[index]} hearing itself`);
       await speaker.getByTestId('mute-button').click();
-      for (const page of pages)
-        await eventually(
-          () => energyIn(page, 1000),
-          silent,
-          (e) => `all muted again, still ${e} per second`,
-        );
+      for (const page of pages) await hearsSilence(page, 'all muted again');
     }
     for (const page of pages) {
       await page.getByTestId('hangup-button').click();
@@ -346,12 +276,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
   }, 120_000);
 
   it('DTMF into the IVR on 800: Read() takes the page’s 2 as RFC 4733 and as SIP INFO, and goes to the echo test', async () => {
-    const page = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      'frank',
-      passwordOf('frank'),
-    );
+    const page = await signedIn('frank');
     const concise = async () =>
       (
         (await asterisk.cli('core show channels concise')).split('\n').find((l) => l.includes('!')) ?? ''
@@ -382,12 +307,7 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
   }, 90_000);
 
   it('Asterisk calls the page through Kamailio (channel originate on its trunk): unchallenged from the PBX, bridged by rtpengine, the page hears the prompt', async () => {
-    const page = await registeredWithPassword(
-      browser,
-      `http://127.0.0.1:${gateway.port}`,
-      'grace',
-      passwordOf('grace'),
-    );
+    const page = await signedIn('grace');
     // The trunk's contact is Kamailio's address: the INVITE's Request-URI is sip:grace@<Kamailio>.
     await asterisk.cli('channel originate PJSIP/grace@kamailio application Playback demo-echotest');
     await page.getByTestId('answer-button').click({ timeout: 10_000 });

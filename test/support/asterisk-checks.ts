@@ -47,19 +47,21 @@ export const registeredWithAsterisk = (asterisk: RunningAsterisk, endpoints: str
   );
 
 /** Waits until the page hears sound (a prompt, an echo, another party): its energy per second. */
-export const hearsSound = (page: Page) =>
+export const hearsSound = (page: Page, what = 'the page', wait?: { ms: number }) =>
   eventually(
     () => energyIn(page, 1000),
     (e) => e > 1e-4,
-    (e) => `only ${e} per second heard`,
+    (e) => `${what}: only ${e} per second heard`,
+    wait,
   );
 
 /** Waits until the page hears silence: its energy per second. */
-export const hearsSilence = (page: Page) =>
+export const hearsSilence = (page: Page, what = 'the page', wait?: { ms: number }) =>
   eventually(
     () => energyIn(page, 1000),
     (e) => e < 1e-6,
-    (e) => `still ${e} per second heard`,
+    (e) => `${what}: still ${e} per second heard`,
+    wait,
   );
 
 /**

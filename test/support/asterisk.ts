@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeTcpPort, freeUdpPort } from '../../packages/gateway/test/support/loopback-ports.mjs';
+import { type RunningKamailio, startKamailio } from './kamailio.js';
+import { type RunningRtpengine, startRtpengine } from './rtpengine.js';
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'asterisk-config');
 /** Where .ci/run unpacks the Asterisk 22 build of shared/vendor (ASTERISK_PREFIX overrides it). */
@@ -213,6 +215,40 @@ export async function startAsterisk(
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exit;
       clearTimeout(timer);
+    },
+  };
+}
+
+export interface PbxBehindKamailio {
+  asterisk: RunningAsterisk;
+  kamailio: RunningKamailio;
+  rtpengine: RunningRtpengine;
+  stop(): Promise<void>;
+}
+
+/**
+ * The "behind the stack" recipe: rtpengine, Kamailio with the PBX route (its dispatcher naming
+ * Asterisk) and Asterisk with Debian's prompts, its trunk naming Kamailio. Asterisk's port is
+ * chosen first: each must know the other's address.
+ */
+export async function startAsteriskBehindKamailio(secret: string): Promise<PbxBehindKamailio> {
+  const asteriskPort = await freeUdpPort();
+  const rtpengine = await startRtpengine();
+  const kamailio = await startKamailio({
+    secret,
+    sipDomain: 'ringway.test',
+    rtpengine: rtpengine.socket,
+    pbx: `127.0.0.1:${asteriskPort}`,
+  });
+  const asterisk = await startAsterisk({ kamailio: kamailio.udp, udpPort: asteriskPort, sounds: true });
+  return {
+    asterisk,
+    kamailio,
+    rtpengine,
+    async stop() {
+      await asterisk.stop();
+      await kamailio.stop();
+      await rtpengine.stop();
     },
   };
 }
