@@ -91,23 +91,14 @@ describe('two Kamailio nodes replicating over DMQ (-A WITH_DMQ)', () => {
 
   it('a watcher subscribed through node A is notified when its contact registers through node B (presence over DMQ)', async () => {
     const watcher = await phone(nodeA);
-    const subscribed = await watcher.authenticated(
-      'SUBSCRIBE',
-      `sip:dave@${DOMAIN}`,
-      'carol',
-      credential('carol'),
-      {
-        extra: ['Event: presence', 'Accept: application/pidf+xml', 'Expires: 600'],
-      },
-    );
-    expect([200, 202]).toContain(status(subscribed));
-    const notifies = () => watcher.requests.filter((r) => r.method === 'NOTIFY');
+    expect([200, 202]).toContain(await watcher.watchPresence('dave', 'carol', credential('carol')));
+    const notifies = () => watcher.presenceDocuments();
     await eventually(
       () => notifies().length,
       (n) => n >= 1,
       () => 'no first NOTIFY',
     );
-    expect(notifies().some((n) => /<basic>open<\/basic>/.test(n.body))).toBe(false);
+    expect(notifies().some((body) => /<basic>open<\/basic>/.test(body))).toBe(false);
 
     const dave = await phone(nodeB);
     const since = Date.now();
@@ -115,12 +106,9 @@ describe('two Kamailio nodes replicating over DMQ (-A WITH_DMQ)', () => {
       200,
     );
     await eventually(
-      () => notifies().some((n) => /<basic>open<\/basic>/.test(n.body)),
+      () => notifies().some((body) => /<basic>open<\/basic>/.test(body)),
       Boolean,
-      () =>
-        `no NOTIFY with dave open through node A: ${notifies()
-          .map((n) => n.body)
-          .join(' | ')}`,
+      () => `no NOTIFY with dave open through node A: ${notifies().join(' | ')}`,
       { ms: 5_000, everyMs: 20 },
     );
     console.log(`dave registered through B: watcher on A notified after ${Date.now() - since} ms`);
@@ -201,28 +189,19 @@ describe('two Kamailio nodes replicating over DMQ (-A WITH_DMQ)', () => {
     // nothing (pres_dmq_send_all_presentities is a stub there). A watcher subscribing through the
     // restarted A first sees dave closed, and open once dave registers again through B.
     const watcher = await phone(nodeA);
-    const subscribed = await watcher.authenticated(
-      'SUBSCRIBE',
-      `sip:dave@${DOMAIN}`,
-      'carol',
-      credential('carol'),
-      {
-        extra: ['Event: presence', 'Accept: application/pidf+xml', 'Expires: 600'],
-      },
-    );
-    expect([200, 202]).toContain(status(subscribed));
-    const notifies = () => watcher.requests.filter((r) => r.method === 'NOTIFY');
+    expect([200, 202]).toContain(await watcher.watchPresence('dave', 'carol', credential('carol')));
+    const notifies = () => watcher.presenceDocuments();
     await eventually(
       () => notifies().length,
       (n) => n >= 1,
       () => 'no first NOTIFY from the restarted node A',
     );
-    expect(notifies().some((n) => /<basic>open<\/basic>/.test(n.body))).toBe(false);
+    expect(notifies().some((body) => /<basic>open<\/basic>/.test(body))).toBe(false);
     const daveAgain = await phone(nodeB);
     const refresh = await daveAgain.authenticated('REGISTER', `sip:${DOMAIN}`, 'dave', credential('dave'));
     expect(status(refresh)).toBe(200);
     await eventually(
-      () => notifies().some((n) => /<basic>open<\/basic>/.test(n.body)),
+      () => notifies().some((body) => /<basic>open<\/basic>/.test(body)),
       Boolean,
       () => 'dave’s refresh through B did not reach the watcher on the restarted A',
       { ms: 5_000 },

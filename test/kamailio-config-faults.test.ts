@@ -78,17 +78,8 @@ describe('kamailio.cfg with an IP address as SIP_DOMAIN and presence on', () => 
     const erin = await registered('erin');
     const watcher = await UdpSipPhone.open(kamailio.udp, { domain: DOMAIN });
     phones.push(watcher);
-    const subscribed = await watcher.authenticated(
-      'SUBSCRIBE',
-      `sip:dave@${DOMAIN}`,
-      'carol',
-      credential('carol'),
-      {
-        extra: ['Event: presence', 'Accept: application/pidf+xml', 'Expires: 600'],
-      },
-    );
-    expect([200, 202]).toContain(status(subscribed));
-    const notifies = () => watcher.requests.filter((r) => r.method === 'NOTIFY').map((r) => r.body);
+    expect([200, 202]).toContain(await watcher.watchPresence('dave', 'carol', credential('carol')));
+    const notifies = () => watcher.presenceDocuments();
     const onThePhone = (body: string) => /<rpid:on-the-phone\s*\/>/.test(body) && /On the phone/.test(body);
     await eventually(
       notifies,

@@ -241,6 +241,22 @@ export class UdpSipPhone {
   }
 
   /**
+   * Subscribes as `user` to the presence of `target` (a user of the domain); resolves with the
+   * SUBSCRIBE's final status. The NOTIFYs arrive in `requests` (`presenceDocuments()`).
+   */
+  async watchPresence(target: string, user: string, credential: Credential): Promise<number> {
+    const answer = await this.authenticated('SUBSCRIBE', `sip:${target}@${this.domain}`, user, credential, {
+      extra: ['Event: presence', 'Accept: application/pidf+xml', 'Expires: 600'],
+    });
+    return answer.kind === 'response' ? answer.status : 0;
+  }
+
+  /** The bodies of the NOTIFYs received so far, in order. */
+  presenceDocuments(): string[] {
+    return this.requests.filter((r) => r.method === 'NOTIFY').map((r) => r.body);
+  }
+
+  /**
    * The contacts the registrar holds for `user`: a REGISTER without Contact (a query, RFC 3261
    * §10.2.3) as that user, answered with every binding of the address.
    */
