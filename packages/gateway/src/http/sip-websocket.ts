@@ -30,7 +30,11 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
-function originAllowed(request: FastifyRequest, config: GatewayConfig): boolean {
+function originAllowed(
+  request: FastifyRequest,
+  config: GatewayConfig,
+  deploymentPages: ReadonlySet<string>,
+): boolean {
   const { origin, host } = request.headers;
   // A client without Origin is not a browser page, so there is no cross-site request to guard against.
   if (origin === undefined) return true;
@@ -43,7 +47,7 @@ function originAllowed(request: FastifyRequest, config: GatewayConfig): boolean 
   // deployment's other gateways (WS_SERVERS), whose phones come here when theirs is gone.
   if (LOOPBACK_ORIGIN.test(origin)) return true;
   if (config.allowAnonymous) return false;
-  return sameOrigin(origin, host) || config.wsServers.some((server) => pageOrigin(server) === origin);
+  return sameOrigin(origin, host) || deploymentPages.has(origin);
 }
 
 /** The origin of the page a gateway serves beside its SIP WebSocket: `ws://h:p/sip` → `http://h:p`. */
@@ -126,6 +130,8 @@ function newFlow(
  */
 async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig; sip: SipServer }) {
   const { config, sip } = opts;
+  // Worked out once, not at every upgrade.
+  const deploymentPages = new Set(config.wsServers.map(pageOrigin));
   const sockets = new Set<WebSocket>();
   // RFC 6455 §5.5.2 pings: a WebSocket whose previous ping went unanswered is dead (its peer
   // vanished without a FIN, or stopped reading), and is closed.
@@ -182,7 +188,7 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
       preValidation: async (request, reply) => {
         if (!offersSipProtocol(request))
           return refuse(reply, 400, 'WebSocket subprotocol "sip" is required (RFC 7118)');
-        if (!originAllowed(request, config)) {
+        if (!originAllowed(request, config, deploymentPages)) {
           request.log.warn({ origin: request.headers.origin }, 'WebSocket origin refused');
           return refuse(reply, 403, 'origin not allowed');
         }
