@@ -11,7 +11,12 @@ import { NonceCounts } from './nonce-counts.js';
  * other's nonces — for the same connection only, which a replay from elsewhere is not.
  */
 const ALGORITHMS = { 'SHA-256': 'sha256', MD5: 'md5' } as const;
-type Algorithm = keyof typeof ALGORITHMS;
+export type DigestAlgorithm = keyof typeof ALGORITHMS;
+type Algorithm = DigestAlgorithm;
+
+export function isDigestAlgorithm(name: string): name is DigestAlgorithm {
+  return Object.hasOwn(ALGORITHMS, name);
+}
 const NONCE_LIFETIME_MS = 5 * 60 * 1000;
 /** Nonces whose counts are kept at most: a few minutes of successful authentications. */
 const MAX_NONCE_COUNTS = 100_000;
@@ -40,6 +45,23 @@ const refused = (reason: string, stale = false): DigestResult => ({ ok: false, s
 
 function hash(algorithm: Algorithm, text: string): string {
   return createHash(ALGORITHMS[algorithm]).update(text).digest('hex');
+}
+
+/**
+ * The `response` of a digest credential (RFC 2617 §3.2.2.1, RFC 8760): what a client sends and
+ * what the server expects, one computation for both sides. `qop` given: `auth` with its nc and
+ * cnonce; absent: the RFC 2069 form.
+ */
+export function digestResponse(
+  algorithm: DigestAlgorithm,
+  c: { username: string; realm: string; password: string; method: string; uri: string; nonce: string },
+  qop?: { nc: string; cnonce: string },
+): string {
+  const ha1 = hash(algorithm, `${c.username}:${c.realm}:${c.password}`);
+  const ha2 = hash(algorithm, `${c.method}:${c.uri}`);
+  return qop
+    ? hash(algorithm, `${ha1}:${c.nonce}:${qop.nc}:${qop.cnonce}:auth:${ha2}`)
+    : hash(algorithm, `${ha1}:${c.nonce}:${ha2}`);
 }
 
 /** Parses `Digest k=v, k="v", ...` into lower-cased keys. */
@@ -133,12 +155,11 @@ export class DigestAuthenticator {
     if (!issued) return { result: refused('nonce not issued here') };
     const found = this.credentials.lookup(username, this.now());
     if (!found) return { result: refused(`unknown or expired username ${username}`), guess: 'user' };
-    const ha1 = hash(algorithm, `${username}:${realm}:${found.password}`);
-    const ha2 = hash(algorithm, `${method}:${uri}`);
-    const expected =
-      p.qop === 'auth'
-        ? hash(algorithm, `${ha1}:${nonce}:${p.nc ?? ''}:${p.cnonce ?? ''}:auth:${ha2}`)
-        : hash(algorithm, `${ha1}:${nonce}:${ha2}`);
+    const expected = digestResponse(
+      algorithm,
+      { username, realm, password: found.password, method, uri, nonce },
+      p.qop === 'auth' ? { nc: p.nc ?? '', cnonce: p.cnonce ?? '' } : undefined,
+    );
     const a = Buffer.from(expected);
     const b = Buffer.from(response.toLowerCase());
     if (a.length !== b.length || !timingSafeEqual(a, b))
