@@ -7,7 +7,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  return {
+  const metrics = {
     registry,
     connections: new Gauge({
       name: 'ringway_ws_connections',
@@ -111,6 +111,11 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  // Labels from a fixed set start at 0, so that the dashboard's one-way-audio rate reads 0 and
+  // not "no data" on a gateway without warnings, and a rate() sees the first one counted.
+  for (const direction of ['outgoing', 'incoming'] as const) metrics.qualityReports.inc({ direction }, 0);
+  for (const kind of ['no-input', 'no-output'] as const) metrics.callWarnings.inc({ kind }, 0);
+  return metrics;
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
