@@ -8,7 +8,8 @@ import {
   type UserAgent,
   type Web,
 } from 'sip.js';
-import { type QualitySample, sampleQuality, summarizeQuality } from './call-quality.js';
+import { type QualitySample, summarizeQuality } from './call-quality.js';
+import { CallRecovery, type Reconnect } from './call-recovery.js';
 import { CALL_TRANSITIONS, CallState, isFinal } from './call-state.js';
 import { Emitter } from './emitter.js';
 import {
@@ -22,7 +23,8 @@ import {
   timedOut,
 } from './failure-reason.js';
 import type { MediaHooks } from './fast-ice.js';
-import { type MediaWarning, type MediaWarningKind, OneWayAudioDetector } from './one-way-audio.js';
+import { MediaMonitor } from './media-monitor.js';
+import type { MediaWarning, MediaWarningKind } from './one-way-audio.js';
 import { requestOutcome, SipRefusal } from './sip-refusal.js';
 import { StateMachine } from './state-machine.js';
 import { targetUri } from './target-uri.js';
@@ -66,42 +68,6 @@ export interface CallQualityReport {
   endReason: EndReason['kind'] | undefined;
 }
 
-/** One loss of the signalling connection during the call, and how long the media took to come back. */
-export interface Reconnect {
-  at: number;
-  tookMs?: number;
-}
-
-/**
- * Statuses after which a recovery re-INVITE is worth sending again: the far side is not back
- * yet (a restarted registrar does not know it until it registers again: 404, 480; an edge proxy
- * whose connection to it died: 430 Flow Failed, RFC 5626) or a server is still starting or
- * draining (500, 503).
- */
-const RETRY_RECOVERY = new Set([404, 408, 430, 480, 500, 503]);
-/** How soon to try again then: the far side registers within moments of its reconnection. */
-const NOT_BACK_RETRY_MS = 250;
-/**
- * How long to wait before sending a recovery re-INVITE again after it got `status` (undefined:
- * no answer at all), or undefined to give up.
- */
-export function recoveryRetryDelay(
-  status: number | undefined,
-  direction: 'outgoing' | 'incoming',
-  random: () => number = Math.random,
-): number | undefined {
-  // Both sides re-INVITEd at once (glare): 491, or 488 from SIP.js, which cannot answer an offer
-  // while its own is pending. RFC 3261 §14.1: the Call-ID's owner (the caller) waits 2.1–4 s,
-  // the other side 0–2 s.
-  if (status === 491 || status === 488)
-    return direction === 'outgoing' ? 2100 + random() * 1900 : random() * 2000;
-  if (status === undefined) return 1000;
-  return RETRY_RECOVERY.has(status) ? NOT_BACK_RETRY_MS : undefined;
-}
-
-/** The callee of the call leaves the first ICE restart to the caller, so that both do not collide (491). */
-const CALLEE_RECOVERY_DELAY_MS = 1000;
-
 export type DtmfMethod = 'rfc4733' | 'info';
 
 const AUDIO_ONLY = { constraints: { audio: true, video: false } };
@@ -119,22 +85,33 @@ interface WithHeaders {
 
 /**
  * One call on a SIP.js session, with the call state machine of call-state.ts, a timeout on
- * every wait, an EndReason on every end, the set-up waterfall and one-second quality samples.
+ * every wait, an EndReason on every end and the set-up waterfall. What it hands to helpers of
+ * its own: its media's watch (media-monitor.ts: first RTP, quality samples, one-way audio,
+ * remote hold) and its recovery through a lost signalling connection (call-recovery.ts).
  */
 export class Call implements MediaHooks {
   readonly id = `call-${++nextCallId}`;
   readonly stateChange = new Emitter<CallState>();
-  readonly quality = new Emitter<QualitySample>();
-  /** The other side put the call on hold (true) or took it off (false), by re-INVITE. */
-  readonly remoteHoldChange = new Emitter<boolean>();
-  /** One-way audio warnings as they start (`started`) and end (`cleared`); see one-way-audio.ts. */
-  readonly mediaWarning = new Emitter<{ started: MediaWarning[]; cleared: MediaWarningKind[] }>();
-  /** Every kind of warning this call has had, for its quality report. */
-  readonly warningsSeen = new Set<MediaWarningKind>();
   /** The other side asked us to call someone (REFER, RFC 3515): the new call's Inviter, already accepted. */
   readonly referred = new Emitter<Inviter>();
   readonly waterfall = new Waterfall();
-  readonly samples: QualitySample[] = [];
+  readonly #media = new MediaMonitor({
+    waterfall: this.waterfall,
+    peerConnection: () => this.peerConnection,
+    state: () => this.state,
+    muted: () => this.muted,
+  });
+  /** One sample of the media a second, from the answer to the end. */
+  readonly quality: Emitter<QualitySample> = this.#media.quality;
+  /** The other side put the call on hold (true) or took it off (false), by re-INVITE. */
+  readonly remoteHoldChange: Emitter<boolean> = this.#media.remoteHoldChange;
+  /** One-way audio warnings as they start (`started`) and end (`cleared`); see one-way-audio.ts. */
+  readonly mediaWarning: Emitter<{ started: MediaWarning[]; cleared: MediaWarningKind[] }> =
+    this.#media.mediaWarning;
+  /** Every kind of warning this call has had, for its quality report. */
+  readonly warningsSeen: Set<MediaWarningKind> = this.#media.warningsSeen;
+  /** The last hour of quality samples. */
+  readonly samples: QualitySample[] = this.#media.samples;
   readonly startedAt = Date.now();
   /** When the call was first answered (for its timer); undefined until then. */
   answeredAt: number | undefined;
@@ -142,24 +119,17 @@ export class Call implements MediaHooks {
   muted = false;
   /** DTMF digits received by SIP INFO (RFC 4733 digits arrive in the media and are played, not seen). */
   readonly dtmfReceived: string[] = [];
-  readonly reconnects: Reconnect[] = [];
   /**
    * The token the gateway handed this side of the call (on the INVITE it passed us, or on the
    * 2xx to ours; every re-INVITE brings a fresh one): the credential of the quality report.
    */
   callToken: string | undefined;
   readonly #machine: StateMachine<CallState>;
-  #heldBeforeReconnect = false;
-  readonly #oneWayAudio = new OneWayAudioDetector();
-  #microphoneMeasured: boolean | undefined;
-  #heldByRemote = false;
-  #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #recovery: CallRecovery;
   #mediaConnected = false;
   /** Why the other side's last SDP could not be applied, if it could not. */
   #descriptionProblem: string | undefined;
   #established = false;
-  #qualityTimer: ReturnType<typeof setInterval> | undefined;
-  #firstRtpTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     readonly session: Session,
@@ -179,6 +149,18 @@ export class Call implements MediaHooks {
       },
       onTimeout: (state) => this.#timedOut(state),
     });
+    this.#recovery = new CallRecovery({
+      direction,
+      waterfall: this.waterfall,
+      state: () => this.state,
+      mediaConnected: () => this.peerConnection?.connectionState === 'connected',
+      restartIce: (hold) => this.#reinvite(hold, true),
+      moveTo: (state) => this.#machine.transition(state),
+      fail: (reason, hangUp) => {
+        this.#end(CallState.Failed, reason);
+        if (hangUp) void this.#terminateSession();
+      },
+    });
     this.#machine.stateChange.addListener((state) => {
       if (state === CallState.Active) this.answeredAt ??= Date.now();
       this.stateChange.emit(state);
@@ -195,8 +177,8 @@ export class Call implements MediaHooks {
       // The far side restarted the media for us (its ICE restart re-INVITE, answered by SIP.js).
       onInvite: (request, _response, statusCode) => {
         this.#noteCallToken(request);
-        if (statusCode === 200 && this.state === CallState.Reconnecting) this.#whenMediaBack();
-        this.#noticeRemoteHold();
+        if (statusCode === 200) this.#recovery.mediaBack();
+        this.#media.remoteOfferAnswered();
       },
       onInfo: (info) => {
         const signal = /Signal=\s*([0-9A-D#*])/i.exec(info.request.body)?.[1];
@@ -314,7 +296,6 @@ export class Call implements MediaHooks {
     else await (this.session as Invitation).reject({ statusCode: 480 });
   }
 
-  /** Puts the call on hold with a re-INVITE offering sendonly (RFC 3264 §8.4). */
   /**
    * Puts the call on hold with a re-INVITE offering sendonly (RFC 3264 §8.4). Rejects with
    * SipRefusal when the other side refuses (491 in glare, 488): the call stays as it was and the
@@ -322,21 +303,46 @@ export class Call implements MediaHooks {
    */
   async hold(): Promise<void> {
     if (this.state !== CallState.Active) return;
-    await this.#reinviteOrUndo(true);
+    await this.#reinvite(true);
     if (this.state === CallState.Active) this.#machine.transition(CallState.Held);
   }
 
   /** Takes the call off hold; rejects with SipRefusal as `hold()` does, the call still held. */
   async resume(): Promise<void> {
     if (this.state !== CallState.Held) return;
-    await this.#reinviteOrUndo(false);
+    await this.#reinvite(false);
     if (this.state === CallState.Held) this.#machine.transition(CallState.Active);
   }
 
-  /** A refused offer stays applied ("have-local-offer") unless rolled back: undo it, then say why. */
-  async #reinviteOrUndo(hold: boolean): Promise<void> {
+  /**
+   * A re-INVITE (hold, resume, ICE restart); rejects with the refusal's `status` when there is
+   * one. A refused offer stays applied ("have-local-offer") unless rolled back, and every later
+   * offer would fail before it is even sent: it is undone before the refusal is told.
+   */
+  async #reinvite(hold: boolean, iceRestart = false): Promise<void> {
     try {
-      await this.#reinvite(hold);
+      await new Promise<void>((resolve, reject) => {
+        const options = {
+          ...(this.video ? AUDIO_VIDEO : AUDIO_ONLY),
+          hold,
+          ...(iceRestart ? { offerOptions: { iceRestart: true } } : {}),
+        };
+        this.session
+          .invite({
+            sessionDescriptionHandlerOptions: options as never,
+            requestDelegate: {
+              onAccept: (response) => {
+                this.#noteCallToken(response.message);
+                resolve();
+              },
+              onReject: (response) => {
+                const { statusCode, reasonPhrase } = response.message;
+                reject(new SipRefusal('re-INVITE', statusCode ?? 0, reasonPhrase ?? ''));
+              },
+            },
+          })
+          .catch(reject);
+      });
     } catch (error) {
       await this.session.sessionDescriptionHandler?.rollbackDescription?.().catch(() => undefined);
       throw error;
@@ -419,59 +425,20 @@ export class Call implements MediaHooks {
 
   /** The phone lost its signalling connection: a live call waits for it in "reconnecting". */
   connectionLost(): void {
-    if (this.state !== CallState.Active && this.state !== CallState.Held) return;
-    this.#heldBeforeReconnect = this.state === CallState.Held;
-    this.reconnects.push({ at: Date.now() });
-    this.waterfall.mark('reconnecting');
-    this.#machine.transition(CallState.Reconnecting);
+    this.#recovery.connectionLost();
   }
 
   /**
    * The phone is registered again: restart the media with a re-INVITE offering an ICE restart
-   * (the network path may have changed with the connection). The callee leaves the first try to
-   * the caller and steps in only if the caller's has not come.
+   * (see call-recovery.ts).
    */
   recover(): void {
-    if (this.state !== CallState.Reconnecting) return;
-    clearTimeout(this.#recoveryTimer);
-    const delay = this.direction === 'incoming' ? CALLEE_RECOVERY_DELAY_MS : 0;
-    this.#recoveryTimer = setTimeout(() => void this.#restartMedia(), delay);
+    this.#recovery.recover();
   }
 
-  async #restartMedia(): Promise<void> {
-    if (this.state !== CallState.Reconnecting) return;
-    try {
-      await this.#reinvite(this.#heldBeforeReconnect, true);
-      this.#whenMediaBack();
-    } catch (error) {
-      if (this.state !== CallState.Reconnecting) return;
-      // A refused offer stays applied ("have-local-offer") unless rolled back: every later
-      // offer would fail before it is even sent.
-      await this.session.sessionDescriptionHandler?.rollbackDescription?.().catch(() => undefined);
-      const status = (error as { status?: number }).status;
-      if (status === 481) {
-        this.#end(CallState.Failed, remoteRejection(481, 'the other side no longer has this call'));
-        return;
-      }
-      const delay = recoveryRetryDelay(status, this.direction);
-      if (delay === undefined) {
-        this.#end(CallState.Failed, remoteRejection(status ?? 0, 'could not restart the media'));
-        void this.#terminateSession();
-        return;
-      }
-      this.#recoveryTimer = setTimeout(() => void this.#restartMedia(), delay);
-    }
-  }
-
-  /** Back to where the call was once the restarted media is connected. */
-  #whenMediaBack(): void {
-    if (this.state !== CallState.Reconnecting) return;
-    if (this.peerConnection?.connectionState !== 'connected') return; // connectionState() calls again
-    clearTimeout(this.#recoveryTimer);
-    const last = this.reconnects[this.reconnects.length - 1];
-    if (last) last.tookMs = Date.now() - last.at;
-    this.waterfall.mark('reconnected');
-    this.#machine.transition(this.#heldBeforeReconnect ? CallState.Held : CallState.Active);
+  /** Every loss of the signalling connection in this call, and how long its media took to come back. */
+  get reconnects(): Reconnect[] {
+    return this.#recovery.reconnects;
   }
 
   /**
@@ -529,9 +496,9 @@ export class Call implements MediaHooks {
     if (state === 'connected') {
       this.waterfall.mark('dtlsConnected');
       this.#mediaConnected = true;
-      this.#watchFirstRtp();
+      this.#media.mediaConnected();
       this.#maybeActive();
-      this.#whenMediaBack();
+      this.#recovery.mediaBack();
     } else if (state === 'failed' && !isFinal(this.state) && this.state !== CallState.Reconnecting) {
       // While reconnecting a failed path is expected: the ICE restart is what repairs it.
       this.#end(CallState.Failed, networkLost('media connection failed'));
@@ -574,7 +541,7 @@ export class Call implements MediaHooks {
       this.#established = true;
       this.waterfall.mark(this.direction === 'outgoing' ? 'ackSent' : 'answered');
       this.#maybeActive();
-      this.#qualityTimer ??= setInterval(() => void this.#sample(), 1000);
+      this.#media.established();
     } else if (state === SessionState.Terminated) {
       // SIP.js ends a rejected outgoing session before it calls onReject: let the rejection,
       // with its status, be the reason when there is one.
@@ -621,106 +588,12 @@ export class Call implements MediaHooks {
     this.#stopTimers();
   }
 
-  /** A re-INVITE (hold, resume, ICE restart); rejects with the refusal's `status` when there is one. */
-  async #reinvite(hold: boolean, iceRestart = false): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const options = {
-        ...(this.video ? AUDIO_VIDEO : AUDIO_ONLY),
-        hold,
-        ...(iceRestart ? { offerOptions: { iceRestart: true } } : {}),
-      };
-      this.session
-        .invite({
-          sessionDescriptionHandlerOptions: options as never,
-          requestDelegate: {
-            onAccept: (response) => {
-              this.#noteCallToken(response.message);
-              resolve();
-            },
-            onReject: (response) => {
-              const { statusCode, reasonPhrase } = response.message;
-              reject(new SipRefusal('re-INVITE', statusCode ?? 0, reasonPhrase ?? ''));
-            },
-          },
-        })
-        .catch(reject);
-    });
-  }
-
-  /** Polls inbound RTP every 20 ms until the first packet, for the waterfall. */
-  #watchFirstRtp(): void {
-    if (this.#firstRtpTimer || this.waterfall.get('firstRtp') !== undefined) return;
-    const started = Date.now();
-    this.#firstRtpTimer = setInterval(async () => {
-      const pc = this.peerConnection;
-      if (!pc || Date.now() - started > 10_000) return this.#stopFirstRtp();
-      let received = 0;
-      (await pc.getStats()).forEach((report) => {
-        if (report.type === 'inbound-rtp') received += report.packetsReceived ?? 0;
-      });
-      if (received > 0) {
-        this.waterfall.mark('firstRtp');
-        this.#stopFirstRtp();
-      }
-    }, 20);
-  }
-
-  #stopFirstRtp(): void {
-    clearInterval(this.#firstRtpTimer);
-    this.#firstRtpTimer = undefined;
-  }
-
-  async #sample(): Promise<void> {
-    const pc = this.peerConnection;
-    if (!pc) return;
-    const previous = this.samples[this.samples.length - 1];
-    const sample = await sampleQuality(pc, previous);
-    this.samples.push(sample);
-    if (this.samples.length > 3600) this.samples.shift();
-    this.quality.emit(sample);
-    this.#watchOneWayAudio(sample);
-  }
-
-  /** The negotiated direction of the call's audio, from our side. */
-  #audioDirection(): RTCRtpTransceiverDirection | undefined {
-    const audio = this.peerConnection?.getTransceivers().find((t) => t.receiver.track.kind === 'audio');
-    return audio?.currentDirection ?? undefined;
-  }
-
   /**
    * Whether the other side holds the call: it offered sendonly or inactive (RFC 3264 §8.4), so
    * from here audio can only come in, or not at all, while we did not put it on hold ourselves.
    */
   get heldByRemote(): boolean {
-    return this.#heldByRemote;
-  }
-
-  #noticeRemoteHold(): void {
-    const direction = this.#audioDirection();
-    const held = this.state !== CallState.Held && (direction === 'recvonly' || direction === 'inactive');
-    if (held === this.#heldByRemote) return;
-    this.#heldByRemote = held;
-    this.remoteHoldChange.emit(held);
-  }
-
-  #watchOneWayAudio(sample: QualitySample): void {
-    // Audio is expected both ways only while both sides have the call off hold.
-    const both = this.state === CallState.Active && this.#audioDirection() === 'sendrecv';
-    // Once measured, measured: the first sample may come before the browser reports its source.
-    if (both && !this.muted)
-      this.#microphoneMeasured = this.#microphoneMeasured === true || sample.inputEnergy !== undefined;
-    const change = this.#oneWayAudio.observe({
-      at: sample.at,
-      sending: both && !this.muted,
-      receiving: both,
-      packetsSent: sample.packetsSent,
-      packetsReceived: sample.packetsReceived,
-      inputEnergy: sample.inputEnergy,
-      outputEnergy: sample.outputEnergy,
-    });
-    if (change.started.length === 0 && change.cleared.length === 0) return;
-    for (const warning of change.started) this.warningsSeen.add(warning.kind);
-    this.mediaWarning.emit(change);
+    return this.#media.heldByRemote;
   }
 
   /**
@@ -729,17 +602,16 @@ export class Call implements MediaHooks {
    * cannot be detected there; undefined until the call has sent.
    */
   get microphoneMeasured(): boolean | undefined {
-    return this.#microphoneMeasured;
+    return this.#media.microphoneMeasured;
   }
 
   /** The one-way audio warnings in force now. */
   get warnings(): MediaWarning[] {
-    return this.#oneWayAudio.active;
+    return this.#media.warnings;
   }
 
   #stopTimers(): void {
-    clearInterval(this.#qualityTimer);
-    clearTimeout(this.#recoveryTimer);
-    this.#stopFirstRtp();
+    this.#media.stop();
+    this.#recovery.stop();
   }
 }

@@ -5,9 +5,9 @@ export {
   type CallTimeouts,
   DEFAULT_CALL_TIMEOUTS,
   type DtmfMethod,
-  type Reconnect,
 } from './call.js';
 export { estimateMos, type QualitySample, summarizeQuality } from './call-quality.js';
+export type { Reconnect } from './call-recovery.js';
 export { CALL_TRANSITIONS, CallState, isFinal } from './call-state.js';
 export type { EndReason } from './failure-reason.js';
 export { expectedCandidateTypes, fastIceSessionDescriptionHandlerFactory } from './fast-ice.js';
