@@ -18,6 +18,7 @@ import connectionLimits from './http/connection-limits.js';
 import health from './http/health.js';
 import httpsRedirect from './http/https-redirect.js';
 import { lazySchemaController } from './http/lazy-validators.js';
+import operatorCalls from './http/operator-calls.js';
 import operatorAccess from './http/operator-access.js';
 import registrationsApi from './http/registrations-api.js';
 import sessionsApi from './http/sessions-api.js';
@@ -34,6 +35,8 @@ import type { SiblingWorkers } from './sip/upstream/sibling-workers.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
 import { parseUpstreamTargets, type UpstreamTarget } from './sip/upstream/upstream-target.js';
 import { reloadCertificateOnChange } from './tls/certificate-reloader.js';
+import { parseHepUrl } from './sip-capture/hep-sender.js';
+import { SipCapture } from './sip-capture/sip-capture.js';
 import { SERVER_TLS_OPTIONS, serverCertificate } from './tls/server-certificate.js';
 
 declare module 'fastify' {
@@ -126,7 +129,20 @@ export async function buildApp(
     maxLive: sessionConfig.maxLive,
     log: app.log,
   });
-  const reports = new QualityReports(metrics);
+  // Recent calls' messages for the operator's ladder, and the WebSocket leg as HEP.
+  const { calls: capturedCalls, bytes: capturedBytes, hepUrl, hepAgentId } = config.capture;
+  const capture =
+    capturedCalls > 0 || hepUrl
+      ? new SipCapture({
+          maxCalls: capturedCalls,
+          maxBytes: capturedBytes,
+          hep: hepUrl ? { target: parseHepUrl(hepUrl), captureAgentId: hepAgentId } : undefined,
+          log: app.log,
+        })
+      : undefined;
+  const reports = new QualityReports(metrics, (callId, report) =>
+    capture?.qualityReported(callId, report.mos),
+  );
   const users = config.usersFile
     ? new UsersFile(config.usersFile, (message) => app.log.warn(`${message}; keeping the users read before`))
     : undefined;
@@ -177,6 +193,7 @@ export async function buildApp(
         `${config.advertisedHost}:${(app.server.address() as { port: number } | null)?.port ?? config.port}`,
       flows: sip.flows,
       log: app.log,
+      ...(capture ? { capture: capture.upstream.bind(capture) } : {}),
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
       media: sip.mediaPolicy('upstream'),
       onInvite: (callId) => reports.callSeen(callId),
@@ -213,6 +230,7 @@ export async function buildApp(
     if (address && typeof address === 'object') sip.setListeningPort(address.port);
     store.connect();
   });
+    capture?.close();
   app.addHook('onClose', async () => {
     sip.upstream?.close();
     sip.close();
@@ -228,8 +246,9 @@ export async function buildApp(
   await app.register(health, {
     metrics,
     readiness: () => (store.ready ? undefined : 'the session store (Redis) is unreachable'),
+  if (capture) await app.register(operatorCalls, { ring: capture.ring });
   });
-  await app.register(sipWebSocket, { config, sip });
+  await app.register(sipWebSocket, { config, sip, capture });
   await app.register(registrationsApi, { sip });
   await app.register(callsApi, { reports, callTokens });
   await app.register(sessionsApi, {

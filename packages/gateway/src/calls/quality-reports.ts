@@ -52,7 +52,11 @@ export class QualityReports {
   /** Calls by Call-ID; insertion order is age order. */
   readonly #calls = new Map<string, SeenCall>();
 
-  constructor(private readonly metrics: GatewayMetrics) {}
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    /** Told of every report taken (the SIP capture shows its MOS beside the call). */
+    private readonly onTaken?: (callId: string, report: QualityReport) => void,
+  ) {}
 
   /** A call this gateway routed (its initial INVITE went through). */
   callSeen(callId: string, now = Date.now()): void {
@@ -82,6 +86,7 @@ export class QualityReports {
     for (const ms of report.reconnectMs) m.callReconnect.observe(ms / 1000);
     if (report.reconnects > 0) m.callReconnects.inc(report.reconnects);
     for (const kind of report.warnings) m.callWarnings.inc({ kind });
+    this.onTaken?.(callId, report);
     return 'taken';
   }
 

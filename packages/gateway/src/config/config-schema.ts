@@ -1,6 +1,7 @@
 import type { CodecPolicy } from '@ringway/sdp';
 import { type Static, Type } from '@sinclair/typebox';
 import { UPSTREAM_PATTERN } from '../sip/upstream/upstream-target.js';
+import { HEP_URL_PATTERN } from '../sip-capture/hep-sender.js';
 
 /**
  * The gateway's configuration, validated once at start. Every name the gateway uses (its SIP
@@ -212,6 +213,26 @@ export const ConfigSchema = Type.Object(
          * `signed-in` whenever credentials are configured (AUTH_SECRET or USERS_FILE), else `anyone`.
          */
         callLinks: Type.Union([Type.Literal('off'), Type.Literal('signed-in'), Type.Literal('anyone')]),
+      },
+      { additionalProperties: false },
+    ),
+    /**
+     * The SIP capture (sip-capture/): the messages of recent calls on every leg, for the operator's
+     * ladder (`/operator/calls`), and the WebSocket leg as HEPv3 to Homer or sngrep.
+     */
+    capture: Type.Object(
+      {
+        /** Calls whose messages are kept, the oldest forgotten first; 0 keeps none. Default 200. */
+        calls: Type.Integer({ minimum: 0, maximum: 100_000 }),
+        /** Bytes of (masked) message text kept at most, over all calls. Default 16777216 (16 MiB). */
+        bytes: Type.Integer({ minimum: 65_536, maximum: 1_073_741_824 }),
+        /**
+         * HEPv3 collector, `udp:<ip>:<port>` (an IP address: no DNS), as Kamailio's siptrace and
+         * rtpengine send to: every SIP message of the WebSocket leg goes there. Default: none.
+         */
+        hepUrl: Type.Optional(Type.String({ pattern: HEP_URL_PATTERN })),
+        /** The capture agent id in each HEP packet. Default 2001 (Kamailio's siptrace uses 1). */
+        hepAgentId: Type.Integer({ minimum: 0, maximum: 4_294_967_295 }),
       },
       { additionalProperties: false },
     ),

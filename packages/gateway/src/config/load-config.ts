@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { PolicyError, resolvePolicy } from '@ringway/sdp';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { parseHepUrl } from '../sip-capture/hep-sender.js';
 import { ConfigSchema, type GatewayConfig } from './config-schema.js';
 
 FormatRegistry.Set('ipv4-or-ipv6', (value) => isIP(value) !== 0);
@@ -82,6 +83,10 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['MAX_SESSIONS', 'sessions.maxLive', asNumber],
   ['SESSIONS_PER_MINUTE', 'sessions.createPerMinute', asNumber],
   ['CALL_LINKS', 'sessions.callLinks', asString],
+  ['SIP_CAPTURE_CALLS', 'capture.calls', asNumber],
+  ['SIP_CAPTURE_BYTES', 'capture.bytes', asNumber],
+  ['HEP_URL', 'capture.hepUrl', asString],
+  ['HEP_AGENT_ID', 'capture.hepAgentId', asNumber],
   ['LOG_LEVEL', 'logLevel', asString],
 ];
 
@@ -123,6 +128,7 @@ const DEFAULTS = {
     createPerMinute: 10,
   },
   logLevel: 'info',
+  capture: { calls: 200, bytes: 16 * 1024 * 1024, hepAgentId: 2001 },
 };
 
 type Tree = Record<string, unknown>;
@@ -295,6 +301,15 @@ function validate(tree: Tree): GatewayConfig {
   checkTls(config);
   if (config.workers > 1 && !config.upstream) {
     throw new ConfigError(
+  if (config.capture.hepUrl !== undefined) {
+    try {
+      parseHepUrl(config.capture.hepUrl);
+    } catch (error) {
+      throw new ConfigError(
+        `invalid configuration: capture.hepUrl (environment HEP_URL): ${(error as Error).message}`,
+      );
+    }
+  }
       `invalid configuration: workers (environment WORKERS) is ${config.workers}, but the embedded registrar keeps its location in one process: several workers need UPSTREAM (Kamailio behind them)`,
     );
   }

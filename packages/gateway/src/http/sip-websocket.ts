@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config/config-schema.js';
 import type { Flow } from '../sip/flow.js';
 import { parseSipMessage } from '../sip/parser.js';
 import type { SipServer } from '../sip/sip-server.js';
+import type { FlowTap, SipCapture } from '../sip-capture/sip-capture.js';
 
 /** RFC 6455 §7.4.1 close codes the gateway uses. */
 const GOING_AWAY = 1001;
@@ -90,6 +91,7 @@ function newFlow(
   transport: string,
   remoteAddress: string,
   remotePort: number,
+  tap: FlowTap | undefined,
 ): Flow {
   // Frames sent in one tick leave in one write: the connection is corked at the first and
   // uncorked when the tick's work is done (a proxy often answers and forwards several messages
@@ -115,6 +117,7 @@ function newFlow(
         connection.cork();
         process.nextTick(uncork);
       }
+      tap?.sent(text);
       socket.send(text);
     },
     close: (code, reason) => socket.close(code, reason),
@@ -128,8 +131,11 @@ function newFlow(
  * `maxMessageBytes` close the connection with 1009 (ws's maxPayload); a connection whose first
  * SIP message has not come `firstRequestMs` after the upgrade is closed with 1008.
  */
-async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig; sip: SipServer }) {
-  const { config, sip } = opts;
+async function sipWebSocket(
+  app: FastifyInstance,
+  opts: { config: GatewayConfig; sip: SipServer; capture?: SipCapture },
+) {
+  const { config, sip, capture } = opts;
   // Worked out once, not at every upgrade.
   const deploymentPages = new Set(config.wsServers.map(pageOrigin));
   const sockets = new Set<WebSocket>();
@@ -198,13 +204,24 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
       // Keep only what the flow needs: a closure over `request` would keep Fastify's request,
       // reply and the upgrade's HTTP objects alive for the life of every connection.
       const address = request.socket.remoteAddress ?? request.ip;
+      const transport = request.protocol === 'https' ? 'WSS' : 'WS';
+      // The SIP capture (ladder, HEP) sees the flow's messages as they cross the WebSocket.
+      const tap = capture?.flowTap({
+        transport,
+        client: { ip: address, port: request.socket.remotePort ?? 0 },
+        gateway: {
+          ip: request.socket.localAddress ?? config.host,
+          port: request.socket.localPort ?? config.port,
+        },
+      });
       const flow = newFlow(
         socket,
         request.socket,
         `${flowPrefix}${++nextFlow}`,
-        request.protocol === 'https' ? 'WSS' : 'WS',
+        transport,
         address,
         request.socket.remotePort ?? 0,
+        tap,
       );
       sockets.add(socket);
       socket.on('pong', () => unanswered.delete(socket));
@@ -221,6 +238,7 @@ async function sipWebSocket(app: FastifyInstance, opts: { config: GatewayConfig;
           clearTimeout(silent);
           silent = undefined;
         }
+        tap?.received(data);
         sip.receive(flow.id, data);
       });
       socket.on('error', (error) => app.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));

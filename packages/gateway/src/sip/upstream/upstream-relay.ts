@@ -36,7 +36,7 @@ import type { SiblingWorkers } from './sibling-workers.js';
 import { TransactionMemory } from './transaction-memory.js';
 import { T1_MS, transactionKey, UdpRetransmissions } from './udp-retransmissions.js';
 import { ClosedFlowUnregistrar, type UnregisterOptions } from './unregister-on-close.js';
-import type { UpstreamTarget } from './upstream-target.js';
+import type { UpstreamTarget, UpstreamTransportName } from './upstream-target.js';
 import { createUpstreamTransport, type UpstreamLocal, type UpstreamTransport } from './upstream-transport.js';
 
 /** Branches of the requests the relay passes to clients, so that their answers come back here. */
@@ -103,7 +103,21 @@ export interface UpstreamOptions {
    * answer its challenge. Without it, a closed page stays registered until its binding expires.
    */
   unregister?: UnregisterOptions;
+  /**
+   * Sees every message of the upstream leg as it is sent (`out`) or received (`in`): the SIP
+   * capture's (sip-capture/), for the operator's ladder. `local` is this side's `host:port`, `peer`
+   * the upstream node.
+   */
+  capture?: UpstreamCapture;
 }
+
+export type UpstreamCapture = (
+  direction: 'in' | 'out',
+  data: Buffer | string,
+  transport: UpstreamTransportName,
+  local: string,
+  peer: { host: string; port: number },
+) => void;
 
 /**
  * Transactions kept at once, a bound against floods only (transaction-memory.ts): 20,000 INVITEs
@@ -185,18 +199,32 @@ export class UpstreamRelay {
   readonly #unregistrar: ClosedFlowUnregistrar | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
+    const { capture } = options;
     this.#transport = createUpstreamTransport(
       options.targets,
       options.local,
       options.maxMessageBytes,
       {
-        message: (data) => this.#fromUpstream(data),
+        message: (data) => {
+          const transport = this.#transport;
+          capture?.('in', data, transport.name, transport.local, transport.target);
+          this.#fromUpstream(data);
+        },
         // Up once a keep-alive is answered on the new connection; down at once when it is lost.
         connected: () => this.#ping(),
         disconnected: () => this.#setUp(false),
       },
       options.log,
     );
+    if (capture) {
+      // Every sender (relay, retransmissions, keep-alives, unregistrations) goes through send.
+      const transport = this.#transport;
+      const send = transport.send.bind(transport);
+      transport.send = (message, node) => {
+        capture('out', message, transport.name, transport.local, node ?? transport.target);
+        send(message, node);
+      };
+    }
     this.#timers = options.timers ?? DEFAULT_TIMERS;
     this.#inFlight = new TransactionMemory({
       name: 'offers',

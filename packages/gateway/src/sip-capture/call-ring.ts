@@ -1,0 +1,156 @@
+import type { CapturedMessage, MessageHead } from './captured-message.js';
+
+/** Where a captured call stands, from the messages seen (either leg). */
+export type CallOutcome = 'calling' | 'ringing' | 'answered' | 'rejected' | 'cancelled';
+
+/** A recent call: who, when, how it went, and its messages on every leg, oldest first. */
+export interface CapturedCall {
+  callId: string;
+  /** When its initial INVITE was first seen, ms since the epoch. */
+  startedAt: number;
+  /** user@host of From and To of the initial INVITE. */
+  from: string | undefined;
+  to: string | undefined;
+  outcome: CallOutcome;
+  /** The final answer to the initial INVITE: a 2xx if any leg saw one, else the last one seen. */
+  status: number | undefined;
+  /** INVITE to its first 18x, and INVITE to its final answer, ms. */
+  ringingMs: number | undefined;
+  setupMs: number | undefined;
+  /** When a BYE (or the CANCEL) was seen. */
+  endedAt: number | undefined;
+  /** MOS of each party's quality report (calls/quality-reports.ts), as they arrive. */
+  mos: number[];
+  messages: CapturedMessage[];
+  bytes: number;
+  /** Messages were left out: the call alone reached its share of the ring. */
+  truncated: boolean;
+}
+
+export interface CallRingOptions {
+  /** Calls kept at most; the oldest goes first. */
+  maxCalls: number;
+  /** Bytes of message text kept at most, over all calls; the oldest calls go first. */
+  maxBytes: number;
+}
+
+/** Messages of one call kept at most (a call re-INVITEd for hours must not fill the ring alone). */
+const MAX_MESSAGES_PER_CALL = 1000;
+/** A Call-ID longer than this is no call anybody's phone made: not kept (RFC 3261 sets no bound). */
+const MAX_CALL_ID_LENGTH = 256;
+
+/**
+ * The SIP messages of recent calls, by Call-ID, bounded by a count of calls and by bytes (the
+ * oldest call is forgotten first). A call begins with an initial INVITE (no To tag) on any leg;
+ * messages of Call-IDs that are no call (REGISTER, SUBSCRIBE, OPTIONS) are not kept.
+ */
+export class CallRing {
+  /** Insertion order is age order. */
+  readonly #calls = new Map<string, CapturedCall>();
+  #bytes = 0;
+
+  constructor(private readonly options: CallRingOptions) {}
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /** Keeps `message` under its call (beginning one for an initial INVITE); whether it was kept. */
+  record(message: CapturedMessage, head: MessageHead): boolean {
+    const { callId } = head;
+    if (callId === undefined || callId.length > MAX_CALL_ID_LENGTH || this.options.maxCalls === 0)
+      return false;
+    let call = this.#calls.get(callId);
+    if (!call) {
+      if (head.method !== 'INVITE' || head.toTagged) return false;
+      call = newCall(callId, message.at, head);
+      this.#calls.set(callId, call);
+      while (this.#calls.size > this.options.maxCalls) this.#evictOldest();
+    }
+    follow(call, message, head);
+    const size = Buffer.byteLength(message.text);
+    // One call may take half of the ring at most, so that one long call cannot empty it of the rest.
+    if (call.messages.length >= MAX_MESSAGES_PER_CALL || call.bytes + size > this.options.maxBytes / 2) {
+      call.truncated = true;
+      return false;
+    }
+    call.messages.push(message);
+    call.bytes += size;
+    this.#bytes += size;
+    while (this.#bytes > this.options.maxBytes && this.#calls.size > 1) this.#evictOldest(call);
+    return true;
+  }
+
+  /** A party's MOS (from its quality report), when the call is still in the ring. */
+  qualityReported(callId: string, mos: number): void {
+    const call = this.#calls.get(callId);
+    if (call && call.mos.length < 2) call.mos.push(mos);
+  }
+
+  get(callId: string): CapturedCall | undefined {
+    return this.#calls.get(callId);
+  }
+
+  /** Every call kept, newest first. */
+  calls(): CapturedCall[] {
+    return [...this.#calls.values()].reverse();
+  }
+
+  #evictOldest(keep?: CapturedCall): void {
+    for (const [callId, call] of this.#calls) {
+      if (call === keep) continue;
+      this.#calls.delete(callId);
+      this.#bytes -= call.bytes;
+      return;
+    }
+  }
+}
+
+function newCall(callId: string, at: number, head: MessageHead): CapturedCall {
+  return {
+    callId,
+    startedAt: at,
+    from: head.from,
+    to: head.to,
+    outcome: 'calling',
+    status: undefined,
+    ringingMs: undefined,
+    setupMs: undefined,
+    endedAt: undefined,
+    mos: [],
+    messages: [],
+    bytes: 0,
+    truncated: false,
+  };
+}
+
+/** The call's outcome and timings after one more of its messages. */
+function follow(call: CapturedCall, message: CapturedMessage, head: MessageHead): void {
+  const since = Math.round(message.at - call.startedAt);
+  if (head.method === 'BYE' || (head.method === 'CANCEL' && call.outcome !== 'answered')) {
+    call.endedAt ??= message.at;
+    if (head.method === 'CANCEL') call.outcome = 'cancelled';
+    return;
+  }
+  // Answers to the initial INVITE only (a re-INVITE's have a To tag on the request, not told
+  // apart here by CSeq: the first INVITE's answers come first, and a 2xx settles the outcome).
+  const status = head.status;
+  if (status === undefined || head.cseqMethod !== 'INVITE' || call.outcome === 'answered') return;
+  if (status >= 180 && status < 200 && call.outcome === 'calling') {
+    call.outcome = 'ringing';
+    call.ringingMs ??= since;
+  } else if (status >= 200 && status < 300) {
+    call.outcome = 'answered';
+    call.status = status;
+    call.setupMs = since;
+  } else if (status >= 300) {
+    if (call.outcome !== 'cancelled') call.outcome = 'rejected';
+    call.status = status;
+    call.setupMs ??= since;
+    call.endedAt ??= message.at;
+  }
+}
