@@ -246,11 +246,11 @@ export async function buildApp(
   await app.register(health, {
     metrics,
     readiness: () => (store.ready ? undefined : 'the session store (Redis) is unreachable'),
-  if (capture) await app.register(operatorCalls, { ring: capture.ring });
   });
   await app.register(sipWebSocket, { config, sip, capture });
   await app.register(registrationsApi, { sip });
   await app.register(callsApi, { reports, callTokens });
+  if (capture) await app.register(operatorCalls, { ring: capture.ring });
   await app.register(sessionsApi, {
     sessions,
     createPerMinute: sessionConfig.createPerMinute,

@@ -299,8 +299,6 @@ function validate(tree: Tree): GatewayConfig {
     }
   }
   checkTls(config);
-  if (config.workers > 1 && !config.upstream) {
-    throw new ConfigError(
   if (config.capture.hepUrl !== undefined) {
     try {
       parseHepUrl(config.capture.hepUrl);
@@ -310,6 +308,8 @@ function validate(tree: Tree): GatewayConfig {
       );
     }
   }
+  if (config.workers > 1 && !config.upstream) {
+    throw new ConfigError(
       `invalid configuration: workers (environment WORKERS) is ${config.workers}, but the embedded registrar keeps its location in one process: several workers need UPSTREAM (Kamailio behind them)`,
     );
   }
