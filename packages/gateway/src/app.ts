@@ -18,8 +18,8 @@ import connectionLimits from './http/connection-limits.js';
 import health from './http/health.js';
 import httpsRedirect from './http/https-redirect.js';
 import { lazySchemaController } from './http/lazy-validators.js';
-import operatorCalls from './http/operator-calls.js';
 import operatorAccess from './http/operator-access.js';
+import operatorCalls from './http/operator-calls.js';
 import registrationsApi from './http/registrations-api.js';
 import sessionsApi from './http/sessions-api.js';
 import signInApi from './http/sign-in-api.js';
@@ -34,9 +34,9 @@ import { SipServer } from './sip/sip-server.js';
 import type { SiblingWorkers } from './sip/upstream/sibling-workers.js';
 import { UpstreamRelay } from './sip/upstream/upstream-relay.js';
 import { parseUpstreamTargets, type UpstreamTarget } from './sip/upstream/upstream-target.js';
-import { reloadCertificateOnChange } from './tls/certificate-reloader.js';
 import { parseHepUrl } from './sip-capture/hep-sender.js';
 import { SipCapture } from './sip-capture/sip-capture.js';
+import { reloadCertificateOnChange } from './tls/certificate-reloader.js';
 import { SERVER_TLS_OPTIONS, serverCertificate } from './tls/server-certificate.js';
 
 declare module 'fastify' {
@@ -193,11 +193,11 @@ export async function buildApp(
         `${config.advertisedHost}:${(app.server.address() as { port: number } | null)?.port ?? config.port}`,
       flows: sip.flows,
       log: app.log,
-      ...(capture ? { capture: capture.upstream.bind(capture) } : {}),
       onHealth: (up) => upstreamUp.set(up ? 1 : 0),
       media: sip.mediaPolicy('upstream'),
       onInvite: (callId) => reports.callSeen(callId),
       observeCall: (event) => sessions.observe(event),
+      ...(capture ? { capture: capture.upstream.bind(capture) } : {}),
       timers: config.timers,
       callTokens,
       ...(config.authSecret || config.usersFile
@@ -230,11 +230,11 @@ export async function buildApp(
     if (address && typeof address === 'object') sip.setListeningPort(address.port);
     store.connect();
   });
-    capture?.close();
   app.addHook('onClose', async () => {
     sip.upstream?.close();
     sip.close();
     sessions.close();
+    capture?.close();
     await store.close();
   });
   await app.register(connectionLimits, { config });
