@@ -307,7 +307,7 @@ describe('password sign-in: the registration follows the server, and a passing r
       (count) => `${count} renewal attempt(s)`,
       { ms: CREDENTIAL_SECONDS * 1000 },
     );
-    expect(await alice.getByTestId('sign-in-error').textContent()).toBe('');
+    expect(await alice.getByTestId('action-error').isHidden()).toBe(true);
     await expectText(alice, 'call-state', 'active');
 
     // Past the credential's end, the next refresh is refused: the page says so, and why.

@@ -54,7 +54,7 @@ describe('password sign-in on the softphone page', () => {
       ['mallory', 'alice-password-1'],
     ]) {
       const page = await signInWithPassword(browser, baseUrl, user as string, password as string);
-      await expectText(page, 'sign-in-error', 'Wrong user name or password.');
+      await expectText(page, 'action-error', 'Wrong user name or password.');
       await expectText(page, 'registration-state', 'unregistered');
       expect(await page.getByTestId('register-button').isVisible()).toBe(true);
       await page.context().close();
@@ -71,7 +71,7 @@ describe('password sign-in on the softphone page', () => {
         async () =>
           (await carol.getByTestId('registration-state').textContent()) === 'registered'
             ? 'registered'
-            : (await carol.getByTestId('sign-in-error').textContent())
+            : (await carol.getByTestId('action-error').textContent())
               ? 'refused'
               : '',
         (result) => result !== '',

@@ -11,7 +11,11 @@ export type UserAction =
   | 'transfer'
   | 'dtmf'
   | 'microphone'
-  | 'speaker';
+  | 'speaker'
+  | 'sign-in'
+  | 'call-link'
+  | 'join'
+  | 'link-handler';
 
 /** The banner's first words for each action, as data. */
 export const ACTION_WORDS: Readonly<Record<UserAction, string>> = {
@@ -25,6 +29,10 @@ export const ACTION_WORDS: Readonly<Record<UserAction, string>> = {
   dtmf: 'Could not send the key',
   microphone: 'Could not switch the microphone',
   speaker: 'Could not switch the speaker',
+  'sign-in': 'Could not sign in',
+  'call-link': 'Could not start a call link',
+  join: 'Could not join the call link',
+  'link-handler': 'Could not open sip: and tel: links here',
 };
 
 /** Refusals that pass by themselves, and what a person should do then (RFC 3261 §21). */
