@@ -92,7 +92,7 @@ export default async function operatorCalls(app: FastifyInstance, opts: { ring: 
     {
       schema: {
         params: CallParams,
-        response: { 200: Type.Intersect([CallSummary, Type.Object({ ladder: Ladder })]), 404: Problem },
+        response: { 200: Type.Object({ ...CallSummary.properties, ladder: Ladder }), 404: Problem },
       },
     },
     async (request, reply) => {
