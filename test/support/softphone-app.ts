@@ -1,9 +1,18 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eventually } from './eventually.js';
 
-/** The softphone page of a gateway, opened as `user` in its own browser context (`?user=` registers at once). */
-export async function openSoftphone(browser: Browser, baseUrl: string, user: string): Promise<Page> {
+/**
+ * The softphone page of a gateway, opened as `user` in its own browser context (`?user=` registers
+ * at once); `prepare` sets up the context before the page loads (e.g. watchMicrophoneTracks).
+ */
+export async function openSoftphone(
+  browser: Browser,
+  baseUrl: string,
+  user: string,
+  prepare?: (context: BrowserContext) => Promise<void>,
+): Promise<Page> {
   const context = await browser.newContext();
+  await prepare?.(context);
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${user}] page error`, error));
   if (process.env.PAGE_LOG) page.on('console', (m) => console.log(`[${user}] ${m.text()}`));
@@ -122,5 +131,39 @@ export async function registeredWithPassword(
 export async function stopPhone(page: Page): Promise<void> {
   await page.evaluate(() =>
     (globalThis as unknown as { ringway: { phone(): { stop(): Promise<void> } } }).ringway.phone().stop(),
+  );
+}
+
+/**
+ * Keeps every microphone track the context's pages are handed (getUserMedia's and their clones,
+ * which calls send), for liveMicrophoneTracks(): while any is live the browser shows that the
+ * page captures.
+ */
+export async function watchMicrophoneTracks(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const tracks: MediaStreamTrack[] = [];
+    (globalThis as unknown as { microphoneTracks: MediaStreamTrack[] }).microphoneTracks = tracks;
+    const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (constraints) => {
+      const stream = await getUserMedia(constraints);
+      tracks.push(...stream.getAudioTracks());
+      return stream;
+    };
+    const clone = MediaStreamTrack.prototype.clone;
+    MediaStreamTrack.prototype.clone = function (this: MediaStreamTrack) {
+      const copy = clone.call(this);
+      if (tracks.includes(this)) tracks.push(copy);
+      return copy;
+    };
+  });
+}
+
+/** How many of the microphone tracks the page was handed are live now (see watchMicrophoneTracks). */
+export function liveMicrophoneTracks(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      (globalThis as unknown as { microphoneTracks: MediaStreamTrack[] }).microphoneTracks.filter(
+        (track) => track.readyState === 'live',
+      ).length,
   );
 }

@@ -31,4 +31,5 @@ export { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-stat
 export { RENEWAL_BACKOFF, renewalEndsSignIn, type SignInIdentity, signInIdentity } from './sign-in.js';
 export { requestOutcome, SipRefusal } from './sip-refusal.js';
 export { StateMachine, StateTransitionError } from './state-machine.js';
+export { DEFAULT_WARM_MICROPHONE_MS } from './warm-microphone.js';
 export { WATERFALL_STEPS, Waterfall, type WaterfallStep } from './waterfall.js';

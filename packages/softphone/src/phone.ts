@@ -17,7 +17,6 @@ import {
   type FastIceOptions,
   fastIceSessionDescriptionHandlerFactory,
   type MediaHooks,
-  WarmMicrophone,
   warmUpPeerConnections,
 } from './fast-ice.js';
 import { MailboxWatch } from './mailbox-watch.js';
@@ -30,6 +29,7 @@ import { ServerRing } from './server-ring.js';
 import { requestOutcome } from './sip-refusal.js';
 import { StateMachine } from './state-machine.js';
 import { targetUri } from './target-uri.js';
+import { DEFAULT_WARM_MICROPHONE_MS, WarmMicrophone } from './warm-microphone.js';
 
 /** The longest wait between reconnection attempts while a live call waits for them, ms. */
 const LIVE_CALL_MAX_BACKOFF_MS = 1000;
@@ -59,6 +59,15 @@ export interface PhoneOptions {
   /** Candidate gathering: idle window and hard cap, ms (see fast-ice.ts). */
   iceIdleMs?: number;
   iceCapMs?: number;
+  /**
+   * How long the microphone stays open with no call, ms. It is opened when the phone starts and
+   * kept after each call, so that a call placed or answered meanwhile does not wait for
+   * getUserMedia; but while it is open the browser shows that the page is capturing (Safari's
+   * indicator, the system's). After this long without a call it is released, and the next call
+   * opens it again. 0: never kept open, only during calls. Default 30000
+   * (DEFAULT_WARM_MICROPHONE_MS).
+   */
+  warmMicrophoneMs?: number;
 }
 
 /** A watched contact's lamp changed (see `Phone.watch`). */
@@ -94,7 +103,7 @@ export class Phone {
   registrationFailure: EndReason | undefined;
   readonly #ua: UserAgent;
   readonly #registration: StateMachine<RegistrationState>;
-  readonly #microphone = new WarmMicrophone();
+  readonly #microphone: WarmMicrophone;
   readonly #hooks = new WeakMap<object, MediaHooks>();
   readonly #timeouts: CallTimeouts;
   readonly #watches = new Map<string, PresenceWatch>();
@@ -112,6 +121,7 @@ export class Phone {
   readonly #media: FastIceOptions;
 
   constructor(readonly options: PhoneOptions) {
+    this.#microphone = new WarmMicrophone(options.warmMicrophoneMs ?? DEFAULT_WARM_MICROPHONE_MS);
     this.#media = {
       iceServers: options.iceServers,
       idleMs: options.iceIdleMs,
@@ -181,10 +191,13 @@ export class Phone {
     return this.#servers.current;
   }
 
-  /** Connects, warms the microphone and registers. Resolves when registered; rejects on failure. */
+  /**
+   * Connects, warms the microphone (unless `warmMicrophoneMs` is 0) and registers. Resolves when
+   * registered; rejects on failure.
+   */
   async start(): Promise<void> {
     this.#stopped = false;
-    void this.#microphone.warm().catch(() => undefined);
+    if (this.#microphone.keepsWarm) void this.#microphone.warm().catch(() => undefined);
     void warmUpPeerConnections().catch(() => undefined);
     this.#registration.transition(RegistrationState.Registering);
     const registered = this.#whenRegistered();
@@ -320,12 +333,15 @@ export class Phone {
   #track(call: Call): void {
     this.#hooks.set(call.session, call);
     this.calls.push(call);
+    this.#microphone.callsLive(true);
     call.referred.addListener((inviter) =>
       this.#track(Call.fromInviter(inviter, { timeouts: this.#timeouts })),
     );
     call.stateChange.addListener(() => {
       const index = this.calls.indexOf(call);
-      if (call.endReason && index !== -1) this.calls.splice(index, 1);
+      if (!call.endReason || index === -1) return;
+      this.calls.splice(index, 1);
+      if (this.calls.length === 0) this.#microphone.callsLive(false);
     });
     this.callAdded.emit(call);
   }

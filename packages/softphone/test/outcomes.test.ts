@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Core } from 'sip.js';
 import { RETRY_REGISTRATION, registrationRefused } from '../src/failure-reason.js';
-import { hasEndedTrack } from '../src/fast-ice.js';
 import { renewalEndsSignIn } from '../src/sign-in.js';
 import { requestOutcome, SipRefusal } from '../src/sip-refusal.js';
 import { ACTION_WORDS, actionFailure, deliveryText } from '../src/ui/action-outcome.js';
+import { hasEndedTrack } from '../src/warm-microphone.js';
 
 // Issue 23: a phone that never hides a failure.
 const response = (statusCode: number, reasonPhrase: string) =>
