@@ -42,5 +42,10 @@ if [ -n "${GATEWAYS:-}" ]; then
   done
   FLAGS="$FLAGS -A WITH_GATEWAYS"
 fi
+# HEP_URL=udp:<ip>:<port> (the gateway's own variable): every SIP message mirrored there as HEPv3.
+if [ -n "${HEP_URL:-}" ]; then
+  echo "#!substdef \"!HEP_DESTINATION!sip:${HEP_URL#udp:}!g\"" >> /etc/kamailio/kamailio-local.cfg
+  FLAGS="$FLAGS -A WITH_HEP"
+fi
 # shellcheck disable=SC2086
 exec kamailio -DD -E $FLAGS -m 256 -M 16 -f /etc/kamailio/kamailio.cfg

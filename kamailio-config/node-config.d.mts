@@ -14,6 +14,8 @@ export interface NodeConfigOptions {
   gateways?: string[];
   gatewayPingInterval?: number;
   gatewayTimeoutMs?: number;
+  /** A HEP collector, `ip:port` (UDP): every SIP message mirrored there (-A WITH_HEP). */
+  hep?: string;
   sharedMemoryMb?: number;
   privateMemoryMb?: number;
 }

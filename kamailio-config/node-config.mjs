@@ -19,7 +19,8 @@ const PRESENCE_TABLES = ['version', 'presentity', 'active_watchers', 'watchers',
  * `rtpengine` (control socket: -A WITH_RTPENGINE), `registerMaxExpires`, `pbx` (`ip:port`:
  * -A WITH_PBX, dispatcher set 1), `presence` (-A WITH_PRESENCE), `dmq` {peers, notify}
  * (-A WITH_DMQ), `gateways` (upstream sides in order of preference: -A WITH_GATEWAYS, set 2),
- * `gatewayPingInterval` (s), `gatewayTimeoutMs`, `sharedMemoryMb` (default 64), `privateMemoryMb` (8).
+ * `gatewayPingInterval` (s), `gatewayTimeoutMs`, `hep` (`ip:port` of a HEP collector: -A WITH_HEP),
+ * `sharedMemoryMb` (default 64), `privateMemoryMb` (8).
  */
 export function writeNodeConfig(options) {
   const ip = options.ip ?? '127.0.0.1';
@@ -61,6 +62,7 @@ export function writeNodeConfig(options) {
     ...(options.tls
       ? { TLS_LISTEN: `tls:${ip}:${options.tlsPort}`, TLS_CONFIG: join(folder, 'tls.cfg') }
       : {}),
+    ...(options.hep ? { HEP_DESTINATION: `sip:${options.hep}` } : {}),
     ...(options.presence
       ? { PRESENCE_DB: `text://${join(folder, 'presence')}`, PRESENCE_SERVER: `sip:${ip}:${options.udpPort}` }
       : {}),
@@ -91,6 +93,7 @@ export function writeNodeConfig(options) {
     [options.presence, 'WITH_PRESENCE'],
     [options.dmq, 'WITH_DMQ'],
     [options.gateways, 'WITH_GATEWAYS'],
+    [options.hep, 'WITH_HEP'],
   ];
   for (const [on, flag] of flags) if (on) args.push('-A', flag);
   return { folder, args };

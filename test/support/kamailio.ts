@@ -58,6 +58,8 @@ export async function startKamailio(options: {
   gateways?: string[];
   gatewayPingInterval?: number;
   gatewayTimeoutMs?: number;
+  /** A HEP collector (`127.0.0.1:port`, UDP): siptrace mirrors every SIP message there (-A WITH_HEP). */
+  hep?: string;
 }): Promise<RunningKamailio> {
   const port = await freeTcpPort();
   const udpPort = options.udpPort ?? (await freeUdpPort());

@@ -146,13 +146,16 @@ describe('CallRing', () => {
     expect(record(new CallRing({ maxCalls: 5, maxBytes: 1 << 20 }), invite('x'.repeat(257)))).toBe(false);
   });
 
-  it('calls a rejected call rejected with its status, and a CANCELled one cancelled', () => {
+  it('calls a rejected call rejected with its status, a CANCELled one cancelled, and a challenge neither', () => {
     const ring = new CallRing({ maxCalls: 5, maxBytes: 1 << 20 });
     record(ring, invite('busy'));
     record(ring, response('busy', '486 Busy Here'));
     record(ring, invite('gone'));
     record(ring, invite('gone').replace('INVITE sip', 'CANCEL sip').replace('2 INVITE', '2 CANCEL'));
     record(ring, response('gone', '487 Request Terminated'));
+    record(ring, invite('challenged'));
+    record(ring, response('challenged', '407 Proxy Authentication Required'));
+    expect(ring.get('challenged')).toMatchObject({ outcome: 'calling', status: undefined });
     expect(ring.get('busy')).toMatchObject({ outcome: 'rejected', status: 486 });
     expect(ring.get('gone')).toMatchObject({ outcome: 'cancelled', status: 487 });
   });

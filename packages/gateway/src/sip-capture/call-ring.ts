@@ -140,6 +140,8 @@ function follow(call: CapturedCall, message: CapturedMessage, head: MessageHead)
   // apart here by CSeq: the first INVITE's answers come first, and a 2xx settles the outcome).
   const status = head.status;
   if (status === undefined || head.cseqMethod !== 'INVITE' || call.outcome === 'answered') return;
+  // A challenge (RFC 3261 §22.2, §22.3) is answered by the same INVITE again, with credentials.
+  if (status === 401 || status === 407) return;
   if (status >= 180 && status < 200 && call.outcome === 'calling') {
     call.outcome = 'ringing';
     call.ringingMs ??= since;
@@ -147,6 +149,8 @@ function follow(call: CapturedCall, message: CapturedMessage, head: MessageHead)
     call.outcome = 'answered';
     call.status = status;
     call.setupMs = since;
+    // A fork's loser may have answered first (486 from one phone, 200 from the other).
+    call.endedAt = undefined;
   } else if (status >= 300) {
     if (call.outcome !== 'cancelled') call.outcome = 'rejected';
     call.status = status;
