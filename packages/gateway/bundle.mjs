@@ -36,5 +36,7 @@ await build({
 });
 // `npm run user`: the users file's command, a file of its own so that it runs where the gateway does.
 await build({ ...common, entryPoints: ['dist/cli/user.js'], outfile: 'dist/user.mjs' });
+// The compose stack's configuration check (gateway-config): the gateway's own rules, nothing else.
+await build({ ...common, entryPoints: ['dist/cli/check-config.js'], outfile: 'dist/check-config.mjs' });
 // The container's health check (docker-compose.yml): HTTPS or plain HTTP, whichever it serves.
 await build({ ...common, entryPoints: ['dist/cli/health-check.js'], outfile: 'dist/health-check.mjs' });

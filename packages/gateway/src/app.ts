@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { destination } from 'pino';
 import { PasswordGuesses } from './accounts/password-guesses.js';
 import { SignIn } from './accounts/sign-in.js';
 import { signedInUser } from './accounts/signed-in-user.js';
@@ -21,10 +20,12 @@ import { lazySchemaController } from './http/lazy-validators.js';
 import operatorAccess from './http/operator-access.js';
 import operatorCalls from './http/operator-calls.js';
 import registrationsApi from './http/registrations-api.js';
+import { RequestLog } from './http/request-log.js';
 import sessionsApi from './http/sessions-api.js';
 import signInApi from './http/sign-in-api.js';
 import sipWebSocket from './http/sip-websocket.js';
 import softphonePage from './http/softphone-page.js';
+import { logDestination, logOptions } from './logging.js';
 import { createMetrics } from './metrics.js';
 import { SessionService } from './sessions/session-service.js';
 import { MemorySessionStore } from './sessions/session-store.js';
@@ -80,13 +81,8 @@ export async function buildApp(
   const targets = config.upstream ? upstreamTargets(config, config.upstream) : undefined;
   // Typed as the plain-HTTP instance either way: nothing here depends on which server it is.
   const app = Fastify({
-    // Log lines leave asynchronously (batched while a write is in flight, flushed at exit), so
-    // that writing them stays off the path of the messages they describe.
-    logger: {
-      level: config.logLevel,
-      name: 'ringway-gateway',
-      stream: destination({ dest: 1, sync: false }),
-    },
+    logger: { ...logOptions(config), stream: await logDestination(config.logFormat) },
+    logController: new RequestLog(),
     // Behind no proxy by default; the client address is the socket's.
     trustProxy: false,
     schemaController: lazySchemaController,

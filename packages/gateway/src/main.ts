@@ -1,21 +1,14 @@
 import cluster from 'node:cluster';
-import { fileURLToPath } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import type { GatewayConfig } from './config/config-schema.js';
-import { ConfigError, loadConfig } from './config/load-config.js';
+import { loadProcessConfig, stopOnConfigError } from './config/process-config.js';
+import { logDestination, logOptions } from './logging.js';
 import { clusterSiblings } from './sip/upstream/sibling-workers.js';
 import { serverCertificate } from './tls/server-certificate.js';
 import { superviseWorkers, WORKER_INDEX } from './worker-supervisor.js';
-
-/** A configuration (or a file it names) that cannot be used: one line, and exit EX_CONFIG. */
-function stopOnConfigError(error: unknown): never {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`ringway-gateway: ${error.message}`);
-  process.exit(78);
-}
 
 // Milliseconds since the process began (performance.now() counts from there) at the end of each
 // start-up phase, for the start-up log line: a slow start shows where it went.
@@ -24,20 +17,13 @@ const phaseEnds = (name: string) => {
   phasesMs[name] = Math.round(performance.now());
 };
 
-let config: GatewayConfig;
-try {
-  // The page is built beside the gateway in this repository (both main.js and gateway.mjs live in dist/).
-  const softphoneDir = fileURLToPath(new URL('../../softphone/dist/page/', import.meta.url));
-  config = loadConfig(process.env, process.env.SOFTPHONE_DIR ? {} : { softphoneDir });
-  phaseEnds('config');
-} catch (error) {
-  stopOnConfigError(error);
-}
+const config = loadProcessConfig(import.meta.url);
+phaseEnds('config');
 
 if (cluster.isPrimary && config.workers > 1) {
   // A self-signed certificate is made (or found) once, here, so that every worker serves the same.
   await serverCertificate(config).catch(stopOnConfigError);
-  superviseWorkers(config.workers, pino({ level: config.logLevel, name: 'ringway-gateway' }));
+  superviseWorkers(config.workers, pino(logOptions(config), await logDestination(config.logFormat)));
 } else {
   await serve(config);
 }

@@ -1,11 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
+import { EX_CONFIG } from './config/process-config.js';
 import type { Logger } from './sip/logger.js';
 import { isHandedOverRequest } from './sip/upstream/sibling-workers.js';
 
 /** The environment variable that tells a worker its index (its upstream port is the base + it). */
 export const WORKER_INDEX = 'RINGWAY_WORKER_INDEX';
-
-const EX_CONFIG = 78;
 
 /** A worker that dies this soon after it started is dying at start-up: wait longer each time, up to 5 s. */
 const STEADY_MS = 2000;

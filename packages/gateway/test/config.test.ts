@@ -25,6 +25,7 @@ describe('loadConfig', () => {
     [{ AUTH_SECRET: 'short' }, /authSecret \(environment AUTH_SECRET\)/],
     [{ REGISTER_MIN_EXPIRES: '600', REGISTER_MAX_EXPIRES: '60' }, /minExpires ≤ defaultExpires ≤ maxExpires/],
     [{ LOG_LEVEL: 'loud' }, /logLevel/],
+    [{ LOG_FORMAT: 'xml' }, /logFormat \(environment LOG_FORMAT\)/],
   ])('stops on %j with a message naming the field', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

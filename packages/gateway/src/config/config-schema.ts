@@ -239,6 +239,11 @@ export const ConfigSchema = Type.Object(
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     ),
+    /**
+     * Log lines as JSON for machines (`json`), or coloured lines for people (`pretty`). Default
+     * `auto`: pretty on a terminal, JSON otherwise (containers, pipes, files).
+     */
+    logFormat: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')]),
   },
   { additionalProperties: false },
 );

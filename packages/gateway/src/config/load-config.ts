@@ -88,6 +88,7 @@ const ENVIRONMENT: ReadonlyArray<[variable: string, path: string, parse: Parse]>
   ['HEP_URL', 'capture.hepUrl', asString],
   ['HEP_AGENT_ID', 'capture.hepAgentId', asNumber],
   ['LOG_LEVEL', 'logLevel', asString],
+  ['LOG_FORMAT', 'logFormat', asString],
 ];
 
 const DEFAULTS = {
@@ -127,8 +128,9 @@ const DEFAULTS = {
     maxLive: 1000,
     createPerMinute: 10,
   },
-  logLevel: 'info',
   capture: { calls: 200, bytes: 16 * 1024 * 1024, hepAgentId: 2001 },
+  logLevel: 'info',
+  logFormat: 'auto',
 };
 
 type Tree = Record<string, unknown>;
