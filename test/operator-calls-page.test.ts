@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningGateway, startGateway } from '../packages/gateway/test/support/gateway.js';
@@ -12,6 +14,8 @@ import { callAndAnswer, openSoftphone, waitForAudio } from './support/softphone-
 // audio; the operator opens the recent calls in Chromium, sees the ladder, a message, the masked
 // secrets, exports a pcap; the WebSocket leg went to sngrep as HEP meanwhile.
 const ADMIN_TOKEN = 'operator-calls-admin-token-0123456789';
+/** Where CI keeps screenshots (docs/screenshots/operator-calls.png is a copy of this one's). */
+const shots = join(fileURLToPath(new URL('..', import.meta.url)), '.ci', 'results', 'screenshots');
 let sngrep: RunningSngrep;
 let gateway: RunningGateway;
 let browser: Browser;
@@ -116,6 +120,9 @@ describe('the operator sees a call between two Ringway pages', () => {
     expect(invite).toContain(`Call-ID: ${callId}`);
     expect(invite).toMatch(/Ringway-Call-Token: \*+\r?\n/);
     expect(invite).toMatch(/a=ice-pwd:\*+/);
+    mkdirSync(shots, { recursive: true });
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.screenshot({ path: join(shots, 'operator-calls.png'), fullPage: true });
     await page.locator('[data-testid="ladder-arrow"][data-label="200 OK"]').first().click();
     expect(await page.getByTestId('message-view').textContent()).toMatch(
       /^\+\d+\.\d{3} s {2}WS\n\nSIP\/2\.0 200 OK/,
