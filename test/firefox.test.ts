@@ -142,6 +142,19 @@ async function expectDigits(phone: SoftphonePage, digits: string): Promise<void>
   );
 }
 
+/** Sends `text` from the call screen's thread and waits until the other side took it. */
+async function sendInCall(phone: SoftphonePage, text: string): Promise<void> {
+  const delivered = '[data-testid="call-chat-log"] [data-testid="chat-sent"][data-delivery="delivered"]';
+  const before = await phone.count(delivered);
+  await phone.fill('call-chat-text', text);
+  await phone.click('call-chat-send');
+  await eventually(
+    () => phone.count(delivered),
+    (count) => count > before,
+    () => `[${phone.user} ${phone.browser}] "${text}" was not delivered`,
+  );
+}
+
 describe('the softphone page in Firefox ESR with the page in Chromium', () => {
   it('Firefox calls Chromium: answered, audio both ways, hold and resume from Firefox, DTMF from Firefox, hang-up', async () => {
     const [fox, chrome] = await Promise.all([inFirefox('fox1'), inChromium('chrome1')]);
@@ -218,6 +231,23 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await expectPageText(fox, 'call-warning', /no output: no audio arrives/);
     await chrome.click('hangup-button');
     await expectPageText(fox, 'call-state', /^ended: the other side hung up/);
+    await Promise.all([fox.close(), chrome.close()]);
+  }, 60_000);
+
+  it('chat during a call between Firefox and Chromium: messages both ways on the call screen while audio flows', async () => {
+    const [fox, chrome] = await Promise.all([inFirefox('fox14'), inChromium('chrome14')]);
+    await dialAndAnswer(fox, chrome, 'chrome14');
+    const [foxBytes, chromeBytes] = await Promise.all([audioBeyond(fox), audioBeyond(chrome)]);
+    await sendInCall(fox, 'hello from Firefox');
+    await expectPageText(chrome, 'call-chat-log', 'sip:fox14@127.0.0.1: hello from Firefox');
+    await sendInCall(chrome, 'hello from Chromium');
+    await expectPageText(fox, 'call-chat-log', /sip:chrome14@127\.0\.0\.1: hello from Chromium$/);
+    await audioBeyond(fox, foxBytes);
+    await audioBeyond(chrome, chromeBytes);
+    await expectPageText(fox, 'call-state', 'active');
+    await expectPageText(chrome, 'call-state', 'active');
+    await fox.click('hangup-button');
+    await expectPageText(chrome, 'call-state', /^ended: the other side hung up/);
     await Promise.all([fox.close(), chrome.close()]);
   }, 60_000);
 

@@ -1,7 +1,8 @@
 import { type Call, CallState, isFinal, type QualitySample } from '../index.js';
 import { attachMedia, stopMeters } from './call-media.js';
+import { renderCallChat } from './chat.js';
 import { $, setText, show } from './dom.js';
-import { page } from './page-state.js';
+import { liveCall, page } from './page-state.js';
 import { drawQualityChart, qualityPoints } from './quality-chart.js';
 import { callDuration } from './screen.js';
 import { renderScreen } from './screen-view.js';
@@ -50,7 +51,8 @@ export function renderCall(): void {
   const call = page.current;
   drawChart(call?.samples ?? []);
   setText('call-state', call ? describe(call) : 'idle');
-  show('active-call', call !== undefined && !isFinal(call.state) && call.state !== CallState.Idle);
+  show('active-call', liveCall() !== undefined);
+  renderCallChat();
   if (!call || isFinal(call.state)) stopMeters();
   if (!call) return;
   setText('call-remote', `${call.direction === 'outgoing' ? 'To' : 'From'} ${call.remote}`);

@@ -1,4 +1,4 @@
-import type { Call, Phone } from '../index.js';
+import { type Call, CallState, isFinal, type Phone } from '../index.js';
 import type { ContactList } from './contact-list.js';
 import type { GatewaySettings } from './gateway-api.js';
 
@@ -32,6 +32,12 @@ export const page: PageState = {
   linkAuthorization: undefined,
   contacts: undefined,
 };
+
+/** The call on screen while it is being set up or live: what the call screen shows. */
+export function liveCall(): Call | undefined {
+  const call = page.current;
+  return call && !isFinal(call.state) && call.state !== CallState.Idle ? call : undefined;
+}
 
 /** Whether the gateway will take this page's POST /api/sessions (CALL_LINKS, sessions-api.ts). */
 export function mayCreateLink(): boolean {
