@@ -29,8 +29,8 @@ function presentedToken(authorization: string | undefined): string | undefined {
 }
 
 /**
- * Operator endpoints (`/metrics`, `/api/registrations`, `/docs`) need `Authorization: Bearer
- * <ADMIN_TOKEN>` whenever users need credentials (AUTH_SECRET or USERS_FILE) or a token is set;
+ * Operator endpoints (`/metrics`, `/api/registrations`, `/docs`, the recent calls of `/operator`
+ * and `/api/operator`) need `Authorization: Bearer <ADMIN_TOKEN>` (or Basic with it as password) whenever users need credentials (AUTH_SECRET or USERS_FILE) or a token is set;
  * with credentials and no token they stay closed (403). In anonymous loopback development mode,
  * without a token, they are open like everything else there.
  */
