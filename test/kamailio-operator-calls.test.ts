@@ -50,6 +50,7 @@ afterAll(async () => {
   await browser?.close();
   await gateway?.close();
   await kamailio?.stop();
+  await sngrep?.stop();
 });
 
 const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };

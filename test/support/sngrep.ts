@@ -43,7 +43,7 @@ export interface RunningSngrep {
   /** Where HEP goes: `udp:127.0.0.1:<port>` (HEP_URL), and `127.0.0.1:<port>`. */
   url: string;
   address: string;
-  /** Stops it (SIGINT, after the second it drops) and reads what it wrote. */
+  /** Stops it (SIGINT, after the second it drops) and reads what it wrote; again, the same. */
   stop(): Promise<PcapPacket[]>;
 }
 
@@ -63,17 +63,21 @@ export async function startSngrep(): Promise<RunningSngrep> {
     log += d.toString();
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  let stopped: Promise<PcapPacket[]> | undefined;
   // It binds at once; give it the moment it takes to start.
   await new Promise((resolve) => setTimeout(resolve, 500));
   if (child.exitCode !== null) throw new Error(`sngrep exited: ${log}`);
   return {
     url: `udp:127.0.0.1:${port}`,
     address: `127.0.0.1:${port}`,
-    async stop() {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      child.kill('SIGINT');
-      await exited;
-      return readPcap(readFileSync(file));
+    stop() {
+      stopped ??= (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        child.kill('SIGINT');
+        await exited;
+        return readPcap(readFileSync(file));
+      })();
+      return stopped;
     },
   };
 }
