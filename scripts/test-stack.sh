@@ -29,6 +29,8 @@ copied=test/stack/asterisk/vendor/asterisk-22-bookworm-amd64.tar.xz
 # (A copy of a read-only file is read-only: replaced, not overwritten, when the build changes.)
 cmp -s "$asterisk_tarball" "$copied" || { rm -f "$copied" && cp "$asterisk_tarball" "$copied"; }
 if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
+# Every image there is before the build: the stack test checks the build left no unnamed one.
+docker images -aq --no-trunc >.ci/results/images-before-build.txt
 started=$SECONDS
 # (The legacy builder's deprecation notice, once per image, says nothing about this build.)
 "${compose[@]}" -p ringway-ci -f docker-compose.yml -f test/stack/docker-compose.ci.yml build -q \

@@ -23,7 +23,7 @@ interface Service {
   ports?: string[];
   networks?: { sip?: { ipv4_address?: string } };
 }
-const compose = parse(read('docker-compose.yml')) as Record<string, unknown> & {
+const compose = parse(read('docker-compose.yml'), { merge: true }) as Record<string, unknown> & {
   services: Record<string, Service & { profiles?: string[] }>;
 };
 // The stack `up` starts; services of a profile (observability) are checked in their own tests.
@@ -33,16 +33,22 @@ const services = Object.fromEntries(
 const ip = (name: string) => services[name]?.networks?.sip?.ipv4_address;
 
 describe('docker-compose.yml and the stack configs', () => {
-  it('has the six services, each with an image or a build and a healthcheck', () => {
+  it('has the six services, each with an image or a build and a healthcheck, after the gateway’s configuration check', () => {
     expect(Object.keys(services).sort()).toEqual([
       'asterisk',
       'coturn',
       'gateway',
+      'gateway-config',
       'kamailio',
       'redis',
       'rtpengine',
     ]);
-    for (const [name, service] of Object.entries(services)) {
+    const { 'gateway-config': check, ...running } = services;
+    expect(check).toMatchObject({
+      restart: 'no',
+      command: ['node', 'packages/gateway/dist/check-config.mjs'],
+    });
+    for (const [name, service] of Object.entries(running)) {
       const checked = {
         buildable: Boolean(service.image || service.build),
         healthcheck: (service.healthcheck?.test.length ?? 0) > 1,
@@ -113,9 +119,16 @@ describe('docker-compose.yml and the stack configs', () => {
     expect(services.gateway?.environment?.AUTH_SECRET).toBe(shared);
     expect(services.kamailio?.environment?.AUTH_SECRET).toBe(shared);
     expect(read('kamailio-config/entrypoint.sh')).toContain('!AUTH_SECRET!${AUTH_SECRET}!g');
-    expect(services.coturn?.command).toEqual(
-      expect.arrayContaining(['--use-auth-secret', `--static-auth-secret=${shared}`]),
-    );
+    // coturn's reaches it in a file its entrypoint writes: never on a command line (`ps`).
+    expect(services.coturn?.environment?.AUTH_SECRET).toBe(shared);
+    expect(JSON.stringify(services.coturn?.command)).not.toContain('AUTH_SECRET');
+    expect(read('coturn-config/entrypoint.sh')).toMatch(/static-auth-secret=%s.*"\$AUTH_SECRET"/);
+    // The services sharing it start only after the check that refuses the placeholder passed.
+    for (const name of ['gateway', 'kamailio', 'coturn'])
+      expect([
+        name,
+        (services[name] as { depends_on?: Record<string, unknown> }).depends_on?.['gateway-config'],
+      ]).toEqual([name, { condition: 'service_completed_successfully' }]);
   });
 
   it('gives Asterisk a trunk to Kamailio, WebRTC endpoints, the dialplan and enough WebSocket sessions', () => {

@@ -58,13 +58,20 @@ DOCKERFILE
   build -t "$NODE" "$WORK/node"
 fi
 
+# (An older stand-in, without the official image's /data, is made again.)
+if present "$REDIS" && [ "$(docker image inspect -f '{{.Config.WorkingDir}}' "$REDIS")" != /data ]; then
+  docker image rm -f "$REDIS" >/dev/null
+fi
 if ! pulled "$REDIS"; then
   stand_in "$REDIS" "$DEBIAN with Debian's redis-server"
   mkdir -p "$WORK/redis"
+  # As the official image: the redis user, its data in /data.
   cat >"$WORK/redis/Dockerfile" <<DOCKERFILE
 FROM $DEBIAN
 RUN apt-get update && apt-get install -y --no-install-recommends redis-server \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* && install -d -o redis -g redis /data
+USER redis
+WORKDIR /data
 CMD ["redis-server", "--protected-mode", "no"]
 DOCKERFILE
   build -t "$REDIS" "$WORK/redis"

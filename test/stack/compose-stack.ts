@@ -66,7 +66,10 @@ function docker(args: string[]): string {
   return spawnSync('docker', args, { encoding: 'utf8' }).stdout.trim();
 }
 
-/** Each of the project's containers and its health: `healthy`, `starting`, `unhealthy`, or its state without a check. */
+/**
+ * Each of the project's containers and its health: `healthy`, `starting`, `unhealthy`, or its
+ * state without a check (`exited <code>` once it has ended).
+ */
 export function containerHealth(): Map<string, string> {
   const ids = docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`])
     .split('\n')
@@ -76,12 +79,12 @@ export function containerHealth(): Map<string, string> {
   const lines = docker([
     'inspect',
     '--format',
-    '{{index .Config.Labels "com.docker.compose.service"}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}',
+    '{{index .Config.Labels "com.docker.compose.service"}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{if eq .State.Status "exited"}}_{{.State.ExitCode}}{{end}}{{end}}',
     ...ids,
   ]);
   for (const line of lines.split('\n')) {
     const [service, status] = line.split(' ');
-    if (service) health.set(service, status ?? '');
+    if (service) health.set(service, (status ?? '').replace('_', ' '));
   }
   return health;
 }
@@ -124,4 +127,66 @@ export function memoryUse(): { perService: Record<string, string>; totalMiB: num
     totalMiB += Number(value) * (units[unit] ?? 0);
   }
   return { perService, totalMiB };
+}
+
+/** The running container of a service, by the labels Compose gives it. */
+export function containerOf(service: string): string {
+  const id = docker([
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.compose.project=${PROJECT}`,
+    '--filter',
+    `label=com.docker.compose.service=${service}`,
+  ]).split('\n')[0];
+  if (!id) throw new Error(`no running container for ${service}`);
+  return id;
+}
+
+/** Each process of a running container as the host's `ps` sees it: its user and command line. */
+export function processesOf(service: string): { user: string; args: string }[] {
+  return docker(['top', containerOf(service), '-eo', 'user:32,args'])
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().match(/^(\S+)\s+(.*)$/))
+    .filter((match): match is RegExpMatchArray => match !== null)
+    .map(([, user, args]) => ({ user: user as string, args: args as string }));
+}
+
+/** What `docker inspect` shows of a running container's command: entrypoint, command and arguments. */
+export function inspectedCommand(service: string): string {
+  return docker([
+    'inspect',
+    '--format',
+    '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Args}}',
+    containerOf(service),
+  ]);
+}
+
+/** The project's health check runs of a container so far (`docker inspect`'s State.Health.Log). */
+export function healthChecksOf(service: string): { ExitCode: number; Start: string }[] {
+  return JSON.parse(
+    docker(['inspect', '--format', '{{json .State.Health.Log}}', containerOf(service)]) || '[]',
+  );
+}
+
+/** Image IDs without a name (dangling), as `docker images` lists them. */
+export function unnamedImages(): string[] {
+  return docker(['images', '-q', '--no-trunc', '--filter', 'dangling=true']).split('\n').filter(Boolean);
+}
+
+/** The host's PID of a service's process whose command line matches `command`. */
+export function hostPidOf(service: string, command: RegExp): number {
+  const line = docker(['top', containerOf(service), '-eo', 'pid,args'])
+    .split('\n')
+    .slice(1)
+    .map((row) => row.trim().match(/^(\d+)\s+(.*)$/))
+    .find((match) => match !== null && command.test(match[2] as string));
+  if (!line) throw new Error(`no process of ${service} matches ${command}`);
+  return Number(line[1]);
+}
+
+/** How many times Docker has started a service's container again (its restart policy at work). */
+export function restartCount(service: string): number {
+  return Number(docker(['inspect', '--format', '{{.RestartCount}}', containerOf(service)]));
 }

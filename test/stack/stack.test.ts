@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -24,9 +24,15 @@ import {
   composeVersion,
   containerHealth,
   dockerVersion,
+  healthChecksOf,
+  hostPidOf,
+  inspectedCommand,
   leftovers,
   memoryUse,
+  processesOf,
+  restartCount,
   saveLogs,
+  unnamedImages,
 } from './compose-stack.js';
 
 // Issue 13: the bundled stack run for real on a Docker engine — `up` to healthy, two people sign
@@ -40,6 +46,8 @@ const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname,
 const results = join(root, '.ci/results');
 const GATEWAY = 'https://172.28.0.5:8080';
 const SERVICES = ['asterisk', 'coturn', 'gateway', 'kamailio', 'redis', 'rtpengine'];
+/** The one-shot configuration check every service sharing the secrets waits for: exited 0. */
+const CHECK = 'gateway-config';
 const env: NodeJS.ProcessEnv = {
   ...process.env,
   AUTH_SECRET: randomBytes(24).toString('base64'),
@@ -61,7 +69,8 @@ async function whenHealthy(since: number, timeoutMs = 120_000): Promise<number> 
     (found) => `not healthy after ${timeoutMs / 1000} s: ${JSON.stringify(Object.fromEntries(found))}`,
     { ms: timeoutMs, everyMs: 250 },
   );
-  expect([...health.keys()].sort()).toEqual(SERVICES);
+  expect([...health.keys()].sort()).toEqual([...SERVICES, CHECK].sort());
+  expect(health.get(CHECK)).toBe('exited 0');
   return (Date.now() - since) / 1000;
 }
 
@@ -194,12 +203,44 @@ describe('docker compose up: the bundled stack', () => {
     expect(healthySeconds).toBeGreaterThan(0);
   });
 
+  it('building the images left no unnamed image behind (no build stage kept as a dangling image)', () => {
+    const before = new Set(readFileSync(join(results, 'images-before-build.txt'), 'utf8').split('\n'));
+    expect(unnamedImages().filter((id) => !before.has(id))).toEqual([]);
+  });
+
+  it('kamailio, rtpengine, coturn and the gateway run as users of their own, and the shared secret is on no command line', () => {
+    const secret = env.AUTH_SECRET as string;
+    for (const service of ['kamailio', 'rtpengine', 'coturn', 'gateway']) {
+      const processes = processesOf(service);
+      // (docker-init, the container's PID 1 with `init: true`, is Docker's, not the service's.)
+      const own = processes.filter((process) => !process.args.startsWith('/sbin/docker-init'));
+      expect({ service, users: [...new Set(own.map((process) => process.user))] }).toEqual({
+        service,
+        users: [expect.not.stringMatching(/^(root|0)$/)],
+      });
+      for (const { args } of processes) expect(args).not.toContain(secret);
+      expect(inspectedCommand(service)).not.toContain(secret);
+    }
+  });
+
+  it('the gateway writes no line per health check, and its lines carry readable timestamps', () => {
+    // The witness: Docker ran the health check (a request to /readyz) several times by now.
+    expect(healthChecksOf('gateway').filter((check) => check.ExitCode === 0).length).toBeGreaterThan(2);
+    const lines = composeOrThrow(root, env, ['logs', '--no-color', '--no-log-prefix', 'gateway'])
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { time: string; msg: string; url?: string });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.url === '/readyz' || /request/.test(line.msg))).toEqual([]);
+    for (const line of lines) expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
   it(
     'alice and bob sign in with passwords from two browsers, see each other online and call, audio both ways',
     () =>
       recorded(async () => {
         const refused = await signInWithPassword(await launchBrowser(), GATEWAY, 'alice', 'not-her-password');
-        await expectText(refused, 'sign-in-error', 'Wrong user name or password.');
+        await expectText(refused, 'action-error', 'Wrong user name or password.');
         alice = await signedIn('alice');
         bob = await signedIn('bob');
         // Bob is in Alice's contacts (the operator's users), his lamp lit by Kamailio's presence.
@@ -444,6 +485,49 @@ describe('docker compose up: the bundled stack', () => {
     180_000,
   );
 
+  it(
+    'Redis killed (SIGKILL): Docker starts it again by itself, and a call link made before is still there',
+    () =>
+      recorded(async () => {
+        const created = await alice.evaluate(async (password) => {
+          const signIn = await fetch('/api/sign-in', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ user: 'alice', password }),
+          });
+          const { renewToken } = (await signIn.json()) as { renewToken: string };
+          const link = await fetch('/api/sessions', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${renewToken}` },
+          });
+          return { status: link.status, id: ((await link.json()) as { id: string }).id };
+        }, PASSWORDS.alice as string);
+        expect(created.status).toBe(201);
+        const restarts = restartCount('redis');
+        const killed = Date.now();
+        process.kill(hostPidOf('redis', /^redis-server/), 'SIGKILL');
+        await eventually(
+          async () => restartCount('redis'),
+          (count) => count > restarts,
+          () => 'Docker did not start Redis again',
+          { ms: 30_000, everyMs: 250 },
+        );
+        await whenHealthy(killed);
+        // The gateway's Redis client connects again by itself; until then the API says 503.
+        const read = await eventually(
+          () => alice.evaluate(async (id) => (await fetch(`/api/sessions/${id}`)).status, created.id),
+          (status) => status !== 503,
+          () => 'the sessions API stayed unavailable after Redis came back',
+          { ms: 30_000, everyMs: 500 },
+        );
+        expect(read).toBe(200);
+        console.log(
+          `stack test: Redis back and the link readable ${((Date.now() - killed) / 1000).toFixed(1)} s after SIGKILL`,
+        );
+      }),
+    90_000,
+  );
+
   it('docker compose down leaves no container, network or volume behind', async () => {
     await Promise.all(browsers.splice(0).map((browser) => browser.close()));
     host?.remove();
@@ -454,18 +538,23 @@ describe('docker compose up: the bundled stack', () => {
     expect(leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
   }, 120_000);
 
-  it('refuses to start the gateway with the placeholder secret on a public address, in one line', () => {
-    // After `down`: the one-off container takes the gateway's fixed address on the compose network.
+  it('refuses the placeholder secret on a public address: `up -d` fails, before Kamailio, coturn or the gateway start, and the check names the field', () => {
+    // After `down`: the check takes no address; the services that do not share the secret start.
     const placeholder = { ...env, AUTH_SECRET: '', ADMIN_TOKEN: '', PUBLIC_IP: '192.0.2.7' };
-    const run = compose(root, placeholder, ['run', '--rm', '--no-deps', 'gateway']);
+    const up = compose(root, placeholder, ['up', '-d']);
+    const logs = compose(root, placeholder, ['logs', '--no-color', '--no-log-prefix', CHECK]);
+    const health = containerHealth();
     compose(root, env, ['down', '-v', '--remove-orphans']);
-    expect(run.status).toBe(78);
-    expect(run.stdout.trim()).toBe('');
-    // (Compose v1 adds its own lines around the container's: "Creating …", the exit code.)
-    expect(run.stderr.split('\n').filter((line) => line.startsWith('ringway-gateway:'))).toEqual([
+    expect(up.status).not.toBe(0);
+    // (Compose v1: `ERROR: for kamailio  Container "…" exited with code 78.`; v2: `service
+    // "gateway-config" didn't complete successfully: exit 78`.)
+    expect(up.stderr).toMatch(/exited with code 78|didn't complete successfully: exit 78/);
+    expect(health.get(CHECK)).toBe('exited 78');
+    for (const service of ['kamailio', 'coturn', 'gateway']) expect(health.has(service)).toBe(false);
+    expect(logs.stdout.split('\n').filter((line) => line.startsWith('ringway-gateway:'))).toEqual([
       expect.stringMatching(
         /^ringway-gateway: AUTH_SECRET is still the placeholder of .env.example: .* before serving 192.0.2.7$/,
       ),
     ]);
-  }, 60_000);
+  }, 120_000);
 });
