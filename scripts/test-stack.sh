@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .ci/results
+# Docker's engine, Compose and debootstrap (for stand-in base images), installed where missing.
+bash scripts/system-packages.sh stack
 
 dockerd_pid=""
 stop_dockerd() { if [ -n "$dockerd_pid" ]; then kill "$dockerd_pid"; wait "$dockerd_pid" || true; fi; }
