@@ -113,6 +113,8 @@ describe('the compose profile observability', () => {
     expect(script).not.toContain('change-me');
     expect(prometheus.volumes).toEqual([
       expect.stringMatching(/observability\/prometheus:\/etc\/prometheus:ro$/),
+      // Its metrics in a named volume: kept across `down`, gone with `down -v`.
+      'prometheus-data:/prometheus:rw',
     ]);
   });
 
@@ -189,7 +191,8 @@ describe('the dashboard on a Prometheus scraping a gateway that carries real cal
       'RingwayCallSetupSlow',
       'RingwayOneWayAudio',
     ]);
-  });
+    // (Prometheus's first scrape comes a scrape interval or more after it starts.)
+  }, 30_000);
 
   it(`${CALLS} calls with audio both ways, one through a network change, each reported by both pages at hang-up`, async () => {
     alice = await openSoftphone(browser, `http://127.0.0.1:${gatewayPort}`, 'alice');
