@@ -28,6 +28,28 @@ async function closeAll(...list: Page[]): Promise<void> {
   await Promise.all(list.map((page) => page.context().close()));
 }
 
+describe('the page', () => {
+  it('asks the gateway for nothing it does not serve: its icon included (/favicon.svg, and /favicon.ico for pages that name none)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const answered: string[] = [];
+    page.on('response', (response) =>
+      answered.push(`${response.status()} ${new URL(response.url()).pathname}`),
+    );
+    await page.goto(`${base()}/?user=carol`);
+    await expectText(page, 'registration-state', 'registered');
+    const icon = await page.evaluate(async () => {
+      const link = document.querySelector<HTMLLinkElement>('link[rel=icon]');
+      return link ? (await fetch(link.href)).status : 0;
+    });
+    expect(icon).toBe(200);
+    expect(answered.filter((line) => !/^(200|204|101|304) /.test(line))).toEqual([]);
+    const ico = await fetch(`${base()}/favicon.ico`);
+    expect([ico.status, ico.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+    await context.close();
+  });
+});
+
 /** The direction the page's current call negotiated for its audio, from its peer connection. */
 function audioDirection(page: Page): Promise<string | null | undefined> {
   return page.evaluate(() => {

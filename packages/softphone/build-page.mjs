@@ -14,7 +14,8 @@ const browserBundle = {
   logLevel: 'warning',
 };
 await build({ ...browserBundle, entryPoints: ['src/ui/main.ts'], outfile: 'dist/page/app.js' });
-for (const file of ['index.html', 'style.css']) copyFileSync(`src/ui/${file}`, `dist/page/${file}`);
+for (const file of ['index.html', 'style.css', 'favicon.svg'])
+  copyFileSync(`src/ui/${file}`, `dist/page/${file}`);
 // Each example is a folder with index.html and main.ts, built as the page is.
 for (const example of readdirSync('examples')) {
   const out = `dist/page/examples/${example}`;

@@ -25,7 +25,7 @@ export class RequestLog extends LogController {
     );
   }
 
-  /** A path nobody serves (a browser's /favicon.ico guess, a scanner): the request line says it. */
+  /** A path nobody serves (a typo, a scanner): not worth more than the request line. */
   override routeNotFound(request: FastifyRequest): void {
     request.log.debug({ method: request.method, url: request.url }, 'no such route');
   }

@@ -41,4 +41,8 @@ export default async function softphonePage(
     return;
   }
   await app.register(fastifyStatic, { root, index: 'index.html' });
+  // What a browser asks for on a page that names no icon (the API docs, a JSON reply): the page's.
+  app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('image/svg+xml').sendFile('favicon.svg'),
+  );
 }
