@@ -3,6 +3,7 @@
 // caller and N callee connections, against the gateway (embedded registrar and proxy) and
 // Kamailio 5.6 as a stateful proxy (tm, rr, registrar/usrloc, Record-Route on;
 // bench/kamailio-ws-proxy.cfg) with one and with two workers, in one run. CPU per call from /proc.
+// The last line is JSON: the gateway against Kamailio with one worker (issue 28).
 import { cpus, loadavg } from 'node:os';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
@@ -66,7 +67,17 @@ console.table(
     ]),
   ),
 );
-const ours = results['Ringway gateway (1 Node thread)'].perSecond;
+const ours = results['Ringway gateway (1 Node thread)'];
+const anchor = results['Kamailio 5.6, 1 worker'];
 console.log(
-  `ratio gateway / Kamailio: ${f(ours / results['Kamailio 5.6, 1 worker'].perSecond)}× one worker (goal ≥ 1.0×), ${f(ours / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers`,
+  `ratio gateway / Kamailio: ${f(ours.perSecond / anchor.perSecond)}× one worker in calls/s (goal ≥ 1.0×), ${f(ours.perSecond / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers; ${f(ours.cpuUsPerCall / anchor.cpuUsPerCall)}× one worker's CPU per call (goal ≤ 1.0×)`,
+);
+// The last line, for scripts: the gateway against Kamailio with one worker, measured in this run.
+console.log(
+  JSON.stringify({
+    callsPerSecond: Math.round(ours.perSecond),
+    kamailioCallsPerSecond: Math.round(anchor.perSecond),
+    gatewayCpuUsPerCall: Math.round(ours.cpuUsPerCall),
+    kamailioCpuUsPerCall: Math.round(anchor.cpuUsPerCall),
+  }),
 );
