@@ -87,8 +87,24 @@ function codecSet(section: MediaSection | undefined): ReadonlySet<string> {
  * only codecs the offer carried, and no stream the offer refused.
  */
 export function applyToAnswer(offer: string, answer: string, policy: ResolvedPolicy): string {
+  return writeSdp(answerUnderPolicy(readSdp(offer), readSdp(answer), policy));
+}
+
+/**
+ * applyToAnswer, and negotiatedCodec of the offer and the answer it returns, each SDP read once:
+ * what a proxy does with every answer it passes on.
+ */
+export function applyToAnswerWithCodec(
+  offer: string,
+  answer: string,
+  policy: ResolvedPolicy,
+): { sdp: string; codec: string | undefined } {
   const offered = readSdp(offer);
-  const answered = readSdp(answer);
+  const policed = answerUnderPolicy(offered, readSdp(answer), policy);
+  return { sdp: writeSdp(policed), codec: codecOf(offered, policed) };
+}
+
+function answerUnderPolicy(offered: SdpDocument, answered: SdpDocument, policy: ResolvedPolicy): SdpDocument {
   if (offered.media.length !== answered.media.length) {
     throw new InvalidSdpError(
       `the answer has ${answered.media.length} m-lines but the offer had ${offered.media.length} (RFC 3264 §6)`,
@@ -98,7 +114,7 @@ export function applyToAnswer(offer: string, answer: string, policy: ResolvedPol
   offered.media.forEach((section, index) => {
     if (!isActive(section) && isActive(result.media[index] as MediaSection)) result = refuse(result, index);
   });
-  return writeSdp(applyPolicy(result, policy, (index) => codecSet(offered.media[index])));
+  return applyPolicy(result, policy, (index) => codecSet(offered.media[index]));
 }
 
 /** The audio codecs of an SDP that the policy allows, in the policy's order of preference. */
@@ -115,8 +131,10 @@ export function commonCodecs(sdp: string, policy: ResolvedPolicy): string[] {
  * the offer also carried (RFC 3264 §6.1: the answerer lists its preference first).
  */
 export function negotiatedCodec(offer: string, answer: string): string | undefined {
-  const offered = readSdp(offer);
-  const answered = readSdp(answer);
+  return codecOf(readSdp(offer), readSdp(answer));
+}
+
+function codecOf(offered: SdpDocument, answered: SdpDocument): string | undefined {
   const index = answered.media.findIndex((s) => isAudio(s) && isActive(s));
   if (index === -1) return undefined;
   const inOffer = codecSet(offered.media[index]);

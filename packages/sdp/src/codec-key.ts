@@ -72,9 +72,13 @@ export function normaliseCodec(written: string): string | undefined {
 }
 
 export function codecName(key: string): string {
-  return key.split('/')[0] as string;
+  const slash = key.indexOf('/');
+  return slash === -1 ? key : key.slice(0, slash);
 }
 
 export function codecClock(key: string): number {
-  return Number(key.split('/')[1]);
+  const slash = key.indexOf('/');
+  if (slash === -1) return Number.NaN;
+  const end = key.indexOf('/', slash + 1);
+  return Number(key.slice(slash + 1, end === -1 ? undefined : end));
 }

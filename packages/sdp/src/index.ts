@@ -1,4 +1,11 @@
-export { applyToAnswer, applyToOffer, commonCodecs, emptyPolicy, negotiatedCodec } from './apply-policy.js';
+export {
+  applyToAnswer,
+  applyToAnswerWithCodec,
+  applyToOffer,
+  commonCodecs,
+  emptyPolicy,
+  negotiatedCodec,
+} from './apply-policy.js';
 export { codecKey, normaliseCodec } from './codec-key.js';
 export type { CodecPolicy, OpusParameters, ResolvedPolicy } from './codec-policy.js';
 export { resolvePolicy } from './codec-policy.js';

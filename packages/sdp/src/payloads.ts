@@ -1,19 +1,35 @@
-import { codecKey, STATIC_PAYLOAD_TYPES } from './codec-key.js';
+import { codecClock, codecKey, codecName, STATIC_PAYLOAD_TYPES } from './codec-key.js';
 import { type MediaSection, RULES } from './sdp-lines.js';
 
 export interface PayloadCodec {
   payload: string;
   key: string;
+  /** The key's name and clock rate, read once: a selection asks for them of every codec several times. */
+  name: string;
+  clock: number;
   /** The fmtp parameters as written, if there is an fmtp line. */
   fmtp: string | undefined;
 }
 
+/** Codecs of sections already read: a section is asked several times per offer or answer, and never changes. */
+const codecsOf = new WeakMap<MediaSection, readonly PayloadCodec[]>();
+
 /** The codecs of an RTP m-line, in the m-line's order (static payload types included). */
-export function payloadCodecs(section: MediaSection): PayloadCodec[] {
+export function payloadCodecs(section: MediaSection): readonly PayloadCodec[] {
+  let codecs = codecsOf.get(section);
+  if (!codecs) {
+    codecs = readPayloadCodecs(section);
+    codecsOf.set(section, codecs);
+  }
+  return codecs;
+}
+
+function readPayloadCodecs(section: MediaSection): PayloadCodec[] {
   const rtpmap = new Map<string, string>();
   const fmtp = new Map<string, string>();
   for (const line of section.lines) {
-    if (!line.startsWith('a=')) continue;
+    // The prefixes first: the rules' regular expressions are the costly part, on every line.
+    if (!line.startsWith('a=rtpmap:') && !line.startsWith('a=fmtp:')) continue;
     const map = RULES.rtpmap.exec(line.slice(2));
     if (map) {
       rtpmap.set(
@@ -27,12 +43,18 @@ export function payloadCodecs(section: MediaSection): PayloadCodec[] {
   }
   return section.media.formats.flatMap((payload) => {
     const key = rtpmap.get(payload) ?? STATIC_PAYLOAD_TYPES[Number(payload)];
-    return key ? [{ payload, key, fmtp: fmtp.get(payload) }] : [];
+    return key
+      ? [{ payload, key, name: codecName(key), clock: codecClock(key), fmtp: fmtp.get(payload) }]
+      : [];
   });
 }
 
+/** The lines RULES.rtpmap, fmtp and rtcpFb can match: tested first, as most lines are none of them. */
+const PAYLOAD_LINE = /^a=(?:rtpmap|fmtp|rtcp-fb):/;
+
 /** The payload a payload-specific attribute line (rtpmap, fmtp, rtcp-fb) is about, if it is one. */
 function payloadOf(line: string): string | undefined {
+  if (!PAYLOAD_LINE.test(line)) return undefined;
   for (const rule of [RULES.rtpmap, RULES.fmtp, RULES.rtcpFb]) {
     const match = rule.exec(line.slice(2));
     if (match && line.startsWith('a=')) return match[1] === '*' ? undefined : match[1];

@@ -69,7 +69,12 @@ function writeMediaLine(media: MediaLine): string {
 
 /** Splits SDP text into sections; throws on text without a v= line or with an unreadable m-line. */
 export function readSdp(text: string): SdpDocument {
-  const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
+  // SDP's line end is CRLF (RFC 4566 §5): split there without a regular expression, unless a
+  // bare LF is left in a line.
+  const crlf = text.split('\r\n');
+  const lines = (crlf.some((line) => line.includes('\n')) ? text.split(/\r?\n/) : crlf).filter(
+    (line) => line.length > 0,
+  );
   if (!lines[0]?.startsWith('v=')) throw new InvalidSdpError('not an SDP: it must start with v=');
   const document: SdpDocument = { session: [], media: [] };
   for (const line of lines) {

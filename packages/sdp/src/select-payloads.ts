@@ -1,4 +1,4 @@
-import { COMPANION_CODECS, codecClock, codecName } from './codec-key.js';
+import { COMPANION_CODECS } from './codec-key.js';
 import type { ResolvedPolicy } from './codec-policy.js';
 import { interopFix } from './interop-fixes.js';
 import { type PayloadCodec, payloadCodecs } from './payloads.js';
@@ -31,23 +31,22 @@ export function selectPayloads(
 ): Selection {
   const codecs = payloadCodecs(section);
   const dropped = new Set(policy.fixes.flatMap((fix) => interopFix(fix).dropCodecs ?? []));
-  const usable = (codec: PayloadCodec) =>
-    !dropped.has(codecName(codec.key)) && (!peer || peer.has(codec.key));
-  const primary = codecs.filter((c) => !COMPANION_CODECS.has(codecName(c.key)));
+  const usable = (codec: PayloadCodec) => !dropped.has(codec.name) && (!peer || peer.has(codec.key));
+  const primary = codecs.filter((c) => !COMPANION_CODECS.has(c.name));
   const chosen = primary
     .filter(
       (c) => usable(c) && (!policy.allow || policy.allow.includes(c.key)) && !policy.deny.includes(c.key),
     )
     .sort((a, b) => rank(policy.preferences, a.key) - rank(policy.preferences, b.key));
   const keptPayloads = new Set(chosen.map((c) => c.payload));
-  const clocks = new Set(chosen.map((c) => codecClock(c.key)));
+  const clocks = new Set(chosen.map((c) => c.clock));
   const companions = codecs.filter((codec) => {
-    if (!COMPANION_CODECS.has(codecName(codec.key)) || !usable(codec) || chosen.length === 0) return false;
-    switch (codecName(codec.key)) {
+    if (!COMPANION_CODECS.has(codec.name) || !usable(codec) || chosen.length === 0) return false;
+    switch (codec.name) {
       case 'telephone-event':
-        return policy.telephoneEvent && clocks.has(codecClock(codec.key));
+        return policy.telephoneEvent && clocks.has(codec.clock);
       case 'CN':
-        return policy.comfortNoise && clocks.has(codecClock(codec.key));
+        return policy.comfortNoise && clocks.has(codec.clock);
       case 'red':
         return (codec.fmtp ?? '').split('/').every((payload) => keptPayloads.has(payload.trim()));
       case 'rtx':
@@ -62,9 +61,7 @@ export function selectPayloads(
   let next = 0;
   const payloads = codecs
     .filter((c) => kept.has(c))
-    .map((c) =>
-      COMPANION_CODECS.has(codecName(c.key)) ? c.payload : (chosen[next++] as PayloadCodec).payload,
-    );
+    .map((c) => (COMPANION_CODECS.has(c.name) ? c.payload : (chosen[next++] as PayloadCodec).payload));
   return {
     payloads,
     offered: primary.map((c) => c.key),

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import sdpTransform from 'sdp-transform';
 import {
   applyToAnswer,
+  applyToAnswerWithCodec,
   applyToOffer,
   codecPolicyModifier,
   commonCodecs,
@@ -131,6 +132,20 @@ describe('applyToAnswer', () => {
     const offered = new Set(audioCodecs(offer));
     expect(audioCodecs(out).every((codec) => offered.has(codec))).toBe(true);
     expect(negotiatedCodec(offer, out)).toBe('PCMU/8000');
+  });
+
+  it('applyToAnswerWithCodec gives what applyToAnswer and negotiatedCodec give, for every policy and answer', () => {
+    const policies = [resolvePolicy({}), g711Only, resolvePolicy({ preferences: ['G722/8000'], ptime: 20 })];
+    for (const policy of policies) {
+      for (const answer of [chromeAnswer, chromeOffer, fixture('rtpengine-answer-to-browser.sdp')]) {
+        const offer = applyToOffer(chromeOffer, policy);
+        const sdp = applyToAnswer(offer, answer, policy);
+        expect(applyToAnswerWithCodec(offer, answer, policy)).toEqual({
+          sdp,
+          codec: negotiatedCodec(offer, sdp),
+        });
+      }
+    }
   });
 
   it('fails with NoCommonCodecError when the answer has nothing the offer allowed', () => {

@@ -1,9 +1,8 @@
 import {
-  applyToAnswer,
+  applyToAnswerWithCodec,
   applyToOffer,
   InvalidSdpError,
   NoCommonCodecError,
-  negotiatedCodec,
   type ResolvedPolicy,
 } from '@ringway/sdp';
 import type { Logger } from './logger.js';
@@ -102,8 +101,7 @@ export class MediaPolicy {
 
   #answer<M extends SipMessage>(message: M, offer: string, callId: string): M {
     try {
-      const answer = applyToAnswer(offer, message.body, this.policy);
-      const codec = negotiatedCodec(offer, answer);
+      const { sdp: answer, codec } = applyToAnswerWithCodec(offer, message.body, this.policy);
       if (codec && (message.kind === 'request' || message.status >= 200)) this.onNegotiated(codec, callId);
       return { ...message, body: answer };
     } catch (error) {
