@@ -239,9 +239,9 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await dialAndAnswer(fox, chrome, 'chrome14');
     const [foxBytes, chromeBytes] = await Promise.all([audioBeyond(fox), audioBeyond(chrome)]);
     await sendInCall(fox, 'hello from Firefox');
-    await expectPageText(chrome, 'call-chat-log', 'sip:fox14@127.0.0.1: hello from Firefox');
+    await expectPageText(chrome, 'call-chat-log', 'fox14: hello from Firefox');
     await sendInCall(chrome, 'hello from Chromium');
-    await expectPageText(fox, 'call-chat-log', /sip:chrome14@127\.0\.0\.1: hello from Chromium$/);
+    await expectPageText(fox, 'call-chat-log', /chrome14: hello from Chromium$/);
     await audioBeyond(fox, foxBytes);
     await audioBeyond(chrome, chromeBytes);
     await expectPageText(fox, 'call-state', 'active');
@@ -384,8 +384,11 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await expectPageText(chrome, 'call-state', 'held by the other side');
     await fox.press('p');
     await expectPageText(fox, 'call-state', 'active');
-    // Escape hangs up even from a text field.
+    // Escape in a text field leaves it (the call stays); the next Escape hangs up.
     await fox.press('/');
+    await fox.press('Escape');
+    expect(await fox.evaluate(() => document.activeElement?.id)).not.toBe('dial-input');
+    await expectPageText(fox, 'call-state', 'active');
     await fox.press('Escape');
     await expectPageText(chrome, 'call-state', /ended/);
     // Called by Chromium, Firefox answers with `a`.

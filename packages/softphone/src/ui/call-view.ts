@@ -3,6 +3,7 @@ import { attachMedia, stopMeters } from './call-media.js';
 import { renderCallChat } from './chat.js';
 import { $, setText, show } from './dom.js';
 import { liveCall, page } from './page-state.js';
+import { callParty, partyText, showParty } from './party.js';
 import { drawQualityChart, qualityPoints } from './quality-chart.js';
 import { callDuration } from './screen.js';
 import { renderScreen } from './screen-view.js';
@@ -35,7 +36,9 @@ export function renderLines(): void {
     ...calls.map((call) => {
       const item = document.createElement('li');
       const button = document.createElement('button');
-      button.textContent = `${call.remote} — ${call.state}`;
+      const party = callParty(call);
+      button.textContent = `${partyText(party)} — ${call.state}`;
+      button.title = party.uri;
       button.dataset.state = call.state;
       button.setAttribute('aria-current', String(call === page.current));
       button.addEventListener('click', () => select(call));
@@ -55,7 +58,7 @@ export function renderCall(): void {
   renderCallChat();
   if (!call || isFinal(call.state)) stopMeters();
   if (!call) return;
-  setText('call-remote', `${call.direction === 'outgoing' ? 'To' : 'From'} ${call.remote}`);
+  showParty('call-remote', callParty(call), `${call.direction === 'outgoing' ? 'To' : 'From'} `);
   renderTimer();
   const hold = $('hold-button');
   hold.textContent = call.state === CallState.Held ? 'Resume' : 'Hold';

@@ -1,8 +1,9 @@
 import type { Call, ChatMessage } from '../index.js';
 import { deliveryText } from './action-outcome.js';
 import { type ChatLine, ChatThreads, chatPeer } from './chat-threads.js';
-import { $, setText } from './dom.js';
+import { $ } from './dom.js';
 import { liveCall, page } from './page-state.js';
+import { partyElement, partyOf, partyText } from './party.js';
 
 /**
  * SIP MESSAGE chat. Every message is on the idle screen's log (chat-log). During a call the call
@@ -26,15 +27,17 @@ function callThread(): string | undefined {
 function lineItem(line: ChatLine): HTMLLIElement {
   const item = document.createElement('li');
   item.dataset.line = String(line.id);
+  // Named as everywhere on the page (party.ts): the thread's URI on demand, as the name's title.
+  const who = partyElement(partyOf(line.peer));
   if (line.direction === 'in') {
     item.dataset.testid = 'chat-received';
-    item.textContent = `${line.who}: ${line.text}`;
+    item.append(who, `: ${line.text}`);
     return item;
   }
   item.dataset.testid = 'chat-sent';
   const delivery = document.createElement('span');
   delivery.dataset.testid = 'chat-delivery';
-  item.append(`→ ${line.who}: ${line.text} — `, delivery);
+  item.append('→ ', who, `: ${line.text} — `, delivery);
   showDelivery(item, line);
   return item;
 }
@@ -112,7 +115,9 @@ function renderThreadList(shown: string): void {
       button.dataset.peer = peer;
       const unread = threads.unread(peer);
       button.dataset.unread = String(unread);
-      button.textContent = unread > 0 ? `${peer} · ${unread} new` : peer;
+      const name = partyText(partyOf(peer));
+      button.textContent = unread > 0 ? `${name} · ${unread} new` : name;
+      button.title = peer;
       button.setAttribute('aria-current', String(peer === shown));
       button.addEventListener('click', () => {
         if (page.current) picked = { call: page.current, peer };
@@ -138,7 +143,7 @@ export function renderCallChat(): void {
   threads.read(shown);
   if (log.dataset.peer !== shown) {
     log.dataset.peer = shown;
-    setText('call-chat-peer', shown);
+    $('call-chat-peer').replaceChildren(partyElement(partyOf(shown)));
     log.replaceChildren(...threads.thread(shown).map(lineItem));
   }
   renderThreadList(shown);

@@ -1,4 +1,5 @@
 import type { ContactPresence } from '../presence.js';
+import { userPart } from './party.js';
 
 /** Someone to call: added by the person (kept in this browser) or from the operator's users. */
 export interface Contact {
@@ -48,6 +49,8 @@ export class ContactList {
       pickUp(address: string): void;
       watch(address: string): void;
       unwatch(address: string): void;
+      /** The full URI of an address (a user of the phone's domain, a number, a URI), shown on demand. */
+      uri(address: string): string;
     },
   ) {}
 
@@ -127,11 +130,18 @@ export class ContactList {
     const name = document.createElement('span');
     name.className = 'contact-name';
     name.textContent = contact.name;
+    // The user part too, unless it is the name (the operator's directory lists users by theirs).
+    const user = document.createElement('span');
+    user.className = 'party-user';
+    user.dataset.testid = 'contact-user';
+    const extension = userPart(contact.address);
+    user.textContent = extension === contact.name ? '' : extension;
+    call.title = this.actions.uri(contact.address);
     const words = document.createElement('span');
     words.className = 'presence-words';
     words.dataset.testid = 'contact-presence';
     words.textContent = PRESENCE_WORDS[presence];
-    call.append(verb, lamp, name, ' ', words);
+    call.append(verb, lamp, name, ' ', user, ' ', words);
     call.addEventListener('click', () => this.actions.call(contact.address));
     item.append(call);
     if (canPickUp) {

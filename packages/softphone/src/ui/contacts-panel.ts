@@ -2,6 +2,7 @@ import { ContactList } from './contact-list.js';
 import { dialFromUi, pickUpFromUi } from './dialer.js';
 import { $ } from './dom.js';
 import { page } from './page-state.js';
+import { partyOf } from './party.js';
 
 /** The contact list (contact-list.ts) on the page, and the form that adds to it. */
 export function wireContacts(): void {
@@ -10,6 +11,7 @@ export function wireContacts(): void {
     pickUp: (address) => pickUpFromUi(address),
     watch: (address) => page.phone?.watch(address),
     unwatch: (address) => page.phone?.unwatch(address),
+    uri: (address) => partyOf(address).uri,
   });
   page.contacts = contacts;
   contacts.render();

@@ -4,6 +4,7 @@ import { $, setText, show } from './dom.js';
 import { attempt } from './error-banner.js';
 import { IncomingNotification } from './incoming-notification.js';
 import { page } from './page-state.js';
+import { callParty, partyText, showParty } from './party.js';
 import { ringTone } from './ring-tone.js';
 import { renderScreen } from './screen-view.js';
 
@@ -22,13 +23,14 @@ function focusAnswer(): void {
 
 /** A call rings for the phone on screen: it shows, rings, and takes Answer's focus. */
 export function showIncoming(call: Call): void {
-  setText('incoming-from', call.remote);
+  const caller = callParty(call);
+  showParty('incoming-from', caller);
   show('incoming', true);
   ring.start();
   if (!page.current || isFinal(page.current.state)) select(call);
   renderScreen();
   focusAnswer();
-  incomingNotification.show(call.remote, focusAnswer);
+  incomingNotification.show(partyText(caller), focusAnswer);
 }
 
 /** A call changed state: the ring and the incoming call's screen and notification go once it stops ringing. */

@@ -1,5 +1,5 @@
 import { $ } from './dom.js';
-import { SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
+import { leavesField, SHORTCUTS, shortcutFor } from './keyboard-shortcuts.js';
 
 /** Keyboard use of the page's main functions (keyboard-shortcuts.ts), listed on the page. */
 export function wireShortcuts(): void {
@@ -16,6 +16,11 @@ export function wireShortcuts(): void {
     const target = event.target as HTMLElement | null;
     const inTextField =
       target?.matches('input:not([type=checkbox]):not([type=radio]), textarea, select') ?? false;
+    if (leavesField(event, inTextField)) {
+      // An open <select> takes Escape to close its list before the page sees it.
+      target?.blur();
+      return;
+    }
     const shortcut = shortcutFor(event, inTextField);
     const control = shortcut && document.getElementById(shortcut.control);
     // Only what can be seen and used now: a hidden Answer button answers nothing.
