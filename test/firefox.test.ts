@@ -16,6 +16,7 @@ import {
   expectLamp,
   expectPageText,
   type FirefoxBrowser,
+  type FirefoxPageOptions,
   launchFirefox,
   openFirefoxPage,
   openFirefoxSoftphone,
@@ -47,7 +48,8 @@ afterAll(async () => {
   await gateway?.close();
 }, 20_000);
 
-const inFirefox = (user: string, at = base()) => openFirefoxSoftphone(firefox, at, user);
+const inFirefox = (user: string, at = base(), options: FirefoxPageOptions = {}) =>
+  openFirefoxSoftphone(firefox, at, user, options);
 const inChromium = async (user: string, at = base()) =>
   playwrightSoftphone(await openSoftphone(chromium, at, user), user);
 
@@ -167,6 +169,8 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await meterPeak(fox, 'far-level');
     await meterPeak(chrome, 'far-level');
     expect(await fox.count('[data-testid="output-device"] option')).toBeGreaterThan(0);
+    // Listed once the microphone is granted: nothing to ask selectAudioOutput() for.
+    expect(await fox.attribute('choose-speaker-button', 'hidden')).not.toBeNull();
     // Firefox reports no microphone energy: its page says that a silent microphone is not
     // detected there; Chromium's, which measures it, says nothing.
     await eventually(
@@ -210,6 +214,10 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await fox.click('hangup-button');
     await expectPageText(fox, 'call-state', /^ended/);
     await expectPageText(chrome, 'call-state', /^ended: the other side hung up/);
+    // Both histories keep the call, named by the user part, with its quality.
+    await expectPageText(fox, 'history-list', /→ chrome1 — .*MOS \d/);
+    await expectPageText(chrome, 'history-list', /← fox1 — the other side hung up.*MOS \d/);
+    expect(await fox.count('[data-testid="history-quality-chart"]')).toBe(1);
     await Promise.all([fox.close(), chrome.close()]);
   }, 60_000);
 
@@ -435,6 +443,97 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
   }, 60_000);
 });
 
+/** The speaker the page's call audio plays on (HTMLMediaElement.sinkId; '' for the default). */
+const callSinkId = (phone: SoftphonePage) =>
+  phone.evaluate(
+    () => (document.getElementById('remote-audio') as HTMLAudioElement & { sinkId: string }).sinkId,
+  );
+
+/** The speaker the ring plays on, undefined while silent (ui/ring-tone.ts, by the page's own API). */
+const ringSinkId = (phone: SoftphonePage) =>
+  phone.evaluate(() =>
+    (window as unknown as { ringway: { ringSinkId(): string | undefined } }).ringway.ringSinkId(),
+  );
+
+describe('speaker choice in Firefox', () => {
+  it('before Firefox lists a speaker, "Choose speaker" asks it (selectAudioOutput), and the ring and the call play on the speaker chosen', async () => {
+    // Firefox lists no audiooutput until the microphone or selectAudioOutput() is granted; the page
+    // lists devices at once, before its microphone opens. This hides them for the page's life.
+    const outputsNotListed = () => {
+      const list = MediaDevices.prototype.enumerateDevices;
+      MediaDevices.prototype.enumerateDevices = async function (this: MediaDevices) {
+        return (await list.call(this)).filter((device) => device.kind !== 'audiooutput');
+      };
+    };
+    const [fox, chrome] = await Promise.all([
+      inFirefox('fox15', base(), { beforeLoad: outputsNotListed }),
+      inChromium('chrome15'),
+    ]);
+    await eventually(
+      () => fox.attribute('choose-speaker-button', 'hidden'),
+      (hidden) => hidden === null,
+      () => 'Firefox with no speaker listed is not offered "Choose speaker"',
+    );
+    expect(await fox.evaluate(() => document.getElementById('output-label')?.hidden)).toBe(true);
+    // With media.navigator.permission.disabled (FIREFOX_PREFS) Firefox grants it without a prompt.
+    await fox.click('choose-speaker-button');
+    await expectPageText(fox, 'output-device', 'Null Output');
+    const chosen = await fox.evaluate(
+      () => (document.getElementById('output-device') as HTMLSelectElement).value,
+    );
+    expect(chosen).not.toBe('');
+    expect(await fox.attribute('choose-speaker-button', 'hidden')).not.toBeNull();
+    await eventually(
+      () => callSinkId(fox),
+      (sink) => sink === chosen,
+      (sink) => `the call audio plays on "${sink}", not the speaker chosen`,
+    );
+    await chrome.fill('dial-input', 'fox15');
+    await chrome.click('dial-button');
+    await eventually(
+      () => ringSinkId(fox),
+      (sink) => sink === chosen,
+      (sink) => `the ring plays on "${sink}", not the speaker chosen`,
+    );
+    await fox.click('answer-button');
+    await expectPageText(chrome, 'call-state', 'active');
+    await audioBeyond(fox);
+    expect(await callSinkId(fox)).toBe(chosen);
+    await fox.click('hangup-button');
+    await expectPageText(chrome, 'call-state', /^ended/);
+    await Promise.all([fox.close(), chrome.close()]);
+  }, 60_000);
+
+  it('a Firefox without a sound device: "Choose speaker" is offered and says why nothing was chosen', async () => {
+    const silent = await launchFirefox({}, { sound: false });
+    try {
+      const fox = await openFirefoxSoftphone(silent, base(), 'fox16');
+      expect(await fox.attribute('choose-speaker-button', 'hidden')).toBeNull();
+      expect(await fox.count('[data-testid="output-device"] option')).toBe(0);
+      await fox.click('choose-speaker-button');
+      await expectPageText(fox, 'action-error', /^Could not switch the speaker/);
+      await fox.close();
+    } finally {
+      await silent.close();
+    }
+  }, 60_000);
+
+  it('where the browser cannot choose where sound goes (no setSinkId, no selectAudioOutput: Safari today) there is no speaker picker', async () => {
+    const likeSafari = () => {
+      delete (HTMLMediaElement.prototype as { setSinkId?: unknown }).setSinkId;
+      delete (MediaDevices.prototype as { selectAudioOutput?: unknown }).selectAudioOutput;
+    };
+    const fox = await inFirefox('fox17', base(), { beforeLoad: likeSafari });
+    await eventually(
+      () => fox.attribute('speaker-picker', 'hidden'),
+      (hidden) => hidden !== null,
+      () => 'a page that cannot choose the speaker still shows a speaker picker',
+    );
+    expect(await fox.attribute('input-device', 'hidden')).toBeNull();
+    await fox.close();
+  }, 60_000);
+});
+
 describe('Firefox through a gateway killed and started again', () => {
   let port: number;
   let server: StartedServer | undefined;
@@ -454,31 +553,39 @@ describe('Firefox through a gateway killed and started again', () => {
     await server?.stop();
   });
 
-  it('SIGKILL and restart: the Firefox page goes reconnecting → active, audio flows again both ways', async () => {
-    const at = `http://127.0.0.1:${port}`;
-    const [fox, chrome] = await Promise.all([inFirefox('fox3', at), inChromium('chrome3', at)]);
-    await dialAndAnswer(chrome, fox, 'fox3');
-    await audioBeyond(fox);
-    await audioBeyond(chrome);
+  it.each([
+    ['SIGTERM', 'fox3t', 'chrome3t'],
+    ['SIGKILL', 'fox3', 'chrome3'],
+  ] as const)(
+    '%s and restart: the Firefox page goes reconnecting → active, audio flows again both ways, the history counts the reconnection',
+    async (signal, foxUser, chromeUser) => {
+      const at = `http://127.0.0.1:${port}`;
+      const [fox, chrome] = await Promise.all([inFirefox(foxUser, at), inChromium(chromeUser, at)]);
+      await dialAndAnswer(chrome, fox, foxUser);
+      await audioBeyond(fox);
+      await audioBeyond(chrome);
 
-    await server?.kill('SIGKILL');
-    await expectPageText(fox, 'call-state', 'reconnecting');
-    await expectPageText(chrome, 'call-state', 'reconnecting');
-    const before = await Promise.all([audioBeyond(fox, -1000), audioBeyond(chrome, -1000)]);
-    await startProcess();
-    const back = Date.now();
-    await expectPageText(fox, 'call-state', 'active', 20_000);
-    const foxActive = Date.now() - back;
-    await expectPageText(chrome, 'call-state', 'active', 20_000);
-    await audioBeyond(fox, before[0]);
-    await audioBeyond(chrome, before[1]);
-    console.info(`SIGKILL: gateway back → the Firefox page's call active again in ${foxActive} ms`);
-    expect(await fox.text('call-waterfall')).toMatch(/reconnecting: \d+ ms.*reconnected: \d+ ms/s);
+      await server?.kill(signal);
+      await expectPageText(fox, 'call-state', 'reconnecting');
+      await expectPageText(chrome, 'call-state', 'reconnecting');
+      const before = await Promise.all([audioBeyond(fox, -1000), audioBeyond(chrome, -1000)]);
+      await startProcess();
+      const back = Date.now();
+      await expectPageText(fox, 'call-state', 'active', 20_000);
+      const foxActive = Date.now() - back;
+      await expectPageText(chrome, 'call-state', 'active', 20_000);
+      await audioBeyond(fox, before[0]);
+      await audioBeyond(chrome, before[1]);
+      console.info(`${signal}: gateway back → the Firefox page's call active again in ${foxActive} ms`);
+      expect(await fox.text('call-waterfall')).toMatch(/reconnecting: \d+ ms.*reconnected: \d+ ms/s);
 
-    await fox.click('hangup-button');
-    await expectPageText(chrome, 'call-state', /^ended/);
-    await Promise.all([fox.close(), chrome.close()]);
-  }, 60_000);
+      await fox.click('hangup-button');
+      await expectPageText(chrome, 'call-state', /^ended/);
+      await expectPageText(fox, 'history-list', new RegExp(`← ${chromeUser} — .*1 reconnection\\(s\\)`));
+      await Promise.all([fox.close(), chrome.close()]);
+    },
+    60_000,
+  );
 });
 
 describe('password sign-in in Firefox', () => {

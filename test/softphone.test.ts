@@ -219,6 +219,10 @@ describe('the softphone page: lines, transfers, video, chat, history, devices', 
     await xia.getByTestId('chat-send').click();
     await expectText(yan, 'chat-log', /xia.*: hello yan/);
     expect(await xia.getByTestId('input-device').locator('option').count()).toBeGreaterThan(0);
+    // Chromium lists its speakers: a list, no "Choose speaker" (that is for Firefox before it lists any).
+    expect(await xia.getByTestId('output-device').locator('option').count()).toBeGreaterThan(0);
+    expect(await xia.getByTestId('output-device').isVisible()).toBe(true);
+    expect(await xia.getByTestId('choose-speaker-button').isVisible()).toBe(false);
     await callAndAnswer(xia, yan, 'yan');
     await xia.getByTestId('mute-button').click();
     expect(await xia.getByTestId('mute-button').getAttribute('aria-pressed')).toBe('true');

@@ -78,8 +78,14 @@ async function privatePulseAudio(): Promise<{ env: Record<string, string>; stop(
  * system's dark mode: WebDriver BiDi cannot emulate media features). Suites that use it run in the
  * test namespace.
  */
-export async function launchFirefox(extraPrefs: Record<string, unknown> = {}): Promise<FirefoxBrowser> {
-  const pulse = await privatePulseAudio();
+export async function launchFirefox(
+  extraPrefs: Record<string, unknown> = {},
+  options: {
+    /** A sound device (the private PulseAudio); false: none, as on a machine without one. Default true. */
+    sound?: boolean;
+  } = {},
+): Promise<FirefoxBrowser> {
+  const pulse = options.sound === false ? undefined : await privatePulseAudio();
   try {
     const browser = await puppeteer.launch({
       browser: 'firefox',
@@ -185,15 +191,23 @@ export function puppeteerSoftphone(
   };
 }
 
+/** What a test may do to a Firefox page before it loads. */
+export interface FirefoxPageOptions {
+  /** Runs in the page before its own scripts (serialised), e.g. to give it another browser's API shape. */
+  beforeLoad?: () => void;
+}
+
 /** `url` opened in Firefox in a browser context of its own; `user` names it in logs and failures. */
 export async function openFirefoxPage(
   browser: FirefoxBrowser,
   user: string,
   url: string,
+  { beforeLoad }: FirefoxPageOptions = {},
 ): Promise<SoftphonePage> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await page.setViewport({ width: 900, height: 1000 });
+  if (beforeLoad) await page.evaluateOnNewDocument(beforeLoad);
   page.on('pageerror', (error) => console.error(`[${user} firefox] page error`, error));
   if (process.env.PAGE_LOG) page.on('console', (m) => console.log(`[${user} firefox] ${m.text()}`));
   await page.goto(url);
@@ -205,8 +219,9 @@ export async function openFirefoxSoftphone(
   browser: FirefoxBrowser,
   baseUrl: string,
   user: string,
+  options: FirefoxPageOptions = {},
 ): Promise<SoftphonePage> {
-  const phone = await openFirefoxPage(browser, user, `${baseUrl}/?user=${encodeURIComponent(user)}`);
+  const phone = await openFirefoxPage(browser, user, `${baseUrl}/?user=${encodeURIComponent(user)}`, options);
   await expectPageText(phone, 'registration-state', 'registered');
   return phone;
 }
