@@ -1,7 +1,8 @@
 // Debian's Kamailio running the deployment's own kamailio-config/kamailio.cfg (not a bench
 // anchor) on loopback, its folder written by kamailio-config/node-config.mjs as for the tests:
 // one node of a DMQ cluster (-A WITH_DMQ) and/or in front of Ringway gateways (-A WITH_GATEWAYS,
-// dispatcher set 2). In a process group of its own (processes.mjs), stopped by its PID only.
+// dispatcher set 2). In a process group of its own (processes.mjs), stopped by its PID only, and
+// refused if its WebSocket or UDP port is taken.
 import { writeNodeConfig } from '../../kamailio-config/node-config.mjs';
 import { startServer } from './processes.mjs';
 
@@ -13,7 +14,7 @@ import { startServer } from './processes.mjs';
 export async function startKamailioNode(options) {
   const { ip = '127.0.0.1', wsPort, udpPort } = options;
   const { args } = writeNodeConfig({ sharedMemoryMb: 128, privateMemoryMb: 16, ...options, ip });
-  const launch = () => startServer('kamailio', args, { port: wsPort, host: ip });
+  const launch = () => startServer('kamailio', args, { port: wsPort, host: ip, udpPorts: [udpPort] });
   let server = await launch();
   return {
     udp: `${ip}:${udpPort}`,

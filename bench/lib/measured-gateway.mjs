@@ -4,6 +4,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildApp, loadConfig } from '../../packages/gateway/dist/index.js';
+import { stopOnExit } from './cleanup.mjs';
+import { groupGone } from './processes.mjs';
 
 if (process.send && process.argv[2] === '--child') {
   const config = loadConfig(process.env);
@@ -41,13 +43,32 @@ if (process.send && process.argv[2] === '--child') {
   process.send({ listening: app.server.address().port });
 }
 
-/** Starts the gateway with `env` in a child process; resolves once it listens. */
+/**
+ * Starts the gateway with `env` in a child process (a process group of its own, registered with
+ * cleanup.mjs like every server a benchmark starts); resolves once it listens.
+ */
 export async function startMeasuredGateway(env) {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], {
     env: { ...process.env, ...env },
     execArgv: ['--expose-gc', '--max-semi-space-size=2'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    detached: true,
   });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let stopping;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (child.connected) child.send({ stop: true });
+      else child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      await groupGone(child.pid);
+      forget();
+    })();
+    return stopping;
+  };
+  const forget = stopOnExit('the measured gateway', stop, { pgid: child.pid });
   const port = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the gateway exited with ${code}`)));
     child.once('message', (m) => resolve(m.listening));
@@ -61,10 +82,6 @@ export async function startMeasuredGateway(env) {
     port,
     pid: child.pid,
     measure: (gc = false) => ask({ measure: true, gc }),
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.send({ stop: true });
-      }),
+    stop,
   };
 }
