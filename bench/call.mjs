@@ -11,11 +11,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { buildApp, loadConfig } from '../packages/gateway/dist/index.js';
 import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
-import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
 import { measureCallRecovery } from './call-recovery.mjs';
+import { launchChromium } from './lib/chromium.mjs';
 import { openRingwayPage } from './lib/ringway-page.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -122,7 +121,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const p90 = (values) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.9))];
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await launchChromium();
 const plainPage = await plainSipjsServer();
 const results = {};
 let n = 0;

@@ -24,9 +24,8 @@
 // Ends with one JSON line of the five figures.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { chromium } from 'playwright-core';
 import { freeTcpPort, freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
-import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
+import { launchChromium } from './lib/chromium.mjs';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { startKamailioNode } from './lib/kamailio-node.mjs';
 import { groupCpuMicroseconds, startServer } from './lib/processes.mjs';
@@ -220,7 +219,7 @@ try {
 const loadAfterThroughput = loadavg()[0];
 
 // ---------- recovery, with pages ----------
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await launchChromium();
 
 /** A softphone page of `gateway` signed in with an ephemeral credential of `user`, once registered. */
 async function openPage(gateway, user) {

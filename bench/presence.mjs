@@ -206,6 +206,7 @@ async function kamailio() {
     ['-DD', '-E', '-f', join(folder, 'kamailio.cfg'), '-m', '256', '-M', '16'],
     {
       port: PORTS.kamailio,
+      udpPorts: [PORTS.kamailioUdp],
     },
   );
   try {

@@ -28,7 +28,7 @@ const kamailio = await startServer(
     '-M',
     '16',
   ],
-  { port: KAMAILIO_WS_PORT },
+  { port: KAMAILIO_WS_PORT, udpPorts: [KAMAILIO_UDP_PORT] },
 );
 let direct;
 const relayed = {};
