@@ -108,10 +108,10 @@ describe('accessibility of the softphone page (axe-core)', () => {
     await expectText(alice, 'call-state', 'held');
     await alice.keyboard.press('p');
     await expectText(alice, 'call-state', 'active');
-    // Escape in a text field leaves it (the call stays); the next Escape hangs up.
-    await alice.keyboard.press('/');
+    // Escape in a text field (the call's message field) leaves it, the call stays; the next Escape hangs up.
+    await alice.getByTestId('call-chat-text').focus();
     await alice.keyboard.press('Escape');
-    expect(await alice.evaluate(() => document.activeElement?.id)).not.toBe('dial-input');
+    expect(await alice.evaluate(() => document.activeElement?.id)).not.toBe('call-chat-text');
     await expectText(alice, 'call-state', 'active');
     await alice.keyboard.press('Escape');
     await expectText(bob, 'call-state', /ended/);

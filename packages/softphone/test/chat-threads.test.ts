@@ -14,6 +14,10 @@ describe('chatPeer', () => {
   ])('%s is the thread %s', (address, peer) => {
     expect(chatPeer(address, OWN)).toBe(peer);
   });
+
+  it('names a bare user without a domain while the phone has no address yet (contacts listed before it starts)', () => {
+    expect(chatPeer('bob', '')).toBe('sip:bob@');
+  });
 });
 
 describe('ChatThreads', () => {

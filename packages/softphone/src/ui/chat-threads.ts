@@ -20,7 +20,8 @@ export function chatPeer(address: string, ownAor: string): string {
   const [, scheme = 'sip', rest] = /^(?:(sips?):)?(.*)$/i.exec(address.trim()) ?? [];
   const bare = (rest ?? '').split(/[;?]/)[0] ?? '';
   const at = bare.lastIndexOf('@');
-  const host = at >= 0 ? bare.slice(at + 1) : (chatPeer(ownAor, '').split('@')[1] ?? '');
+  // No own address yet (a contact listed before the phone starts): no domain to give it.
+  const host = at >= 0 ? bare.slice(at + 1) : ownAor ? (chatPeer(ownAor, '').split('@')[1] ?? '') : '';
   return `${scheme.toLowerCase()}:${at >= 0 ? bare.slice(0, at) : bare}@${host.toLowerCase()}`;
 }
 
