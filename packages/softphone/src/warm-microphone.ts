@@ -14,8 +14,9 @@ export function hasEndedTrack(tracks: ReadonlyArray<Pick<MediaStreamTrack, 'read
 
 /**
  * Local media for calls from one microphone stream opened ahead of them: getUserMedia is on the
- * critical path of a call (about 150 ms here), so it is paid before anyone dials. Each call gets
- * clones of the tracks, so muting or ending one call does not touch another.
+ * critical path of a call, so it is paid before anyone dials. With Chromium's fake device it
+ * costs a few ms (bench/first-call.mjs, 2026-12-05); a real device may have to start first.
+ * Each call gets clones of the tracks, so muting or ending one call does not touch another.
  *
  * An open microphone keeps the browser's capture indicator on (Safari's in its address bar and
  * the system's), which tells the user "this page is listening" while no call is up: so with no
