@@ -7,15 +7,13 @@
 // alone for a third of the phone's quiet period (DEFAULT_WARM_MICROPHONE_MS: the microphone still
 // open) against pairs left alone past it (released: the call waits for getUserMedia), so that
 // nothing but the microphone differs. Runs in the lo-only test namespace.
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { freeTcpPort, freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import { DEFAULT_WARM_MICROPHONE_MS } from '../packages/softphone/dist/lib/index.js';
-import { CHROMIUM_ARGS } from '../test/support/chromium-args.mjs';
+import { launchChromium } from './lib/chromium.mjs';
 import { gatewayCommand } from './lib/gateway-process.mjs';
-import { startServer } from './lib/processes.mjs';
+import { startBusyCore, startServer } from './lib/processes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -32,7 +30,7 @@ const gateway = await startServer(process.execPath, gatewayCommand, {
   },
 });
 const base = `http://127.0.0.1:${port}`;
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await launchChromium();
 
 async function open(user) {
   const page = await (await browser.newContext()).newPage();
@@ -104,12 +102,12 @@ async function series(label, idleMs = 0) {
 
 const quiet = await series('q');
 // A bounded burner: one core busy for the whole loaded series.
-const burner = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+const burner = startBusyCore();
 let loaded;
 try {
   loaded = await series('l');
 } finally {
-  burner.kill('SIGKILL');
+  await burner.stop();
 }
 const idleWarm = await series('w', DEFAULT_WARM_MICROPHONE_MS / 3);
 const released = await series('r', DEFAULT_WARM_MICROPHONE_MS + 2000);

@@ -7,7 +7,8 @@
 // - SIGINT, SIGTERM, SIGHUP: stop everything, then exit 128 + the signal's number (130, 143, 129);
 //   the same signal again exits at once.
 // - An uncaught exception or unhandled rejection (a top-level await that rejects is one): print
-//   it, stop everything, exit 1.
+//   it, stop everything, exit 1. Once stopping, further errors are the benchmark's code failing
+//   as its browser and servers go away, and are not printed.
 // - 'exit' (process.exit(), the end of the run, any of the above): nothing asynchronous runs
 //   there any more, so every process group still registered gets SIGKILL by its id.
 // The handlers are installed once, by the first registration: a benchmark that starts nothing
@@ -35,12 +36,17 @@ export function stopOnExit(what, stop, { pgid } = {}) {
   return () => running.delete(entry);
 }
 
-/** Stops everything still registered, in reverse order of start (browsers before their servers). */
+/**
+ * Stops everything registered, the last started first (browsers before their servers), until
+ * nothing is: what the benchmark starts meanwhile is stopped too. Each stays registered until its
+ * stop() has settled, so that 'exit' still kills what did not stop.
+ */
 export async function stopAll() {
-  const entries = [...running].reverse();
-  running.clear();
-  for (const { what, stop } of entries) {
-    await stop().catch((error) => console.error(`could not stop ${what}: ${error?.message ?? error}`));
+  for (let entry = [...running].at(-1); entry; entry = [...running].at(-1)) {
+    await entry
+      .stop()
+      .catch((error) => console.error(`could not stop ${entry.what}: ${error?.message ?? error}`));
+    running.delete(entry);
   }
 }
 
@@ -51,6 +57,8 @@ function install() {
     process.on(signal, () => exitAfterStopping(code, `${signal}: stopping what the benchmark started`));
   }
   const fail = (error) => {
+    // While stopping, the benchmark's own code fails as its browser and servers go away: expected.
+    if (exiting) return;
     console.error(error);
     exitAfterStopping(1);
   };
@@ -61,7 +69,7 @@ function install() {
 
 function exitAfterStopping(code, message) {
   if (exiting) {
-    // A second signal, or an error while stopping: no more waiting ('exit' kills what is left).
+    // A second signal: no more waiting ('exit' kills what is left).
     process.exit(code);
   }
   exiting = true;
