@@ -1,9 +1,15 @@
 // npm run bench:start — spawn → first accepted TCP connection for the gateway as `npm start` runs
-// it, against two anchors in the same run: a bare Node `http` server and Kamailio 5.6 (the
-// minimal WebSocket registrar of bench:register). The three alternate round by round, so that a
-// busy moment of the machine falls on all of them; medians and ratios at the end. Then one more
-// gateway start with its own log line, which gives the time of each start-up phase.
+// it (dist/start.sh: from the V8 start-up snapshot when there is one this node loads), against two
+// anchors in the same run: a bare Node `http` server and Kamailio 5.6 (the minimal WebSocket
+// registrar of bench:register); and the bundle without the snapshot, which is what start.sh falls
+// back to. They alternate round by round, so that a busy moment of the machine falls on all of
+// them; medians and ratios at the end. Then one more gateway start with its own log line, which
+// gives the time of each start-up phase and says whether it ran from the snapshot. The last line
+// is one JSON object: {"gatewayMs", "bareNodeMs", "ratio", …}, medians of this run.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { startServer } from './lib/processes.mjs';
@@ -12,10 +18,25 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 // A port each: a server's port may still be closing while the next one starts.
 const [GATEWAY_PORT, BARE_PORT, KAMAILIO_PORT] = [18_500, 18_501, 18_502];
 
+// What `npm start` and the Docker image run.
+const startScript = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'packages',
+  'gateway',
+  'dist',
+  'start.sh',
+);
+const GATEWAY = 'Ringway gateway (npm start)';
+const BUNDLE = 'gateway bundle, no snapshot';
+const BARE = 'bare Node http server';
+const KAMAILIO = 'Kamailio 5.6 (WS registrar)';
+
 const servers = {
-  'Ringway gateway (npm start)': () =>
+  [GATEWAY]: () => startServer('sh', [startScript], { port: GATEWAY_PORT, env: gatewayEnv(GATEWAY_PORT) }),
+  [BUNDLE]: () =>
     startServer(process.execPath, gatewayCommand, { port: GATEWAY_PORT, env: gatewayEnv(GATEWAY_PORT) }),
-  'bare Node http server': () =>
+  [BARE]: () =>
     startServer(
       process.execPath,
       ['-e', `require('node:http').createServer().listen(${BARE_PORT}, '127.0.0.1')`],
@@ -23,7 +44,7 @@ const servers = {
         port: BARE_PORT,
       },
     ),
-  'Kamailio 5.6 (WS registrar)': () =>
+  [KAMAILIO]: () =>
     startServer(
       'kamailio',
       [
@@ -42,6 +63,7 @@ const servers = {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const times = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
+const loadBefore = loadavg()[0];
 for (let round = 0; round < rounds; round++) {
   for (const [name, start] of Object.entries(servers)) {
     const server = await start();
@@ -53,7 +75,7 @@ for (let round = 0; round < rounds; round++) {
 /** The gateway's own account of its start-up: the phases its start-up log line gives. */
 function phases() {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, gatewayCommand, {
+    const child = spawn('sh', [startScript], {
       env: { ...process.env, ...gatewayEnv(GATEWAY_PORT) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -70,10 +92,11 @@ function phases() {
   });
 }
 
-const bare = median(times['bare Node http server']);
-console.log(describeGateway(gatewayEnv(GATEWAY_PORT)));
+const loadAfter = loadavg()[0];
+const bare = median(times[BARE]);
+console.log(`gateway: sh dist/start.sh (${describeGateway(gatewayEnv(GATEWAY_PORT))})`);
 console.log(
-  `spawn → accepting, ${rounds} alternating rounds, medians (load average ${(await import('node:os')).loadavg()[0].toFixed(2)} at the end)`,
+  `spawn → accepting, ${rounds} alternating rounds, medians (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} at the end)`,
 );
 console.table(
   Object.fromEntries(
@@ -88,9 +111,22 @@ console.table(
     ]),
   ),
 );
-const gateway = median(times['Ringway gateway (npm start)']);
+const gateway = median(times[GATEWAY]);
 console.log(`ratio gateway / bare Node: ${(gateway / bare).toFixed(2)}× (goal ≤ 1.3×)`);
 const line = await phases();
 console.log(
-  `the gateway's own start-up line: ${JSON.stringify(line.phasesMs ?? {})}, ${line.startupMs} ms in all`,
+  `the gateway's own start-up line: ${JSON.stringify(line.phasesMs ?? {})}, ${line.startupMs} ms in all, from the ${line.startedFrom?.code ?? '?'}${line.startedFrom?.fallback ? ` (${line.startedFrom.fallback})` : ''}`,
+);
+const ms = (name) => Math.round(median(times[name]));
+console.log(
+  JSON.stringify({
+    gatewayMs: ms(GATEWAY),
+    bareNodeMs: ms(BARE),
+    ratio: Number((gateway / bare).toFixed(2)),
+    kamailioMs: ms(KAMAILIO),
+    bundleOnlyMs: ms(BUNDLE),
+    startedFrom: line.startedFrom?.code,
+    rounds,
+    loadAverage: [Number(loadBefore.toFixed(2)), Number(loadAfter.toFixed(2))],
+  }),
 );

@@ -4,7 +4,10 @@
 // Identifiers are kept so that stack traces stay readable without source maps: `npm start` does
 // not pass --enable-source-maps, which costs a sixth of the start-up (reading and decoding the
 // maps); add it (or NODE_OPTIONS=--enable-source-maps) when a trace must point into src/.
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const common = {
@@ -40,3 +43,79 @@ await build({ ...common, entryPoints: ['dist/cli/user.js'], outfile: 'dist/user.
 await build({ ...common, entryPoints: ['dist/cli/check-config.js'], outfile: 'dist/check-config.mjs' });
 // The container's health check (docker-compose.yml): HTTPS or plain HTTP, whichever it serves.
 await build({ ...common, entryPoints: ['dist/cli/health-check.js'], outfile: 'dist/health-check.mjs' });
+
+// The V8 start-up snapshot `npm start` runs from (start.sh): the gateway's modules evaluated once,
+// here, and their heap written to gateway.blob, so that a start deserializes it instead of
+// compiling and running the bundle (docs/start-up.md). Node takes a snapshot of one CommonJS file
+// that may require() only Node's own modules: everything is bundled into it, the optional parts
+// too (as functions not yet run, as in the chunks above), and what stays a package is required at
+// run time through the real require src/snapshot/entry.ts sets.
+await build({
+  ...common,
+  entryPoints: ['dist/snapshot/entry.js'],
+  outfile: 'dist/gateway-snapshot.cjs',
+  format: 'cjs',
+  plugins: [snapshotStandIns()],
+  define: { RINGWAY_HTTP_STATUS_CODES: JSON.stringify(httpStatusCodes()) },
+  banner: {
+    js: 'var __ringwayBuiltinRequire = require; require = (id) => (globalThis.__ringwayRequire ?? __ringwayBuiltinRequire)(id);',
+  },
+});
+copyFileSync('start.sh', 'dist/start.sh');
+buildSnapshot();
+
+/** http.STATUS_CODES, for src/snapshot/http.cts; and a check that its other answers still hold. */
+function httpStatusCodes() {
+  if (http.websocketMask || http.websocketUnmask) {
+    throw new Error(
+      'node:http has websocketMask now: give it to src/snapshot/http.cts (ws reads it when loaded)',
+    );
+  }
+  return http.STATUS_CODES;
+}
+
+/**
+ * Modules that cannot be loaded while a snapshot is built get a stand-in in the snapshot's bundle
+ * (src/snapshot/): Node 20 cannot serialize the bindings of http, https, http2 and tls;
+ * node:cluster decides when first loaded whether this process is a worker; depd reads a stack
+ * trace when loaded, and stack traces are empty while a snapshot is built.
+ */
+function snapshotStandIns() {
+  return {
+    name: 'snapshot-stand-ins',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?(http|https|http2|tls|cluster)$|^depd$/ }, (args) => ({
+        path: resolve(`dist/snapshot/${args.path.replace(/^node:/, '')}.cjs`),
+      }));
+    },
+  };
+}
+
+/**
+ * Writes dist/gateway.blob and, beside it, the stamp start.sh compares with the node it is about
+ * to run: a snapshot loads only in the node (version, V8 flags) that made it, which refuses any
+ * other with exit 14. A node that cannot make one (or a failure making it) leaves no blob, and
+ * start.sh runs the bundle.
+ */
+function buildSnapshot() {
+  // The V8 flags npm start runs with: V8 refuses a snapshot made under other flags.
+  const v8Flags = ['--max-semi-space-size=2'];
+  rmSync('dist/gateway.blob', { force: true });
+  rmSync('dist/gateway.blob.stamp', { force: true });
+  try {
+    execFileSync(
+      process.execPath,
+      [...v8Flags, '--snapshot-blob', 'dist/gateway.blob', '--build-snapshot', 'dist/gateway-snapshot.cjs'],
+      // Its warnings name the Node modules it has no promise for (http, cluster…): known, not news.
+      { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+  } catch (error) {
+    console.warn(
+      `no start-up snapshot (npm start will run the bundle): ${String(error.stderr ?? error.message).slice(-3000)}`,
+    );
+    rmSync('dist/gateway.blob', { force: true });
+    return;
+  }
+  const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
+  writeFileSync('dist/gateway.blob.stamp', `${process.version} ${machine} ${v8Flags.join(' ')}\n`);
+}

@@ -1,0 +1,6 @@
+// node:tls in the start-up snapshot (see deferred-module.ts): its binding cannot be serialized in Node 20.
+import type Module = require('node:tls');
+import deferredModule = require('./deferred-module.cjs');
+
+const tls: typeof Module = deferredModule('node:tls', () => process.getBuiltinModule('node:tls'));
+export = tls;

@@ -1,0 +1,23 @@
+#!/bin/sh
+# `npm start` and the Docker image's command: the gateway from the V8 start-up snapshot that
+# `npm run build` made beside it (gateway.blob, docs/start-up.md) when this node can load it, else
+# the bundle itself. A snapshot loads only in the node that made it, under the same V8 flags: any
+# other refuses it and exits (14), so the stamp written beside it is compared first, and
+# RINGWAY_START_FALLBACK tells the gateway's start-up line why it runs the bundle. Either way node
+# replaces this shell (exec): it gets the signals, and cluster workers start the way it did.
+here=$(dirname "$0")
+# A young generation capped at 2 MB per semi-space keeps RSS per idle WebSocket near 16 KB.
+flags=--max-semi-space-size=2
+blob="$here/gateway.blob"
+if [ ! -f "$blob" ]; then
+  fallback="no start-up snapshot ($blob): npm run build makes one"
+elif [ "$(cat "$blob.stamp" 2>/dev/null)" != "$(node --version) $(uname -m) $flags" ]; then
+  fallback="the start-up snapshot was made by another node ($(cat "$blob.stamp" 2>/dev/null)), this is $(node --version): npm run build makes one for it"
+# V8 flags in NODE_OPTIONS make node refuse the snapshot: ask it once (it exits at once if it takes it).
+elif [ -n "$NODE_OPTIONS" ] && ! RINGWAY_SNAPSHOT_PROBE=1 node $flags --snapshot-blob "$blob" "$here/gateway.mjs" 2>/dev/null; then
+  fallback="node refuses the start-up snapshot with NODE_OPTIONS=$NODE_OPTIONS"
+else
+  exec node $flags --snapshot-blob "$blob" "$here/gateway.mjs" "$@"
+fi
+export RINGWAY_START_FALLBACK="$fallback"
+exec node $flags "$here/gateway.mjs" "$@"
