@@ -1,3 +1,5 @@
+import { recentlyRead } from './recently-read.js';
+
 /**
  * SIP URIs and name-addr values (RFC 3261 §19.1, §20.10, §25.1), read by a small scanner.
  *
@@ -7,23 +9,23 @@
  * generated and real values (test/address.test.ts).
  */
 export interface SipUri {
-  scheme: 'sip' | 'sips';
+  readonly scheme: 'sip' | 'sips';
   /** The user part with %-escapes decoded (RFC 3261 §19.1.4 compares unescaped). */
-  user: string | undefined;
+  readonly user: string | undefined;
   /** Lower-cased host: a name, an IPv4 address or a bracketed IPv6 reference. */
-  host: string;
-  port: number | undefined;
+  readonly host: string;
+  readonly port: number | undefined;
   /** URI parameters; names lower-cased, a flag has the value null. */
-  params: Record<string, string | null>;
+  readonly params: Readonly<Record<string, string | null>>;
   /** The URI as written, without its `?headers` part. */
-  withoutHeaders: string;
+  readonly withoutHeaders: string;
 }
 
 export interface NameAddr {
-  displayName: string | undefined;
-  uri: SipUri;
+  readonly displayName: string | undefined;
+  readonly uri: SipUri;
   /** Header parameters (tag, expires, q, +sip.instance…); names lower-cased. */
-  params: Record<string, string | null>;
+  readonly params: Readonly<Record<string, string | null>>;
 }
 
 const SCHEME = /^(sips?):/i;
@@ -81,7 +83,9 @@ function decodeUserPart(text: string): string | undefined {
   }
 }
 
-export function parseUri(text: string): SipUri | undefined {
+export const parseUri = recentlyRead(readUri, 16);
+
+function readUri(text: string): SipUri | undefined {
   const value = text.trim();
   const scheme = SCHEME.exec(value);
   if (!scheme) return undefined;
@@ -126,7 +130,9 @@ function quoted(text: string): [content: string, rest: string] | undefined {
 }
 
 /** A From, To, Contact, Route or Record-Route value: `"Name" <uri>;params`, `<uri>;params` or `uri;params`. */
-export function parseNameAddr(text: string): NameAddr | undefined {
+export const parseNameAddr = recentlyRead(readNameAddr, 16);
+
+function readNameAddr(text: string): NameAddr | undefined {
   let rest = text.trim();
   let displayName: string | undefined;
   let uriText: string;
@@ -155,7 +161,7 @@ export function parseNameAddr(text: string): NameAddr | undefined {
     rest = semicolon === -1 ? '' : rest.slice(semicolon);
     if (uriText.includes('?') || /\s/.test(uriText.trim())) return undefined;
   }
-  const uri = parseUri(uriText);
+  const uri = readUri(uriText);
   const params = parseParams(rest, false);
   if (!uri || !params) return undefined;
   return { displayName, uri, params };

@@ -45,6 +45,15 @@ function splitHeadFromBody(data: Buffer): { head: string; body: Buffer } {
   return { head: data.toString('utf8'), body: Buffer.alloc(0) };
 }
 
+const LEADING_LINE_ENDS = /^(\r?\n)+/;
+
+/** Lines split at CRLF, or at bare LF where a hand-written client sent those (RFC 3261 §7.5). */
+function splitLines(head: string): string[] {
+  // Most messages end every line with CRLF: split there without a regular expression.
+  const lines = head.split('\r\n');
+  return lines.some((line) => line.includes('\n')) ? head.split(/\r?\n/) : lines;
+}
+
 /** Header lines with continuation lines (leading SP/HT, RFC 3261 §7.3.1) folded into their field. */
 function unfold(lines: string[]): string[] {
   const out: string[] = [];
@@ -120,7 +129,7 @@ function checkRequestHeaders(method: string, fields: SipHeaderField[]): void {
 export function parseSipMessage(input: Buffer | string): SipMessage {
   const data = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const { head, body } = splitHeadFromBody(data);
-  const lines = head.replace(/^(\r?\n)+/, '').split(/\r?\n/);
+  const lines = splitLines(head.replace(LEADING_LINE_ENDS, ''));
   const startLine = (lines.shift() ?? '').trim();
 
   const status = STATUS_LINE.exec(startLine);

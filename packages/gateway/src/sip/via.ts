@@ -1,23 +1,28 @@
+import { recentlyRead } from './recently-read.js';
+
 /**
  * The Via header (RFC 3261 §20.42, §18.2.1; rport per RFC 3581). Written by hand rather than with
  * SIP.js's grammar because that grammar drops a bare `rport` and the proxy must rewrite Vias
  * without losing parameters it does not know.
  */
 export interface Via {
-  transport: string;
-  host: string;
-  port?: number;
+  readonly transport: string;
+  readonly host: string;
+  readonly port?: number;
   /** Parameters in their original order; a flag parameter has the value undefined. */
-  params: Array<[name: string, value: string | undefined]>;
+  readonly params: ReadonlyArray<readonly [name: string, value: string | undefined]>;
 }
 
 const VIA =
   /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9-]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::(\d+))?\s*((?:;.*)?)$/;
 
-export function parseVia(value: string): Via | undefined {
+/** A Via value (one field: list headers are split when parsed). */
+export const parseVia = recentlyRead(readVia, 4);
+
+function readVia(value: string): Via | undefined {
   const match = VIA.exec(value.trim());
   if (!match) return undefined;
-  const params: Via['params'] = [];
+  const params: Array<[name: string, value: string | undefined]> = [];
   for (const raw of (match[4] ?? '').split(';').slice(1)) {
     const [name, ...rest] = raw.split('=');
     const key = (name ?? '').trim().toLowerCase();

@@ -15,6 +15,21 @@ function digest(text: string, length: number): string {
  * looped; one with a different hash is a spiral and may go on.
  */
 export function loopHash(request: SipRequest): string {
+  let hash = loopHashes.get(request);
+  if (hash === undefined) {
+    hash = hashOfRoutingFields(request);
+    loopHashes.set(request, hash);
+  }
+  return hash;
+}
+
+/**
+ * Hashes already taken, by request: the proxy asks for a request's twice (has it looped? then
+ * its branch), and a request is never changed once parsed (message.ts makes copies).
+ */
+const loopHashes = new WeakMap<SipRequest, string>();
+
+function hashOfRoutingFields(request: SipRequest): string {
   const fields = ['To', 'From', 'Call-ID', 'CSeq', 'Proxy-Require', 'Proxy-Authorization'].map(
     (name) => header(request, name) ?? '',
   );
