@@ -6,13 +6,12 @@
 // them; medians and ratios at the end. Then one more gateway start with its own log line, which
 // gives the time of each start-up phase and says whether it ran from the snapshot. The last line
 // is one JSON object: {"gatewayMs", "bareNodeMs", "ratio", …}, medians of this run.
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
-import { startServer } from './lib/processes.mjs';
+import { spawnGroup, startServer } from './lib/processes.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 // A port each: a server's port may still be closing while the next one starts.
@@ -75,8 +74,9 @@ for (let round = 0; round < rounds; round++) {
 /** The gateway's own account of its start-up: the phases its start-up log line gives. */
 function phases() {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', [startScript], {
-      env: { ...process.env, ...gatewayEnv(GATEWAY_PORT) },
+    // Through bench/lib like every server: stopped with the benchmark if it is interrupted.
+    const { child, stop } = spawnGroup('sh', [startScript], {
+      env: gatewayEnv(GATEWAY_PORT),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -84,7 +84,7 @@ function phases() {
       out += d;
       const line = out.split('\n').find((l) => l.includes('"startupMs"'));
       if (line) {
-        child.kill('SIGTERM');
+        void stop();
         resolve(JSON.parse(line));
       }
     });
