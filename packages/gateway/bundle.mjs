@@ -48,8 +48,8 @@ await build({ ...common, entryPoints: ['dist/cli/health-check.js'], outfile: 'di
 // here, and their heap written to gateway.blob, so that a start deserializes it instead of
 // compiling and running the bundle (docs/start-up.md). Node takes a snapshot of one CommonJS file
 // that may require() only Node's own modules: everything is bundled into it, the optional parts
-// too (as functions not yet run, as in the chunks above), and what stays a package is required at
-// run time through the real require src/snapshot/entry.ts sets.
+// too (as functions not yet run, as in the chunks above); Swagger UI, which stays a package, is
+// required from beside the entry on first use (src/snapshot/swagger-ui.cts).
 await build({
   ...common,
   entryPoints: ['dist/snapshot/entry.js'],
@@ -57,9 +57,9 @@ await build({
   format: 'cjs',
   plugins: [snapshotStandIns()],
   define: { RINGWAY_HTTP_STATUS_CODES: JSON.stringify(httpStatusCodes()) },
-  banner: {
-    js: 'var __ringwayBuiltinRequire = require; require = (id) => (globalThis.__ringwayRequire ?? __ringwayBuiltinRequire)(id);',
-  },
+  external: [],
+  // Not the ES module's require() banner: a CommonJS file has one.
+  banner: {},
 });
 copyFileSync('start.sh', 'dist/start.sh');
 buildSnapshot();
@@ -78,15 +78,19 @@ function httpStatusCodes() {
  * Modules that cannot be loaded while a snapshot is built get a stand-in in the snapshot's bundle
  * (src/snapshot/): Node 20 cannot serialize the bindings of http, https, http2 and tls;
  * node:cluster decides when first loaded whether this process is a worker; depd reads a stack
- * trace when loaded, and stack traces are empty while a snapshot is built.
+ * trace when loaded, and stack traces are empty while a snapshot is built; Swagger UI is a package
+ * the snapshot requires at run time.
  */
 function snapshotStandIns() {
   return {
     name: 'snapshot-stand-ins',
     setup(b) {
-      b.onResolve({ filter: /^(node:)?(http|https|http2|tls|cluster)$|^depd$/ }, (args) => ({
-        path: resolve(`dist/snapshot/${args.path.replace(/^node:/, '')}.cjs`),
-      }));
+      b.onResolve(
+        { filter: /^(node:)?(http|https|http2|tls|cluster)$|^depd$|^@fastify\/swagger-ui$/ },
+        (args) => ({
+          path: resolve(`dist/snapshot/${args.path.replace(/^node:|^@fastify\//, '')}.cjs`),
+        }),
+      );
     },
   };
 }

@@ -18,11 +18,6 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   // The script named on the command line (dist/gateway.mjs): the page is found beside it, and
   // cluster.fork() starts workers with it and the same --snapshot-blob.
   const entry = resolve(process.argv[1] ?? '');
-  // What the bundle requires that stays a package (Swagger UI) is required through this one
-  // (bundle.mjs's banner): the require() a snapshot is built with knows only Node's own modules.
-  (globalThis as { __ringwayRequire?: NodeJS.Require }).__ringwayRequire = process
-    .getBuiltinModule('node:module')
-    .createRequire(entry);
   const entryUrl = pathToFileURL(entry).href;
   startGateway(entryUrl, { code: 'snapshot' }, loadedMs).catch((error) => {
     // What an ES module's top-level await would do with it.

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+
+// Issue 28: `npm start` and the image run dist/start.sh, which starts the gateway from the V8
+// start-up snapshot `npm run build` made (dist/gateway.blob) when this node can load it, and from
+// the bundle when it cannot, naming why in the start-up line. Built by `npm run build`.
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '..', 'dist');
+const page = join(here, '..', '..', 'softphone', 'dist', 'page');
+
+interface Started {
+  /** Every start-up line (one per gateway process: the workers' with WORKERS > 1). */
+  lines: { startedFrom: { code: string; fallback?: string }; worker?: number; pid: number }[];
+  port: number;
+  /** Runs `whileUp`, then SIGTERM, and resolves with the exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** start.sh of `folder` until `processes` start-up lines are out. */
+function start(folder: string, env: Record<string, string> = {}, processes = 1): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', [join(folder, 'start.sh')], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', SOFTPHONE_DIR: page, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no start-up line in time: ${output}`));
+    }, 15_000);
+    const collect = (d: Buffer) => {
+      output += d;
+      const lines = output
+        .split('\n')
+        .filter((line) => line.includes('"startupMs"'))
+        .map((line) => JSON.parse(line));
+      if (lines.length < processes) return;
+      clearTimeout(timer);
+      const port = Number(/:(\d+)\/sip/.exec(lines[0].msg)?.[1]);
+      resolve({
+        lines,
+        port,
+        stop: async () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`start.sh exited (${code}) before its start-up line: ${output}`));
+    });
+  });
+}
+
+/** A folder like dist/ with start.sh, the bundle and, unless `blob` is false, the blob: `stamp` beside it. */
+function distCopy({ blob = true, stamp }: { blob?: boolean; stamp?: string }): string {
+  const folder = mkdtempSync(join(tmpdir(), 'ringway-start-'));
+  copyFileSync(join(dist, 'start.sh'), join(folder, 'start.sh'));
+  // Node runs a main module from its real path: the bundle finds its chunks in dist/.
+  symlinkSync(join(dist, 'gateway.mjs'), join(folder, 'gateway.mjs'));
+  if (blob) {
+    symlinkSync(join(dist, 'gateway.blob'), join(folder, 'gateway.blob'));
+    if (stamp === undefined)
+      copyFileSync(join(dist, 'gateway.blob.stamp'), join(folder, 'gateway.blob.stamp'));
+    else writeFileSync(join(folder, 'gateway.blob.stamp'), stamp);
+  }
+  return folder;
+}
+
+describe('start.sh', () => {
+  it('starts the gateway from the snapshot, which serves health, the page, the sessions API and the API docs', async () => {
+    const gateway = await start(dist);
+    const statuses: number[] = [];
+    try {
+      for (const [method, path] of [
+        ['GET', '/healthz'],
+        ['GET', '/'],
+        ['POST', '/api/sessions'],
+        ['GET', '/docs/json'],
+      ]) {
+        statuses.push((await fetch(`http://127.0.0.1:${gateway.port}${path}`, { method })).status);
+      }
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+    expect(gateway.lines[0].startedFrom).toEqual({ code: 'snapshot' });
+    expect(gateway.lines[0].pid).not.toBe(process.pid);
+    expect(statuses).toEqual([200, 200, 201, 200]);
+  });
+
+  it('starts from the bundle, saying so, when the snapshot was made by another node', async () => {
+    const gateway = await start(distCopy({ stamp: 'v0.0.1 x86_64 --max-semi-space-size=2\n' }));
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.lines[0].startedFrom.code).toBe('bundle');
+    expect(gateway.lines[0].startedFrom.fallback).toMatch(
+      /made by another node \(v0\.0\.1 .*\), this is v\d+/,
+    );
+  });
+
+  it('starts from the bundle, saying so, when there is no snapshot', async () => {
+    const gateway = await start(distCopy({ blob: false }));
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.lines[0].startedFrom.code).toBe('bundle');
+    expect(gateway.lines[0].startedFrom.fallback).toMatch(/no start-up snapshot/);
+  });
+
+  it('starts from the bundle when V8 flags in NODE_OPTIONS make node refuse the snapshot, and from the snapshot when they do not', async () => {
+    const refused = await start(dist, { NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(await refused.stop()).toBe(0);
+    expect(refused.lines[0].startedFrom.fallback).toMatch(/refuses the start-up snapshot with NODE_OPTIONS/);
+    const taken = await start(dist, { NODE_OPTIONS: '--enable-source-maps' });
+    expect(await taken.stop()).toBe(0);
+    expect(taken.lines[0].startedFrom).toEqual({ code: 'snapshot' });
+  });
+
+  it('starts every worker of WORKERS=2 from the snapshot, each a worker of its own', async () => {
+    const gateway = await start(dist, { WORKERS: '2', UPSTREAM: 'udp:127.0.0.1:5099' }, 2);
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.lines.map((line) => line.startedFrom.code)).toEqual(['snapshot', 'snapshot']);
+    expect(gateway.lines.map((line) => line.worker).sort()).toEqual([0, 1]);
+    expect(new Set(gateway.lines.map((line) => line.pid)).size).toBe(2);
+  });
+});
