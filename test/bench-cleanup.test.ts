@@ -42,15 +42,28 @@ async function startRun(end: End, ports?: { kamailioWs: number; kamailioUdp: num
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output = new ProcessOutput('the benchmark');
-  child.stdout.on('data', (chunk: Buffer) => output.append(chunk));
-  child.stderr.on('data', (chunk: Buffer) => output.append(chunk));
+  let printed = '';
+  const append = (chunk: Buffer) => {
+    printed += chunk;
+    output.append(chunk);
+  };
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const tcpPorts = [chosen.kamailioWs, chosen.gateway, measured];
-  return { child, output, exited, tcpPorts, udpPorts: [chosen.kamailioUdp] };
+  return { child, output, exited, printed: () => printed, tcpPorts, udpPorts: [chosen.kamailioUdp] };
 }
 
-async function groupsOf(output: ProcessOutput): Promise<Group[]> {
-  const line = await output.printed(/^ready .*$/m, 30_000);
+type Run = Awaited<ReturnType<typeof startRun>>;
+
+/** The process groups the run's children lead, once it says `ready`; fails at once if it exits before. */
+async function groupsOf(run: Run): Promise<Group[]> {
+  const line = await Promise.race([
+    run.output.printed(/^ready .*$/m, 30_000),
+    run.exited.then((code) => {
+      throw new Error(`the benchmark exited (${code}) before it was ready:\n${run.printed()}`);
+    }),
+  ]);
   return JSON.parse(line.slice('ready '.length)) as Group[];
 }
 
@@ -80,7 +93,7 @@ describe('a benchmark interrupted or failing', () => {
     async ({ cause, end, code }) => {
       const run = await startRun(end);
       try {
-        const groups = await groupsOf(run.output);
+        const groups = await groupsOf(run);
         expect(groups.map((g) => g.name).sort()).toEqual(['chromium', 'kamailio', 'node', 'node']);
         if (end === 'wait') run.child.kill(cause as NodeJS.Signals);
         expect(await run.exited).toBe(code);
@@ -97,7 +110,7 @@ describe('a benchmark interrupted or failing', () => {
   it('SIGKILLs every process group it started when it exits without stopping them', async () => {
     const run = await startRun('exit');
     try {
-      const groups = await groupsOf(run.output);
+      const groups = await groupsOf(run);
       expect(await run.exited).toBe(0);
       // SIGKILL is sent as the benchmark exits; the kernel takes the processes down just after.
       await eventually(
