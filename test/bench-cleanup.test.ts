@@ -59,7 +59,8 @@ type Run = Awaited<ReturnType<typeof startRun>>;
 /** The process groups the run's children lead, once it says `ready`; fails at once if it exits before. */
 async function groupsOf(run: Run): Promise<Group[]> {
   const line = await Promise.race([
-    run.output.printed(/^ready .*$/m, 30_000),
+    // (Kamailio, two gateways and Chromium starting on a busy 2-core machine: allow a minute.)
+    run.output.printed(/^ready .*$/m, 60_000),
     run.exited.then((code) => {
       throw new Error(`the benchmark exited (${code}) before it was ready:\n${run.printed()}`);
     }),
@@ -104,7 +105,7 @@ describe('a benchmark interrupted or failing', () => {
         kill(run.child, 'SIGKILL');
       }
     },
-    60_000,
+    120_000,
   );
 
   it('SIGKILLs every process group it started when it exits without stopping them', async () => {
@@ -122,7 +123,7 @@ describe('a benchmark interrupted or failing', () => {
     } finally {
       kill(run.child, 'SIGKILL');
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a benchmark whose port is taken', () => {
@@ -146,5 +147,5 @@ describe('a benchmark whose port is taken', () => {
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
-  }, 60_000);
+  }, 120_000);
 });
