@@ -20,4 +20,6 @@ else
   exec node $flags --snapshot-blob "$blob" "$here/gateway.mjs" "$@"
 fi
 export RINGWAY_START_FALLBACK="$fallback"
+# Node 22.1 and later keep the bundle's compiled code here for the next start (older ones ignore it).
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${TMPDIR:-/tmp}/ringway-compile-cache}"
 exec node $flags "$here/gateway.mjs" "$@"
