@@ -29,13 +29,8 @@ const gateways = [
 ];
 const upstreamSide = (gateway) => `127.0.0.1:${gateway.upstreamPort}`;
 const nodeAddress = (node) => `${node.ip}:${node.udpPort}`;
-const started = [];
-
-async function stopAll() {
-  await Promise.all(started.map((server) => server.stop().catch(() => undefined)));
-}
-process.once('SIGINT', () => void stopAll().then(() => process.exit(0)));
-process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+// Every process started here is stopped on Ctrl-C, SIGTERM or a failure by bench/lib's cleanup
+// (bench/lib/cleanup.mjs), which each start registers with.
 
 try {
   for (const [i, node] of nodes.entries()) {
@@ -49,7 +44,6 @@ try {
       dmq: { peers: nodes.map(nodeAddress), notify: nodeAddress(other) },
       gateways: gateways.map(upstreamSide),
     });
-    started.push(running);
     console.log(`kamailio ${nodeAddress(node)} (DMQ, gateways as set 2): pid ${running.pid}`);
   }
   for (const [i, gateway] of gateways.entries()) {
@@ -73,12 +67,11 @@ try {
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       },
     });
-    started.push(server);
     console.log(`gateway http://127.0.0.1:${gateway.port}/ (upstream ${upstream}): pid ${server.pid}`);
   }
   console.log(`users: ${usersFile} (USERS_FILE=${usersFile} npm run user -- add alice). Ctrl-C stops.`);
 } catch (error) {
   console.error(`cluster: ${error.message}`);
-  await stopAll();
+  // (Exiting SIGKILLs what was started so far: bench/lib/cleanup.mjs.)
   process.exit(1);
 }
