@@ -1,64 +1,62 @@
-// npm run fuzz -- [--count N] [--seed S] [--connections C]
-// The long fuzz run of issue 11: N fuzzed SIP messages (the CI suite's mutator, seeded) against
-// the built gateway in its own process. Prints messages/s, answers by status, RSS and heap
-// before and after (each after full garbage collections, once the transactions the run left
-// have timed out), the Prometheus series count, and internal errors (which must be 0).
+// npm run fuzz -- [--count N] [--seed S] [--connections C] [--malloc glibc|jemalloc]
+// The long fuzz run of issues 11 and 28: N fuzzed SIP messages (the CI suite's mutator, seeded;
+// N from --count, else FUZZ_MESSAGES, else 1,000,000) against the built gateway in a process of
+// its own, started as `npm start` starts it plus --inspect on loopback, through which full garbage
+// collections are forced (no code for it in the gateway). Under jemalloc when it is installed, as
+// the Docker image runs (docs/robustness.md), unless --malloc says otherwise. Prints messages/s,
+// answers by status, memory before, during and after (after forced GCs once the transactions the
+// run left have timed out; then settled, once idle RSS stops falling), and internal errors (which
+// must be 0); ends with one JSON line of the figures.
 import { parseArgs } from 'node:util';
-import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
-import { runFuzz } from '../packages/gateway/test/support/sip-fuzz.mjs';
-import { startMeasuredGateway } from './lib/measured-gateway.mjs';
+import { allocatorEnv, JEMALLOC } from './memory/allocators.mjs';
+import { fuzzMemory } from './memory/fuzz-memory.mjs';
 
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: '1000000' },
+    count: { type: 'string', default: process.env.FUZZ_MESSAGES ?? '1000000' },
     seed: { type: 'string', default: '20261202' },
     connections: { type: 'string', default: '8' },
+    malloc: { type: 'string', default: JEMALLOC ? 'jemalloc' : 'glibc' },
   },
 });
-const count = Number(values.count);
-const port = await freeTcpPort();
-const gateway = await startMeasuredGateway({
-  PORT: String(port),
-  SIP_DOMAIN: 'ringway.test',
-  RATE_MESSAGES_PER_SECOND: '1000000',
-  RATE_MESSAGE_BURST: '1000000',
-});
-const settled = async () => {
-  // What the run left in flight (unanswered INVITEs, lingering transactions) ends on its timers.
-  for (let m = await gateway.measure(); m.transactions > 0; m = await gateway.measure())
-    await new Promise((r) => setTimeout(r, 1000));
-  return gateway.measure(true);
-};
-const before = await settled();
-const started = performance.now();
-const result = await runFuzz({
-  url: `ws://127.0.0.1:${port}/sip`,
-  domain: 'ringway.test',
-  count,
+const run = await fuzzMemory({
+  count: Number(values.count),
   seed: Number(values.seed),
   connections: Number(values.connections),
+  env: allocatorEnv(values.malloc),
 });
-const seconds = (performance.now() - started) / 1000;
-const during = await gateway.measure(true);
-const after = await settled();
-await gateway.stop();
+const { result, before, afterGc, settled } = run;
 
 const mb = (n) => `${n.toFixed(1)} MB`;
+const signed = (n) => `${n >= 0 ? '+' : ''}${mb(n)}`;
+const where = (m) =>
+  `RSS ${mb(m.rssMb)} (malloc [heap] ${mb(m.mallocHeapMb)}, other anonymous ${mb(m.anonMb)}, files ${mb(m.fileMb)}), V8 heap used ${mb(m.heapMb)} of ${mb(m.heapTotalMb)}, ArrayBuffers ${mb(m.arrayBuffersMb)}`;
 console.log(
-  `fuzzed ${result.sent} messages in ${seconds.toFixed(1)} s: ${Math.round(result.sent / seconds)} messages/s`,
+  `fuzzed ${result.sent} messages in ${run.seconds.toFixed(1)} s: ${Math.round(result.sent / run.seconds)} messages/s (allocator: ${values.malloc})`,
 );
 console.log('answers by status:', JSON.stringify(result.answers));
 console.log(
   `requests forwarded to the fuzzing clients: ${result.forwarded}; reconnections: ${result.reconnects}`,
 );
 console.log('mutations applied:', JSON.stringify(result.mutations));
+console.log(`before, after GC: ${where(before)}`);
+console.log(`peak RSS during the run ${mb(run.peakRssMb)}; right after it: ${where(run.rightAfter)}`);
+console.log(`transactions ended, after GC: ${where(afterGc)} (${signed(afterGc.rssMb - before.rssMb)})`);
 console.log(
-  `RSS before ${mb(before.rssMb)}, right after ${mb(during.rssMb)}, after the transactions ended and GC ${mb(after.rssMb)} (${after.rssMb - before.rssMb >= 0 ? '+' : ''}${mb(after.rssMb - before.rssMb)})`,
+  `settled (${run.settleSeconds.toFixed(0)} s idle), after GC: ${where(settled)} (${signed(settled.rssMb - before.rssMb)})`,
 );
 console.log(
-  `V8 heap used before ${mb(before.heapMb)}, after ${mb(after.heapMb)}; heap committed ${mb(before.heapTotalMb)} → ${mb(after.heapTotalMb)}; external ${mb(before.externalMb)} → ${mb(after.externalMb)}`,
+  `metric series before ${run.metricsBefore.series}, after ${run.metricsAfter.series}; internal errors ${run.metricsAfter.internalErrors}`,
 );
+const round = (n) => Math.round(n * 10) / 10;
 console.log(
-  `metric series before ${before.series}, after ${after.series}; internal errors ${after.internalErrors}`,
+  JSON.stringify({
+    messages: result.sent,
+    internalErrors: run.metricsAfter.internalErrors,
+    rssBeforeMb: round(before.rssMb),
+    rssAfterGcMb: round(afterGc.rssMb),
+    rssSettledMb: round(settled.rssMb),
+    series: run.series,
+  }),
 );
-process.exit(after.internalErrors === 0 ? 0 : 1);
+process.exit(run.metricsAfter.internalErrors === 0 ? 0 : 1);

@@ -1,20 +1,24 @@
-// npm run soak -- [--clients N] [--minutes M] [--message-every S]
+// npm run soak -- [--clients N] [--minutes M] [--message-every S] [--malloc glibc|jemalloc]
 // Issue 11's soak: N clients with ephemeral credentials register (digest), refresh their
 // registrations and send each other MESSAGEs for M minutes through the built gateway in its own
-// process. Prints the RSS slope, event-loop delay p99 (from /metrics) and lost messages (must be 0).
+// process (started as bench/fuzz.mjs starts it: --inspect on loopback for forced GCs, jemalloc
+// when installed). Prints the RSS slope, event-loop delay p99 (from /metrics), lost messages (must
+// be 0), and RSS after forced GCs once the clients have gone, then settled; ends with one JSON line.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { issueEphemeralCredential } from '../packages/gateway/dist/index.js';
 import { digestAnswer } from '../packages/gateway/test/support/digest-answer.mjs';
 import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
-import { startMeasuredGateway } from './lib/measured-gateway.mjs';
+import { allocatorEnv, JEMALLOC } from './memory/allocators.mjs';
+import { startInspectedGateway } from './memory/inspected-gateway.mjs';
 
 const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '2000' },
     minutes: { type: 'string', default: '10' },
     'message-every': { type: 'string', default: '10' },
+    malloc: { type: 'string', default: JEMALLOC ? 'jemalloc' : 'glibc' },
   },
 });
 const CLIENTS = Number(values.clients);
@@ -26,14 +30,22 @@ const ADMIN_TOKEN = randomBytes(16).toString('hex');
 const DOMAIN = 'ringway.test';
 
 const port = await freeTcpPort();
-const gateway = await startMeasuredGateway({
-  PORT: String(port),
-  SIP_DOMAIN: DOMAIN,
-  AUTH_SECRET: SECRET,
-  ADMIN_TOKEN,
-  MAX_CONNECTIONS_PER_IP: String(CLIENTS + 100),
-  REGISTER_MIN_EXPIRES: String(EXPIRES),
+const gateway = await startInspectedGateway({
+  port,
+  adminToken: ADMIN_TOKEN,
+  env: {
+    ...allocatorEnv(values.malloc),
+    SIP_DOMAIN: DOMAIN,
+    AUTH_SECRET: SECRET,
+    MAX_CONNECTIONS_PER_IP: String(CLIENTS + 100),
+    REGISTER_MIN_EXPIRES: String(EXPIRES),
+  },
 });
+const measured = async () => {
+  await gateway.collectGarbage();
+  return { ...(await gateway.memory()), ...(await gateway.scrape()) };
+};
+const rssBefore = await measured();
 
 const CRLF = '\r\n';
 const request = (method, uri, lines, body = '') =>
@@ -159,7 +171,7 @@ console.log(`${CLIENTS} clients registered in ${((performance.now() - setupStart
 const samples = [];
 const started = Date.now();
 const sample = async () => {
-  const m = await gateway.measure(true);
+  const m = await measured();
   samples.push({
     minute: (Date.now() - started) / 60_000,
     rss: m.rssMb,
@@ -197,6 +209,16 @@ for (let waited = 0; stats.delivered < stats.sent && waited < 10_000; waited += 
   await new Promise((r) => setTimeout(r, 100));
 await sample();
 for (const client of clients) client.socket.close();
+while ((await gateway.scrape()).connections > 0) await new Promise((r) => setTimeout(r, 1000));
+const afterGc = await measured();
+// Settled: idle until RSS stops falling (by under 1 MB in 10 s), at least 30 s.
+const idle = [await gateway.rssMb()];
+for (const settleStarted = Date.now(); Date.now() - settleStarted < 120_000; ) {
+  await new Promise((r) => setTimeout(r, 5000));
+  idle.push(await gateway.rssMb());
+  if (Date.now() - settleStarted >= 30_000 && !(idle.length > 2 && idle.at(-3) - idle.at(-1) >= 1)) break;
+}
+const settled = await measured();
 await gateway.stop();
 
 // Least-squares slope of RSS over the run, after the first sample (warm-up).
@@ -221,4 +243,19 @@ console.log(
 console.log(
   `event-loop delay p99 (per scrape): max ${Math.max(...p99s).toFixed(1)} ms, last ${p99s.at(-1)?.toFixed(1)} ms`,
 );
-process.exit(stats.sent === stats.delivered ? 0 : 1);
+console.log(
+  `RSS before the clients ${rssBefore.rssMb.toFixed(1)} MB; after they left, after GC ${afterGc.rssMb.toFixed(1)} MB; settled ${settled.rssMb.toFixed(1)} MB (malloc [heap] ${settled.mallocHeapMb.toFixed(1)} MB, allocator ${values.malloc}); internal errors ${settled.internalErrors}`,
+);
+const round = (n) => Math.round(n * 10) / 10;
+console.log(
+  JSON.stringify({
+    messages: stats.sent,
+    lost: stats.sent - stats.delivered,
+    internalErrors: settled.internalErrors,
+    rssBeforeMb: round(rssBefore.rssMb),
+    rssAfterGcMb: round(afterGc.rssMb),
+    rssSettledMb: round(settled.rssMb),
+    series: samples.map((s) => ({ minute: round(s.minute), rssMb: round(s.rss) })),
+  }),
+);
+process.exit(stats.sent === stats.delivered && settled.internalErrors === 0 ? 0 : 1);
