@@ -76,10 +76,13 @@ export function withoutFirstHeader<M extends SipMessage>(message: M, name: strin
 /**
  * A copy of a string that shares no memory with the message it was read from. V8 keeps a
  * substring as a slice of its parent, so one header value kept for minutes (a binding, a
- * lingering transaction) would keep the whole message (up to 64 KB) alive with it.
+ * lingering transaction) would keep the whole message (up to 64 KB) alive with it. Slicing a
+ * concatenation makes V8 flatten it into a new string first (V8 issue 2869), all inside the V8
+ * heap: a copy through a Buffer took an 8 KB pool slab from malloc every few messages, freed only
+ * by a later full GC; glibc kept 8 MB less after a 200,000-message fuzz run without them (issue 28).
  */
 export function detached(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
+  return ` ${text}`.slice(1);
 }
 
 /**
