@@ -94,7 +94,9 @@ function phases() {
 
 const loadAfter = loadavg()[0];
 const bare = median(times[BARE]);
-console.log(`gateway: sh dist/start.sh (${describeGateway(gatewayEnv(GATEWAY_PORT))})`);
+console.log(
+  `npm start: sh dist/start.sh, which runs the ${describeGateway(gatewayEnv(GATEWAY_PORT)).replace(/^gateway: /, '')}, from the start-up snapshot when there is one`,
+);
 console.log(
   `spawn → accepting, ${rounds} alternating rounds, medians (load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} at the end)`,
 );

@@ -9,10 +9,14 @@ here=$(dirname "$0")
 # A young generation capped at 2 MB per semi-space keeps RSS per idle WebSocket near 16 KB.
 flags=--max-semi-space-size=2
 blob="$here/gateway.blob"
+# Each program run here costs a start a millisecond or more (node --version about 4): read, not cat.
+stamp=
+[ -f "$blob.stamp" ] && read -r stamp <"$blob.stamp"
+this="$(node --version) $(uname -m) $flags"
 if [ ! -f "$blob" ]; then
   fallback="no start-up snapshot ($blob): npm run build makes one"
-elif [ "$(cat "$blob.stamp" 2>/dev/null)" != "$(node --version) $(uname -m) $flags" ]; then
-  fallback="the start-up snapshot was made by another node ($(cat "$blob.stamp" 2>/dev/null)), this is $(node --version): npm run build makes one for it"
+elif [ "$stamp" != "$this" ]; then
+  fallback="the start-up snapshot was made by another node ($stamp), this is $this: npm run build makes one for it"
 # V8 flags in NODE_OPTIONS make node refuse the snapshot: ask it once (it exits at once if it takes it).
 elif [ -n "$NODE_OPTIONS" ] && ! RINGWAY_SNAPSHOT_PROBE=1 node $flags --snapshot-blob "$blob" "$here/gateway.mjs" 2>/dev/null; then
   fallback="node refuses the start-up snapshot with NODE_OPTIONS=$NODE_OPTIONS"
