@@ -362,13 +362,15 @@ export class ProxyTransactions {
       this.deps.events.callCompleted(status, server.callId, Date.now() - server.startedAt);
       this.#tell(status < 300 ? 'answered' : 'rejected', server.request, { status });
     }
+    // Only an INVITE transaction lingers (INVITE_LINGER_MS): any other is forgotten at once, and
+    // reducing its requests first would copy their headers for nothing (a BYE's, on every call).
+    if (server.request.method !== 'INVITE') return this.#forget(server);
     // What lingers only absorbs retransmissions, ACKs and late CANCELs: keep no bodies for it.
     server.request = hopHeadersOnly(server.request);
     server.finals = [];
     for (const branch of server.branches) {
       if (branch.state === 'completed') branch.request = hopHeadersOnly(branch.request);
     }
-    if (server.request.method !== 'INVITE') return this.#forget(server);
     server.lingerTimer = setTimeout(() => this.#forget(server), INVITE_LINGER_MS);
     server.lingerTimer.unref();
   }
