@@ -5,7 +5,8 @@
 # other refuses it and exits (14), so the stamp written beside it is compared first, and
 # RINGWAY_START_FALLBACK tells the gateway's start-up line why it runs the bundle. Either way node
 # replaces this shell (exec): it gets the signals, and cluster workers start the way it did.
-here=$(dirname "$0")
+# The folder of this script, without running dirname.
+case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
 # A young generation capped at 2 MB per semi-space keeps RSS per idle WebSocket near 16 KB.
 flags=--max-semi-space-size=2
 blob="$here/gateway.blob"
