@@ -56,7 +56,10 @@ await build({
   outfile: 'dist/gateway-snapshot.cjs',
   format: 'cjs',
   plugins: [snapshotStandIns()],
-  define: { RINGWAY_HTTP_STATUS_CODES: JSON.stringify(httpStatusCodes()) },
+  define: {
+    RINGWAY_HTTP_STATUS_CODES: JSON.stringify(httpStatusCodes()),
+    RINGWAY_BUILTIN_KEYS: JSON.stringify(builtinKeys()),
+  },
   external: [],
   // Not the ES module's require() banner: a CommonJS file has one.
   banner: {},
@@ -72,6 +75,26 @@ function httpStatusCodes() {
     );
   }
   return http.STATUS_CODES;
+}
+
+/**
+ * The names Node's modules with a stand-in export, for src/snapshot/deferred-module.cts: their own
+ * and their prototypes' (node:cluster is an EventEmitter: `cluster.on`).
+ */
+function builtinKeys() {
+  const names = (module) => {
+    const all = new Set();
+    for (let object = module; object && object !== Object.prototype; object = Object.getPrototypeOf(object)) {
+      for (const name of Object.getOwnPropertyNames(object)) if (name !== 'constructor') all.add(name);
+    }
+    return [...all];
+  };
+  return Object.fromEntries(
+    ['node:http', 'node:https', 'node:http2', 'node:tls', 'node:cluster'].map((name) => [
+      name,
+      names(process.getBuiltinModule(name)),
+    ]),
+  );
 }
 
 /**

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { freeTcpPort } from './support/loopback-ports.mjs';
+import { serverCertificate } from './support/test-certificates.js';
 
 // Issue 28: `npm start` and the image run dist/start.sh, which starts the gateway from the V8
 // start-up snapshot `npm run build` made (dist/gateway.blob) when this node can load it, and from
@@ -94,6 +96,28 @@ describe('start.sh', () => {
     expect(gateway.lines[0].startedFrom).toEqual({ code: 'snapshot' });
     expect(gateway.lines[0].pid).not.toBe(process.pid);
     expect(statuses).toEqual([200, 200, 201, 200]);
+  });
+
+  it('from the snapshot, serves HTTPS with certificate files and redirects plain HTTP (node:http and node:tls loaded on first use)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ringway-start-tls-'));
+    const pem = await serverCertificate(['127.0.0.1']);
+    writeFileSync(join(folder, 'cert.pem'), pem.cert);
+    writeFileSync(join(folder, 'key.pem'), pem.key);
+    const redirectPort = await freeTcpPort();
+    const gateway = await start(dist, {
+      TLS_CERT_FILE: join(folder, 'cert.pem'),
+      TLS_KEY_FILE: join(folder, 'key.pem'),
+      HTTP_REDIRECT_PORT: String(redirectPort),
+    });
+    let redirect: Response | undefined;
+    try {
+      redirect = await fetch(`http://127.0.0.1:${redirectPort}/?join=abc`, { redirect: 'manual' });
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+    expect(gateway.lines[0].startedFrom).toEqual({ code: 'snapshot' });
+    expect(redirect?.status).toBe(308);
+    expect(redirect?.headers.get('location')).toBe(`https://127.0.0.1:${gateway.port}/?join=abc`);
   });
 
   it('starts from the bundle, saying so, when the snapshot was made by another node', async () => {

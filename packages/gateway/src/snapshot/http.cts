@@ -1,4 +1,4 @@
-// node:http in the start-up snapshot (see deferred-module.ts): its parser binding cannot be
+// node:http in the start-up snapshot (see deferred-module.cts): its parser binding cannot be
 // serialized in Node 20. What dependencies read of it while loading is given here.
 import type Http = require('node:http');
 import events = require('node:events');

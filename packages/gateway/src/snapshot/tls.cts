@@ -1,4 +1,4 @@
-// node:tls in the start-up snapshot (see deferred-module.ts): its binding cannot be serialized in Node 20.
+// node:tls in the start-up snapshot (see deferred-module.cts): its binding cannot be serialized in Node 20.
 import type Module = require('node:tls');
 import deferredModule = require('./deferred-module.cjs');
 
