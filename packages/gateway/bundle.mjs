@@ -1,9 +1,11 @@
-// Bundles the compiled gateway into one ES module for `npm start`. Node 20 spends most of its
-// start-up resolving and compiling hundreds of small ES modules (fastify, prom-client, typebox);
-// one file roughly halves the time from spawn to listening (measured by `npm run bench:register`).
-// Identifiers are kept so that stack traces stay readable without source maps: `npm start` does
-// not pass --enable-source-maps, which costs a sixth of the start-up (reading and decoding the
-// maps); add it (or NODE_OPTIONS=--enable-source-maps) when a trace must point into src/.
+// Bundles the compiled gateway into one ES module (dist/gateway.mjs), and from a CommonJS bundle
+// of it makes the V8 start-up snapshot `npm start` runs from (dist/start.sh; at the end of this
+// file). Node 20 spends most of its start-up resolving and compiling hundreds of small ES modules
+// (fastify, prom-client, typebox); one file roughly halves the time from spawn to listening, and
+// the snapshot then saves compiling and running it (docs/start-up.md). Identifiers are kept so
+// that stack traces stay readable without source maps: `npm start` does not pass
+// --enable-source-maps, which costs a sixth of the start-up (reading and decoding the maps); add
+// it (or NODE_OPTIONS=--enable-source-maps) when a trace must point into src/.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
