@@ -15,7 +15,8 @@ SETS[test]="chromium firefox-esr kamailio kamailio-websocket-modules kamailio-au
   linphone-cli twinkle-console pulseaudio pulseaudio-utils libasound2-plugins redis-server
   prometheus sngrep tshark iproute2 util-linux openssl
   libc6 libcrypt1 libgcc-s1 libstdc++6 libssl3 libsrtp2-1 libjansson4 libxml2 libxslt1.1
-  libsqlite3-0 libuuid1 libedit2 libcurl4 xz-utils asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm"
+  libsqlite3-0 libuuid1 libedit2 libcurl4 xz-utils asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm
+  libjemalloc2"
 SETS[stack]="docker.io docker-compose debootstrap"
 declare -A BINARIES
 BINARIES[test]="chromium firefox-esr kamailio rtpengine baresip linphonec twinkle pulseaudio
