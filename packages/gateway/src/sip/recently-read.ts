@@ -8,7 +8,9 @@
 export function recentlyRead<T>(read: (text: string) => T, size: number): (text: string) => T {
   const recent = new Map<string, T>();
   return (text) => {
-    if (recent.has(text)) return recent.get(text) as T;
+    const known = recent.get(text);
+    // `has` only for a reading that was undefined (a malformed value): the rare case.
+    if (known !== undefined || recent.has(text)) return known as T;
     const result = read(text);
     // Insertion order is age order: the oldest goes first.
     if (recent.size >= size) recent.delete(recent.keys().next().value as string);
