@@ -10,7 +10,12 @@ export { estimateMos, type QualitySample, summarizeQuality } from './call-qualit
 export type { Reconnect } from './call-recovery.js';
 export { CALL_TRANSITIONS, CallState, isFinal } from './call-state.js';
 export type { EndReason } from './failure-reason.js';
-export { expectedCandidateTypes, fastIceSessionDescriptionHandlerFactory } from './fast-ice.js';
+export {
+  expectedCandidateTypes,
+  fastIceSessionDescriptionHandlerFactory,
+  type Gathering,
+  offerWaitMs,
+} from './fast-ice.js';
 export { type MessageSummary, readMessageSummary } from './message-summary.js';
 export {
   type MediaObservation,
@@ -31,5 +36,6 @@ export { REGISTRATION_TRANSITIONS, RegistrationState } from './registration-stat
 export { RENEWAL_BACKOFF, renewalEndsSignIn, type SignInIdentity, signInIdentity } from './sign-in.js';
 export { requestOutcome, SipRefusal } from './sip-refusal.js';
 export { StateMachine, StateTransitionError } from './state-machine.js';
+export { DEFAULT_STUN_ANSWER_MS, StunProbe, type StunVerdict, stunServers } from './stun-probe.js';
 export { DEFAULT_WARM_MICROPHONE_MS } from './warm-microphone.js';
 export { WATERFALL_STEPS, Waterfall, type WaterfallStep } from './waterfall.js';

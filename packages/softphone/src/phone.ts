@@ -28,6 +28,7 @@ import { ReportingRegisterer } from './reporting-registerer.js';
 import { ServerRing } from './server-ring.js';
 import { requestOutcome } from './sip-refusal.js';
 import { StateMachine } from './state-machine.js';
+import { StunProbe } from './stun-probe.js';
 import { targetUri } from './target-uri.js';
 import { DEFAULT_WARM_MICROPHONE_MS, WarmMicrophone } from './warm-microphone.js';
 
@@ -59,6 +60,12 @@ export interface PhoneOptions {
   /** Candidate gathering: idle window and hard cap, ms (see fast-ice.ts). */
   iceIdleMs?: number;
   iceCapMs?: number;
+  /**
+   * How long a STUN server has to answer the phone's warm-up gathering, from its first host
+   * candidate, ms; one that has not is not waited for by the calls' offers until it does
+   * (stun-probe.ts). Default 100 (DEFAULT_STUN_ANSWER_MS).
+   */
+  stunAnswerMs?: number;
   /**
    * How long the microphone stays open with no call, ms. It is opened when the phone starts and
    * kept after each call, so that a call placed or answered meanwhile does not wait for
@@ -119,13 +126,16 @@ export class Phone {
   #sameServerNext = false;
   /** What every call's media is set up with; its ICE servers change with renewed credentials. */
   readonly #media: FastIceOptions;
+  readonly #stun: StunProbe;
 
   constructor(readonly options: PhoneOptions) {
     this.#microphone = new WarmMicrophone(options.warmMicrophoneMs ?? DEFAULT_WARM_MICROPHONE_MS);
+    this.#stun = new StunProbe(options.stunAnswerMs);
     this.#media = {
       iceServers: options.iceServers,
       idleMs: options.iceIdleMs,
       capMs: options.iceCapMs,
+      stun: this.#stun,
       mediaStreamFactory: this.#microphone.factory,
       hooksFor: (session) => this.#hooks.get(session),
     };
@@ -198,7 +208,7 @@ export class Phone {
   async start(): Promise<void> {
     this.#stopped = false;
     if (this.#microphone.keepsWarm) void this.#microphone.warm().catch(() => undefined);
-    void warmUpPeerConnections().catch(() => undefined);
+    void warmUpPeerConnections(this.#media.iceServers, this.#stun).catch(() => undefined);
     this.#registration.transition(RegistrationState.Registering);
     const registered = this.#whenRegistered();
     await this.#ua.start().catch((error: Error) => this.#onDisconnect(error));
