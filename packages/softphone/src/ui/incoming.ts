@@ -21,16 +21,33 @@ function focusAnswer(): void {
   $<HTMLButtonElement>('answer-button').focus();
 }
 
-/** A call rings for the phone on screen: it shows, rings, and takes Answer's focus. */
+/**
+ * Runs `work` once the next frame is drawn (at once in a hidden page, which draws none):
+ * requestAnimationFrame runs just before the frame, the task it queues just after.
+ */
+function afterNextFrame(work: () => void): void {
+  if (document.visibilityState === 'hidden') return work();
+  requestAnimationFrame(() => setTimeout(work, 0));
+}
+
+/**
+ * A call rings for the phone on screen: it shows and takes Answer's focus, then rings. The ring
+ * and the system notification wait for the frame that shows the call: starting the ring's audio
+ * (an <audio> element, its stream, its first burst) took 6–40 ms of the callee's main thread
+ * before its page could draw (bench:first-call, 2026-12-05).
+ */
 export function showIncoming(call: Call): void {
   const caller = callParty(call);
   showParty('incoming-from', caller);
   show('incoming', true);
-  ring.start();
   if (!page.current || isFinal(page.current.state)) select(call);
   renderScreen();
   focusAnswer();
-  incomingNotification.show(partyText(caller), focusAnswer);
+  afterNextFrame(() => {
+    if (call.state !== CallState.Ringing) return;
+    ring.start();
+    incomingNotification.show(partyText(caller), focusAnswer);
+  });
 }
 
 /** A call changed state: the ring and the incoming call's screen and notification go once it stops ringing. */
