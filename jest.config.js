@@ -20,6 +20,9 @@ const common = {
     '^@ringway/softphone$': '<rootDir>/packages/softphone/src/index.ts',
   },
   testEnvironment: 'node',
+  // Tests that start servers wait for conditions; on a busy CI machine (load average 10 and more
+  // was seen) jest's 5 s default cuts some short that would pass. Longer tests set their own.
+  testTimeout: 30_000,
 };
 
 export default {

@@ -176,6 +176,12 @@ describe('SIP.js user agents through the gateway', () => {
       () => 'bob got no MESSAGE',
     );
     expect(bob.messages).toEqual(['hello bob']);
+    // Bob's 200 reaches alice after bob has the message: wait for it too.
+    await eventually(
+      async () => accepted,
+      (statuses) => statuses.length > 0,
+      () => 'alice heard no final answer',
+    );
     expect(accepted).toEqual([200]);
   });
 
