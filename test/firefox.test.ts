@@ -168,7 +168,13 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await meterPeak(fox, 'mic-level');
     await meterPeak(fox, 'far-level');
     await meterPeak(chrome, 'far-level');
-    expect(await fox.count('[data-testid="output-device"] option')).toBeGreaterThan(0);
+    // (The list is read again once the microphone is granted: wait for that reading.)
+    const speakers = await eventually(
+      () => fox.count('[data-testid="output-device"] option'),
+      (count) => count > 0,
+      () => 'Firefox lists no speaker once the microphone is granted',
+    );
+    expect(speakers).toBeGreaterThan(0);
     // Listed once the microphone is granted: nothing to ask selectAudioOutput() for.
     expect(await fox.attribute('choose-speaker-button', 'hidden')).not.toBeNull();
     // Firefox reports no microphone energy: its page says that a silent microphone is not
