@@ -200,6 +200,10 @@ async function series(label, idleMs = 0) {
         ),
       ),
       'max |offset| ms': round1(Math.max(...rounds.map((r) => Math.abs(r.clockOffsetMs)))),
+      // What a read slowed by load cannot explain: how far an estimate goes beyond its own error.
+      'max beyond read error ms': round1(
+        Math.max(...rounds.map((r) => Math.max(0, Math.abs(r.clockOffsetMs) - r.clockErrorMs))),
+      ),
       'read within ± ms (p50)': round1(
         percentile(
           rounds.map((r) => r.clockErrorMs),
@@ -242,8 +246,17 @@ console.log(
     'STUN on a loopback port where nothing listens; ms after the press, on the pages’ clocks',
 );
 const section = (name) => Object.fromEntries(Object.entries(results).map(([label, r]) => [label, r[name]]));
+/** A step a row, a series a column: the waterfalls side by side. */
+const bySteps = (name) =>
+  Object.fromEntries(
+    Object.keys(results.quiet[name]).map((step) => [
+      step,
+      Object.fromEntries(Object.entries(results).map(([label, r]) => [label, r[name][step]])),
+    ]),
+  );
 console.table(section('rings'));
-console.table(section('waterfall'));
+console.log('waterfalls, p50 of each step, ms after the press on Dial (undefined: did not happen)');
+console.table(bySteps('waterfall'));
 console.table(section('calleeMediaBeforeRinging'));
 console.table(section('clock'));
 const quiet = results.quiet.rings;
