@@ -1,12 +1,13 @@
 // npm run fuzz -- [--count N] [--seed S] [--connections C] [--malloc glibc|jemalloc]
 // The long fuzz run of issues 11 and 28: N fuzzed SIP messages (the CI suite's mutator, seeded;
 // N from --count, else FUZZ_MESSAGES, else 1,000,000) against the built gateway in a process of
-// its own, started as `npm start` starts it plus --inspect on loopback, through which full garbage
-// collections are forced (no code for it in the gateway). Under jemalloc when it is installed, as
-// the Docker image runs (docs/robustness.md), unless --malloc says otherwise. Prints messages/s,
-// answers by status, memory before, during and after (after forced GCs once the transactions the
-// run left have timed out; then settled, once idle RSS stops falling), and internal errors (which
-// must be 0); ends with one JSON line of the figures.
+// its own, started as the benchmarks start it (the bundle `npm start` runs, with its flags, not
+// from its start-up snapshot) plus --inspect on loopback, through which full garbage collections
+// are forced (no code for it in the gateway). Under jemalloc when it is installed, as the Docker
+// image runs (docs/robustness.md), unless --malloc says otherwise. Prints messages/s, answers by
+// status, memory before, during and after (after forced GCs once the transactions the run left
+// have timed out; then settled, once idle RSS stops falling), and internal errors (which must be
+// 0); ends with one JSON line of the figures.
 import { parseArgs } from 'node:util';
 import { allocatorEnv, JEMALLOC } from './memory/allocators.mjs';
 import { fuzzMemory } from './memory/fuzz-memory.mjs';

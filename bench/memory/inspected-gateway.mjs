@@ -1,6 +1,7 @@
-// The gateway as `npm start` runs it (the same bundle and flags), plus `--inspect=127.0.0.1:0`
-// so the benchmark can force full garbage collections (HeapProfiler.collectGarbage) and read
-// process.memoryUsage() without any code for it in the gateway. Used by fuzz and soak.
+// The gateway as the benchmarks run it (the bundle `npm start` runs, with its flags), plus
+// `--inspect=127.0.0.1:0` so the benchmark can force full garbage collections
+// (HeapProfiler.collectGarbage) and read process.memoryUsage() without any code for it in the
+// gateway. Used by fuzz and soak.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import WebSocket from 'ws';
