@@ -1,18 +1,22 @@
 // npm run bench:first-call — the call a person mostly makes: the first one of a freshly opened
 // page, as a user meets it. Each round opens Ringway's page as alice and as bob in new browser
 // contexts (page load, ?user= sign-in in loopback development mode, registration), fills bob's
-// number and clicks alice's Dial button (data-testids) at once, and measures from that click to
-// bob's page showing the call (its answer button visible), both on the pages' own clocks
-// (first-call-probe.mjs: performance.timeOrigin + now(), one clock for every page of the browser;
-// the offset between the two pages is measured each round and printed). Each page's waterfall
-// comes from the same probe: the caller's click → microphone → peer connection → offer →
-// candidates → INVITE sent → 100 → 180, the callee's INVITE received → 100 and 180 sent → answer
-// button shown → its frame. STUN is configured on a loopback port where nothing listens (a server
-// that never answers, the worst case for the offer). A quiet series, then one with a CPU burner
-// on one core (bench/lib startBusyCore); BENCH_MICROPHONE=1 adds the microphone's cost: pairs
+// number and presses alice's Dial button (data-testids) at once, and measures from the press
+// (pointerdown on Dial) to bob's page showing the call (its answer button visible), both on the
+// pages' own clocks (first-call-probe.mjs: performance.timeOrigin + now(), one clock for every
+// page of the browser; the offset between the two pages is measured each round and printed).
+// Each page's waterfall comes from the same probe: the caller's click → microphone → peer
+// connection → addTrack → offer → candidates → INVITE sent → 100 → 180, the callee's INVITE
+// received → 100 and 180 sent → answer button shown → its frame. STUN is configured on a loopback
+// port where nothing listens (a server that never answers, the worst case for the offer). One
+// unmeasured call first (the gateway's first ever), then BENCH_ROUNDS (20) quiet, then as many
+// with a CPU burner on one core (bench/lib startBusyCore), the load average before and after
+// each. BENCH_VERBOSE=1 prints every round's marks; BENCH_SOFTPHONE_DIR serves another build of
+// the page (another commit's, to compare); BENCH_MICROPHONE=1 adds the microphone's cost: pairs
 // left alone a third of the phone's quiet period (microphone still warm) against pairs left
 // alone past it (released: the call waits for getUserMedia). Runs in the lo-only test namespace;
-// the last line is one JSON object: {"p50Ms","p90Ms","busyP90Ms"} (click → callee rings).
+// the last line is one JSON object: {"p50Ms","p90Ms","busyP90Ms"} (press on Dial → callee's page
+// shows the call: quiet p50 and p90, one core busy p90).
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
