@@ -209,6 +209,10 @@ describe('the dashboard on a Prometheus scraping a gateway that carries real cal
         await expectText(caller, 'call-state', 'active', 10_000);
         await audioGrowsBeyond(callee, 0);
       }
+      // A MOS once RTCP has given an RTT, on both sides: the MOS panels need it in the reports
+      // (a call hung up before that reports none).
+      await expectText(caller, 'quality-badge', /^(good|fair|poor) · MOS \d/, 15_000);
+      await expectText(callee, 'quality-badge', /^(good|fair|poor) · MOS \d/, 15_000);
       await caller.getByTestId('hangup-button').click();
       await expectText(caller, 'call-state', /^ended/);
       await expectText(callee, 'call-state', /^ended/);
