@@ -129,6 +129,16 @@ describe('start.sh', () => {
     );
   });
 
+  it('starts from the bundle, saying so, when REDIS_URL is set (from the snapshot the Redis client does not reconnect yet)', async () => {
+    const gateway = await start(distCopy({}), {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      AUTH_SECRET: 'a-secret-of-32-characters-or-so!',
+    });
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.lines[0].startedFrom.code).toBe('bundle');
+    expect(gateway.lines[0].startedFrom.fallback).toMatch(/does not reconnect to Redis yet/);
+  });
+
   it('starts from the bundle, saying so, when there is no snapshot', async () => {
     const gateway = await start(distCopy({ blob: false }));
     expect(await gateway.stop()).toBe(0);
