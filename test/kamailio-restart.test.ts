@@ -5,6 +5,8 @@ import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/t
 import { type Phone, sipjsPhone } from '../packages/gateway/test/support/sipjs.js';
 import { type RunningBaresip, startBaresip } from './support/baresip.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { passwordOf, usersFileWith } from './support/page-stack.js';
+import { registeredWithPassword } from './support/softphone-app.js';
 import { startSoftphonePages } from './support/softphone-pages.js';
 
 // Kamailio keeps registrations in memory: killed with SIGKILL and started again, it knows nobody
@@ -34,7 +36,12 @@ beforeAll(async () => {
     sipDomain: 'ringway.test',
     registerMaxExpires: MAX_EXPIRES,
   });
-  gateway = await startUpstreamGateway(kamailio.udp);
+  // The gateway as an operator runs it in front of Kamailio: password sign-in on Ringway's page,
+  // ephemeral credentials from the secret Kamailio checks.
+  gateway = await startUpstreamGateway(kamailio.udp, {
+    AUTH_SECRET: SECRET,
+    USERS_FILE: usersFileWith(['page-g']),
+  });
   browser = await startSoftphonePages();
 }, 30_000);
 
@@ -63,9 +70,16 @@ function reach(user: string): Promise<number> {
 }
 
 describe('Kamailio killed with SIGKILL and started again', () => {
-  it('every client registers again by itself: Ringway’s phone and browsers behind the gateway, Ringway’s phone on its own WebSocket, baresip over UDP', async () => {
-    const users = ['ringway-g', 'sipjs-r', 'jssip-r', 'ringway-r', 'carol-r'];
-    // Behind the gateway: Ringway's own phone, and SIP.js and JsSIP pages as interop peers.
+  it('every client registers again by itself: Ringway’s page and phone and browsers behind the gateway, Ringway’s phone on its own WebSocket, baresip over UDP', async () => {
+    const users = ['page-g', 'ringway-g', 'sipjs-r', 'jssip-r', 'ringway-r', 'carol-r'];
+    // Behind the gateway: Ringway's own page (signed in with a password) and phone, and SIP.js
+    // and JsSIP pages as interop peers.
+    const ringwayProductPage = await registeredWithPassword(
+      browser.browser,
+      `http://127.0.0.1:${gateway.port}`,
+      'page-g',
+      passwordOf('page-g'),
+    );
     const ringwayBehindGateway = await browser.phone(
       'ringway',
       'ringway-g',
@@ -119,6 +133,7 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     // Each refreshes before its binding (≤ MAX_EXPIRES) would have run out; the margin is for a
     // busy machine.
     for (const ms of back.values()) expect(ms).toBeLessThan(MAX_EXPIRES * 1000 + 5000);
+    await ringwayProductPage.context().close();
     await ringwayBehindGateway.context().close();
     await sipjsPage.context().close();
     await jssipPage.context().close();

@@ -11,6 +11,8 @@ export async function startSoftphonePages() {
   const pages = await startPhonePageServer();
   const browser: Browser = await launchChromium();
   return {
+    /** The Chromium itself, for Ringway's own page beside the test pages. */
+    browser,
     async phone(
       library: 'sipjs' | 'jssip' | 'ringway',
       user: string,
