@@ -1,3 +1,5 @@
+import { compactFormOf } from '../sip/header-names.js';
+
 /** One side of a captured message: an address and who is there. */
 export interface CaptureEndpoint {
   ip: string;
@@ -45,12 +47,18 @@ export interface MessageHead {
 
 const START_LINE = /^(?:SIP\/2\.0 (\d{3}) ?([^\r\n]*)|([A-Za-z]+) \S+ SIP\/2\.0)\r?\n/;
 
-/** The headers read, each with its compact form (RFC 3261 §7.3.3). */
+/** A header's value in a header section, by its name or its compact form (header-names.ts). */
+function headerPattern(name: string): RegExp {
+  const compact = compactFormOf(name);
+  return new RegExp(`\\n(?:${compact ? `${name}|${compact}` : name})[ \\t]*:[ \\t]*([^\\r\\n]*)`, 'i');
+}
+
+/** The headers read. */
 const FIELDS = {
-  callId: /\n(?:Call-ID|i)[ \t]*:[ \t]*([^\r\n]*)/i,
-  cseq: /\nCSeq[ \t]*:[ \t]*([^\r\n]*)/i,
-  from: /\n(?:From|f)[ \t]*:[ \t]*([^\r\n]*)/i,
-  to: /\n(?:To|t)[ \t]*:[ \t]*([^\r\n]*)/i,
+  callId: headerPattern('Call-ID'),
+  cseq: headerPattern('CSeq'),
+  from: headerPattern('From'),
+  to: headerPattern('To'),
 };
 
 /** The value of a header in a header section. */
