@@ -42,16 +42,19 @@ if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
   exit 0
 fi
 
+# Installing and unpacking need root: through sudo when not root.
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+
 missing=()
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${wanted[@]}" 2>/dev/null || true)
 for package in "${wanted[@]}"; do
   grep -q "^$package ii" <<<"$installed" || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || { echo "system-packages: missing ${missing[*]}; run as root or install sudo" >&2; exit 1; }
-    sudo="sudo"
+  if [ -n "$sudo" ] && ! command -v sudo >/dev/null; then
+    echo "system-packages: missing ${missing[*]}; run as root or install sudo" >&2
+    exit 1
   fi
   echo "system-packages: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -76,7 +79,7 @@ if [[ " $* " == *" test "* ]] || [ $# -eq 0 ]; then
   tarball="../shared/vendor/asterisk-22-bookworm-amd64.tar.xz"
   if [ ! -x /opt/asterisk/sbin/asterisk ] && [ -f "$tarball" ]; then
     echo "system-packages: unpacking Asterisk 22 from $tarball to /opt/asterisk"
-    ${sudo:-$([ "$(id -u)" = 0 ] || echo sudo)} tar -C /opt -xJf "$tarball"
+    $sudo tar -C /opt -xJf "$tarball"
   fi
   [ -x /opt/asterisk/sbin/asterisk ] || echo "system-packages: no Asterisk at /opt/asterisk (no $tarball): its tests will fail" >&2
 fi
