@@ -102,31 +102,30 @@ export default async function operatorCalls(app: FastifyInstance, opts: { ring: 
     },
   );
 
-  app.get<{ Params: { callId: string } }>(
-    '/api/operator/calls/:callId/pcap',
-    { schema: { params: CallParams } },
-    async (request, reply) => {
-      const call = found(request.params.callId, reply);
-      if (!call) return reply;
-      return reply
-        .type('application/vnd.tcpdump.pcap')
-        .header('content-disposition', `attachment; filename="${fileName(call.callId, 'pcap')}"`)
-        .send(capturePcap(call.messages));
+  // The call's exports: Wireshark's pcap and the ladder as text, each a download.
+  const exports = [
+    {
+      format: 'pcap',
+      type: 'application/vnd.tcpdump.pcap',
+      extension: 'pcap',
+      body: (call: CapturedCall) => capturePcap(call.messages),
     },
-  );
-
-  app.get<{ Params: { callId: string } }>(
-    '/api/operator/calls/:callId/text',
-    { schema: { params: CallParams } },
-    async (request, reply) => {
-      const call = found(request.params.callId, reply);
-      if (!call) return reply;
-      return reply
-        .type('text/plain; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${fileName(call.callId, 'txt')}"`)
-        .send(ladderText(call));
-    },
-  );
+    { format: 'text', type: 'text/plain; charset=utf-8', extension: 'txt', body: ladderText },
+  ];
+  for (const { format, type, extension, body } of exports) {
+    app.get<{ Params: { callId: string } }>(
+      `/api/operator/calls/:callId/${format}`,
+      { schema: { params: CallParams } },
+      async (request, reply) => {
+        const call = found(request.params.callId, reply);
+        if (!call) return reply;
+        return reply
+          .type(type)
+          .header('content-disposition', `attachment; filename="${fileName(call.callId, extension)}"`)
+          .send(body(call));
+      },
+    );
+  }
 
   const page = (type: string, body: string) => async (_request: unknown, reply: FastifyReply) =>
     reply
