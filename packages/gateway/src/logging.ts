@@ -18,7 +18,7 @@ export function logOptions(config: Pick<GatewayConfig, 'logLevel'>): LoggerOptio
 }
 
 /** Whether LOG_FORMAT asks for lines for people: `pretty`, or `auto` on a terminal. */
-export function logsForPeople(format: GatewayConfig['logFormat']): boolean {
+function logsForPeople(format: GatewayConfig['logFormat']): boolean {
   return format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
 }
 
