@@ -20,11 +20,7 @@ blob="$here/gateway.blob"
 stamp=
 [ -f "$blob.stamp" ] && read -r stamp <"$blob.stamp"
 this="$(node --version) $(uname -m) $flags"
-if [ -n "$REDIS_URL" ]; then
-  # Found at the end of issue 28: from the snapshot, the Redis client never connects again after
-  # Redis restarts (the bundle does within a second). Until that is understood, no snapshot here.
-  fallback="the start-up snapshot does not reconnect to Redis yet (REDIS_URL is set)"
-elif [ ! -f "$blob" ]; then
+if [ ! -f "$blob" ]; then
   fallback="no start-up snapshot ($blob): npm run build makes one"
 elif [ "$stamp" != "$this" ]; then
   fallback="the start-up snapshot was made by another node ($stamp), this is $this: npm run build makes one for it"

@@ -4,6 +4,7 @@
 // function below. Nothing here may make a handle or keep process state at load (the modules do
 // not: startGateway does all of that).
 import './while-building.js';
+import './timers.js';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
@@ -27,10 +28,22 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
 });
 
 if (v8.startupSnapshot.isBuildingSnapshot()) {
-  // Node writes the snapshot once the event loop is empty, so after this has finished. bundle.mjs
-  // builds it in packages/gateway: the page is built beside it. A failure leaves no snapshot.
-  warmUp(resolve('../softphone/dist/page/')).catch((error) => {
-    console.error(error);
+  // Node writes the snapshot once the event loop is empty, so after this has finished — or when
+  // it waits on something that never comes (a timer of the warm-up never runs): then no snapshot.
+  // bundle.mjs builds it in packages/gateway: the page is built beside it. A failure leaves no snapshot.
+  let warmedUp = false;
+  warmUp(resolve('../softphone/dist/page/')).then(
+    () => {
+      warmedUp = true;
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+  v8.startupSnapshot.addSerializeCallback(() => {
+    if (warmedUp) return;
+    console.error('the warm-up never finished: it waits on something that never comes');
     process.exit(1);
   });
 }

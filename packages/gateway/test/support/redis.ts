@@ -6,9 +6,9 @@ export interface RunningRedis {
   stop(): void;
 }
 
-/** Debian's redis-server on a free loopback port, nothing saved; ready once it says so. */
-export async function startRedis(): Promise<RunningRedis> {
-  const port = await freeTcpPort();
+/** Debian's redis-server on a loopback port (a free one unless given), nothing saved; ready once it says so. */
+export async function startRedis(port?: number): Promise<RunningRedis> {
+  port ??= await freeTcpPort();
   const redis: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
