@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
+import { bundleCommand, describeGateway, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { spawnGroup, startServer } from './lib/processes.mjs';
 
@@ -36,7 +36,7 @@ const KAMAILIO = 'Kamailio 5.6 (WS registrar)';
 const servers = {
   [GATEWAY]: () => startServer('sh', [startScript], { port: GATEWAY_PORT, env: gatewayEnv(GATEWAY_PORT) }),
   [BUNDLE]: () =>
-    startServer(process.execPath, gatewayCommand, { port: GATEWAY_PORT, env: gatewayEnv(GATEWAY_PORT) }),
+    startServer(process.execPath, bundleCommand, { port: GATEWAY_PORT, env: gatewayEnv(GATEWAY_PORT) }),
   [BARE]: () =>
     startServer(
       process.execPath,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { gatewayCommand } from '../bench/lib/gateway-process.mjs';
 import { freeTcpPort } from '../packages/gateway/test/support/loopback-ports.mjs';
 import type { Phone } from '../packages/gateway/test/support/sipjs.js';
 import { eventually } from './support/eventually.js';
@@ -11,7 +11,6 @@ import { callAndHangUp, ephemeralPhone } from './support/kamailio-phones.js';
 // own upstream side; clients on different workers call each other through Kamailio; a worker
 // that dies is replaced and the others' calls go on.
 const SECRET = 'workers-shared-secret-0123456789';
-const BUNDLE = fileURLToPath(new URL('../packages/gateway/dist/gateway.mjs', import.meta.url));
 let kamailio: RunningKamailio;
 let gateway: ChildProcess;
 let port: number;
@@ -56,7 +55,7 @@ beforeAll(async () => {
   kamailio = await startKamailio({ secret: SECRET, sipDomain: 'ringway.test' });
   port = await freeTcpPort();
   const upstreamBase = await freeTcpPort();
-  gateway = spawn(process.execPath, [BUNDLE], {
+  gateway = spawn(process.execPath, gatewayCommand, {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { gatewayCommand } from '../../../bench/lib/gateway-process.mjs';
 import { eventually } from '../../../test/support/eventually.js';
 import { freeTcpPort } from './support/loopback-ports.mjs';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
@@ -10,9 +9,8 @@ import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
 // Issue 22 §12: SIGTERM drains (new calls refused, calls being set up given SHUTDOWN_GRACE_MS,
 // every WebSocket told 1001) and the process exits 0. It had come to exit 1 after the grace plus
 // close-with-grace's 2 s, because a WebSocket upgrade during the drain got no answer and held
-// app.close(). Run against what `npm start` runs: the bundle, built by `npm run build`.
-const here = dirname(fileURLToPath(import.meta.url));
-const bundle = join(here, '..', 'dist', 'gateway.mjs');
+// app.close(). Run against what `npm start` runs (gatewayCommand: the start-up snapshot), built by
+// `npm run build`.
 const GRACE_MS = 2000;
 let child: ChildProcess | undefined;
 const clients: RawSipClient[] = [];
@@ -40,7 +38,7 @@ async function startBundle(
   processes = 1,
 ): Promise<RunningBundle> {
   let output = '';
-  const started = spawn(process.execPath, [bundle], {
+  const started = spawn(process.execPath, gatewayCommand, {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { gatewayCommand } from '../../../bench/lib/gateway-process.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// gatewayCommand: what `npm start` runs, the gateway from its start-up snapshot (`npm run build`).
 const tripwire = join(here, 'support', 'dns-tripwire.mjs');
-// What `npm start` runs: the single-file bundle (built by `npm run build`).
-const main = join(here, '..', 'dist', 'gateway.mjs');
 
 /**
  * Runs a node program with the DNS tripwire until `ready` appears on stdout, then (after
@@ -51,7 +51,7 @@ function run(
 describe('start-up', () => {
   it('resolves no name, even with names in its configuration', async () => {
     const { stdout, stderr } = await run(
-      [main],
+      gatewayCommand,
       { PORT: '0', SIP_DOMAIN: 'pbx.example.com', ADVERTISED_HOST: 'edge.example.com', LOG_LEVEL: 'info' },
       /SIP WebSocket at/,
     );
@@ -61,7 +61,7 @@ describe('start-up', () => {
 
   it('makes its self-signed certificate for the names in its configuration without resolving any', async () => {
     const { stdout, stderr } = await run(
-      [main],
+      gatewayCommand,
       {
         PORT: '0',
         // The test namespace: only loopback and a link that leads nowhere.
@@ -79,9 +79,9 @@ describe('start-up', () => {
     expect(stderr).not.toMatch(/DNS-TRIPWIRE/);
   });
 
-  it('the bundle npm start runs serves health, the page, the sessions API and the API docs', async () => {
+  it('what npm start runs serves health, the page, the sessions API and the API docs', async () => {
     const statuses: number[] = [];
-    await run([main], { PORT: '0', LOG_LEVEL: 'info' }, /SIP WebSocket at/, async (stdout) => {
+    await run(gatewayCommand, { PORT: '0', LOG_LEVEL: 'info' }, /SIP WebSocket at/, async (stdout) => {
       const port = /ws:\/\/127\.0\.0\.1:(\d+)\/sip/.exec(stdout)?.[1];
       for (const [method, path] of [
         ['GET', '/healthz'],
