@@ -16,7 +16,7 @@ import callsApi from './http/calls-api.js';
 import connectionLimits from './http/connection-limits.js';
 import health from './http/health.js';
 import httpsRedirect from './http/https-redirect.js';
-import { lazySchemaController } from './http/lazy-validators.js';
+import { lazySchemaController } from './http/lazy-schema-compilers.js';
 import operatorAccess from './http/operator-access.js';
 import operatorCalls from './http/operator-calls.js';
 import registrationsApi from './http/registrations-api.js';
