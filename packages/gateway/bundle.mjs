@@ -49,15 +49,38 @@ await build({ ...common, entryPoints: ['dist/cli/health-check.js'], outfile: 'di
 // The V8 start-up snapshot `npm start` runs from (start.sh): the gateway's modules evaluated once,
 // here, and their heap written to gateway.blob, so that a start deserializes it instead of
 // compiling and running the bundle (docs/start-up.md). Node takes a snapshot of one CommonJS file
-// that may require() only Node's own modules: everything is bundled into it, the optional parts
-// too (as functions not yet run, as in the chunks above); Swagger UI, which stays a package, is
-// required from beside the entry on first use (src/snapshot/swagger-ui.cts).
+// that may require() only Node's own modules: everything is bundled into it but the optional
+// parts, which every start would otherwise deserialize (a tenth of the blob) to run them in few
+// configurations: each is a CommonJS bundle of its own in dist/snapshot-parts/, required from
+// beside the entry on first use (snapshotParts below), as Swagger UI, which stays a package, is
+// (src/snapshot/swagger-ui.cts).
+const SNAPSHOT_PARTS = {
+  // Only with REDIS_URL.
+  ioredis: 'ioredis',
+  // On the first /docs request.
+  '@fastify/swagger': 'swagger',
+  // Only with LOG_FORMAT=pretty (or auto on a terminal).
+  'pino-pretty': 'pino-pretty',
+  // Only when the gateway makes its own certificate.
+  selfsigned: 'selfsigned',
+};
+rmSync('dist/snapshot-parts', { recursive: true, force: true });
+for (const [name, file] of Object.entries(SNAPSHOT_PARTS)) {
+  await build({
+    ...common,
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() },
+    outfile: `dist/snapshot-parts/${file}.cjs`,
+    format: 'cjs',
+    external: [],
+    banner: {},
+  });
+}
 await build({
   ...common,
   entryPoints: ['dist/snapshot/entry.js'],
   outfile: 'dist/gateway-snapshot.cjs',
   format: 'cjs',
-  plugins: [snapshotStandIns()],
+  plugins: [snapshotStandIns(), snapshotParts()],
   define: {
     RINGWAY_HTTP_STATUS_CODES: JSON.stringify(httpStatusCodes()),
     RINGWAY_BUILTIN_KEYS: JSON.stringify(builtinKeys()),
@@ -98,6 +121,31 @@ function builtinKeys() {
       names(process.getBuiltinModule(name)),
     ]),
   );
+}
+
+/**
+ * The optional parts (SNAPSHOT_PARTS) in the snapshot's bundle: a module that requires the part's
+ * own bundle from dist/snapshot-parts/ when first imported, at run time. Imported while the
+ * snapshot is built (by the warm-up), it fails the build: a snapshot's require() knows only Node's
+ * modules.
+ */
+function snapshotParts() {
+  const names = Object.keys(SNAPSHOT_PARTS).map((name) => name.replace(/[/.]/g, '\\$&'));
+  return {
+    name: 'snapshot-parts',
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => ({
+        path: args.path,
+        namespace: 'snapshot-part',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'snapshot-part' }, (args) => ({
+        contents: `const { realpathSync } = require('node:fs');
+const besideEntry = process.getBuiltinModule('node:module').createRequire(realpathSync(process.argv[1] ?? ''));
+module.exports = besideEntry('./snapshot-parts/${SNAPSHOT_PARTS[args.path]}.cjs');`,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
 /**

@@ -136,6 +136,33 @@ describe('start.sh', () => {
     expect(redirect?.headers.get('location')).toBe(`https://127.0.0.1:${gateway.port}/?join=abc`);
   });
 
+  it('from the snapshot, writes lines for people with LOG_FORMAT=pretty (pino-pretty, a part required on first use)', async () => {
+    const child = spawn('sh', [join(dist, 'start.sh')], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_FORMAT: 'pretty', SOFTPHONE_DIR: page },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    child.stdout.on('data', (d: Buffer) => {
+      output += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d;
+    });
+    try {
+      await eventually(
+        () => output,
+        (text) => /SIP WebSocket at ws:/.test(text),
+        (text) => `no pretty start-up line: ${text}`,
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/INFO.*SIP WebSocket at ws:\/\/127\.0\.0\.1:\d+\/sip/);
+    expect(output).toMatch(/startedFrom: \{\s*"code": "snapshot"/);
+  });
+
   it('starts from the bundle, saying so, when the snapshot was made by another node', async () => {
     const gateway = await start(distCopy({ stamp: 'v0.0.1 x86_64 --max-semi-space-size=2\n' }));
     expect(await gateway.stop()).toBe(0);
