@@ -39,6 +39,9 @@ export async function fuzzMemory({
       return gateway.memory();
     };
     const before = await measured();
+    // FUZZ_HEAP_SNAPSHOTS=<folder>: the heap before and settled, to compare what stayed.
+    const snapshots = process.env.FUZZ_HEAP_SNAPSHOTS;
+    if (snapshots) await gateway.heapSnapshot(`${snapshots}/before.heapsnapshot`);
     const metricsBefore = await gateway.scrape();
     const t0 = performance.now();
     const series = [];
@@ -75,6 +78,7 @@ export async function fuzzMemory({
       if (Date.now() - settleStarted >= settleMs && !stillFalling) break;
     }
     const settled = await measured();
+    if (snapshots) await gateway.heapSnapshot(`${snapshots}/settled.heapsnapshot`);
     const metricsAfter = await gateway.scrape();
     return {
       result,

@@ -3,7 +3,7 @@
 // (HeapProfiler.collectGarbage) and read process.memoryUsage() without any code for it in the
 // gateway. Used by fuzz and soak.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import { gatewayCommand, gatewayEnv } from '../lib/gateway-process.mjs';
 
@@ -116,6 +116,18 @@ export async function startInspectedGateway({
     async collectGarbage() {
       await call('HeapProfiler.collectGarbage');
       await call('HeapProfiler.collectGarbage');
+    },
+    /** Writes a heap snapshot (for Chromium's DevTools, Memory tab) to `path`. */
+    async heapSnapshot(path) {
+      const chunks = [];
+      const onChunk = (data) => {
+        const message = JSON.parse(data.toString());
+        if (message.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(message.params.chunk);
+      };
+      inspector.on('message', onChunk);
+      await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      inspector.off('message', onChunk);
+      await writeFile(path, chunks.join(''));
     },
     /** RSS, process.memoryUsage() in MB and /proc/PID/smaps resident MB by kind. */
     async memory() {

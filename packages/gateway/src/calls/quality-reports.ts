@@ -38,8 +38,11 @@ const REPORTS_PER_CALL = 2;
 
 interface SeenCall {
   seenAt: number;
-  /** The parties (users their call tokens name) that have reported. */
-  reported: Set<string>;
+  /**
+   * The parties (users their call tokens name) that have reported, made by the first report: an
+   * empty Set for each of the 10,000 calls kept was 4 of the 8 MB the fuzz left in the heap.
+   */
+  reported?: string[];
 }
 
 /**
@@ -64,7 +67,7 @@ export class QualityReports {
     this.#forgetOld(now);
     if (this.#calls.size >= MAX_CALLS) this.#calls.delete(this.#calls.keys().next().value as string);
     // Detached: kept for hours, the Call-ID must not keep its whole INVITE alive.
-    this.#calls.set(detached(callId), { seenAt: now, reported: new Set() });
+    this.#calls.set(detached(callId), { seenAt: now });
   }
 
   /** The report of `party`, a party of the call proven by its call token. */
@@ -77,8 +80,9 @@ export class QualityReports {
     this.#forgetOld(now);
     const call = this.#calls.get(callId);
     if (!call) return 'unknown call';
-    if (call.reported.has(party) || call.reported.size >= REPORTS_PER_CALL) return 'already reported';
-    call.reported.add(party);
+    const reported = (call.reported ??= []);
+    if (reported.includes(party) || reported.length >= REPORTS_PER_CALL) return 'already reported';
+    reported.push(party);
     const m = this.metrics;
     m.qualityReports.inc({ direction: report.direction });
     if (report.mos !== undefined) m.callMos.observe(report.mos);
