@@ -80,7 +80,8 @@ export class QualityReports {
     this.#forgetOld(now);
     const call = this.#calls.get(callId);
     if (!call) return 'unknown call';
-    const reported = (call.reported ??= []);
+    call.reported ??= [];
+    const { reported } = call;
     if (reported.includes(party) || reported.length >= REPORTS_PER_CALL) return 'already reported';
     reported.push(party);
     const m = this.metrics;
