@@ -40,16 +40,20 @@ function refuse(document: SdpDocument, index: number): SdpDocument {
 
 /**
  * Applies a policy to every audio section and refuses the others when the policy is audio-only.
- * `peerOf(index)` gives the codecs the other side offered for that section (for answers).
+ * `peerOf(index)` gives the codecs the other side offered for that section (for answers). With
+ * the document, the first codec kept in the first audio stream left active: it leads its m-line
+ * (selectPayloads puts the kept codecs in the primaries' slots, in order), so for an answer it is
+ * negotiatedCodec's codec without reading the answer again.
  */
 function applyPolicy(
   document: SdpDocument,
   policy: ResolvedPolicy,
   peerOf: (index: number) => ReadonlySet<string> | undefined,
-): SdpDocument {
+): { document: SdpDocument; firstCodec: string | undefined } {
   let result = applyFixes(document, policy);
   const offered: string[] = [];
   let audioKept = 0;
+  let firstCodec: string | undefined;
   result.media.forEach((section, index) => {
     if (!isActive(section)) return;
     if (!isAudio(section)) {
@@ -63,6 +67,7 @@ function applyPolicy(
       return;
     }
     audioKept += 1;
+    firstCodec ??= selection.kept[0];
     const chosen = applyMediaParameters(keepPayloads(section, selection.payloads), policy);
     result = { ...result, media: result.media.map((s, i) => (i === index ? chosen : s)) };
   });
@@ -70,12 +75,12 @@ function applyPolicy(
   if (hadAudio && audioKept === 0) {
     throw new NoCommonCodecError([...new Set(offered)], policy.allow ?? policy.preferences);
   }
-  return result;
+  return { document: result, firstCodec };
 }
 
 /** Applies the policy to an SDP offer: codecs filtered and ordered, streams refused, parameters set. */
 export function applyToOffer(sdp: string, policy: ResolvedPolicy): string {
-  return writeSdp(applyPolicy(readSdp(sdp), policy, () => undefined));
+  return writeSdp(applyPolicy(readSdp(sdp), policy, () => undefined).document);
 }
 
 function codecSet(section: MediaSection | undefined): ReadonlySet<string> {
@@ -87,7 +92,7 @@ function codecSet(section: MediaSection | undefined): ReadonlySet<string> {
  * only codecs the offer carried, and no stream the offer refused.
  */
 export function applyToAnswer(offer: string, answer: string, policy: ResolvedPolicy): string {
-  return writeSdp(answerUnderPolicy(readSdp(offer), readSdp(answer), policy));
+  return writeSdp(answerUnderPolicy(readSdp(offer), readSdp(answer), policy).document);
 }
 
 /**
@@ -99,12 +104,15 @@ export function applyToAnswerWithCodec(
   answer: string,
   policy: ResolvedPolicy,
 ): { sdp: string; codec: string | undefined } {
-  const offered = readSdp(offer);
-  const policed = answerUnderPolicy(offered, readSdp(answer), policy);
-  return { sdp: writeSdp(policed), codec: codecOf(offered, policed) };
+  const policed = answerUnderPolicy(readSdp(offer), readSdp(answer), policy);
+  return { sdp: writeSdp(policed.document), codec: policed.firstCodec };
 }
 
-function answerUnderPolicy(offered: SdpDocument, answered: SdpDocument, policy: ResolvedPolicy): SdpDocument {
+function answerUnderPolicy(
+  offered: SdpDocument,
+  answered: SdpDocument,
+  policy: ResolvedPolicy,
+): ReturnType<typeof applyPolicy> {
   if (offered.media.length !== answered.media.length) {
     throw new InvalidSdpError(
       `the answer has ${answered.media.length} m-lines but the offer had ${offered.media.length} (RFC 3264 §6)`,

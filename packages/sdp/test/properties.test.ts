@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import sdpTransform from 'sdp-transform';
-import { applyToAnswer, applyToOffer, NoCommonCodecError, resolvePolicy } from '../src/index.js';
+import {
+  applyToAnswer,
+  applyToAnswerWithCodec,
+  applyToOffer,
+  NoCommonCodecError,
+  negotiatedCodec,
+  resolvePolicy,
+} from '../src/index.js';
 import { audioCodecs, FIXTURE_NAMES, fixture, iceAndDtlsLines } from './support.js';
 
 const CODECS = ['opus', 'G722/8000', 'PCMU/8000', 'PCMA/8000', 'G729/8000'];
@@ -69,6 +76,33 @@ describe('properties over real SDPs and generated policies', () => {
         for (const codec of audioCodecs(answer)) expect(offered).toContain(codec);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("applyToAnswerWithCodec's codec is negotiatedCodec of the answer it writes (taken from the policy's selection, not read again)", () => {
+    const pairs = fc.constantFrom(
+      ['chromium-audio-offer.sdp', 'chromium-audio-answer.sdp'],
+      ['chromium-audio-offer.sdp', 'asterisk-answer.sdp'],
+      ['chromium-audio-offer.sdp', 'rtpengine-answer-to-browser.sdp'],
+      ['chromium-audio-video-data-offer.sdp', 'chromium-audio-video-data-offer.sdp'],
+      ['rtpengine-offer-to-pbx.sdp', 'asterisk-answer.sdp'],
+      ['firefox-audio-offer.sdp', 'chromium-audio-answer.sdp'],
+      ['baresip-offer.sdp', 'chromium-audio-answer.sdp'],
+    );
+    fc.assert(
+      fc.property(policies, policies, pairs, (offerPolicy, answerPolicy, [offerName, answerName]) => {
+        const offer = attempt(() => applyToOffer(fixture(offerName), offerPolicy));
+        if (offer === undefined) return;
+        let result: { sdp: string; codec: string | undefined } | undefined;
+        try {
+          result = applyToAnswerWithCodec(offer, fixture(answerName), answerPolicy);
+        } catch (error) {
+          if (error instanceof NoCommonCodecError) return;
+          throw error;
+        }
+        expect(result.codec).toBe(negotiatedCodec(offer, result.sdp));
+      }),
+      { numRuns: 500 },
     );
   });
 });
