@@ -50,7 +50,7 @@ if (process.send && process.argv[2] === '--child') {
 export async function startMeasuredGateway(env) {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], {
     env: { ...process.env, ...env },
-    execArgv: ['--expose-gc', '--max-semi-space-size=2'],
+    execArgv: ['--expose-gc', '--max-semi-space-size=8'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     detached: true,
   });

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
-import { gatewayCommand, gatewayEnv } from '../lib/gateway-process.mjs';
+import { bundleCommand, gatewayCommand, gatewayEnv } from '../lib/gateway-process.mjs';
 
 const MB = 1048576;
 
@@ -42,8 +42,10 @@ export async function startInspectedGateway({
   nodeFlags = [],
   entry = gatewayCommand.at(-1),
 }) {
-  // Flags given here come after npm start's own, so they win (`--max-semi-space-size=16`).
-  const flags = gatewayCommand.slice(0, -1);
+  // Flags given here come after npm start's own, so they win (`--max-semi-space-size=16`); node
+  // refuses the start-up snapshot under V8 flags other than its build's, so with any the gateway
+  // runs from the bundle, as start.sh would.
+  const flags = (nodeFlags.length > 0 ? bundleCommand : gatewayCommand).slice(0, -1);
   const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', ...flags, ...nodeFlags, entry], {
     env: { ...process.env, ...gatewayEnv(port, { ADMIN_TOKEN: adminToken, ...env }) },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -177,7 +177,7 @@ function snapshotStandIns() {
  */
 function buildSnapshot() {
   // The V8 flags npm start runs with: V8 refuses a snapshot made under other flags.
-  const v8Flags = ['--max-semi-space-size=2'];
+  const v8Flags = ['--max-semi-space-size=8'];
   rmSync('dist/gateway.blob', { force: true });
   rmSync('dist/gateway.blob.stamp', { force: true });
   try {
