@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import { bundleCommand, gatewayCommand, gatewayEnv } from '../lib/gateway-process.mjs';
+import { memoryMb } from '../lib/processes.mjs';
 
 const MB = 1048576;
 
@@ -93,8 +94,7 @@ export async function startInspectedGateway({
     }
   }
 
-  const rssMb = async () =>
-    Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const rssMb = () => memoryMb(child.pid);
   const scrape = async () => {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
       headers: { authorization: `Bearer ${adminToken}` },
