@@ -217,6 +217,23 @@ describe('SessionService timers', () => {
     sessions.close();
   });
 
+  it("applies one session's call events in the order seen: an answer right behind its INVITE, while the INVITE's move is still on its way to the store, connects the session", async () => {
+    const sessions = service();
+    const created = await sessions.create('ws://x/sip');
+    const id = created?.session.id as string;
+    await sessions.join(created?.code as string, 'ws://x/sip');
+    const parties = { callId: 'c', fromUser: `rw-${id}-b`, toUser: `rw-${id}-a` };
+    sessions.observe({ type: 'invite', ...parties });
+    sessions.observe({ type: 'answered', ...parties });
+    await eventually(
+      async () => (await sessions.get(id))?.state,
+      (s) => s === 'connected',
+      (s) => `session ${s}, not connected`,
+      { ms: 2_000 },
+    );
+    sessions.close();
+  });
+
   it('a declined call between the two fails the session with the status', async () => {
     const sessions = service();
     const created = await sessions.create('ws://x/sip');

@@ -64,6 +64,13 @@ function newCode(): string {
  */
 export class SessionService {
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /**
+   * Each session's moves from call events not yet done, chained: a move is a few round trips to
+   * the store, and an answer that comes while its INVITE's move is still on its way must wait for
+   * it, or it finds the session not yet ringing and is lost (a call link across two gateways stayed
+   * "ringing" under load). Only while moves are pending.
+   */
+  readonly #pendingMoves = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: SessionServiceOptions) {}
 
@@ -160,9 +167,15 @@ export class SessionService {
     };
     // SIP traffic drives this: while the store is away every call event would fail, and a
     // client's traffic must not fill the error log (the outage itself is logged once).
-    moves[event.type]().catch((error: Error) =>
-      this.options.log.warn({ err: error.message, sessionId: id }, 'session update failed'),
-    );
+    const move = (this.#pendingMoves.get(id) ?? Promise.resolve())
+      .then(moves[event.type])
+      .catch((error: Error) =>
+        this.options.log.warn({ err: error.message, sessionId: id }, 'session update failed'),
+      );
+    this.#pendingMoves.set(id, move);
+    void move.then(() => {
+      if (this.#pendingMoves.get(id) === move) this.#pendingMoves.delete(id);
+    });
   }
 
   close(): void {
