@@ -89,7 +89,6 @@ const LIST_HEADERS: ReadonlySet<string> = new Set([
   'Via',
 ]);
 
-/** The canonical spelling of a header name, expanding compact forms. */
 const COMPACT_BY_NAME = new Map(Object.entries(COMPACT_FORMS).map(([compact, name]) => [name, compact]));
 
 /** The compact form of a canonical header name (`From` → `f`), where one is defined. */
@@ -97,6 +96,7 @@ export function compactFormOf(canonicalName: string): string | undefined {
   return COMPACT_BY_NAME.get(canonicalName);
 }
 
+/** The canonical spelling of a header name, expanding compact forms. */
 export function canonicalHeaderName(name: string): string {
   const lower = name.toLowerCase();
   const expanded = KNOWN_NAMES.get(lower) ?? COMPACT_FORMS[lower];
