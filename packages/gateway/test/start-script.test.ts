@@ -23,48 +23,60 @@ interface Started {
   port: number;
   /** performance.now() when start.sh was spawned. */
   startedAt: number;
-  /** Runs `whileUp`, then SIGTERM, and resolves with the exit code. */
+  /** SIGTERM, and resolves with the exit code. */
   stop: () => Promise<number | null>;
+}
+
+/** start.sh of `folder` running, with everything it wrote so far. */
+function runStartScript(folder: string, env: Record<string, string>) {
+  const startedAt = performance.now();
+  const child = spawn('sh', [join(folder, 'start.sh')], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', SOFTPHONE_DIR: page, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', done));
+  let output = '';
+  const collect = (d: Buffer) => {
+    output += d;
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  return {
+    child,
+    startedAt,
+    exited,
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 /** start.sh of `folder` until `processes` start-up lines are out. */
 function start(folder: string, env: Record<string, string> = {}, processes = 1): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const startedAt = performance.now();
-    const child = spawn('sh', [join(folder, 'start.sh')], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', SOFTPHONE_DIR: page, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', done));
-    let output = '';
+    const run = runStartScript(folder, env);
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`no start-up line in time: ${output}`));
+      run.child.kill('SIGKILL');
+      reject(new Error(`no start-up line in time: ${run.output()}`));
     }, 15_000);
-    const collect = (d: Buffer) => {
-      output += d;
-      const lines = output
+    const check = () => {
+      const lines = run
+        .output()
         .split('\n')
         .filter((line) => line.includes('"startupMs"'))
         .map((line) => JSON.parse(line));
       if (lines.length < processes) return;
       clearTimeout(timer);
       const port = Number(/:(\d+)\/sip/.exec(lines[0].msg)?.[1]);
-      resolve({
-        lines,
-        port,
-        startedAt,
-        stop: async () => {
-          child.kill('SIGTERM');
-          return exited;
-        },
-      });
+      resolve({ lines, port, startedAt: run.startedAt, stop: run.stop });
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    void exited.then((code) => {
+    run.child.stdout.on('data', check);
+    run.child.stderr.on('data', check);
+    void run.exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`start.sh exited (${code}) before its start-up line: ${output}`));
+      reject(new Error(`start.sh exited (${code}) before its start-up line: ${run.output()}`));
     });
   });
 }
@@ -137,28 +149,18 @@ describe('start.sh', () => {
   });
 
   it('from the snapshot, writes lines for people with LOG_FORMAT=pretty (pino-pretty, a part required on first use)', async () => {
-    const child = spawn('sh', [join(dist, 'start.sh')], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_FORMAT: 'pretty', SOFTPHONE_DIR: page },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const exited = new Promise<number | null>((done) => child.once('exit', done));
-    child.stdout.on('data', (d: Buffer) => {
-      output += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d;
-    });
+    const run = runStartScript(dist, { LOG_FORMAT: 'pretty' });
     try {
       await eventually(
-        () => output,
+        run.output,
         (text) => /SIP WebSocket at ws:/.test(text),
         (text) => `no pretty start-up line: ${text}`,
       );
     } finally {
-      child.kill('SIGTERM');
+      run.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
+    expect(await run.exited).toBe(0);
+    const output = run.output();
     expect(output).toMatch(/INFO.*SIP WebSocket at ws:\/\/127\.0\.0\.1:\d+\/sip/);
     expect(output).toMatch(/startedFrom: \{\s*"code": "snapshot"/);
   });
