@@ -52,8 +52,7 @@ await build({ ...common, entryPoints: ['dist/cli/health-check.js'], outfile: 'di
 // that may require() only Node's own modules: everything is bundled into it but the optional
 // parts, which every start would otherwise deserialize (a tenth of the blob) to run them in few
 // configurations: each is a CommonJS bundle of its own in dist/snapshot-parts/, required from
-// beside the entry on first use (snapshotParts below), as Swagger UI, which stays a package, is
-// (src/snapshot/swagger-ui.cts).
+// beside the entry on first use (snapshotParts below), as the packages that stay packages are.
 const SNAPSHOT_PARTS = {
   // Only with REDIS_URL.
   ioredis: 'ioredis',
@@ -64,6 +63,10 @@ const SNAPSHOT_PARTS = {
   // Only when the gateway makes its own certificate.
   selfsigned: 'selfsigned',
 };
+// Swagger UI serves its own files from its package folder (__dirname): it stays a package, required
+// by name. (Neither way of loading a package works from a snapshot: its require() knows only Node's
+// modules, and import() has no loader once it runs.)
+const SNAPSHOT_PACKAGES = ['@fastify/swagger-ui'];
 rmSync('dist/snapshot-parts', { recursive: true, force: true });
 for (const [name, file] of Object.entries(SNAPSHOT_PARTS)) {
   await build({
@@ -124,13 +127,15 @@ function builtinKeys() {
 }
 
 /**
- * The optional parts (SNAPSHOT_PARTS) in the snapshot's bundle: a module that requires the part's
- * own bundle from dist/snapshot-parts/ when first imported, at run time. Imported while the
- * snapshot is built (by the warm-up), it fails the build: a snapshot's require() knows only Node's
- * modules.
+ * The optional parts (SNAPSHOT_PARTS) and packages (SNAPSHOT_PACKAGES) in the snapshot's bundle: a
+ * module that requires the part's own bundle from dist/snapshot-parts/, or the package, from beside
+ * the entry when first imported, at run time. Imported while the snapshot is built (by the
+ * warm-up), it fails the build: a snapshot's require() knows only Node's modules.
  */
 function snapshotParts() {
-  const names = Object.keys(SNAPSHOT_PARTS).map((name) => name.replace(/[/.]/g, '\\$&'));
+  const names = [...Object.keys(SNAPSHOT_PARTS), ...SNAPSHOT_PACKAGES].map((name) =>
+    name.replace(/[/.]/g, '\\$&'),
+  );
   return {
     name: 'snapshot-parts',
     setup(b) {
@@ -141,7 +146,7 @@ function snapshotParts() {
       b.onLoad({ filter: /.*/, namespace: 'snapshot-part' }, (args) => ({
         contents: `const { realpathSync } = require('node:fs');
 const besideEntry = process.getBuiltinModule('node:module').createRequire(realpathSync(process.argv[1] ?? ''));
-module.exports = besideEntry('./snapshot-parts/${SNAPSHOT_PARTS[args.path]}.cjs');`,
+module.exports = besideEntry(${JSON.stringify(SNAPSHOT_PARTS[args.path] ? `./snapshot-parts/${SNAPSHOT_PARTS[args.path]}.cjs` : args.path)});`,
         loader: 'js',
       }));
     },
@@ -152,19 +157,15 @@ module.exports = besideEntry('./snapshot-parts/${SNAPSHOT_PARTS[args.path]}.cjs'
  * Modules that cannot be loaded while a snapshot is built get a stand-in in the snapshot's bundle
  * (src/snapshot/): Node 20 cannot serialize the bindings of http, https, http2 and tls;
  * node:cluster decides when first loaded whether this process is a worker; depd reads a stack
- * trace when loaded, and stack traces are empty while a snapshot is built; Swagger UI is a package
- * the snapshot requires at run time.
+ * trace when loaded, and stack traces are empty while a snapshot is built.
  */
 function snapshotStandIns() {
   return {
     name: 'snapshot-stand-ins',
     setup(b) {
-      b.onResolve(
-        { filter: /^(node:)?(http|https|http2|tls|cluster)$|^depd$|^@fastify\/swagger-ui$/ },
-        (args) => ({
-          path: resolve(`dist/snapshot/${args.path.replace(/^node:|^@fastify\//, '')}.cjs`),
-        }),
-      );
+      b.onResolve({ filter: /^(node:)?(http|https|http2|tls|cluster)$|^depd$/ }, (args) => ({
+        path: resolve(`dist/snapshot/${args.path.replace(/^node:/, '')}.cjs`),
+      }));
     },
   };
 }
