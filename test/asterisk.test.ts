@@ -21,6 +21,7 @@ import {
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
 import type { RunningKamailio } from './support/kamailio.js';
+import { withLogsOnFailure } from './support/logs-on-failure.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
 import { audible, audioFlows, startSoftphonePages } from './support/softphone-pages.js';
@@ -309,8 +310,10 @@ describe('Ringway’s page dials 600 through gateway, Kamailio and rtpengine: As
   it('Asterisk calls the page through Kamailio (channel originate on its trunk): unchallenged from the PBX, bridged by rtpengine, the page hears the prompt', async () => {
     const page = await signedIn('grace');
     // The trunk's contact is Kamailio's address: the INVITE's Request-URI is sip:grace@<Kamailio>.
-    await asterisk.cli('channel originate PJSIP/grace@kamailio application Playback demo-echotest');
-    await page.getByTestId('answer-button').click({ timeout: 10_000 });
+    await withLogsOnFailure({ asterisk: asterisk.log, kamailio: kamailio.log }, async () => {
+      await asterisk.cli('channel originate PJSIP/grace@kamailio application Playback demo-echotest');
+      await page.getByTestId('answer-button').click({ timeout: 10_000 });
+    });
     await expectText(page, 'call-state', 'active', 15_000);
     const channel = (await asterisk.cli('core show channels concise')).split('!')[0] as string;
     expect(channel).toMatch(/^PJSIP\/kamailio-/);

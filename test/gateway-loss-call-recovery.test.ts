@@ -6,6 +6,7 @@ import { type RunningRedis, startRedis } from '../packages/gateway/test/support/
 import { launchChromium } from './support/chromium.js';
 import { startGatewayProcess } from './support/gateway-process.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { withLogsOnFailure } from './support/logs-on-failure.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import {
   audioBytesReceived,
@@ -108,7 +109,9 @@ describe('a call link across the gateways (sessions in Redis)', () => {
     const [first, second] = httpPorts as [number, number];
     // Gateway 1 again (the test above killed it).
     gateways.push(await startGatewayProcess(first, gatewayEnvs[0] as Record<string, string>));
-    const carol = await registeredWithPassword(browser, pageUrl(first), 'carol', passwordOf('carol'));
+    const carol = await withLogsOnFailure({ kamailio: kamailio.log }, () =>
+      registeredWithPassword(browser, pageUrl(first), 'carol', passwordOf('carol')),
+    );
     await carol.getByTestId('signed-in-start-link-button').click();
     await expectText(carol, 'session-state', 'waiting');
     // The guest opens the link at the other gateway (as a load balancer may send them there).

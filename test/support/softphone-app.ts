@@ -35,9 +35,19 @@ export async function expectText(
   for (;;) {
     const text = (await locator.textContent()) ?? '';
     if (matches(text)) return;
-    if (Date.now() > deadline) throw new Error(`${testId} says "${text}", expected ${expected}`);
+    if (Date.now() > deadline)
+      throw new Error(`${testId} says "${text}"${await reasonBeside(page, testId)}, expected ${expected}`);
     await page.waitForTimeout(25);
   }
+}
+
+/** The reason a state badge's page shows beside it (registration-reason for registration-state…). */
+async function reasonBeside(page: Page, stateTestId: string): Promise<string> {
+  if (!stateTestId.endsWith('-state')) return '';
+  const reason = page.getByTestId(stateTestId.replace(/-state$/, '-reason'));
+  if ((await reason.count()) === 0) return '';
+  const text = ((await reason.textContent()) ?? '').trim();
+  return text ? ` (${text})` : '';
 }
 
 /** A dials `target` from the page; B answers from its page; both show "active". */
