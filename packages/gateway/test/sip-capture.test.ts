@@ -102,6 +102,25 @@ describe('maskSecrets', () => {
 });
 
 describe('CallRing', () => {
+  it('masks the secrets of the messages it gives out, and names the parties without URI passwords', () => {
+    const ring = new CallRing({ maxCalls: 10, maxBytes: 1 << 20 });
+    const secret =
+      'Proxy-Authorization: Digest username="1700000000:alice", nonce="n0nc3", response="r3sp0ns3"';
+    const text = invite('masked', secret).replace(
+      '<sip:alice@ringway.test>',
+      '<sip:alice:hunter2@ringway.test>',
+    );
+    expect(record(ring, text)).toBe(true);
+    const call = ring.get('masked');
+    expect(call?.from).toBe('alice@ringway.test');
+    const [message] = call?.messages ?? [];
+    for (const hidden of ['n0nc3', 'r3sp0ns3', 'hunter2']) expect(message?.text).not.toContain(hidden);
+    expect(message?.text).toContain('response="********"');
+    // Every read-out is masked, the second as the first.
+    expect(ring.get('masked')?.messages[0]?.text).toBe(message?.text);
+    expect(ring.has('masked')).toBe(true);
+  });
+
   it('begins a call with an initial INVITE and ignores messages of Call-IDs that are no call', () => {
     const ring = new CallRing({ maxCalls: 10, maxBytes: 1 << 20 });
     expect(record(ring, response('reg', '200 OK', 'REGISTER'))).toBe(false);

@@ -11,7 +11,10 @@ export interface CaptureEndpoint {
 /** How a message travelled, as written in Via (RFC 3261 §18, RFC 7118 §5.2). */
 export type CaptureTransport = 'WS' | 'WSS' | 'UDP' | 'TCP' | 'TLS';
 
-/** A SIP message as the gateway sent or received it, secrets masked (secret-masking.ts). */
+/**
+ * A SIP message as the gateway sent or received it. In the ring it is kept as it crossed the
+ * wire; what reads it out (CallRing.get) masks its secrets (secret-masking.ts).
+ */
 export interface CapturedMessage {
   /** Order of capture across the gateway. */
   seq: number;
@@ -20,7 +23,7 @@ export interface CapturedMessage {
   transport: CaptureTransport;
   src: CaptureEndpoint;
   dst: CaptureEndpoint;
-  /** The message, masked. */
+  /** The message: as it crossed the wire in the ring, masked once read out of it. */
   text: string;
   /** `INVITE`, `180 Ringing`: the start line, shortened. */
   label: string;
@@ -66,10 +69,13 @@ function field(head: string, name: keyof typeof FIELDS): string | undefined {
   return FIELDS[name].exec(head)?.[1]?.trim();
 }
 
-/** The user@host of a From or To value (`"Alice" <sip:alice@example.com>;tag=1` → `alice@example.com`). */
+/**
+ * The user@host of a From or To value (`"Alice" <sip:alice@example.com>;tag=1` → `alice@example.com`),
+ * without the password RFC 3261 §19.1.1 lets a URI carry (`sip:alice:secret@…`): operators see it.
+ */
 function party(value: string | undefined): string | undefined {
-  const uri = value && /sips?:([^>;\s]+)/i.exec(value)?.[1];
-  return uri ?? undefined;
+  const uri = value && /sips?:([^:@>;\s]+)(?::[^@>;\s]*(?=@))?([^>;\s]*)/i.exec(value);
+  return uri ? `${uri[1]}${uri[2]}` : undefined;
 }
 
 /** The start line and the few headers the ring needs, or undefined for what is not a SIP message. */

@@ -36,7 +36,7 @@ const now = () => performance.timeOrigin + performance.now();
  * Sees every SIP message the gateway sends and receives on its WebSocket flows and its upstream
  * leg: keeps those of calls in the ring (the operator's ladder, http/operator-calls.ts) and sends
  * the WebSocket leg's as HEPv3 (the upstream leg is the upstream's to trace: Kamailio's siptrace
- * sends its own). Secrets are masked before either.
+ * sends its own). Secrets are masked before anything leaves: the HEP packet, the ring's read-out.
  */
 export class SipCapture {
   readonly ring: CallRing;
@@ -103,9 +103,10 @@ export class SipCapture {
     const hep = toHep ? this.#hep : undefined;
     const keep = this.#wanted(head);
     if (!keep && !hep) return;
-    const text = maskSecrets(raw);
     const at = now();
-    if (hep) hep.send({ at, transport, src, dst, payload: Buffer.from(text) });
+    // Masked on its way out of the gateway: to the capture server here, from the ring when an
+    // operator reads it (CallRing.get).
+    if (hep) hep.send({ at, transport, src, dst, payload: Buffer.from(maskSecrets(raw)) });
     if (keep) {
       const message: CapturedMessage = {
         seq: ++this.#seq,
@@ -113,7 +114,7 @@ export class SipCapture {
         transport,
         src,
         dst,
-        text,
+        text: raw,
         label: head.label,
         cseq: head.cseq,
       };
@@ -124,6 +125,6 @@ export class SipCapture {
   /** Whether the ring keeps a message: one of a call it holds, or an initial INVITE. */
   #wanted(head: MessageHead): boolean {
     if (head.callId === undefined) return false;
-    return this.ring.get(head.callId) !== undefined || (head.method === 'INVITE' && !head.toTagged);
+    return this.ring.has(head.callId) || (head.method === 'INVITE' && !head.toTagged);
   }
 }
