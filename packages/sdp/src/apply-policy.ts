@@ -39,6 +39,34 @@ function refuse(document: SdpDocument, index: number): SdpDocument {
 }
 
 /**
+ * Whether a policy can change a section only by choosing its payloads: no interop fixes, no
+ * parameters to write, no streams refused for not being audio. Under such a policy a section
+ * whose selection keeps every payload in place is left as it is, and an SDP with nothing to
+ * change is passed on as it came — the browser route's default, on every offer and answer.
+ */
+function choosesPayloadsOnly(policy: ResolvedPolicy): boolean {
+  return (
+    policy.fixes.length === 0 &&
+    !policy.audioOnly &&
+    policy.opus === undefined &&
+    policy.ptime === undefined &&
+    policy.maxptime === undefined &&
+    policy.bandwidth === undefined
+  );
+}
+
+const samePayloads = (section: MediaSection, payloads: readonly string[]) =>
+  payloads.length === section.media.formats.length &&
+  payloads.every((payload, i) => payload === section.media.formats[i]);
+
+/** What applyPolicy made of a document, and whether it changed anything at all. */
+interface Policed {
+  document: SdpDocument;
+  firstCodec: string | undefined;
+  changed: boolean;
+}
+
+/**
  * Applies a policy to every audio section and refuses the others when the policy is audio-only.
  * `peerOf(index)` gives the codecs the other side offered for that section (for answers). With
  * the document, the first codec kept in the first audio stream left active: it leads its m-line
@@ -49,38 +77,52 @@ function applyPolicy(
   document: SdpDocument,
   policy: ResolvedPolicy,
   peerOf: (index: number) => ReadonlySet<string> | undefined,
-): { document: SdpDocument; firstCodec: string | undefined } {
+): Policed {
   let result = applyFixes(document, policy);
+  const untouchedWhenKept = choosesPayloadsOnly(policy);
+  let changed = result !== document;
   const offered: string[] = [];
   let audioKept = 0;
   let firstCodec: string | undefined;
   result.media.forEach((section, index) => {
     if (!isActive(section)) return;
     if (!isAudio(section)) {
-      if (policy.audioOnly) result = refuse(result, index);
+      if (policy.audioOnly) {
+        result = refuse(result, index);
+        changed = true;
+      }
       return;
     }
     const selection = selectPayloads(section, policy, peerOf(index));
     offered.push(...selection.offered);
     if (selection.kept.length === 0) {
       result = refuse(result, index);
+      changed = true;
       return;
     }
     audioKept += 1;
     firstCodec ??= selection.kept[0];
+    if (untouchedWhenKept && samePayloads(section, selection.payloads)) return;
     const chosen = applyMediaParameters(keepPayloads(section, selection.payloads), policy);
     result = { ...result, media: result.media.map((s, i) => (i === index ? chosen : s)) };
+    changed = true;
   });
   const hadAudio = document.media.some((s) => isAudio(s) && isActive(s));
   if (hadAudio && audioKept === 0) {
     throw new NoCommonCodecError([...new Set(offered)], policy.allow ?? policy.preferences);
   }
-  return { document: result, firstCodec };
+  return { document: result, firstCodec, changed };
 }
+
+/** The SDP a policy made: the text it came as when nothing changed, else the document written anew. */
+const written = (sdp: string, policed: Policed) => (policed.changed ? writeSdp(policed.document) : sdp);
 
 /** Applies the policy to an SDP offer: codecs filtered and ordered, streams refused, parameters set. */
 export function applyToOffer(sdp: string, policy: ResolvedPolicy): string {
-  return writeSdp(applyPolicy(readSdp(sdp), policy, () => undefined).document);
+  return written(
+    sdp,
+    applyPolicy(readSdp(sdp), policy, () => undefined),
+  );
 }
 
 function codecSet(section: MediaSection | undefined): ReadonlySet<string> {
@@ -92,7 +134,7 @@ function codecSet(section: MediaSection | undefined): ReadonlySet<string> {
  * only codecs the offer carried, and no stream the offer refused.
  */
 export function applyToAnswer(offer: string, answer: string, policy: ResolvedPolicy): string {
-  return writeSdp(answerUnderPolicy(readSdp(offer), readSdp(answer), policy).document);
+  return written(answer, answerUnderPolicy(readSdp(offer), readSdp(answer), policy));
 }
 
 /**
@@ -105,14 +147,10 @@ export function applyToAnswerWithCodec(
   policy: ResolvedPolicy,
 ): { sdp: string; codec: string | undefined } {
   const policed = answerUnderPolicy(readSdp(offer), readSdp(answer), policy);
-  return { sdp: writeSdp(policed.document), codec: policed.firstCodec };
+  return { sdp: written(answer, policed), codec: policed.firstCodec };
 }
 
-function answerUnderPolicy(
-  offered: SdpDocument,
-  answered: SdpDocument,
-  policy: ResolvedPolicy,
-): ReturnType<typeof applyPolicy> {
+function answerUnderPolicy(offered: SdpDocument, answered: SdpDocument, policy: ResolvedPolicy): Policed {
   if (offered.media.length !== answered.media.length) {
     throw new InvalidSdpError(
       `the answer has ${answered.media.length} m-lines but the offer had ${offered.media.length} (RFC 3264 §6)`,
@@ -122,7 +160,8 @@ function answerUnderPolicy(
   offered.media.forEach((section, index) => {
     if (!isActive(section) && isActive(result.media[index] as MediaSection)) result = refuse(result, index);
   });
-  return applyPolicy(result, policy, (index) => codecSet(offered.media[index]));
+  const policed = applyPolicy(result, policy, (index) => codecSet(offered.media[index]));
+  return { ...policed, changed: policed.changed || result !== answered };
 }
 
 /** The audio codecs of an SDP that the policy allows, in the policy's order of preference. */
