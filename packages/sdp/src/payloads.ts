@@ -24,29 +24,39 @@ export function payloadCodecs(section: MediaSection): readonly PayloadCodec[] {
   return codecs;
 }
 
+/** A codec as a payload line names it: its key, and the key's name and clock rate. */
+type NamedCodec = Pick<PayloadCodec, 'key' | 'name' | 'clock'>;
+
+const named = (key: string): NamedCodec => ({ key, name: codecName(key), clock: codecClock(key) });
+
+/** RFC 3551 §6's static payload types, named once. */
+const STATIC_CODECS: ReadonlyMap<string, NamedCodec> = new Map(
+  Object.entries(STATIC_PAYLOAD_TYPES).map(([payload, key]) => [payload, named(key)]),
+);
+
 function readPayloadCodecs(section: MediaSection): PayloadCodec[] {
-  const rtpmap = new Map<string, string>();
+  const rtpmap = new Map<string, NamedCodec>();
   const fmtp = new Map<string, string>();
   for (const line of section.lines) {
     // The prefixes first: the rules' regular expressions are the costly part, on every line.
-    if (!line.startsWith('a=rtpmap:') && !line.startsWith('a=fmtp:')) continue;
-    const map = RULES.rtpmap.exec(line.slice(2));
-    if (map) {
-      rtpmap.set(
-        map[1] as string,
-        codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined),
-      );
-      continue;
+    if (line.startsWith('a=rtpmap:')) {
+      const map = RULES.rtpmap.exec(line.slice(2));
+      if (map) {
+        const key = codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined);
+        rtpmap.set(map[1] as string, named(key));
+      }
+    } else if (line.startsWith('a=fmtp:')) {
+      const parameters = RULES.fmtp.exec(line.slice(2));
+      if (parameters) fmtp.set(parameters[1] as string, parameters[2] as string);
     }
-    const parameters = RULES.fmtp.exec(line.slice(2));
-    if (parameters) fmtp.set(parameters[1] as string, parameters[2] as string);
   }
-  return section.media.formats.flatMap((payload) => {
-    const key = rtpmap.get(payload) ?? STATIC_PAYLOAD_TYPES[Number(payload)];
-    return key
-      ? [{ payload, key, name: codecName(key), clock: codecClock(key), fmtp: fmtp.get(payload) }]
-      : [];
-  });
+  const codecs: PayloadCodec[] = [];
+  for (const payload of section.media.formats) {
+    const codec = rtpmap.get(payload) ?? STATIC_CODECS.get(payload);
+    if (codec)
+      codecs.push({ payload, key: codec.key, name: codec.name, clock: codec.clock, fmtp: fmtp.get(payload) });
+  }
+  return codecs;
 }
 
 /** The lines RULES.rtpmap, fmtp and rtcpFb can match: tested first, as most lines are none of them. */

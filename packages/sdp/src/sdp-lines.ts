@@ -67,26 +67,33 @@ function writeMediaLine(media: MediaLine): string {
   return `m=${media.type} ${media.port} ${media.protocol} ${media.formats.join(' ')}`;
 }
 
+const CR = 13;
+
 /** Splits SDP text into sections; throws on text without a v= line or with an unreadable m-line. */
 export function readSdp(text: string): SdpDocument {
-  // SDP's line end is CRLF (RFC 4566 §5): split there without a regular expression, unless a
-  // bare LF is left in a line.
-  const crlf = text.split('\r\n');
-  const lines = (crlf.some((line) => line.includes('\n')) ? text.split(/\r?\n/) : crlf).filter(
-    (line) => line.length > 0,
-  );
-  if (!lines[0]?.startsWith('v=')) throw new InvalidSdpError('not an SDP: it must start with v=');
   const document: SdpDocument = { session: [], media: [] };
-  for (const line of lines) {
-    if (line.startsWith('m=')) {
-      const media = parseMediaLine(line);
-      if (!media) throw new InvalidSdpError(`unreadable m-line "${line}"`);
-      document.media.push({ media, lines: [] });
-    } else {
-      const current = document.media[document.media.length - 1];
-      (current ? current.lines : document.session).push(line);
+  let into = document.session;
+  // One pass, line by line: SDP's line end is CRLF (RFC 4566 §5), a bare LF is taken too, and
+  // empty lines are dropped. Every offer and answer of every call is read here.
+  for (let start = 0; start < text.length; ) {
+    const lf = text.indexOf('\n', start);
+    const next = lf === -1 ? text.length : lf + 1;
+    const end = lf === -1 ? text.length : lf > start && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+    if (end > start) {
+      const line = text.slice(start, end);
+      if (document.session.length === 0 && !line.startsWith('v='))
+        throw new InvalidSdpError('not an SDP: it must start with v=');
+      if (line.startsWith('m=')) {
+        const media = parseMediaLine(line);
+        if (!media) throw new InvalidSdpError(`unreadable m-line "${line}"`);
+        const section: MediaSection = { media, lines: [] };
+        document.media.push(section);
+        into = section.lines;
+      } else into.push(line);
     }
+    start = next;
   }
+  if (document.session.length === 0) throw new InvalidSdpError('not an SDP: it must start with v=');
   return document;
 }
 
