@@ -101,6 +101,43 @@ describe('maskSecrets', () => {
   });
 });
 
+describe('readHead', () => {
+  it('reads the headers the ring needs by any spelling: compact forms, any case, blanks before the colon, bare LF', () => {
+    const text = [
+      'SIP/2.0 180 Ringing',
+      'v: SIP/2.0/WSS abc.invalid;branch=z9hG4bK1',
+      'f : "Alice" <sip:alice@ringway.test>;tag=a1',
+      'TO:<sip:bob@ringway.test>;tag=b1',
+      'i:   call-7  ',
+      'cseq: 4 INVITE',
+      'Subject: To: nobody',
+      'l: 0',
+      '',
+      '',
+    ].join('\n');
+    expect(readHead(text)).toEqual({
+      callId: 'call-7',
+      method: undefined,
+      status: 180,
+      label: '180 Ringing',
+      cseq: '4 INVITE',
+      cseqMethod: 'INVITE',
+      toTagged: true,
+      from: '"Alice" <sip:alice@ringway.test>;tag=a1',
+      to: '<sip:bob@ringway.test>;tag=b1',
+    });
+  });
+
+  it('takes the first of a header given twice, and nothing from the body', () => {
+    const body = 'Call-ID: in-the-body\r\n';
+    const text = invite('first', 'Call-ID: second', body);
+    expect(readHead(text)?.callId).toBe('first');
+    expect(readHead(text.replace('Call-ID: first\r\n', ''))?.callId).toBe('second');
+    expect(readHead(invite('x').replace(/Call-ID: x\r\n/, ''))?.callId).toBeUndefined();
+    expect(readHead('hello')).toBeUndefined();
+  });
+});
+
 describe('CallRing', () => {
   it('masks the secrets of the messages it gives out, and names the parties without URI passwords', () => {
     const ring = new CallRing({ maxCalls: 10, maxBytes: 1 << 20 });

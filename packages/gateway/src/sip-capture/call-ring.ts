@@ -1,4 +1,4 @@
-import type { CapturedMessage, MessageHead } from './captured-message.js';
+import { type CapturedMessage, type MessageHead, partyOf } from './captured-message.js';
 import { maskSecrets } from './secret-masking.js';
 
 /** Where a captured call stands, from the messages seen (either leg). */
@@ -127,8 +127,8 @@ function newCall(callId: string, at: number, head: MessageHead): CapturedCall {
   return {
     callId,
     startedAt: at,
-    from: head.from,
-    to: head.to,
+    from: partyOf(head.from),
+    to: partyOf(head.to),
     outcome: 'calling',
     status: undefined,
     ringingMs: undefined,
