@@ -184,6 +184,21 @@ describe('server transactions (RFC 3261 §17.2.3)', () => {
     expect(callee.received.filter(isRequest('INVITE'))).toEqual([]);
   });
 
+  it('passes on the callee’s retransmitted 2xx as it passed on the first, token and all (RFC 3261 §13.3.1.4, RFC 6026 §7.1)', async () => {
+    const gateway = await gatewayWith();
+    const callee = await phone(gateway.wsUrl, 'bob');
+    const caller = await client(gateway.wsUrl);
+    const invite = await ringing(caller, callee);
+    const ok = { toTag: 'bob-tag', extra: ['Contact: <sip:bob@bob.invalid;transport=ws>'] };
+    answer(callee, invite, 200, ok);
+    const first = await caller.next(finalTo('INVITE'));
+    expect(header(first, 'Ringway-Call-Token')).toBeDefined();
+    // The transaction is final now, lingering: the same 2xx again, as a UAS resends it until its ACK.
+    answer(callee, invite, 200, ok);
+    const again = await caller.next(finalTo('INVITE'));
+    expect(again).toEqual(first);
+  });
+
   it('tells no ringing of an INVITE refused with 503 for too many requests in progress', async () => {
     const gateway = await gatewayWith();
     const dave = await phone(gateway.wsUrl, 'dave');

@@ -34,6 +34,8 @@ import {
  * a reliable transport Timer J is 0 (RFC 3261 §17.2.2), and WebSocket is one.
  */
 const INVITE_LINGER_MS = 32_000;
+/** How often lingering transactions past their time are forgotten: they linger up to this much longer. */
+const LINGER_SWEEP_MS = 1000;
 /**
  * Server transactions in progress (no final answer yet) at most: past it, new requests get 503,
  * so that requests nobody answers cannot fill memory.
@@ -82,8 +84,12 @@ export class ProxyTransactions {
   readonly #branches = new Map<string, ClientBranch>();
   /** Server transactions without a final answer yet, by the flow that sent them. */
   readonly #pendingByFlow = new Map<string, number>();
-  /** Finished INVITE transactions absorbing retransmissions, oldest first. */
-  readonly #lingering = new Set<ServerTransaction>();
+  /**
+   * Finished INVITE transactions absorbing retransmissions, oldest first, each with when it is
+   * forgotten: one sweep a second forgets those past it, rather than a timer per call.
+   */
+  readonly #lingering = new Map<ServerTransaction, number>();
+  #lingerSweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ProxyTransactionsDependencies) {}
 
@@ -93,7 +99,8 @@ export class ProxyTransactions {
   }
 
   close(): void {
-    for (const server of this.#servers.values()) clearTimeout(server.lingerTimer);
+    clearInterval(this.#lingerSweep);
+    this.#lingerSweep = undefined;
     for (const branch of this.#branches.values()) clearTimeout(branch.timer);
     this.#servers.clear();
     this.#lingering.clear();
@@ -260,17 +267,18 @@ export class ProxyTransactions {
    */
   #inviteSuccess(branch: ClientBranch, response: SipResponse): void {
     const { server } = branch;
-    if (branch.answer && header(branch.answer, 'To') === header(response, 'To')) {
+    if (branch.answer && branch.answer.to === header(response, 'To')) {
       // A UAS retransmits its 2xx until the ACK arrives (RFC 3261 §13.3.1.4): pass each on as the first.
-      this.#send(server.flow, branch.answer);
+      server.flow.send(branch.answer.text);
       return;
     }
     const policed = this.deps.media.response(withoutFirstHeader(response, 'Via'), branch.request);
     // The caller's token for its quality report, on the answer that makes the call.
     const forwarded = this.deps.callTokens.stamp(policed, 'From');
-    branch.answer = forwarded;
+    const text = serializeSipMessage(forwarded);
+    branch.answer = { to: detached(header(forwarded, 'To') ?? ''), text };
     if (branch.state !== 'completed') this.#complete(branch);
-    this.#send(server.flow, forwarded);
+    server.flow.send(text);
     if (server.finalStatus === undefined) {
       // Nothing to resend to a retransmitted INVITE once a 2xx went (RFC 6026 §7.1).
       server.lastResponse = undefined;
@@ -382,13 +390,25 @@ export class ProxyTransactions {
     for (const branch of server.branches) {
       if (branch.state === 'completed') branch.request = hopHeadersOnly(branch.request);
     }
-    server.lingerTimer = setTimeout(() => this.#forget(server), INVITE_LINGER_MS);
-    server.lingerTimer.unref();
-    this.#lingering.add(server);
-    if (this.#lingering.size > MAX_LINGERING) {
-      const oldest = this.#lingering.values().next().value as ServerTransaction;
-      clearTimeout(oldest.lingerTimer);
-      this.#forget(oldest);
+    this.#lingering.set(server, Date.now() + INVITE_LINGER_MS);
+    if (this.#lingering.size > MAX_LINGERING)
+      this.#forget(this.#lingering.keys().next().value as ServerTransaction);
+    if (!this.#lingerSweep) {
+      this.#lingerSweep = setInterval(() => this.#forgetLingered(), LINGER_SWEEP_MS);
+      this.#lingerSweep.unref();
+    }
+  }
+
+  /** The sweep: forgets the lingering transactions whose time is up (the oldest come first). */
+  #forgetLingered(): void {
+    const now = Date.now();
+    for (const [server, until] of this.#lingering) {
+      if (until > now) break;
+      this.#forget(server);
+    }
+    if (this.#lingering.size === 0) {
+      clearInterval(this.#lingerSweep);
+      this.#lingerSweep = undefined;
     }
   }
 

@@ -26,8 +26,13 @@ export interface ClientBranch {
   cancelWanted: boolean;
   /** Timer C fired and the branch was cancelled: it now only waits for the callee's final answer. */
   timedOut: boolean;
-  /** The 2xx to an INVITE as it went back, for the UAS's retransmissions of it. */
-  answer?: SipResponse;
+  /**
+   * The 2xx to an INVITE as it went back, for the UAS's retransmissions of it: their To (which
+   * tells one answer from another callee's), and the text sent. Serialised, so that a lingering
+   * transaction holds one string for it rather than the message it came in (its head, body and
+   * header objects) for 32 s.
+   */
+  answer?: { to: string; text: string };
   timer?: NodeJS.Timeout;
 }
 
@@ -55,7 +60,6 @@ export interface ServerTransaction {
    */
   lastResponse: string | undefined;
   cancelled: boolean;
-  lingerTimer?: NodeJS.Timeout;
   readonly startedAt: number;
 }
 
