@@ -184,7 +184,7 @@ describe('server transactions (RFC 3261 §17.2.3)', () => {
     expect(callee.received.filter(isRequest('INVITE'))).toEqual([]);
   });
 
-  it('passes on the callee’s retransmitted 2xx as it passed on the first, token and all (RFC 3261 §13.3.1.4, RFC 6026 §7.1)', async () => {
+  it('passes on the callee’s retransmitted 2xx as it passed on the first, token and all, and a late copy after the ACK too (RFC 3261 §13.3.1.4, RFC 6026 §7.1)', async () => {
     const gateway = await gatewayWith();
     const callee = await phone(gateway.wsUrl, 'bob');
     const caller = await client(gateway.wsUrl);
@@ -197,6 +197,22 @@ describe('server transactions (RFC 3261 §17.2.3)', () => {
     answer(callee, invite, 200, ok);
     const again = await caller.next(finalTo('INVITE'));
     expect(again).toEqual(first);
+    // Once the caller's ACK has passed, the answer is no longer kept: a late copy still goes on.
+    caller.send(
+      sipRequest('ACK', 'sip:bob@bob.invalid;transport=ws', {
+        callId: header(first, 'Call-ID'),
+        to: 'sip:bob@ringway.test',
+        toTag: 'bob-tag',
+        extra: [
+          // The route set the callee saw (its helper answers without Record-Route).
+          ...headers(invite, 'Record-Route').map((route) => `Route: ${route}`),
+        ],
+      }),
+    );
+    await callee.next(isRequest('ACK'));
+    answer(callee, invite, 200, ok);
+    const late = await caller.next(finalTo('INVITE'));
+    expect(header(late, 'To')).toBe(header(first, 'To'));
   });
 
   it('tells no ringing of an INVITE refused with 503 for too many requests in progress', async () => {

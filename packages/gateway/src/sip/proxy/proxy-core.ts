@@ -187,6 +187,7 @@ export class ProxyCore {
    */
   #handleAck(request: SipRequest, flow: Flow, scope: ContactScope): void {
     if (this.#transactions.absorbsAck(request, flow)) return;
+    this.#transactions.acknowledged(request, flow);
     const maxForwards = Number(header(request, 'Max-Forwards') ?? 70);
     if (maxForwards === 0) return;
     const routed = this.#routing.preprocess(request);

@@ -90,6 +90,11 @@ export class ProxyTransactions {
    */
   readonly #lingering = new Map<ServerTransaction, number>();
   #lingerSweep: NodeJS.Timeout | undefined;
+  /**
+   * Lingering INVITE transactions a 2xx answered whose ACK has not passed yet, by the caller's
+   * connection, Call-ID and CSeq number (what its ACK carries, with a branch of its own).
+   */
+  readonly #awaitingAck = new Map<string, ServerTransaction>();
 
   constructor(private readonly deps: ProxyTransactionsDependencies) {}
 
@@ -101,6 +106,7 @@ export class ProxyTransactions {
   close(): void {
     clearInterval(this.#lingerSweep);
     this.#lingerSweep = undefined;
+    this.#awaitingAck.clear();
     for (const branch of this.#branches.values()) clearTimeout(branch.timer);
     this.#servers.clear();
     this.#lingering.clear();
@@ -224,6 +230,19 @@ export class ProxyTransactions {
   absorbsAck(request: SipRequest, flow: Flow): boolean {
     const server = this.#servers.get(transactionKey(request, flow.id));
     return server !== undefined && (server.finalStatus === undefined || server.finalStatus >= 300);
+  }
+
+  /**
+   * The ACK of a 2xx passed on its way to the callee (RFC 3261 §13.2.2.4): the UAS stops
+   * resending its 2xx (§13.3.1.4), so the answer kept for those retransmissions goes. A late
+   * copy still finds its branch, and is passed on policed and stamped anew.
+   */
+  acknowledged(ack: SipRequest, flow: Flow): void {
+    const key = ackKey(flow.id, ack);
+    const server = this.#awaitingAck.get(key);
+    if (!server) return;
+    this.#awaitingAck.delete(key);
+    for (const branch of server.branches) branch.answer = undefined;
   }
 
   /** The flow went away: its callers' requests are cancelled, requests waiting on it fail. */
@@ -391,6 +410,7 @@ export class ProxyTransactions {
       if (branch.state === 'completed') branch.request = hopHeadersOnly(branch.request);
     }
     this.#lingering.set(server, Date.now() + INVITE_LINGER_MS);
+    if (status < 300) this.#awaitingAck.set(ackKey(server.flow.id, server.request), server);
     if (this.#lingering.size > MAX_LINGERING)
       this.#forget(this.#lingering.keys().next().value as ServerTransaction);
     if (!this.#lingerSweep) {
@@ -419,6 +439,8 @@ export class ProxyTransactions {
     }
     this.#servers.delete(server.key);
     this.#lingering.delete(server);
+    if (server.finalStatus !== undefined && server.finalStatus < 300)
+      this.#awaitingAck.delete(ackKey(server.flow.id, server.request));
     this.deps.events.transactionsChanged(this.#servers.size);
   }
 
@@ -449,4 +471,10 @@ export class ProxyTransactions {
   #send(flow: Flow, message: SipRequest | SipResponse): void {
     flow.send(serializeSipMessage(message));
   }
+}
+
+/** What ties the ACK of a 2xx to its INVITE: the caller's connection, the Call-ID and the CSeq number. */
+function ackKey(flowId: string, request: SipRequest): string {
+  const cseq = Number.parseInt(header(request, 'CSeq') ?? '', 10);
+  return `${flowId}|${header(request, 'Call-ID') ?? ''}|${cseq}`;
 }
