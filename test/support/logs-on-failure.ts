@@ -1,7 +1,8 @@
 /**
- * Runs `step`; when it fails, its error carries the last lines of each server's log, so that a
- * failure seen once on a busy CI machine says what the servers saw rather than only what the
- * page showed.
+ * Runs `step`; when it fails, it fails with an error that carries the last lines of each
+ * server's log, so that a failure seen once on a busy CI machine says what the servers saw
+ * rather than only what the page showed. A new error: jest prints an error's stack, which V8
+ * wrote when the error was made, so a message changed afterwards would never be seen.
  */
 export async function withLogsOnFailure<T>(
   logs: Record<string, () => string>,
@@ -13,7 +14,7 @@ export async function withLogsOnFailure<T>(
     const tails = Object.entries(logs).map(
       ([name, log]) => `--- ${name} (last lines)\n${log().slice(-3000)}`,
     );
-    if (error instanceof Error) error.message = [error.message, ...tails].join('\n');
-    throw error;
+    const failure = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    throw new Error([failure, ...tails].join('\n'), { cause: error });
   }
 }
