@@ -403,11 +403,24 @@ export class Phone {
   }
 
   /**
+   * Lets the Registerer of a lost connection go, as soon as it is lost. SIP.js's `dispose()`
+   * unregisters a Registerer that thinks itself registered: here that un-REGISTER finds no
+   * connection to leave on. Disposed on the next connection instead, it went out there right
+   * before the new REGISTER of the same contact, and a registrar with several workers (Kamailio
+   * over UDP) could apply it last: no binding left while the page said "registered".
+   */
+  #retireRegisterer(): void {
+    const retired = this.#registerer;
+    this.#registerer = undefined;
+    void retired?.dispose().catch(() => undefined);
+  }
+
+  /**
    * A fresh Registerer for every connection: SIP.js's refuses a new REGISTER while an old one is
    * pending, which after a lost connection it may be forever.
    */
   #register(): void {
-    void this.#registerer?.dispose().catch(() => undefined);
+    this.#retireRegisterer();
     const registerer = new ReportingRegisterer(this.#ua, {
       expires: this.options.registerExpires ?? 300,
       // SIP.js refreshes at 99 % of the expiry by default: with a registrar's short expiry (tens
@@ -490,6 +503,7 @@ export class Phone {
 
   #onDisconnect(error?: Error): void {
     if (this.#stopped) return;
+    this.#retireRegisterer();
     for (const call of this.calls) call.connectionLost();
     if (this.#registration.canMoveTo(RegistrationState.Reconnecting)) {
       this.registrationFailure = networkLost(error?.message);
