@@ -6,8 +6,8 @@ import { type Phone, sipjsPhone } from '../packages/gateway/test/support/sipjs.j
 import { type RunningBaresip, startBaresip } from './support/baresip.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
-import { registeredWithPassword } from './support/softphone-app.js';
-import { startSoftphonePages } from './support/softphone-pages.js';
+import { expectText, registeredWithPassword, waitForAudio } from './support/softphone-app.js';
+import { audioFlows, startSoftphonePages } from './support/softphone-pages.js';
 
 // Kamailio keeps registrations in memory: killed with SIGKILL and started again, it knows nobody
 // until each client registers again. Every kind of client must do so by itself: those behind the
@@ -70,7 +70,7 @@ function reach(user: string): Promise<number> {
 }
 
 describe('Kamailio killed with SIGKILL and started again', () => {
-  it('every client registers again by itself: Ringway’s page and phone and browsers behind the gateway, Ringway’s phone on its own WebSocket, baresip over UDP', async () => {
+  it('every client registers again by itself: Ringway’s page and phone and browsers behind the gateway, Ringway’s phone on its own WebSocket, baresip over UDP; then Ringway’s page calls Ringway’s phone through it, audio both ways', async () => {
     const users = ['page-g', 'ringway-g', 'sipjs-r', 'jssip-r', 'ringway-r', 'carol-r'];
     // Behind the gateway: Ringway's own page (signed in with a password) and phone, and SIP.js
     // and JsSIP pages as interop peers.
@@ -133,6 +133,18 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     // Each refreshes before its binding (≤ MAX_EXPIRES) would have run out; the margin is for a
     // busy machine.
     for (const ms of back.values()) expect(ms).toBeLessThan(MAX_EXPIRES * 1000 + 5000);
+
+    // The product's own path through the restarted Kamailio, not only the prober's: Ringway's page
+    // behind the gateway (its WebSocket stayed up) calls Ringway's Phone that reconnected straight
+    // to Kamailio, from its Dial button; audio both ways.
+    await ringwayProductPage.getByTestId('dial-input').fill('ringway-r');
+    await ringwayProductPage.getByTestId('dial-button').click();
+    await ringwayPage.evaluate(() => window.phone.answer());
+    await expectText(ringwayProductPage, 'call-state', 'active', 15_000);
+    expect(await waitForAudio(ringwayProductPage)).toBeGreaterThan(1000);
+    expect(await audioFlows(ringwayPage)).toBeGreaterThan(1000);
+    await ringwayProductPage.getByTestId('hangup-button').click();
+    await expectText(ringwayProductPage, 'call-state', /^ended/);
     await ringwayProductPage.context().close();
     await ringwayBehindGateway.context().close();
     await sipjsPage.context().close();
