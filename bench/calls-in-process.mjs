@@ -4,8 +4,7 @@
 // in-process flows (a caller and a callee), each with the SIP capture's tap as the WebSocket edge
 // has, bench:calls' messages (a real Chromium offer and answer), CPU per call from
 // process.cpuUsage. The load client's own parsing and building are included: compare builds, not
-// this figure with bench:calls'. Fewer than 20,000 calls in 32 s in all: the proxy keeps each
-// INVITE transaction that long and refuses new ones past 20,000 (proxy-transactions.ts).
+// this figure with bench:calls'.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { buildApp, loadConfig } from '../packages/gateway/dist/index.js';

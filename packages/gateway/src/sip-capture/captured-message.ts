@@ -1,4 +1,4 @@
-import { compactFormOf } from '../sip/header-names.js';
+import { canonicalHeaderName, compactFormOf } from '../sip/header-names.js';
 
 /** One side of a captured message: an address and who is there. */
 export interface CaptureEndpoint {
@@ -51,23 +51,18 @@ export interface MessageHead {
 
 const START_LINE = /^(?:SIP\/2\.0 (\d{3}) ?([^\r\n]*)|([A-Za-z]+) \S+ SIP\/2\.0)\r?\n/;
 
-/** The headers read, by each lower-case name a message may give them (header-names.ts's compact forms too). */
+/** The headers read, by their canonical names (header-names.ts spells any other form so). */
 type HeadField = 'callId' | 'cseq' | 'from' | 'to';
-const HEAD_FIELDS: ReadonlyMap<string, HeadField> = new Map(
-  (
-    [
-      ['Call-ID', 'callId'],
-      ['CSeq', 'cseq'],
-      ['From', 'from'],
-      ['To', 'to'],
-    ] as const
-  ).flatMap(([name, field]) => {
-    const compact = compactFormOf(name);
-    return [[name.toLowerCase(), field], ...(compact ? [[compact.toLowerCase(), field] as const] : [])];
-  }),
+const HEAD_FIELDS: ReadonlyMap<string, HeadField> = new Map([
+  ['Call-ID', 'callId'],
+  ['CSeq', 'cseq'],
+  ['From', 'from'],
+  ['To', 'to'],
+]);
+/** The lengths of their names and compact forms: any other header line is passed over unread. */
+const HEAD_FIELD_LENGTHS = new Set(
+  [...HEAD_FIELDS.keys()].flatMap((name) => [name.length, compactFormOf(name)?.length ?? name.length]),
 );
-/** The lengths of those names: any other header line is passed over without reading its name. */
-const HEAD_FIELD_LENGTHS = new Set([...HEAD_FIELDS.keys()].map((name) => name.length));
 
 const isBlank = (code: number) => code === 32 || code === 9;
 
@@ -86,7 +81,7 @@ function headFields(text: string, from: number, end: number): Partial<Record<Hea
       let nameEnd = colon;
       while (nameEnd > at && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd -= 1;
       if (HEAD_FIELD_LENGTHS.has(nameEnd - at)) {
-        const field = HEAD_FIELDS.get(text.slice(at, nameEnd).toLowerCase());
+        const field = HEAD_FIELDS.get(canonicalHeaderName(text.slice(at, nameEnd)));
         if (field !== undefined && fields[field] === undefined)
           fields[field] = text.slice(colon + 1, lineEnd).trim();
       }

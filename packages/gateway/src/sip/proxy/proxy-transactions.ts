@@ -439,7 +439,8 @@ export class ProxyTransactions {
     }
     this.#servers.delete(server.key);
     this.#lingering.delete(server);
-    if (server.finalStatus !== undefined && server.finalStatus < 300)
+    // Still awaiting its ACK while a branch keeps its 2xx (acknowledged() lets them go).
+    if (server.branches.some((branch) => branch.answer))
       this.#awaitingAck.delete(ackKey(server.flow.id, server.request));
     this.deps.events.transactionsChanged(this.#servers.size);
   }
