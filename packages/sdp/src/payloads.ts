@@ -34,18 +34,49 @@ const STATIC_CODECS: ReadonlyMap<string, NamedCodec> = new Map(
   Object.entries(STATIC_PAYLOAD_TYPES).map(([payload, key]) => [payload, named(key)]),
 );
 
+/**
+ * What rtpmap lines name, by the line: offers and answers repeat the same few (a browser's
+ * `a=rtpmap:111 opus/48000/2` on every call), and reading one anew — the grammar's regular
+ * expression, the key's spelling — was most of what reading a section cost. Lines come from
+ * the wire, so the memo is bounded: lines up to 64 characters (real ones are about 30), 512 of
+ * them, and it starts afresh when full.
+ */
+const rtpmapMemo = new Map<string, { payload: string; codec: NamedCodec } | null>();
+const RTPMAP_MEMO_SIZE = 512;
+const RTPMAP_MEMO_LINE = 64;
+
+function readRtpmap(line: string): { payload: string; codec: NamedCodec } | null {
+  let read = rtpmapMemo.get(line);
+  if (read === undefined) {
+    const map = RULES.rtpmap.exec(line.slice(2));
+    read = map
+      ? {
+          payload: map[1] as string,
+          codec: named(codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined)),
+        }
+      : null;
+    if (line.length > RTPMAP_MEMO_LINE) return read;
+    if (rtpmapMemo.size >= RTPMAP_MEMO_SIZE) rtpmapMemo.clear();
+    // A copy of the line: V8 keeps a substring as a slice of its parent, and a memo's key would
+    // keep the whole SDP (and the message it came in) alive.
+    rtpmapMemo.set(` ${line}`.slice(1), read);
+  }
+  return read;
+}
+
+const LOWER_F = 0x66;
+const LOWER_R = 0x72;
+
 function readPayloadCodecs(section: MediaSection): PayloadCodec[] {
   const rtpmap = new Map<string, NamedCodec>();
   const fmtp = new Map<string, string>();
   for (const line of section.lines) {
-    // The prefixes first: the rules' regular expressions are the costly part, on every line.
-    if (line.startsWith('a=rtpmap:')) {
-      const map = RULES.rtpmap.exec(line.slice(2));
-      if (map) {
-        const key = codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined);
-        rtpmap.set(map[1] as string, named(key));
-      }
-    } else if (line.startsWith('a=fmtp:')) {
+    // The third character first: most lines are neither a=rtpmap: nor a=fmtp:.
+    const third = line.charCodeAt(2);
+    if (third === LOWER_R && line.startsWith('a=rtpmap:')) {
+      const read = readRtpmap(line);
+      if (read) rtpmap.set(read.payload, read.codec);
+    } else if (third === LOWER_F && line.startsWith('a=fmtp:')) {
       const parameters = RULES.fmtp.exec(line.slice(2));
       if (parameters) fmtp.set(parameters[1] as string, parameters[2] as string);
     }

@@ -100,6 +100,18 @@ describe('applyToOffer', () => {
       'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 18\r\n';
     expect(commonCodecs(bareStatic, g711Only)).toEqual(['PCMA/8000', 'PCMU/8000']);
   });
+
+  it('reads every rtpmap line right, past the memo of lines read before and with long lines', () => {
+    const offerOf = (name: string) =>
+      `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 ${name}/8000\r\n`;
+    const names = Array.from({ length: 1200 }, (_, i) => `x${i}`);
+    for (const name of [...names, ...names.slice(0, 10)]) {
+      expect(commonCodecs(offerOf(name), resolvePolicy({}))).toEqual([`${name}/8000`]);
+    }
+    const long = `x${'y'.repeat(100)}`;
+    expect(commonCodecs(offerOf(long), resolvePolicy({}))).toEqual([`${long}/8000`]);
+    expect(commonCodecs(offerOf(long), resolvePolicy({}))).toEqual([`${long}/8000`]);
+  });
 });
 
 describe('named interop fixes', () => {
