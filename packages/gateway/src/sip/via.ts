@@ -22,18 +22,34 @@ export const parseVia = recentlyRead(readVia, 4);
 function readVia(value: string): Via | undefined {
   const match = VIA.exec(value.trim());
   if (!match) return undefined;
-  const params: Array<[name: string, value: string | undefined]> = [];
-  for (const raw of (match[4] ?? '').split(';').slice(1)) {
-    const [name, ...rest] = raw.split('=');
-    const key = (name ?? '').trim().toLowerCase();
-    if (key) params.push([key, rest.length > 0 ? rest.join('=').trim() : undefined]);
-  }
   return {
     transport: (match[1] as string).toUpperCase(),
     host: match[2] as string,
     ...(match[3] ? { port: Number(match[3]) } : {}),
-    params,
+    params: readParams(match[4] ?? ''),
   };
+}
+
+/**
+ * `;name[=value]` parameters, read by position: splitting them into arrays of parts was most of
+ * what reading a Via allocated, on every message (issue 28). A value runs to the next `;`, `=`
+ * signs included.
+ */
+function readParams(text: string): Array<[name: string, value: string | undefined]> {
+  const params: Array<[name: string, value: string | undefined]> = [];
+  for (let start = text.indexOf(';'); start !== -1; ) {
+    const next = text.indexOf(';', start + 1);
+    const end = next === -1 ? text.length : next;
+    const equals = text.indexOf('=', start + 1);
+    const valued = equals !== -1 && equals < end;
+    const name = text
+      .slice(start + 1, valued ? equals : end)
+      .trim()
+      .toLowerCase();
+    if (name) params.push([name, valued ? text.slice(equals + 1, end).trim() : undefined]);
+    start = next;
+  }
+  return params;
 }
 
 export function formatVia(via: Via): string {
