@@ -161,6 +161,21 @@ describe('parseSipMessage', () => {
       /malformed header/,
     ],
     [
+      'a header name with a blank inside it',
+      request({}).replace('Max-Forwards: 70', 'Max Forwards: 70'),
+      /malformed header/,
+    ],
+    [
+      'a header line that is only a colon and a value',
+      request({}).replace('Max-Forwards: 70', ': 70'),
+      /malformed header/,
+    ],
+    [
+      'a lone CR inside a header value',
+      request({}).replace('Max-Forwards: 70', 'Subject: a\rb'),
+      /malformed header/,
+    ],
+    [
       'two From headers (RFC 4475 multi01)',
       request({ From: '<sip:a@b>;tag=1\r\nFrom: <sip:c@d>;tag=2' }),
       /more than one From/,
@@ -245,5 +260,15 @@ describe('Via', () => {
       host: '[2001:db8::9]',
       port: 5070,
     });
+  });
+
+  it('reads parameters: names lower-cased, blanks around them dropped, flags, `=` inside a value', () => {
+    expect(parseVia('SIP/2.0/WS h.invalid ; Branch = z9hG4bK1 ;;rport; x=a=b;maddr=')?.params).toEqual([
+      ['branch', 'z9hG4bK1'],
+      ['rport', undefined],
+      ['x', 'a=b'],
+      ['maddr', ''],
+    ]);
+    expect(parseVia('SIP/2.0/WS h.invalid')?.params).toEqual([]);
   });
 });

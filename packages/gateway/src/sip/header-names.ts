@@ -96,8 +96,20 @@ export function compactFormOf(canonicalName: string): string | undefined {
   return COMPACT_BY_NAME.get(canonicalName);
 }
 
+/**
+ * Names already written as they are spelled here (`Via`, `Call-ID`) or in a compact form (`v`),
+ * each to its canonical name: nearly every header of nearly every message, looked up without
+ * lower-casing it first.
+ */
+const AS_WRITTEN: ReadonlyMap<string, string> = new Map([
+  ...[...KNOWN_NAMES.values()].map((name): [string, string] => [name, name]),
+  ...Object.entries(COMPACT_FORMS),
+]);
+
 /** The canonical spelling of a header name, expanding compact forms. */
 export function canonicalHeaderName(name: string): string {
+  const known = AS_WRITTEN.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   const expanded = KNOWN_NAMES.get(lower) ?? COMPACT_FORMS[lower];
   if (expanded) return expanded;
