@@ -61,6 +61,8 @@ function splitLines(head: string): string[] {
 
 /** Header lines with continuation lines (leading SP/HT, RFC 3261 §7.3.1) folded into their field. */
 function unfold(lines: string[]): string[] {
+  // Folding is obsolete and rare (RFC 3261 §7.3.1 allows it): most heads have none to undo.
+  if (!lines.some((line) => line.startsWith(' ') || line.startsWith('\t'))) return lines;
   const out: string[] = [];
   for (const line of lines) {
     if ((line.startsWith(' ') || line.startsWith('\t')) && out.length > 0) {
@@ -84,8 +86,12 @@ function parseHeaderFields(lines: string[], method: string): SipHeaderField[] {
       throw new SipParseError(`malformed header line "${line.slice(0, 60)}"`, { method, headers: fields });
     const name = canonicalHeaderName(written);
     const value = line.slice(colon + 1).trim();
-    if (isListHeader(name)) for (const part of splitHeaderList(value)) fields.push({ name, value: part });
-    else fields.push({ name, value });
+    if (!isListHeader(name)) fields.push({ name, value });
+    // A list with one value (nearly every Via, Contact and Record-Route) needs no splitting; an
+    // empty list is no field at all, as splitHeaderList would have it.
+    else if (!value.includes(',')) {
+      if (value.length > 0) fields.push({ name, value });
+    } else for (const part of splitHeaderList(value)) fields.push({ name, value: part });
   }
   return fields;
 }
