@@ -49,6 +49,12 @@ const MAX_TRANSACTIONS = 20_000;
  */
 const MAX_LINGERING = 50_000;
 /**
+ * Lingering transactions forgotten together once there are too many: finding a Map's oldest key
+ * skips the holes that earlier deletions left at its front, so one pass forgets many rather than
+ * every new call making that walk (issue 28).
+ */
+const LINGER_EVICTION_BATCH = 500;
+/**
  * Requests of one connection waiting for their final answer at most: a softphone has a handful
  * in flight; a client with more is flooding, and each holds a whole request until Timer B/C.
  */
@@ -411,8 +417,7 @@ export class ProxyTransactions {
     }
     this.#lingering.set(server, Date.now() + INVITE_LINGER_MS);
     if (status < 300) this.#awaitingAck.set(ackKey(server.flow.id, server.request), server);
-    if (this.#lingering.size > MAX_LINGERING)
-      this.#forget(this.#lingering.keys().next().value as ServerTransaction);
+    if (this.#lingering.size > MAX_LINGERING) this.#forgetOldestLingering();
     if (!this.#lingerSweep) {
       this.#lingerSweep = setInterval(() => this.#forgetLingered(), LINGER_SWEEP_MS);
       this.#lingerSweep.unref();
@@ -429,6 +434,14 @@ export class ProxyTransactions {
     if (this.#lingering.size === 0) {
       clearInterval(this.#lingerSweep);
       this.#lingerSweep = undefined;
+    }
+  }
+
+  #forgetOldestLingering(): void {
+    let forgotten = 0;
+    for (const server of this.#lingering.keys()) {
+      if (forgotten++ === LINGER_EVICTION_BATCH) return;
+      this.#forget(server);
     }
   }
 
