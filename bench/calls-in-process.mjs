@@ -50,8 +50,9 @@ function client(id, port) {
   });
   return {
     take: () => inbox.splice(0),
+    // As the WebSocket edge does: the frame read as text once, for the capture and the server.
     deliver: (text) => {
-      const frame = Buffer.from(text);
+      const frame = Buffer.from(text).toString('utf8');
       tap.received(frame);
       app.sip.receive(id, frame);
     },

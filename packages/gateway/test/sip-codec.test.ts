@@ -197,12 +197,15 @@ describe('parseSipMessage', () => {
     expect(error.partial?.headers.some((h) => h.name === 'Via')).toBe(true);
   });
 
-  it('counts the body in bytes, not characters', () => {
+  it('counts the body in bytes, not characters, whether the message comes as text or as bytes', () => {
     const body = 'héllo';
-    expect(() =>
-      parseSipMessage(request({ 'Content-Length': String(body.length) }, undefined, body)),
-    ).toThrow(SipParseError);
-    expect(parseSipMessage(request({}, undefined, body)).body).toBe(body);
+    const byChars = request({ 'Content-Length': String(body.length) }, undefined, body);
+    for (const input of [byChars, Buffer.from(byChars)])
+      expect(() => parseSipMessage(input)).toThrow(/does not match the body's 6 bytes/);
+    for (const input of [request({}, undefined, body), Buffer.from(request({}, undefined, body))])
+      expect(parseSipMessage(input).body).toBe(body);
+    const bareLf = request({}, undefined, body).replace(/\r\n/g, '\n');
+    for (const input of [bareLf, Buffer.from(bareLf)]) expect(parseSipMessage(input).body).toBe(body);
   });
 
   it('survives random bytes without throwing anything but SipParseError', () => {

@@ -62,9 +62,9 @@ function pageOrigin(wsServer: string): string {
  * Whether a frame is a SIP message (a keep-alive CRLF, RFC 5626 §3.5.1, is not one). Asked only
  * until a connection's first message has come, so a message is parsed twice once per connection.
  */
-function isSipMessage(data: Buffer): boolean {
+function isSipMessage(text: string): boolean {
   try {
-    parseSipMessage(data);
+    parseSipMessage(text);
     return true;
   } catch {
     return false;
@@ -234,12 +234,15 @@ async function sipWebSocket(
         socket.close(POLICY_VIOLATION, 'no SIP message in time');
       }, config.limits.firstRequestMs);
       socket.on('message', (data: Buffer) => {
-        if (silent && isSipMessage(data)) {
+        // Read as text once, for the capture and the SIP server alike (RFC 7118 §5: SIP in a
+        // frame is UTF-8): each decoding it again was another copy of every message (issue 28).
+        const text = data.toString('utf8');
+        if (silent && isSipMessage(text)) {
           clearTimeout(silent);
           silent = undefined;
         }
-        tap?.received(data);
-        sip.receive(flow.id, data);
+        tap?.received(text);
+        sip.receive(flow.id, text);
       });
       socket.on('error', (error) => app.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
       socket.on('close', (code) => {

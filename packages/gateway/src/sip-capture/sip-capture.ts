@@ -21,9 +21,9 @@ export interface FlowAddresses {
   gateway: { ip: string; port: number };
 }
 
-/** What the WebSocket plugin tells the capture of one flow. */
+/** What the WebSocket plugin tells the capture of one flow: each message as text. */
 export interface FlowTap {
-  received(data: Buffer): void;
+  received(text: string): void;
   sent(text: string): void;
 }
 
@@ -53,7 +53,7 @@ export class SipCapture {
     const client: CaptureEndpoint = { ...flow.client, role: 'client' };
     const gateway: CaptureEndpoint = { ...flow.gateway, role: 'gateway' };
     return {
-      received: (data) => this.#capture(data, flow.transport, client, gateway, true),
+      received: (text) => this.#capture(text, flow.transport, client, gateway, true),
       sent: (text) => this.#capture(text, flow.transport, gateway, client, true),
     };
   }

@@ -41,13 +41,35 @@ export function splitHeaderList(value: string): string[] {
   return parts.filter((p) => p.length > 0);
 }
 
-function splitHeadFromBody(data: Buffer): { head: string; body: Buffer } {
-  const crlf = data.indexOf('\r\n\r\n');
-  if (crlf !== -1) return { head: data.subarray(0, crlf).toString('utf8'), body: data.subarray(crlf + 4) };
+/** A message's head and body, and the body's length in bytes (what Content-Length counts). */
+interface Parts {
+  head: string;
+  body: string;
+  bodyBytes: number;
+}
+
+function splitBytes(data: Buffer): Parts {
+  let end = data.indexOf('\r\n\r\n');
+  let gap = 4;
   // Tolerate bare LF line ends, as many hand-written clients send them (RFC 3261 §7.5 asks for leniency).
-  const lf = data.indexOf('\n\n');
-  if (lf !== -1) return { head: data.subarray(0, lf).toString('utf8'), body: data.subarray(lf + 2) };
-  return { head: data.toString('utf8'), body: Buffer.alloc(0) };
+  if (end === -1) [end, gap] = [data.indexOf('\n\n'), 2];
+  if (end === -1) return { head: data.toString('utf8'), body: '', bodyBytes: 0 };
+  const body = data.subarray(end + gap);
+  return {
+    head: data.subarray(0, end).toString('utf8'),
+    body: body.toString('utf8'),
+    bodyBytes: body.length,
+  };
+}
+
+/** As splitBytes, for a message already read as text (a WebSocket frame): no bytes decoded again. */
+function splitText(text: string): Parts {
+  let end = text.indexOf('\r\n\r\n');
+  let gap = 4;
+  if (end === -1) [end, gap] = [text.indexOf('\n\n'), 2];
+  if (end === -1) return { head: text, body: '', bodyBytes: 0 };
+  const body = text.slice(end + gap);
+  return { head: text.slice(0, end), body, bodyBytes: Buffer.byteLength(body) };
 }
 
 const LEADING_LINE_ENDS = /^(\r?\n)+/;
@@ -100,17 +122,18 @@ function single(fields: SipHeaderField[], name: string): string | undefined {
   return fields.find((f) => f.name === name)?.value;
 }
 
-function checkContentLength(fields: SipHeaderField[], body: Buffer, partial: SipParseError['partial']): void {
+function checkContentLength(
+  fields: SipHeaderField[],
+  bodyBytes: number,
+  partial: SipParseError['partial'],
+): void {
   const declared = fields.filter((f) => f.name === 'Content-Length');
   if (declared.length === 0) return; // optional on a message-based transport such as WebSocket (RFC 7118 §5)
   if (declared.length > 1) throw new SipParseError('more than one Content-Length', partial);
   const value = (declared[0] as SipHeaderField).value;
   if (!/^\d+$/.test(value)) throw new SipParseError(`Content-Length "${value}" is not a number`, partial);
-  if (Number(value) !== body.length) {
-    throw new SipParseError(
-      `Content-Length ${value} does not match the body's ${body.length} bytes`,
-      partial,
-    );
+  if (Number(value) !== bodyBytes) {
+    throw new SipParseError(`Content-Length ${value} does not match the body's ${bodyBytes} bytes`, partial);
   }
 }
 
@@ -144,8 +167,7 @@ function checkRequestHeaders(method: string, fields: SipHeaderField[]): void {
  * Throws SipParseError, carrying what could be read, when the message is malformed.
  */
 export function parseSipMessage(input: Buffer | string): SipMessage {
-  const data = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  const { head, body } = splitHeadFromBody(data);
+  const { head, body, bodyBytes } = typeof input === 'string' ? splitText(input) : splitBytes(input);
   const lines = splitLines(head.replace(LEADING_LINE_ENDS, ''));
   const startLine = (lines.shift() ?? '').trim();
 
@@ -156,13 +178,13 @@ export function parseSipMessage(input: Buffer | string): SipMessage {
     if (Number(status[2]) < 100 || Number(status[2]) > 699)
       throw new SipParseError(`status code ${status[2]} is out of range`);
     const fields = parseHeaderFields(lines, '');
-    checkContentLength(fields, body, undefined);
+    checkContentLength(fields, bodyBytes, undefined);
     return {
       kind: 'response',
       status: Number(status[2]),
       reason: status[3] ?? '',
       headers: fields,
-      body: body.toString('utf8'),
+      body,
     };
   }
 
@@ -176,6 +198,6 @@ export function parseSipMessage(input: Buffer | string): SipMessage {
     throw new SipParseError(`SIP version ${request[3]} is not supported`, partial, 505);
   if (!URI_SHAPE.test(uri)) throw new SipParseError(`malformed Request-URI "${uri.slice(0, 60)}"`, partial);
   checkRequestHeaders(method, fields);
-  checkContentLength(fields, body, partial);
-  return { kind: 'request', method, uri, headers: fields, body: body.toString('utf8') };
+  checkContentLength(fields, bodyBytes, partial);
+  return { kind: 'request', method, uri, headers: fields, body };
 }
