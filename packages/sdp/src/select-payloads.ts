@@ -18,11 +18,48 @@ function rank(preferences: readonly string[], key: string): number {
   return index === -1 ? preferences.length : index;
 }
 
+/** Codec names the policy's interop fixes leave out, per policy: a selection asks on every codec. */
+const droppedBy = new WeakMap<ResolvedPolicy, ReadonlySet<string>>();
+
+function droppedCodecs(policy: ResolvedPolicy): ReadonlySet<string> {
+  let dropped = droppedBy.get(policy);
+  if (!dropped) {
+    dropped = new Set(policy.fixes.flatMap((fix) => interopFix(fix).dropCodecs ?? []));
+    droppedBy.set(policy, dropped);
+  }
+  return dropped;
+}
+
+/** Whether a companion stays with the primaries chosen (at their clock rates, with their payloads). */
+function companionKept(
+  codec: PayloadCodec,
+  policy: ResolvedPolicy,
+  chosen: readonly PayloadCodec[],
+): boolean {
+  switch (codec.name) {
+    case 'telephone-event':
+      return policy.telephoneEvent && chosen.some((c) => c.clock === codec.clock);
+    case 'CN':
+      return policy.comfortNoise && chosen.some((c) => c.clock === codec.clock);
+    case 'red':
+      return (codec.fmtp ?? '')
+        .split('/')
+        .every((payload) => chosen.some((c) => c.payload === payload.trim()));
+    case 'rtx': {
+      const apt = /apt=(\d+)/.exec(codec.fmtp ?? '')?.[1];
+      return chosen.some((c) => c.payload === apt);
+    }
+    default:
+      return true;
+  }
+}
+
 /**
  * Chooses the payloads of an audio section under a policy. `peer` restricts the choice to the
  * codecs the other side offered (for an answer, RFC 3264 §6.1). Companions stay only with what
  * they accompany: telephone-event and CN at the clock rates of the kept codecs, red when the
- * payloads it carries are kept, rtx when its apt is kept.
+ * payloads it carries are kept, rtx when its apt is kept. Every offer and answer of every call
+ * is selected here, so it walks the section's few codecs in loops rather than building sets.
  */
 export function selectPayloads(
   section: MediaSection,
@@ -30,41 +67,32 @@ export function selectPayloads(
   peer?: ReadonlySet<string>,
 ): Selection {
   const codecs = payloadCodecs(section);
-  const dropped = new Set(policy.fixes.flatMap((fix) => interopFix(fix).dropCodecs ?? []));
+  const dropped = droppedCodecs(policy);
   const usable = (codec: PayloadCodec) => !dropped.has(codec.name) && (!peer || peer.has(codec.key));
-  const primary = codecs.filter((c) => !COMPANION_CODECS.has(c.name));
-  const chosen = primary
-    .filter(
-      (c) => usable(c) && (!policy.allow || policy.allow.includes(c.key)) && !policy.deny.includes(c.key),
+  const offered: string[] = [];
+  const chosen: PayloadCodec[] = [];
+  for (const codec of codecs) {
+    if (COMPANION_CODECS.has(codec.name)) continue;
+    offered.push(codec.key);
+    if (
+      usable(codec) &&
+      (!policy.allow || policy.allow.includes(codec.key)) &&
+      !policy.deny.includes(codec.key)
     )
-    .sort((a, b) => rank(policy.preferences, a.key) - rank(policy.preferences, b.key));
-  const keptPayloads = new Set(chosen.map((c) => c.payload));
-  const clocks = new Set(chosen.map((c) => c.clock));
-  const companions = codecs.filter((codec) => {
-    if (!COMPANION_CODECS.has(codec.name) || !usable(codec) || chosen.length === 0) return false;
-    switch (codec.name) {
-      case 'telephone-event':
-        return policy.telephoneEvent && clocks.has(codec.clock);
-      case 'CN':
-        return policy.comfortNoise && clocks.has(codec.clock);
-      case 'red':
-        return (codec.fmtp ?? '').split('/').every((payload) => keptPayloads.has(payload.trim()));
-      case 'rtx':
-        return keptPayloads.has(/apt=(\d+)/.exec(codec.fmtp ?? '')?.[1] ?? '');
-      default:
-        return true;
-    }
-  });
+      chosen.push(codec);
+  }
+  if (policy.preferences.length > 0)
+    chosen.sort((a, b) => rank(policy.preferences, a.key) - rank(policy.preferences, b.key));
   // Primaries take the slots of primaries in preference order; companions keep their places, so
   // a policy that changes nothing leaves the m-line as it was.
-  const kept = new Set([...chosen, ...companions]);
+  const payloads: string[] = [];
   let next = 0;
-  const payloads = codecs
-    .filter((c) => kept.has(c))
-    .map((c) => (COMPANION_CODECS.has(c.name) ? c.payload : (chosen[next++] as PayloadCodec).payload));
-  return {
-    payloads,
-    offered: primary.map((c) => c.key),
-    kept: chosen.map((c) => c.key),
-  };
+  for (const codec of codecs) {
+    if (!COMPANION_CODECS.has(codec.name)) {
+      if (chosen.includes(codec)) payloads.push((chosen[next++] as PayloadCodec).payload);
+    } else if (chosen.length > 0 && usable(codec) && companionKept(codec, policy, chosen)) {
+      payloads.push(codec.payload);
+    }
+  }
+  return { payloads, offered, kept: chosen.map((c) => c.key) };
 }
