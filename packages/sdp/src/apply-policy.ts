@@ -117,6 +117,22 @@ function applyPolicy(
 /** The SDP a policy made: the text it came as when nothing changed, else the document written anew. */
 const written = (sdp: string, policed: Policed) => (policed.changed ? writeSdp(policed.document) : sdp);
 
+/**
+ * What an answer is held to, of the offer it answers: for each m-line, the codecs offered, or
+ * undefined for a stream the offer refused (port 0). applyToOfferReading hands it out with the
+ * offer, so that whoever keeps the offer for its answer need not read it again.
+ */
+export type OfferedCodecs = ReadonlyArray<ReadonlySet<string> | undefined>;
+
+function offeredCodecs(offer: SdpDocument): OfferedCodecs {
+  return offer.media.map((section) =>
+    isActive(section) ? new Set(payloadCodecs(section).map((c) => c.key)) : undefined,
+  );
+}
+
+const offerOf = (offer: string | OfferedCodecs) =>
+  typeof offer === 'string' ? offeredCodecs(readSdp(offer)) : offer;
+
 /** Applies the policy to an SDP offer: codecs filtered and ordered, streams refused, parameters set. */
 export function applyToOffer(sdp: string, policy: ResolvedPolicy): string {
   return written(
@@ -125,16 +141,21 @@ export function applyToOffer(sdp: string, policy: ResolvedPolicy): string {
   );
 }
 
-function codecSet(section: MediaSection | undefined): ReadonlySet<string> {
-  return new Set(section && isActive(section) ? payloadCodecs(section).map((c) => c.key) : []);
+/** applyToOffer, and what the offer it returns holds its answer to: the offer read once for both. */
+export function applyToOfferReading(
+  sdp: string,
+  policy: ResolvedPolicy,
+): { sdp: string; offered: OfferedCodecs } {
+  const policed = applyPolicy(readSdp(sdp), policy, () => undefined);
+  return { sdp: written(sdp, policed), offered: offeredCodecs(policed.document) };
 }
 
 /**
  * Applies the policy to an answer, keeping it within what the offer allowed (RFC 3264 §6):
  * only codecs the offer carried, and no stream the offer refused.
  */
-export function applyToAnswer(offer: string, answer: string, policy: ResolvedPolicy): string {
-  return written(answer, answerUnderPolicy(readSdp(offer), readSdp(answer), policy));
+export function applyToAnswer(offer: string | OfferedCodecs, answer: string, policy: ResolvedPolicy): string {
+  return written(answer, answerUnderPolicy(offerOf(offer), readSdp(answer), policy));
 }
 
 /**
@@ -142,25 +163,25 @@ export function applyToAnswer(offer: string, answer: string, policy: ResolvedPol
  * what a proxy does with every answer it passes on.
  */
 export function applyToAnswerWithCodec(
-  offer: string,
+  offer: string | OfferedCodecs,
   answer: string,
   policy: ResolvedPolicy,
 ): { sdp: string; codec: string | undefined } {
-  const policed = answerUnderPolicy(readSdp(offer), readSdp(answer), policy);
+  const policed = answerUnderPolicy(offerOf(offer), readSdp(answer), policy);
   return { sdp: written(answer, policed), codec: policed.firstCodec };
 }
 
-function answerUnderPolicy(offered: SdpDocument, answered: SdpDocument, policy: ResolvedPolicy): Policed {
-  if (offered.media.length !== answered.media.length) {
+function answerUnderPolicy(offered: OfferedCodecs, answered: SdpDocument, policy: ResolvedPolicy): Policed {
+  if (offered.length !== answered.media.length) {
     throw new InvalidSdpError(
-      `the answer has ${answered.media.length} m-lines but the offer had ${offered.media.length} (RFC 3264 §6)`,
+      `the answer has ${answered.media.length} m-lines but the offer had ${offered.length} (RFC 3264 §6)`,
     );
   }
   let result = answered;
-  offered.media.forEach((section, index) => {
-    if (!isActive(section) && isActive(result.media[index] as MediaSection)) result = refuse(result, index);
+  offered.forEach((codecs, index) => {
+    if (codecs === undefined && isActive(result.media[index] as MediaSection)) result = refuse(result, index);
   });
-  const policed = applyPolicy(result, policy, (index) => codecSet(offered.media[index]));
+  const policed = applyPolicy(result, policy, (index) => offered[index]);
   return { ...policed, changed: policed.changed || result !== answered };
 }
 
@@ -178,15 +199,11 @@ export function commonCodecs(sdp: string, policy: ResolvedPolicy): string[] {
  * the offer also carried (RFC 3264 §6.1: the answerer lists its preference first).
  */
 export function negotiatedCodec(offer: string, answer: string): string | undefined {
-  return codecOf(readSdp(offer), readSdp(answer));
-}
-
-function codecOf(offered: SdpDocument, answered: SdpDocument): string | undefined {
+  const answered = readSdp(answer);
   const index = answered.media.findIndex((s) => isAudio(s) && isActive(s));
   if (index === -1) return undefined;
-  const inOffer = codecSet(offered.media[index]);
-  const everything = { ...emptyPolicy(), preferences: [] };
-  return selectPayloads(answered.media[index] as MediaSection, everything, inOffer).kept[0];
+  const inOffer = offerOf(offer)[index] ?? new Set<string>();
+  return selectPayloads(answered.media[index] as MediaSection, emptyPolicy(), inOffer).kept[0];
 }
 
 /** A policy that changes nothing: every codec allowed, no parameters, no fixes. */

@@ -2,9 +2,11 @@ export {
   applyToAnswer,
   applyToAnswerWithCodec,
   applyToOffer,
+  applyToOfferReading,
   commonCodecs,
   emptyPolicy,
   negotiatedCodec,
+  type OfferedCodecs,
 } from './apply-policy.js';
 export { codecKey, normaliseCodec } from './codec-key.js';
 export type { CodecPolicy, OpusParameters, ResolvedPolicy } from './codec-policy.js';

@@ -4,6 +4,7 @@ import {
   applyToAnswer,
   applyToAnswerWithCodec,
   applyToOffer,
+  applyToOfferReading,
   codecPolicyModifier,
   commonCodecs,
   NoCommonCodecError,
@@ -146,16 +147,27 @@ describe('applyToAnswer', () => {
     expect(negotiatedCodec(offer, out)).toBe('PCMU/8000');
   });
 
-  it('applyToAnswerWithCodec gives what applyToAnswer and negotiatedCodec give, for every policy and answer', () => {
-    const policies = [resolvePolicy({}), g711Only, resolvePolicy({ preferences: ['G722/8000'], ptime: 20 })];
+  it('applyToAnswerWithCodec gives what applyToAnswer and negotiatedCodec give, for every policy and answer, from the offer or from its reading', () => {
+    const policies = [
+      resolvePolicy({}),
+      resolvePolicy({ audioOnly: false }),
+      g711Only,
+      resolvePolicy({ preferences: ['G722/8000'], ptime: 20 }),
+    ];
     for (const policy of policies) {
-      for (const answer of [chromeAnswer, chromeOffer, fixture('rtpengine-answer-to-browser.sdp')]) {
-        const offer = applyToOffer(chromeOffer, policy);
+      for (const [original, answer] of [
+        [chromeOffer, chromeAnswer],
+        [chromeOffer, chromeOffer],
+        [chromeOffer, fixture('rtpengine-answer-to-browser.sdp')],
+        [avOffer, avOffer],
+      ] as const) {
+        const offer = applyToOffer(original, policy);
+        const reading = applyToOfferReading(original, policy);
+        expect(reading.sdp).toBe(offer);
         const sdp = applyToAnswer(offer, answer, policy);
-        expect(applyToAnswerWithCodec(offer, answer, policy)).toEqual({
-          sdp,
-          codec: negotiatedCodec(offer, sdp),
-        });
+        const withCodec = { sdp, codec: negotiatedCodec(offer, sdp) };
+        expect(applyToAnswerWithCodec(offer, answer, policy)).toEqual(withCodec);
+        expect(applyToAnswerWithCodec(reading.offered, answer, policy)).toEqual(withCodec);
       }
     }
   });

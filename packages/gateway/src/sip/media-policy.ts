@@ -1,8 +1,9 @@
 import {
   applyToAnswerWithCodec,
-  applyToOffer,
+  applyToOfferReading,
   InvalidSdpError,
   NoCommonCodecError,
+  type OfferedCodecs,
   type ResolvedPolicy,
 } from '@ringway/sdp';
 import type { Logger } from './logger.js';
@@ -21,7 +22,11 @@ export type Refusal =
   | { status: 488; warning: string; offered: readonly string[] }
   | { status: 400; warning: string; offered?: undefined };
 
-export type PolicyOutcome<M> = { message: M } | { reject: Refusal };
+/**
+ * A request policed: the message to forward and, when it carries an offer, what the offer holds
+ * its answer to (`response` takes it back, so the offer is read once per transaction).
+ */
+export type PolicyOutcome<M> = { message: M; offered?: OfferedCodecs } | { reject: Refusal };
 
 /** The answer to a refused offer, before anyone rings: 488 with warn-code 305, or 400 with 399. */
 export function refusalResponse(request: SipRequest, refusal: Refusal): SipResponse {
@@ -38,7 +43,8 @@ const hasSdp = (message: SipMessage) =>
  * no codec left is refused with 488 before the callee rings.
  */
 export class MediaPolicy {
-  readonly #lateOffers = new Map<string, string>();
+  /** Late offers (in a 2xx) waiting for their answer in the ACK, by Call-ID: what each holds it to. */
+  readonly #lateOffers = new Map<string, OfferedCodecs>();
 
   constructor(
     private readonly policy: ResolvedPolicy,
@@ -57,7 +63,8 @@ export class MediaPolicy {
     }
     if (!OFFERING_METHODS.has(request.method)) return { message: request };
     try {
-      return { message: { ...request, body: applyToOffer(request.body, this.policy) } };
+      const { sdp, offered } = applyToOfferReading(request.body, this.policy);
+      return { message: { ...request, body: sdp }, offered };
     } catch (error) {
       // The sender's mistake: a clear refusal, never a 500 or an error log.
       if (error instanceof InvalidSdpError)
@@ -68,19 +75,22 @@ export class MediaPolicy {
     }
   }
 
-  /** A response about to go back: an answer kept within `forwarded`'s offer, or a late offer filtered. */
-  response(response: SipResponse, forwarded: SipRequest): SipResponse {
+  /**
+   * A response about to go back: an answer kept within `forwarded`'s offer (`offered`, what
+   * `request` read of it, if kept), or a late offer filtered.
+   */
+  response(response: SipResponse, forwarded: SipRequest, offered?: OfferedCodecs): SipResponse {
     if (!hasSdp(response) || response.status >= 300) return response;
     const callId = header(response, 'Call-ID') ?? '';
-    if (hasSdp(forwarded)) return this.#answer(response, forwarded.body, callId);
+    if (hasSdp(forwarded)) return this.#answer(response, offered ?? forwarded.body, callId);
     if (forwarded.method !== 'INVITE' || response.status < 200) return response;
     // A late offer (RFC 3261 §13.2.1): the 2xx offers, the ACK will answer.
     try {
-      const offer = applyToOffer(response.body, this.policy);
+      const { sdp, offered } = applyToOfferReading(response.body, this.policy);
       if (this.#lateOffers.size >= MAX_PENDING_OFFERS)
         this.#lateOffers.delete(this.#lateOffers.keys().next().value as string);
-      this.#lateOffers.set(detached(callId), offer);
-      return { ...response, body: offer };
+      this.#lateOffers.set(detached(callId), offered);
+      return { ...response, body: sdp };
     } catch (error) {
       // The callee has answered: dropping its 2xx would leave the caller with nothing, so pass it on.
       if (error instanceof InvalidSdpError) {
@@ -99,7 +109,7 @@ export class MediaPolicy {
     }
   }
 
-  #answer<M extends SipMessage>(message: M, offer: string, callId: string): M {
+  #answer<M extends SipMessage>(message: M, offer: string | OfferedCodecs, callId: string): M {
     try {
       const { sdp: answer, codec } = applyToAnswerWithCodec(offer, message.body, this.policy);
       if (codec && (message.kind === 'request' || message.status >= 200)) this.onNegotiated(codec, callId);

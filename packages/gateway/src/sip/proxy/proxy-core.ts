@@ -157,7 +157,7 @@ export class ProxyCore {
             .reduceRight((copy, value) => withHeaderPrepended(copy, 'Record-Route', value), forwarded)
         : forwarded,
     }));
-    this.#transactions.start(request, flow, copies);
+    this.#transactions.start(request, flow, copies, policed.offered);
     if (request.method === 'INVITE' && !initial) this.#events.callEvent(callEvent('reinvite', request));
     else if (request.method === 'BYE') this.#events.callEvent(callEvent('bye', request));
   }

@@ -1,3 +1,4 @@
+import type { OfferedCodecs } from '@ringway/sdp';
 import type { CallTokens } from '../../calls/call-tokens.js';
 import { parseNameAddr } from '../address.js';
 import { AGENT, isInitial } from '../dialog-rules.js';
@@ -146,10 +147,12 @@ export class ProxyTransactions {
    * sending that target's copy. An initial INVITE is told (`invite`) only now, so that an
    * `answered` or `rejected` always follows it.
    */
+  /** `offered`: what the codec policy read of the request's offer, for the answers (MediaPolicy). */
   start(
     request: SipRequest,
     flow: Flow,
     targets: ReadonlyArray<{ target: Target; request: SipRequest }>,
+    offered?: OfferedCodecs,
   ): void {
     const key = detached(transactionKey(request, flow.id));
     this.#pendingByFlow.set(flow.id, (this.#pendingByFlow.get(flow.id) ?? 0) + 1);
@@ -164,6 +167,7 @@ export class ProxyTransactions {
       lastResponse: undefined,
       cancelled: false,
       startedAt: Date.now(),
+      offered,
     };
     this.#servers.set(key, server);
     this.deps.events.transactionsChanged(this.#servers.size);
@@ -201,7 +205,11 @@ export class ProxyTransactions {
       return this.#maybeFinish(branch.server);
     }
     if (branch.state === 'completed') return;
-    const forwarded = this.deps.media.response(withoutFirstHeader(response, 'Via'), branch.request);
+    const forwarded = this.deps.media.response(
+      withoutFirstHeader(response, 'Via'),
+      branch.request,
+      branch.server.offered,
+    );
     if (response.status >= 300) {
       this.#complete(branch, forwarded);
       return this.#maybeFinish(branch.server);
@@ -280,7 +288,10 @@ export class ProxyTransactions {
       this.#armTimer(branch, this.deps.timers.inviteMs);
     }
     if (response.status === 100 || server.finalStatus !== undefined) return;
-    this.#respond(server, this.deps.media.response(withoutFirstHeader(response, 'Via'), branch.request));
+    this.#respond(
+      server,
+      this.deps.media.response(withoutFirstHeader(response, 'Via'), branch.request, branch.server.offered),
+    );
     const toTag = parseNameAddr(header(response, 'To') ?? '')?.params.tag ?? undefined;
     if (isInvite && toTag && isInitial(server.request)) this.#tell('ringing', server.request, { toTag });
   }
@@ -297,7 +308,11 @@ export class ProxyTransactions {
       server.flow.send(branch.answer.text);
       return;
     }
-    const policed = this.deps.media.response(withoutFirstHeader(response, 'Via'), branch.request);
+    const policed = this.deps.media.response(
+      withoutFirstHeader(response, 'Via'),
+      branch.request,
+      branch.server.offered,
+    );
     // The caller's token for its quality report, on the answer that makes the call.
     const forwarded = this.deps.callTokens.stamp(policed, 'From');
     const text = serializeSipMessage(forwarded);
@@ -411,6 +426,7 @@ export class ProxyTransactions {
     if (server.request.method !== 'INVITE') return this.#forget(server);
     // What lingers only absorbs retransmissions, ACKs and late CANCELs: keep no bodies for it.
     server.request = hopHeadersOnly(server.request);
+    server.offered = undefined;
     server.finals = [];
     for (const branch of server.branches) {
       if (branch.state === 'completed') branch.request = hopHeadersOnly(branch.request);

@@ -1,3 +1,4 @@
+import type { OfferedCodecs } from '@ringway/sdp';
 import type { Flow } from '../flow.js';
 import { header, headers, retainedRequest, type SipRequest, type SipResponse } from '../message.js';
 import { parseVia, viaParam } from '../via.js';
@@ -61,6 +62,11 @@ export interface ServerTransaction {
   lastResponse: string | undefined;
   cancelled: boolean;
   readonly startedAt: number;
+  /**
+   * What the codec policy read of the request's offer, held to by every branch's answer
+   * (MediaPolicy.response); let go with the body once the transaction is final.
+   */
+  offered: OfferedCodecs | undefined;
 }
 
 /**
