@@ -38,20 +38,30 @@ export function headers(message: SipMessage, name: string): string[] {
   return message.headers.filter((h) => h.name === name).map((h) => h.value);
 }
 
+// The copies below build their field list in one pass or one copy: the proxy makes several per
+// message it forwards, and slices spread into a new array were a copy and a half each.
+
 /** A copy of the message with every field of `name` replaced by one field (or removed if undefined). */
 export function withHeader<M extends SipMessage>(message: M, name: string, value: string | undefined): M {
-  const at = message.headers.findIndex((h) => h.name === name);
-  const rest = message.headers.filter((h) => h.name !== name);
-  if (value === undefined) return { ...message, headers: rest };
-  const position = at === -1 ? rest.length : at;
-  return { ...message, headers: [...rest.slice(0, position), { name, value }, ...rest.slice(position)] };
+  const fields: SipHeaderField[] = [];
+  // The new field takes the place of the first old one, or goes last.
+  let placed = value === undefined;
+  for (const field of message.headers) {
+    if (field.name !== name) fields.push(field);
+    else if (!placed) {
+      fields.push({ name, value: value as string });
+      placed = true;
+    }
+  }
+  if (!placed) fields.push({ name, value: value as string });
+  return { ...message, headers: fields };
 }
 
 /** A copy of the message with the first field of `name` given a new value (appended if there is none). */
 export function withFirstHeader<M extends SipMessage>(message: M, name: string, value: string): M {
   const at = message.headers.findIndex((h) => h.name === name);
   if (at === -1) return { ...message, headers: [...message.headers, { name, value }] };
-  const fields = [...message.headers];
+  const fields = message.headers.slice();
   fields[at] = { name, value };
   return { ...message, headers: fields };
 }
@@ -60,17 +70,20 @@ export function withFirstHeader<M extends SipMessage>(message: M, name: string, 
 export function withHeaderPrepended<M extends SipMessage>(message: M, name: string, value: string): M {
   const at = message.headers.findIndex((h) => h.name === name);
   const position = at === -1 ? 0 : at;
-  return {
-    ...message,
-    headers: [...message.headers.slice(0, position), { name, value }, ...message.headers.slice(position)],
-  };
+  const fields: SipHeaderField[] = [];
+  message.headers.forEach((field, i) => {
+    if (i === position) fields.push({ name, value });
+    fields.push(field);
+  });
+  if (position === message.headers.length) fields.push({ name, value });
+  return { ...message, headers: fields };
 }
 
 /** A copy of the message without the first field of `name`. */
 export function withoutFirstHeader<M extends SipMessage>(message: M, name: string): M {
   const at = message.headers.findIndex((h) => h.name === name);
   if (at === -1) return message;
-  return { ...message, headers: [...message.headers.slice(0, at), ...message.headers.slice(at + 1)] };
+  return { ...message, headers: message.headers.filter((_, i) => i !== at) };
 }
 
 /**
