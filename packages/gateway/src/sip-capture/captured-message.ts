@@ -65,6 +65,7 @@ const HEAD_FIELD_LENGTHS = new Set(
 );
 
 const isBlank = (code: number) => code === 32 || code === 9;
+const CR = 13;
 
 /**
  * The first value of each header of HEAD_FIELDS in `text` from `from` to `end`, in one pass over
@@ -82,8 +83,14 @@ function headFields(text: string, from: number, end: number): Partial<Record<Hea
       while (nameEnd > at && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd -= 1;
       if (HEAD_FIELD_LENGTHS.has(nameEnd - at)) {
         const field = HEAD_FIELDS.get(canonicalHeaderName(text.slice(at, nameEnd)));
-        if (field !== undefined && fields[field] === undefined)
-          fields[field] = text.slice(colon + 1, lineEnd).trim();
+        if (field !== undefined && fields[field] === undefined) {
+          // Blanks after the colon and the line's CR left out first, so that trim() rarely makes
+          // a second string.
+          let valueStart = colon + 1;
+          while (isBlank(text.charCodeAt(valueStart))) valueStart += 1;
+          const valueEnd = text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
+          fields[field] = text.slice(valueStart, Math.max(valueStart, valueEnd)).trim();
+        }
       }
     }
     at = lineEnd + 1;

@@ -107,7 +107,11 @@ function parseHeaderFields(lines: string[], method: string): SipHeaderField[] {
     if (!HEADER_NAME.test(written) || LINE_BREAK.test(line))
       throw new SipParseError(`malformed header line "${line.slice(0, 60)}"`, { method, headers: fields });
     const name = canonicalHeaderName(written);
-    const value = line.slice(colon + 1).trim();
+    // The blanks after the colon skipped before slicing: trim() then has nothing left to cut (and
+    // makes no second string) but in the rare value with blanks at its end.
+    let valueStart = colon + 1;
+    while (line.charCodeAt(valueStart) === SPACE || line.charCodeAt(valueStart) === TAB) valueStart += 1;
+    const value = line.slice(valueStart).trim();
     if (!isListHeader(name)) fields.push({ name, value });
     // A list with one value (nearly every Via, Contact and Record-Route) needs no splitting; an
     // empty list is no field at all, as splitHeaderList would have it.
