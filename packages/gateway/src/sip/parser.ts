@@ -13,6 +13,9 @@ const SPACE = 0x20;
 const TAB = 0x09;
 const URI_SHAPE = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
 const REQUIRED_IN_REQUESTS = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
+/** Headers a request carries once at most (RFC 3261 §7.3.1: only list headers may repeat). */
+const SINGLE_IN_REQUESTS = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards'] as const;
+const PARTIES = ['From', 'To'] as const;
 const MAX_CSEQ = 2 ** 31 - 1;
 
 /**
@@ -146,13 +149,14 @@ function checkRequestHeaders(method: string, fields: SipHeaderField[]): void {
   for (const name of REQUIRED_IN_REQUESTS) {
     if (single(fields, name) === undefined) throw new SipParseError(`missing ${name} header`, partial);
   }
-  for (const name of ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards']) {
-    if (fields.filter((f) => f.name === name).length > 1)
-      throw new SipParseError(`more than one ${name}`, partial);
+  for (const name of SINGLE_IN_REQUESTS) {
+    let seen = 0;
+    for (const field of fields) if (field.name === name) seen += 1;
+    if (seen > 1) throw new SipParseError(`more than one ${name}`, partial);
   }
   // From and To must be readable name-addrs (an unterminated quoted display name is not: Kamailio
   // answers 400 there too); everything after routes and authenticates by them.
-  for (const name of ['From', 'To']) {
+  for (const name of PARTIES) {
     if (!parseNameAddr(single(fields, name) as string))
       throw new SipParseError(`malformed ${name} header`, partial);
   }
