@@ -51,7 +51,8 @@ function readRtpmap(line: string): { payload: string; codec: NamedCodec } | null
     const map = RULES.rtpmap.exec(line.slice(2));
     read = map
       ? {
-          payload: map[1] as string,
+          // Copied, as the key is below: a capture is a slice of the line it came from.
+          payload: ` ${map[1] as string}`.slice(1),
           codec: named(codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined)),
         }
       : null;

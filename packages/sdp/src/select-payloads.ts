@@ -18,16 +18,13 @@ function rank(preferences: readonly string[], key: string): number {
   return index === -1 ? preferences.length : index;
 }
 
-/** Codec names the policy's interop fixes leave out, per policy: a selection asks on every codec. */
-const droppedBy = new WeakMap<ResolvedPolicy, ReadonlySet<string>>();
+const NONE: ReadonlySet<string> = new Set();
 
+/** Codec names the policy's interop fixes leave out (none for most routes: no set to make). */
 function droppedCodecs(policy: ResolvedPolicy): ReadonlySet<string> {
-  let dropped = droppedBy.get(policy);
-  if (!dropped) {
-    dropped = new Set(policy.fixes.flatMap((fix) => interopFix(fix).dropCodecs ?? []));
-    droppedBy.set(policy, dropped);
-  }
-  return dropped;
+  return policy.fixes.length === 0
+    ? NONE
+    : new Set(policy.fixes.flatMap((fix) => interopFix(fix).dropCodecs ?? []));
 }
 
 /** Whether a companion stays with the primaries chosen (at their clock rates, with their payloads). */
