@@ -37,11 +37,16 @@ function readVia(value: string): Via | undefined {
  */
 function readParams(text: string): Array<[name: string, value: string | undefined]> {
   const params: Array<[name: string, value: string | undefined]> = [];
+  // The next `=` is looked for again only once passed: a run of flags is read in one scan.
+  let equals = -1;
   for (let start = text.indexOf(';'); start !== -1; ) {
     const next = text.indexOf(';', start + 1);
     const end = next === -1 ? text.length : next;
-    const equals = text.indexOf('=', start + 1);
-    const valued = equals !== -1 && equals < end;
+    if (equals !== Number.POSITIVE_INFINITY && equals <= start) {
+      const found = text.indexOf('=', start + 1);
+      equals = found === -1 ? Number.POSITIVE_INFINITY : found;
+    }
+    const valued = equals < end;
     const name = text
       .slice(start + 1, valued ? equals : end)
       .trim()
