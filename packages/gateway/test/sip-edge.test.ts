@@ -116,6 +116,21 @@ describe('the SIP WebSocket edge', () => {
     expect(metrics.body).toMatch(/ringway_sip_parse_errors_total 2/);
   });
 
+  it('reads a binary frame as the bytes that came: a body that is not UTF-8 still matches its Content-Length', async () => {
+    const gateway = await gatewayWith();
+    const c = await client(gateway);
+    const body = Buffer.from([0x76, 0x3d, 0x30, 0xff, 0xfe, 0x0d, 0x0a]);
+    const head = sipRequest('OPTIONS', 'sip:ringway.test', {
+      extra: ['Content-Type: application/octet-stream'],
+    }).replace('Content-Length: 0', `Content-Length: ${body.length}`);
+    c.socket.send(Buffer.concat([Buffer.from(head), body]), { binary: true });
+    await c.response(200);
+    // The same bytes in a text frame are not UTF-8: ws closes the connection (1007, RFC 6455 §8.1).
+    const text = await client(gateway);
+    text.socket.send(Buffer.concat([Buffer.from(head), body]), { binary: false });
+    expect((await text.closed).code).toBe(1007);
+  });
+
   it('answers 483 when Max-Forwards is exhausted', async () => {
     const gateway = await gatewayWith();
     const c = await client(gateway);

@@ -62,9 +62,9 @@ function pageOrigin(wsServer: string): string {
  * Whether a frame is a SIP message (a keep-alive CRLF, RFC 5626 §3.5.1, is not one). Asked only
  * until a connection's first message has come, so a message is parsed twice once per connection.
  */
-function isSipMessage(text: string): boolean {
+function isSipMessage(message: Buffer | string): boolean {
   try {
-    parseSipMessage(text);
+    parseSipMessage(message);
     return true;
   } catch {
     return false;
@@ -233,16 +233,19 @@ async function sipWebSocket(
         app.log.debug({ flowId: flow.id, remote: address }, 'no SIP message on the WebSocket in time');
         socket.close(POLICY_VIOLATION, 'no SIP message in time');
       }, config.limits.firstRequestMs);
-      socket.on('message', (data: Buffer) => {
-        // Read as text once, for the capture and the SIP server alike (RFC 7118 §5: SIP in a
-        // frame is UTF-8): each decoding it again was another copy of every message (issue 28).
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        // A text frame is read as text once, for the capture and the SIP server alike (ws has
+        // checked that it is UTF-8, RFC 6455 §8.1): decoding it again was another copy of every
+        // message (issue 28). A binary frame (RFC 7118 §5.3 allows them) goes to the server as
+        // bytes, so that its Content-Length counts the bytes that came.
         const text = data.toString('utf8');
-        if (silent && isSipMessage(text)) {
+        const message = isBinary ? data : text;
+        if (silent && isSipMessage(message)) {
           clearTimeout(silent);
           silent = undefined;
         }
         tap?.received(text);
-        sip.receive(flow.id, text);
+        sip.receive(flow.id, message);
       });
       socket.on('error', (error) => app.log.debug({ err: error, flowId: flow.id }, 'WebSocket error'));
       socket.on('close', (code) => {
