@@ -66,4 +66,53 @@ describe('codec policy in flight', () => {
     );
     await expect(callee.next((m) => m.kind === 'request' && m.method === 'INVITE', 300)).rejects.toThrow();
   });
+
+  it('holds a 2xx that comes after its branch ended (Timer C) to the offer, not as a late offer', async () => {
+    const gateway = await startGateway({
+      CODEC_POLICY_BROWSER: JSON.stringify({ allow: ['PCMU', 'PCMA'] }),
+      INVITE_TIMEOUT_MS: '300',
+      TRANSACTION_TIMEOUT_MS: '300',
+    });
+    running.push(gateway);
+    const [callee, caller] = [
+      await RawSipClient.connect(gateway.wsUrl),
+      await RawSipClient.connect(gateway.wsUrl),
+    ];
+    clients.push(callee, caller);
+    callee.send(
+      sipRequest('REGISTER', 'sip:ringway.test', {
+        from: 'sip:bob@ringway.test',
+        to: 'sip:bob@ringway.test',
+        extra: ['Contact: <sip:bob@callee.invalid;transport=ws>'],
+      }),
+    );
+    await callee.response(200);
+    const sdp = (formats: string) =>
+      `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP ${formats}\r\n`;
+    caller.send(
+      sipRequest('INVITE', 'sip:bob@ringway.test', {
+        extra: ['Contact: <sip:alice@caller.invalid;transport=ws>', 'Content-Type: application/sdp'],
+        body: sdp('0'),
+      }),
+    );
+    const invite = (await callee.next((m) => m.kind === 'request' && m.method === 'INVITE')) as SipRequest;
+    // Bob lets it ring past Timer C and answers nothing to the CANCEL: the caller is told 408.
+    callee.send(serializeSipMessage(createResponse(invite, 180, [], undefined, 'bob-tag')));
+    await callee.next((m) => m.kind === 'request' && m.method === 'CANCEL');
+    await caller.response(408, 5000);
+    // Then bob picks up, answering PCMA too, which the policy allows but the offer did not carry.
+    const ok = createResponse(
+      invite,
+      200,
+      [
+        { name: 'Contact', value: '<sip:bob@callee.invalid;transport=ws>' },
+        { name: 'Content-Type', value: 'application/sdp' },
+      ],
+      undefined,
+      'bob-tag',
+    );
+    callee.send(serializeSipMessage({ ...ok, body: sdp('8 0') }));
+    const answer = await caller.response(200);
+    expect(answer.body).toMatch(/^m=audio 4000 RTP\/AVP 0$/m);
+  });
 });

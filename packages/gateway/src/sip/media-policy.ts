@@ -82,7 +82,8 @@ export class MediaPolicy {
   response(response: SipResponse, forwarded: SipRequest, offered?: OfferedCodecs): SipResponse {
     if (!hasSdp(response) || response.status >= 300) return response;
     const callId = header(response, 'Call-ID') ?? '';
-    if (hasSdp(forwarded)) return this.#answer(response, offered ?? forwarded.body, callId);
+    if (offered !== undefined || hasSdp(forwarded))
+      return this.#answer(response, offered ?? forwarded.body, callId);
     if (forwarded.method !== 'INVITE' || response.status < 200) return response;
     // A late offer (RFC 3261 §13.2.1): the 2xx offers, the ACK will answer.
     try {

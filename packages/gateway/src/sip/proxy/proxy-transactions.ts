@@ -44,9 +44,9 @@ const LINGER_SWEEP_MS = 1000;
 const MAX_TRANSACTIONS = 20_000;
 /**
  * Finished INVITE transactions kept lingering at most (hop headers only, about a kilobyte each):
- * past it the oldest is forgotten early rather than a new call refused. Lingering is bookkeeping
- * for retransmissions; counted with the transactions in progress, it refused every call past
- * 20,000 / 32 s = 625 calls/s (bench:calls runs 1,800/s).
+ * past it the oldest are forgotten early (LINGER_EVICTION_BATCH at a time) rather than a new call
+ * refused. Lingering is bookkeeping for retransmissions; counted with the transactions in
+ * progress, it refused every call past 20,000 / 32 s = 625 calls/s (bench:calls runs 1,800/s).
  */
 const MAX_LINGERING = 50_000;
 /**
@@ -145,9 +145,9 @@ export class ProxyTransactions {
   /**
    * Takes `request` (RFC 3261 §16.6): a server transaction, and a branch per target, each
    * sending that target's copy. An initial INVITE is told (`invite`) only now, so that an
-   * `answered` or `rejected` always follows it.
+   * `answered` or `rejected` always follows it. `offered` is what the codec policy read of the
+   * request's offer, for the answers (MediaPolicy).
    */
-  /** `offered`: what the codec policy read of the request's offer, for the answers (MediaPolicy). */
   start(
     request: SipRequest,
     flow: Flow,
@@ -426,7 +426,6 @@ export class ProxyTransactions {
     if (server.request.method !== 'INVITE') return this.#forget(server);
     // What lingers only absorbs retransmissions, ACKs and late CANCELs: keep no bodies for it.
     server.request = hopHeadersOnly(server.request);
-    server.offered = undefined;
     server.finals = [];
     for (const branch of server.branches) {
       if (branch.state === 'completed') branch.request = hopHeadersOnly(branch.request);

@@ -64,7 +64,8 @@ export interface ServerTransaction {
   readonly startedAt: number;
   /**
    * What the codec policy read of the request's offer, held to by every branch's answer
-   * (MediaPolicy.response); let go with the body once the transaction is final.
+   * (MediaPolicy.response). Kept while the transaction lingers, when the branches keep no body:
+   * a callee's 2xx after the branch ended (Timer C, another branch's 6xx) still answers it.
    */
   offered: OfferedCodecs | undefined;
 }
