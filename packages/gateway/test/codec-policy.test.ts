@@ -18,8 +18,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((g) => g.close()));
 });
 
-async function callSetup(policy: object) {
-  const gateway = await startGateway({ CODEC_POLICY_BROWSER: JSON.stringify(policy) });
+/** A gateway with `policy` on the browser route, bob registered, and alice's INVITE with `offer` sent. */
+async function callSetup(policy: object, offer = chromeOffer, env: Record<string, string> = {}) {
+  const gateway = await startGateway({ CODEC_POLICY_BROWSER: JSON.stringify(policy), ...env });
   running.push(gateway);
   const callee = await RawSipClient.connect(gateway.wsUrl);
   const caller = await RawSipClient.connect(gateway.wsUrl);
@@ -35,7 +36,7 @@ async function callSetup(policy: object) {
   caller.send(
     sipRequest('INVITE', 'sip:bob@ringway.test', {
       extra: ['Contact: <sip:alice@caller.invalid;transport=ws>', 'Content-Type: application/sdp'],
-      body: chromeOffer,
+      body: offer,
     }),
   );
   return { gateway, caller, callee };
@@ -68,33 +69,12 @@ describe('codec policy in flight', () => {
   });
 
   it('holds a 2xx that comes after its branch ended (Timer C) to the offer, not as a late offer', async () => {
-    const gateway = await startGateway({
-      CODEC_POLICY_BROWSER: JSON.stringify({ allow: ['PCMU', 'PCMA'] }),
+    const sdp = (formats: string) =>
+      `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP ${formats}\r\n`;
+    const { caller, callee } = await callSetup({ allow: ['PCMU', 'PCMA'] }, sdp('0'), {
       INVITE_TIMEOUT_MS: '300',
       TRANSACTION_TIMEOUT_MS: '300',
     });
-    running.push(gateway);
-    const [callee, caller] = [
-      await RawSipClient.connect(gateway.wsUrl),
-      await RawSipClient.connect(gateway.wsUrl),
-    ];
-    clients.push(callee, caller);
-    callee.send(
-      sipRequest('REGISTER', 'sip:ringway.test', {
-        from: 'sip:bob@ringway.test',
-        to: 'sip:bob@ringway.test',
-        extra: ['Contact: <sip:bob@callee.invalid;transport=ws>'],
-      }),
-    );
-    await callee.response(200);
-    const sdp = (formats: string) =>
-      `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP ${formats}\r\n`;
-    caller.send(
-      sipRequest('INVITE', 'sip:bob@ringway.test', {
-        extra: ['Contact: <sip:alice@caller.invalid;transport=ws>', 'Content-Type: application/sdp'],
-        body: sdp('0'),
-      }),
-    );
     const invite = (await callee.next((m) => m.kind === 'request' && m.method === 'INVITE')) as SipRequest;
     // Bob lets it ring past Timer C and answers nothing to the CANCEL: the caller is told 408.
     callee.send(serializeSipMessage(createResponse(invite, 180, [], undefined, 'bob-tag')));
