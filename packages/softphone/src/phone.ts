@@ -106,6 +106,8 @@ export class Phone {
   readonly presenceChange = new Emitter<PresenceChange>();
   /** The phone's voicemail box changed (see `voicemail`). */
   readonly voicemailChange = new Emitter<MessageSummary | undefined>();
+  /** The microphone was opened, so the browser granted it (WarmMicrophone.opened): device lists may have grown. */
+  readonly microphoneOpened: Emitter<void>;
   readonly calls: Call[] = [];
   registrationFailure: EndReason | undefined;
   readonly #ua: UserAgent;
@@ -130,6 +132,7 @@ export class Phone {
 
   constructor(readonly options: PhoneOptions) {
     this.#microphone = new WarmMicrophone(options.warmMicrophoneMs ?? DEFAULT_WARM_MICROPHONE_MS);
+    this.microphoneOpened = this.#microphone.opened;
     this.#stun = new StunProbe(options.stunAnswerMs);
     this.#media = {
       iceServers: options.iceServers,

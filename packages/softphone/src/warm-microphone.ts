@@ -1,4 +1,5 @@
 import type { Web } from 'sip.js';
+import { Emitter } from './emitter.js';
 
 /**
  * How long the microphone stays open with no call by default, ms: long enough for the next call
@@ -23,6 +24,12 @@ export function hasEndedTrack(tracks: ReadonlyArray<Pick<MediaStreamTrack, 'read
  * call for `keepWarmMs` the stream is released, and the next call opens it again.
  */
 export class WarmMicrophone {
+  /**
+   * The microphone was opened: the browser granted it. Browsers name their devices, and Firefox
+   * lists its speakers at all, only once a page holds that permission, which may come after
+   * anything else the page waited for (a registration on loopback beats Firefox's getUserMedia).
+   */
+  readonly opened = new Emitter<void>();
   readonly #keepWarmMs: number;
   #stream: Promise<MediaStream> | undefined;
   #deviceId: string | undefined;
@@ -90,12 +97,17 @@ export class WarmMicrophone {
   }
 
   #open(): Promise<MediaStream> {
+    if (this.#stream) return this.#stream;
     const audio = this.#deviceId ? { deviceId: { exact: this.#deviceId } } : true;
-    this.#stream ??= navigator.mediaDevices.getUserMedia({ audio, video: false });
-    this.#stream.catch(() => {
-      this.#stream = undefined;
-    });
-    return this.#stream;
+    const stream = navigator.mediaDevices.getUserMedia({ audio, video: false });
+    this.#stream = stream;
+    stream.then(
+      () => this.opened.emit(),
+      () => {
+        if (this.#stream === stream) this.#stream = undefined;
+      },
+    );
+    return stream;
   }
 
   #releaseWhenQuiet(): void {

@@ -114,6 +114,21 @@ describe('WarmMicrophone', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('tells when the microphone opens (the browser granted it), each time it opens, and not for a warm one', async () => {
+    const microphone = new WarmMicrophone(30_000);
+    const told: number[] = [];
+    microphone.opened.addListener(() => told.push(opened));
+    const warming = microphone.warm();
+    expect(told).toEqual([]);
+    await warming;
+    expect(told).toEqual([1]);
+    await microphone.factory(audioOnly, undefined as never);
+    expect(told).toEqual([1]);
+    await jest.advanceTimersByTimeAsync(30_000);
+    await microphone.warm();
+    expect(told).toEqual([1, 2]);
+  });
+
   it('refuses a quiet period that is not a number of ms ≥ 0, naming the option', () => {
     expect(() => new WarmMicrophone(-1)).toThrow(/warmMicrophoneMs is -1/);
     expect(() => new WarmMicrophone(Number.NaN)).toThrow(TypeError);

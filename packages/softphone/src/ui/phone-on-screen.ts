@@ -55,7 +55,11 @@ export async function runPhone(created: Phone, onCall: (call: Call) => void = ()
   renderRegistration(created.registrationState);
   renderVoicemail(created.voicemail);
   // Listed at once, not after the first connection (which may take long, or never come); again
-  // once registered, when the warm microphone's permission gives the devices their names.
+  // whenever the microphone opens, as the browser's permission gives the devices their names (and
+  // Firefox its speakers), and once registered.
+  created.microphoneOpened.addListener(() => {
+    if (onScreen()) void listDevices();
+  });
   void listDevices();
   await created.start().catch((error: Error) => console.warn('[ringway] registration failed', error.message));
   await listDevices();
