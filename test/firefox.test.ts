@@ -525,6 +525,25 @@ describe('speaker choice in Firefox', () => {
     }
   }, 60_000);
 
+  it('lists its speakers once its microphone opens, when the registration came first', async () => {
+    // getUserMedia slowed, as a real device starting or a permission prompt slows it: the page is
+    // registered (and has read its devices for that) long before Firefox grants the microphone.
+    const slowMicrophone = () => {
+      const open = MediaDevices.prototype.getUserMedia;
+      MediaDevices.prototype.getUserMedia = function (this: MediaDevices, constraints) {
+        return new Promise((resolve) => setTimeout(resolve, 1500)).then(() => open.call(this, constraints));
+      };
+    };
+    const fox = await inFirefox('fox18', base(), { beforeLoad: slowMicrophone });
+    await eventually(
+      () => fox.count('[data-testid="output-device"] option'),
+      (count) => count > 0,
+      () => 'Firefox lists no speaker once its microphone opened after the registration',
+    );
+    expect(await fox.attribute('choose-speaker-button', 'hidden')).not.toBeNull();
+    await fox.close();
+  }, 60_000);
+
   it('where the browser cannot choose where sound goes (no setSinkId, no selectAudioOutput: Safari today) there is no speaker picker', async () => {
     const likeSafari = () => {
       delete (HTMLMediaElement.prototype as { setSinkId?: unknown }).setSinkId;
