@@ -70,7 +70,7 @@ function reach(user: string): Promise<number> {
 }
 
 describe('Kamailio killed with SIGKILL and started again', () => {
-  it('every client registers again by itself: Ringway’s page and phone and browsers behind the gateway, Ringway’s phone on its own WebSocket, baresip over UDP; then Ringway’s page calls Ringway’s phone through it, audio both ways', async () => {
+  it('every client registers again by itself: Ringway’s page and phone and browsers behind the gateway, Ringway’s phone on its own WebSocket, baresip over UDP; then Ringway’s page and Ringway’s phone call each other through it, audio both ways', async () => {
     const users = ['page-g', 'ringway-g', 'sipjs-r', 'jssip-r', 'ringway-r', 'carol-r'];
     // Behind the gateway: Ringway's own page (signed in with a password) and phone, and SIP.js
     // and JsSIP pages as interop peers.
@@ -145,10 +145,22 @@ describe('Kamailio killed with SIGKILL and started again', () => {
     expect(await audioFlows(ringwayPage)).toBeGreaterThan(1000);
     await ringwayProductPage.getByTestId('hangup-button').click();
     await expectText(ringwayProductPage, 'call-state', /^ended/);
+    // And the other way: Ringway's Phone on Kamailio calls Ringway's page, which answers from its
+    // answer button: Kamailio's restored binding of the gateway carries the call in.
+    await ringwayPage.evaluate(() => window.phone.dial('sip:page-g@ringway.test'));
+    await ringwayProductPage.getByTestId('answer-button').click({ timeout: 15_000 });
+    await expectText(ringwayProductPage, 'call-state', 'active', 15_000);
+    await ringwayPage.waitForFunction(() => window.phone.established(), undefined, { timeout: 10_000 });
+    expect(await waitForAudio(ringwayProductPage)).toBeGreaterThan(1000);
+    expect(await audioFlows(ringwayPage)).toBeGreaterThan(1000);
+    await ringwayProductPage.getByTestId('hangup-button').click();
+    await expectText(ringwayProductPage, 'call-state', /^ended/);
+    // The hang-up reached the Phone on the far side of Kamailio too.
+    await ringwayPage.waitForFunction(() => !window.phone.established(), undefined, { timeout: 10_000 });
     await ringwayProductPage.context().close();
     await ringwayBehindGateway.context().close();
     await sipjsPage.context().close();
     await jssipPage.context().close();
     await ringwayPage.context().close();
-  }, 90_000);
+  }, 120_000);
 });
