@@ -42,6 +42,13 @@ const STATIC_CODECS: ReadonlyMap<string, NamedCodec> = new Map(
  * them, and it starts afresh when full.
  */
 const rtpmapMemo = new Map<string, { payload: string; codec: NamedCodec } | null>();
+
+/**
+ * A copy of a substring that shares no memory with its parent (the gateway's `detached` does the
+ * same): V8 keeps a substring as a slice of its parent, so a memo's key or value would keep the
+ * whole SDP, and the message it came in, alive.
+ */
+const copied = (text: string) => ` ${text}`.slice(1);
 const RTPMAP_MEMO_SIZE = 512;
 const RTPMAP_MEMO_LINE = 64;
 
@@ -51,16 +58,13 @@ function readRtpmap(line: string): { payload: string; codec: NamedCodec } | null
     const map = RULES.rtpmap.exec(line.slice(2));
     read = map
       ? {
-          // Copied, as the key is below: a capture is a slice of the line it came from.
-          payload: ` ${map[1] as string}`.slice(1),
+          payload: copied(map[1] as string),
           codec: named(codecKey(map[2] as string, Number(map[3]), map[4] ? Number(map[4]) : undefined)),
         }
       : null;
     if (line.length > RTPMAP_MEMO_LINE) return read;
     if (rtpmapMemo.size >= RTPMAP_MEMO_SIZE) rtpmapMemo.clear();
-    // A copy of the line: V8 keeps a substring as a slice of its parent, and a memo's key would
-    // keep the whole SDP (and the message it came in) alive.
-    rtpmapMemo.set(` ${line}`.slice(1), read);
+    rtpmapMemo.set(copied(line), read);
   }
   return read;
 }

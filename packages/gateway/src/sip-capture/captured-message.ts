@@ -1,4 +1,4 @@
-import { canonicalHeaderName, compactFormOf } from '../sip/header-names.js';
+import { canonicalHeaderName, compactFormOf, headerNameEnd, headerValueStart } from '../sip/header-names.js';
 
 /** One side of a captured message: an address and who is there. */
 export interface CaptureEndpoint {
@@ -64,7 +64,6 @@ const HEAD_FIELD_LENGTHS = new Set(
   [...HEAD_FIELDS.keys()].flatMap((name) => [name.length, compactFormOf(name)?.length ?? name.length]),
 );
 
-const isBlank = (code: number) => code === 32 || code === 9;
 const CR = 13;
 
 /**
@@ -79,15 +78,13 @@ function headFields(text: string, from: number, end: number): Partial<Record<Hea
     const lineEnd = lf === -1 || lf > end ? end : lf;
     const colon = text.indexOf(':', at);
     if (colon !== -1 && colon < lineEnd) {
-      let nameEnd = colon;
-      while (nameEnd > at && isBlank(text.charCodeAt(nameEnd - 1))) nameEnd -= 1;
+      const nameEnd = headerNameEnd(text, at, colon);
       if (HEAD_FIELD_LENGTHS.has(nameEnd - at)) {
         const field = HEAD_FIELDS.get(canonicalHeaderName(text.slice(at, nameEnd)));
         if (field !== undefined && fields[field] === undefined) {
-          // Blanks after the colon and the line's CR left out first, so that trim() rarely makes
-          // a second string.
-          let valueStart = colon + 1;
-          while (isBlank(text.charCodeAt(valueStart))) valueStart += 1;
+          // Sliced without the blanks after the colon and the line's CR, so that trim() rarely
+          // makes a second string.
+          const valueStart = headerValueStart(text, colon);
           const valueEnd = text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
           fields[field] = text.slice(valueStart, Math.max(valueStart, valueEnd)).trim();
         }

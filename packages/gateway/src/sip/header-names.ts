@@ -120,3 +120,23 @@ export function canonicalHeaderName(name: string): string {
 export function isListHeader(canonicalName: string): boolean {
   return LIST_HEADERS.has(canonicalName);
 }
+
+const isBlank = (code: number) => code === 0x20 || code === 0x09;
+
+/**
+ * Where the name of the header line starting at `start` in `text` ends, given its colon: before
+ * the blanks RFC 3261 §7.3.1 allows ahead of the colon. Read by position, without a regular
+ * expression per line (issue 28): the parser and the capture read every header of every message.
+ */
+export function headerNameEnd(text: string, start: number, colon: number): number {
+  let end = colon;
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end -= 1;
+  return end;
+}
+
+/** Where the value of a header line starts: past the blanks after its colon. */
+export function headerValueStart(text: string, colon: number): number {
+  let start = colon + 1;
+  while (isBlank(text.charCodeAt(start))) start += 1;
+  return start;
+}

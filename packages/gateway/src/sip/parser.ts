@@ -1,5 +1,5 @@
 import { parseNameAddr } from './address.js';
-import { canonicalHeaderName, isListHeader } from './header-names.js';
+import { canonicalHeaderName, headerNameEnd, headerValueStart, isListHeader } from './header-names.js';
 import type { SipHeaderField, SipMessage } from './message.js';
 import { SipParseError } from './parse-error.js';
 
@@ -9,8 +9,6 @@ const STATUS_LINE = /^SIP\/(\d+\.\d+) +(\d{3}) *(.*)$/;
 const HEADER_NAME = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 /** What no header line may hold once split into lines. */
 const LINE_BREAK = /[\r\n\u2028\u2029]/;
-const SPACE = 0x20;
-const TAB = 0x09;
 const URI_SHAPE = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
 const REQUIRED_IN_REQUESTS = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
 /** Headers a request carries once at most (RFC 3261 §7.3.1: only list headers may repeat). */
@@ -51,11 +49,17 @@ interface Parts {
   bodyBytes: number;
 }
 
+/**
+ * Where a message's head ends and how long the empty line after it is: CRLF CRLF, or LF LF, as
+ * many hand-written clients send bare LF line ends (RFC 3261 §7.5 asks for leniency).
+ */
+function headEnd(message: Buffer | string): { end: number; gap: number } {
+  const crlf = message.indexOf('\r\n\r\n');
+  return crlf !== -1 ? { end: crlf, gap: 4 } : { end: message.indexOf('\n\n'), gap: 2 };
+}
+
 function splitBytes(data: Buffer): Parts {
-  let end = data.indexOf('\r\n\r\n');
-  let gap = 4;
-  // Tolerate bare LF line ends, as many hand-written clients send them (RFC 3261 §7.5 asks for leniency).
-  if (end === -1) [end, gap] = [data.indexOf('\n\n'), 2];
+  const { end, gap } = headEnd(data);
   if (end === -1) return { head: data.toString('utf8'), body: '', bodyBytes: 0 };
   const body = data.subarray(end + gap);
   return {
@@ -67,9 +71,7 @@ function splitBytes(data: Buffer): Parts {
 
 /** As splitBytes, for a message already read as text (a WebSocket frame): no bytes decoded again. */
 function splitText(text: string): Parts {
-  let end = text.indexOf('\r\n\r\n');
-  let gap = 4;
-  if (end === -1) [end, gap] = [text.indexOf('\n\n'), 2];
+  const { end, gap } = headEnd(text);
   if (end === -1) return { head: text, body: '', bodyBytes: 0 };
   const body = text.slice(end + gap);
   return { head: text.slice(0, end), body, bodyBytes: Buffer.byteLength(body) };
@@ -100,21 +102,14 @@ function unfold(lines: string[]): string[] {
 function parseHeaderFields(lines: string[], method: string): SipHeaderField[] {
   const fields: SipHeaderField[] = [];
   for (const line of unfold(lines)) {
-    // Read by position, not with one regular expression per line: its match arrays were the
-    // parser's largest allocation, on every header of every message (issue 28).
     const colon = line.indexOf(':');
-    let nameEnd = colon;
-    while (nameEnd > 0 && (line.charCodeAt(nameEnd - 1) === SPACE || line.charCodeAt(nameEnd - 1) === TAB))
-      nameEnd -= 1;
-    const written = nameEnd > 0 ? line.slice(0, nameEnd) : '';
+    const written = colon > 0 ? line.slice(0, headerNameEnd(line, 0, colon)) : '';
     if (!HEADER_NAME.test(written) || LINE_BREAK.test(line))
       throw new SipParseError(`malformed header line "${line.slice(0, 60)}"`, { method, headers: fields });
     const name = canonicalHeaderName(written);
-    // The blanks after the colon skipped before slicing: trim() then has nothing left to cut (and
-    // makes no second string) but in the rare value with blanks at its end.
-    let valueStart = colon + 1;
-    while (line.charCodeAt(valueStart) === SPACE || line.charCodeAt(valueStart) === TAB) valueStart += 1;
-    const value = line.slice(valueStart).trim();
+    // Sliced past the blanks after the colon: trim() then has nothing left to cut (and makes no
+    // second string) but in the rare value with blanks at its end.
+    const value = line.slice(headerValueStart(line, colon)).trim();
     if (!isListHeader(name)) fields.push({ name, value });
     // A list with one value (nearly every Via, Contact and Record-Route) needs no splitting; an
     // empty list is no field at all, as splitHeaderList would have it.

@@ -205,11 +205,7 @@ export class ProxyTransactions {
       return this.#maybeFinish(branch.server);
     }
     if (branch.state === 'completed') return;
-    const forwarded = this.deps.media.response(
-      withoutFirstHeader(response, 'Via'),
-      branch.request,
-      branch.server.offered,
-    );
+    const forwarded = this.#policed(branch, response);
     if (response.status >= 300) {
       this.#complete(branch, forwarded);
       return this.#maybeFinish(branch.server);
@@ -288,10 +284,7 @@ export class ProxyTransactions {
       this.#armTimer(branch, this.deps.timers.inviteMs);
     }
     if (response.status === 100 || server.finalStatus !== undefined) return;
-    this.#respond(
-      server,
-      this.deps.media.response(withoutFirstHeader(response, 'Via'), branch.request, branch.server.offered),
-    );
+    this.#respond(server, this.#policed(branch, response));
     const toTag = parseNameAddr(header(response, 'To') ?? '')?.params.tag ?? undefined;
     if (isInvite && toTag && isInitial(server.request)) this.#tell('ringing', server.request, { toTag });
   }
@@ -308,11 +301,7 @@ export class ProxyTransactions {
       server.flow.send(branch.answer.text);
       return;
     }
-    const policed = this.deps.media.response(
-      withoutFirstHeader(response, 'Via'),
-      branch.request,
-      branch.server.offered,
-    );
+    const policed = this.#policed(branch, response);
     // The caller's token for its quality report, on the answer that makes the call.
     const forwarded = this.deps.callTokens.stamp(policed, 'From');
     const text = serializeSipMessage(forwarded);
@@ -450,6 +439,15 @@ export class ProxyTransactions {
       clearInterval(this.#lingerSweep);
       this.#lingerSweep = undefined;
     }
+  }
+
+  /** A branch's response as it goes back: without our Via, its SDP under the codec policy. */
+  #policed(branch: ClientBranch, response: SipResponse): SipResponse {
+    return this.deps.media.response(
+      withoutFirstHeader(response, 'Via'),
+      branch.request,
+      branch.server.offered,
+    );
   }
 
   #forgetOldestLingering(): void {
