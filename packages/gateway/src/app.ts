@@ -243,7 +243,7 @@ export async function buildApp(
     metrics,
     readiness: () => (store.ready ? undefined : 'the session store (Redis) is unreachable'),
   });
-  await app.register(sipWebSocket, { config, sip, capture });
+  await app.register(sipWebSocket, { config, sip, metrics, capture });
   await app.register(registrationsApi, { sip });
   await app.register(callsApi, { reports, callTokens });
   if (capture) await app.register(operatorCalls, { ring: capture.ring });

@@ -14,6 +14,12 @@ export function createMetrics() {
       help: 'Open SIP WebSocket connections',
       registers: [registry],
     }),
+    connectionCloses: new Counter({
+      name: 'ringway_ws_closes_total',
+      help: 'SIP WebSocket connections ended, by the close code the client sent: 1000 (closed), 1001 (its page went away), 1005/1006 (no close frame: the connection was lost), other',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
     bindings: new Gauge({
       name: 'ringway_registrar_bindings',
       help: 'Registered contacts',

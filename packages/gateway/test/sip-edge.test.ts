@@ -272,4 +272,28 @@ describe('health and metrics', () => {
       expect(metrics).toContain(name);
     }
   });
+
+  it('counts closed connections by the close code their client sent, without a frame as 1006', async () => {
+    const gateway = await gatewayWith();
+    const closes = async () =>
+      (await gateway.app.inject({ url: '/metrics' })).body.match(/^ringway_ws_closes_total\{.*$/gm) ?? [];
+    const leaving = await client(gateway);
+    const lost = await client(gateway);
+    const odd = await client(gateway);
+    leaving.socket.close(1001, 'page closed');
+    lost.socket.terminate();
+    odd.socket.close(4321);
+    await eventually(
+      closes,
+      (lines) => lines.length === 3,
+      (lines) => `closes counted: ${lines.join('; ')}`,
+    );
+    expect(await closes()).toEqual(
+      expect.arrayContaining([
+        'ringway_ws_closes_total{code="1001"} 1',
+        'ringway_ws_closes_total{code="1006"} 1',
+        'ringway_ws_closes_total{code="other"} 1',
+      ]),
+    );
+  });
 });

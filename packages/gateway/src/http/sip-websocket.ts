@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { GatewayConfig } from '../config/config-schema.js';
+import type { GatewayMetrics } from '../metrics.js';
 import type { Flow } from '../sip/flow.js';
 import { parseSipMessage } from '../sip/parser.js';
 import type { SipServer } from '../sip/sip-server.js';
@@ -13,6 +14,8 @@ import type { FlowTap, SipCapture } from '../sip-capture/sip-capture.js';
 /** RFC 6455 §7.4.1 close codes the gateway uses. */
 const GOING_AWAY = 1001;
 const POLICY_VIOLATION = 1008;
+/** The close codes counted by name (ringway_ws_closes_total); any other is counted as `other`. */
+const COUNTED_CLOSE_CODES = new Set([1000, GOING_AWAY, 1005, 1006]);
 /**
  * At shutdown, how long a client has to answer the gateway's close frame before its connection is
  * dropped (RFC 6455 §7.1.1 lets the server close TCP itself): ws would wait 30 s, and the server's
@@ -133,9 +136,9 @@ function newFlow(
  */
 async function sipWebSocket(
   app: FastifyInstance,
-  opts: { config: GatewayConfig; sip: SipServer; capture?: SipCapture },
+  opts: { config: GatewayConfig; sip: SipServer; metrics: GatewayMetrics; capture?: SipCapture },
 ) {
-  const { config, sip, capture } = opts;
+  const { config, sip, metrics, capture } = opts;
   // Worked out once, not at every upgrade.
   const deploymentPages = new Set(config.wsServers.map(pageOrigin));
   const sockets = new Set<WebSocket>();
@@ -251,6 +254,8 @@ async function sipWebSocket(
       socket.on('close', (code) => {
         clearTimeout(silent);
         sockets.delete(socket);
+        metrics.connectionCloses.inc({ code: COUNTED_CLOSE_CODES.has(code) ? String(code) : 'other' });
+        app.log.debug({ flowId: flow.id, code }, 'WebSocket closed');
         if (code === GOING_AWAY) flow.wentAway = true;
         sip.detach(flow.id);
       });
