@@ -73,6 +73,28 @@ async function dialogsOf(watcher: RawSipClient, user: string): Promise<string> {
   return notify.body;
 }
 
+/** The proxy transactions the gateway holds, in progress or lingering (its gauge). */
+async function transactionsIn(gateway: RunningGateway): Promise<number> {
+  const metrics = (await gateway.app.inject({ url: '/metrics' })).body;
+  return Number(/^ringway_proxy_transactions (\d+)$/m.exec(metrics)?.[1]);
+}
+
+/**
+ * The caller's ACK of `final`, the answer to `invite` (as the callee got it). A 2xx's goes end to
+ * end on the route set; a non-2xx's is the INVITE transaction's own: its Via (RFC 3261 §17.1.1.3).
+ */
+function ackOf(final: SipMessage, invite: SipRequest): string {
+  const toTag = /;tag=([^;]+)/.exec(header(final, 'To') ?? '')?.[1];
+  const success = final.kind === 'response' && final.status < 300;
+  const ack = sipRequest('ACK', 'sip:bob@bob.invalid;transport=ws', {
+    callId: header(final, 'Call-ID'),
+    to: 'sip:bob@ringway.test',
+    toTag,
+    extra: success ? headers(invite, 'Record-Route').map((route) => `Route: ${route}`) : [],
+  }).replace(/^From: .*$/m, `From: ${header(final, 'From')}`);
+  return success ? ack : ack.replace(/^Via: .*$/m, `Via: ${header(final, 'Via')}`);
+}
+
 /** Resolves once the gateway has handled everything `c` sent before: an OPTIONS it answers itself. */
 async function handledSoFar(c: RawSipClient): Promise<void> {
   const callId = `witness-${Math.random().toString(36).slice(2)}`;
@@ -184,7 +206,7 @@ describe('server transactions (RFC 3261 §17.2.3)', () => {
     expect(callee.received.filter(isRequest('INVITE'))).toEqual([]);
   });
 
-  it('passes on the callee’s retransmitted 2xx as it passed on the first, token and all, and a late copy after the ACK too (RFC 3261 §13.3.1.4, RFC 6026 §7.1)', async () => {
+  it('passes on the callee’s retransmitted 2xx as it passed on the first, token and all, until the caller’s ACK (RFC 3261 §13.3.1.4, RFC 6026 §7.1)', async () => {
     const gateway = await gatewayWith();
     const callee = await phone(gateway.wsUrl, 'bob');
     const caller = await client(gateway.wsUrl);
@@ -197,22 +219,75 @@ describe('server transactions (RFC 3261 §17.2.3)', () => {
     answer(callee, invite, 200, ok);
     const again = await caller.next(finalTo('INVITE'));
     expect(again).toEqual(first);
-    // Once the caller's ACK has passed, the answer is no longer kept: a late copy still goes on.
-    caller.send(
-      sipRequest('ACK', 'sip:bob@bob.invalid;transport=ws', {
-        callId: header(first, 'Call-ID'),
+    expect(await transactionsIn(gateway)).toBe(1);
+    // The caller's ACK passes: on a WebSocket nothing else can come for the transaction, which
+    // is forgotten. A copy of the 2xx that crossed the ACK goes no further: the caller has it.
+    caller.send(ackOf(first, invite));
+    await callee.next(isRequest('ACK'));
+    expect(await transactionsIn(gateway)).toBe(0);
+    answer(callee, invite, 200, ok);
+    await handledSoFar(callee);
+    await handledSoFar(caller);
+    expect(caller.received.filter(finalTo('INVITE'))).toEqual([]);
+  });
+
+  it('forgets an INVITE transaction when the caller ACKs its non-2xx final, and keeps it until then (RFC 3261 §17.2.1, Timer I)', async () => {
+    const gateway = await gatewayWith();
+    const callee = await phone(gateway.wsUrl, 'bob');
+    const caller = await client(gateway.wsUrl);
+    const invite = await ringing(caller, callee);
+    answer(callee, invite, 486, { toTag: 'bob-tag' });
+    const busy = await caller.next(finalTo('INVITE'));
+    expect(busy.kind === 'response' && busy.status).toBe(486);
+    // Absorbing the ACK to come is what it lingers for.
+    expect(await transactionsIn(gateway)).toBe(1);
+    caller.send(ackOf(busy, invite));
+    await handledSoFar(caller);
+    expect(await transactionsIn(gateway)).toBe(0);
+    // The hop's ACK stays ours: bob only had the proxy's own ACK of his 486.
+    await handledSoFar(callee);
+    expect(callee.received.filter(isRequest('ACK'))).toHaveLength(1);
+  });
+
+  it('keeps a forked call’s transaction past the ACK while a branch has not answered, and passes on that branch’s late 2xx (RFC 6026 §7.1)', async () => {
+    const gateway = await gatewayWith();
+    const desk = await phone(gateway.wsUrl, 'bob');
+    const mobile = await client(gateway.wsUrl);
+    mobile.send(
+      sipRequest('REGISTER', 'sip:ringway.test', {
+        from: 'sip:bob@ringway.test',
         to: 'sip:bob@ringway.test',
-        toTag: 'bob-tag',
-        extra: [
-          // The route set the callee saw (its helper answers without Record-Route).
-          ...headers(invite, 'Record-Route').map((route) => `Route: ${route}`),
-        ],
+        extra: ['Contact: <sip:bob@bob-mobile.invalid;transport=ws>'],
       }),
     );
-    await callee.next(isRequest('ACK'));
-    answer(callee, invite, 200, ok);
-    const late = await caller.next(finalTo('INVITE'));
-    expect(header(late, 'To')).toBe(header(first, 'To'));
+    await mobile.response(200);
+    const caller = await client(gateway.wsUrl);
+    caller.send(
+      sipRequest('INVITE', 'sip:bob@ringway.test', {
+        extra: ['Contact: <sip:alice@alice.invalid;transport=ws>'],
+      }),
+    );
+    const [atDesk, onMobile] = [
+      (await desk.next(isRequest('INVITE'))) as SipRequest,
+      (await mobile.next(isRequest('INVITE'))) as SipRequest,
+    ];
+    answer(mobile, onMobile, 180, { toTag: 'mobile-tag' });
+    answer(desk, atDesk, 200, { toTag: 'desk-tag', extra: ['Contact: <sip:bob@bob.invalid;transport=ws>'] });
+    const fromDesk = await caller.next(finalTo('INVITE'));
+    await mobile.next(isRequest('CANCEL'));
+    caller.send(ackOf(fromDesk, atDesk));
+    await desk.next(isRequest('ACK'));
+    // The mobile answered as the CANCEL crossed its 200: the caller gets that 2xx too.
+    expect(await transactionsIn(gateway)).toBe(1);
+    answer(mobile, onMobile, 200, {
+      toTag: 'mobile-tag',
+      extra: ['Contact: <sip:bob@bob-mobile.invalid;transport=ws>'],
+    });
+    const fromMobile = await caller.next(
+      (m) => finalTo('INVITE')(m) && (header(m, 'To') ?? '').includes('mobile-tag'),
+    );
+    expect(fromMobile.kind === 'response' && fromMobile.status).toBe(200);
+    expect(await transactionsIn(gateway)).toBe(0);
   });
 
   it('tells no ringing of an INVITE refused with 503 for too many requests in progress', async () => {

@@ -186,7 +186,7 @@ export class ProxyCore {
    * 2xx is a request of its own, routed end to end without transaction state (RFC 3261 §16.11).
    */
   #handleAck(request: SipRequest, flow: Flow, scope: ContactScope): void {
-    if (this.#transactions.absorbsAck(request, flow)) return;
+    if (this.#transactions.absorbAck(request, flow)) return;
     this.#transactions.acknowledged(request, flow);
     const maxForwards = Number(header(request, 'Max-Forwards') ?? 70);
     if (maxForwards === 0) return;

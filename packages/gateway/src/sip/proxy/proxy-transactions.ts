@@ -29,10 +29,11 @@ import {
 } from './transactions.js';
 
 /**
- * How long a finished INVITE transaction is kept (Timer H and Timer L, 64·T1): to absorb the
- * ACK of a non-2xx answer and retransmissions of the INVITE, and to pass on the callee's 2xx
- * retransmissions and late 2xx (RFC 6026 §7.1). Every other transaction is forgotten at once: on
- * a reliable transport Timer J is 0 (RFC 3261 §17.2.2), and WebSocket is one.
+ * How long a finished INVITE transaction is kept at most (Timer H and Timer L, 64·T1): to absorb
+ * the ACK of a non-2xx answer, to pass on the callee's 2xx retransmissions and late 2xx (RFC 6026
+ * §7.1), to answer a late CANCEL. It goes sooner once none of that can happen (#settled). Every
+ * other transaction is forgotten at once: on a reliable transport Timer J is 0 (RFC 3261
+ * §17.2.2), and WebSocket is one.
  */
 const INVITE_LINGER_MS = 32_000;
 /** How often lingering transactions past their time are forgotten: they linger up to this much longer. */
@@ -166,6 +167,7 @@ export class ProxyTransactions {
       finalStatus: undefined,
       lastResponse: undefined,
       cancelled: false,
+      acknowledged: false,
       startedAt: Date.now(),
       offered,
     };
@@ -193,7 +195,8 @@ export class ProxyTransactions {
       // The branch's client transaction ACKs every non-2xx final itself, a retransmitted one or
       // one that comes after the branch ended (Timer C, a lost connection) alike (§17.1.1.3).
       this.#sendAck(branch, response);
-      if (branch.state === 'completed') return;
+      branch.heard = true;
+      if (branch.state === 'completed') return this.#forgetIfSettled(branch.server);
       // Our CANCEL made this 487 (Timer C): for the caller, the callee did not answer in time.
       this.#complete(
         branch,
@@ -202,7 +205,8 @@ export class ProxyTransactions {
           : withoutFirstHeader(response, 'Via'),
       );
       if (response.status >= 600) this.#cancelBranches(branch.server);
-      return this.#maybeFinish(branch.server);
+      this.#maybeFinish(branch.server);
+      return this.#forgetIfSettled(branch.server);
     }
     if (branch.state === 'completed') return;
     const forwarded = this.#policed(branch, response);
@@ -233,13 +237,19 @@ export class ProxyTransactions {
   }
 
   /**
-   * Whether an ACK ends at our server transaction: the ACK of a non-2xx final response we sent
-   * (RFC 3261 §17.2.1), or a stray one before any. The ACK of a 2xx is a transaction of its own,
-   * routed end to end (§16.11), even from a client that reuses the INVITE's branch for it.
+   * Takes an ACK that ends at our server transaction, and says whether it did: the ACK of a
+   * non-2xx final response we sent (RFC 3261 §17.2.1), or a stray one before any. The ACK of a
+   * 2xx is a transaction of its own, routed end to end (§16.11), even from a client that reuses
+   * the INVITE's branch for it.
    */
-  absorbsAck(request: SipRequest, flow: Flow): boolean {
+  absorbAck(request: SipRequest, flow: Flow): boolean {
     const server = this.#servers.get(transactionKey(request, flow.id));
-    return server !== undefined && (server.finalStatus === undefined || server.finalStatus >= 300);
+    if (server === undefined || (server.finalStatus !== undefined && server.finalStatus < 300)) return false;
+    if (server.finalStatus !== undefined) {
+      server.acknowledged = true;
+      this.#forgetIfSettled(server);
+    }
+    return true;
   }
 
   /**
@@ -253,6 +263,8 @@ export class ProxyTransactions {
     if (!server) return;
     this.#awaitingAck.delete(key);
     for (const branch of server.branches) branch.answer = undefined;
+    server.acknowledged = true;
+    this.#forgetIfSettled(server);
   }
 
   /** The flow went away: its callers' requests are cancelled, requests waiting on it fail. */
@@ -264,10 +276,13 @@ export class ProxyTransactions {
       }
     }
     for (const branch of this.#branches.values()) {
-      if (branch.flow.id === flowId && branch.state !== 'completed') {
+      if (branch.flow.id !== flowId) continue;
+      branch.heard = true;
+      if (branch.state !== 'completed') {
         this.#complete(branch, this.#madeUp(branch, 480, 'the callee’s connection closed'));
         this.#maybeFinish(branch.server);
       }
+      this.#forgetIfSettled(branch.server);
     }
   }
 
@@ -301,6 +316,7 @@ export class ProxyTransactions {
       server.flow.send(branch.answer.text);
       return;
     }
+    branch.heard = true;
     const policed = this.#policed(branch, response);
     // The caller's token for its quality report, on the answer that makes the call.
     const forwarded = this.deps.callTokens.stamp(policed, 'From');
@@ -314,6 +330,9 @@ export class ProxyTransactions {
       this.#finished(server, response.status);
     }
     this.#cancelBranches(server);
+    // A 2xx after the caller's ACK of another branch's: the caller has it (WebSocket loses
+    // nothing) and acknowledges it end to end; its retransmissions need not be passed on.
+    this.#forgetIfSettled(server);
   }
 
   #fork(server: ServerTransaction, request: SipRequest, target: Target): void {
@@ -333,6 +352,7 @@ export class ProxyTransactions {
       state: 'trying',
       cancelWanted: server.cancelled,
       timedOut: false,
+      heard: false,
     };
     this.#branches.set(id, branch);
     server.branches.push(branch);
@@ -426,6 +446,29 @@ export class ProxyTransactions {
       this.#lingerSweep = setInterval(() => this.#forgetLingered(), LINGER_SWEEP_MS);
       this.#lingerSweep.unref();
     }
+  }
+
+  /**
+   * Whether a finished INVITE transaction has nothing left to linger for before its 32 s are up:
+   * kept that long, every call's transaction was copied by the collector into the old generation
+   * and marked there again and again (issue 28). Its connection is a WebSocket, a
+   * reliable transport: a client does not retransmit an INVITE there (RFC 3261 §17.1.1.2), which
+   * is why Timer I is 0 on one (§17.2.1). Once the caller's ACK has come and every branch has
+   * heard the callee's own final answer (or lost its connection), nothing else lingering is for
+   * (RFC 6026 §7.1) can happen either: no branch can bring a new 2xx, and a 2xx retransmission
+   * that crossed the ACK need not reach a caller that has acknowledged it. A late CANCEL then gets
+   * 481 rather than 200: it has nothing to cancel either way.
+   */
+  #settled(server: ServerTransaction): boolean {
+    return (
+      server.finalStatus !== undefined &&
+      server.acknowledged &&
+      server.branches.every((branch) => branch.heard)
+    );
+  }
+
+  #forgetIfSettled(server: ServerTransaction): void {
+    if (this.#settled(server) && this.#servers.get(server.key) === server) this.#forget(server);
   }
 
   /** The sweep: forgets the lingering transactions whose time is up (the oldest come first). */

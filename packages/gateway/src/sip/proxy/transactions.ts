@@ -28,6 +28,11 @@ export interface ClientBranch {
   /** Timer C fired and the branch was cancelled: it now only waits for the callee's final answer. */
   timedOut: boolean;
   /**
+   * The callee's own final answer came, or its connection closed: nothing new can come on this
+   * branch. A branch ended by a timer (a made-up 408) may still hear a late 2xx.
+   */
+  heard: boolean;
+  /**
    * The 2xx to an INVITE as it went back, for the UAS's retransmissions of it: their To (which
    * tells one answer from another callee's), and the text sent. Serialised, so that a lingering
    * transaction holds one string for it rather than the message it came in (its head, body and
@@ -41,7 +46,8 @@ export interface ClientBranch {
  * A request the proxy took responsibility for (RFC 3261 §16: a stateful proxy's server
  * transaction together with its response context). It is "final" once a final response went
  * back to the client; an INVITE one lingers after that to absorb retransmissions and the ACK of
- * a non-2xx answer, to answer a late CANCEL and to pass on late 2xx (RFC 6026 "Accepted").
+ * a non-2xx answer, to answer a late CANCEL and to pass on late 2xx (RFC 6026 "Accepted"), until
+ * none of that can happen any more (ProxyTransactions #settled) or 32 s have passed.
  */
 export interface ServerTransaction {
   readonly key: string;
@@ -61,6 +67,8 @@ export interface ServerTransaction {
    */
   lastResponse: string | undefined;
   cancelled: boolean;
+  /** The caller's ACK came: absorbed here after a non-2xx final, passed on after a 2xx. */
+  acknowledged: boolean;
   readonly startedAt: number;
   /**
    * What the codec policy read of the request's offer, held to by every branch's answer
