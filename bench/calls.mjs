@@ -3,7 +3,10 @@
 // caller and N callee connections, against the gateway (embedded registrar and proxy) and
 // Kamailio 5.6 as a stateful proxy (tm, rr, registrar/usrloc, Record-Route on;
 // bench/kamailio-ws-proxy.cfg) with one and with two workers, in one run. CPU per call from /proc.
-// The last line is JSON: the gateway against Kamailio with one worker (issue 28).
+// A bare Node relay of the same messages on the same WebSocket library (bench/lib/bare-ws-relay.mjs:
+// no SIP processing at all) runs too: the floor under any Node server doing this, which says how
+// much of the gateway's CPU is its SIP work and how much is Node's and ws's per message.
+// The last line is JSON: the gateway against Kamailio with one worker (issue 28), and the floor.
 import { cpus, loadavg } from 'node:os';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
@@ -12,7 +15,7 @@ import { callStorm } from './lib/sip-calls.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const pairs = Number(process.env.BENCH_PAIRS ?? 25);
-const PORTS = { kamailio1: 18_610, kamailio2: 18_620, gateway: 18_630 };
+const PORTS = { kamailio1: 18_610, kamailio2: 18_620, gateway: 18_630, bareNode: 18_640 };
 
 /** Runs the storm against a started server (its CPU per call read over the measured window), then stops it. */
 async function measure(server, url) {
@@ -40,10 +43,18 @@ async function gateway(port) {
   return measure(server, `ws://127.0.0.1:${port}/sip`);
 }
 
+async function bareNode(port) {
+  const relay = new URL('./lib/bare-ws-relay.mjs', import.meta.url).pathname;
+  const server = await startServer(process.execPath, [relay, String(port)], { port });
+  return measure(server, `ws://127.0.0.1:${port}/`);
+}
+
+const BARE_NODE = 'bare Node ws relay (no SIP work)';
 const results = {
   'Kamailio 5.6, 1 worker': await kamailio(1, PORTS.kamailio1),
   'Kamailio 5.6, 2 workers': await kamailio(2, PORTS.kamailio2),
   'Ringway gateway (1 Node thread)': await gateway(PORTS.gateway),
+  [BARE_NODE]: await bareNode(PORTS.bareNode),
 };
 
 const f = (n) => n.toFixed(2);
@@ -69,8 +80,9 @@ console.table(
 );
 const ours = results['Ringway gateway (1 Node thread)'];
 const anchor = results['Kamailio 5.6, 1 worker'];
+const floor = results[BARE_NODE];
 console.log(
-  `ratio gateway / Kamailio: ${f(ours.perSecond / anchor.perSecond)}× one worker in calls/s (goal ≥ 1.0×), ${f(ours.perSecond / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers; ${f(ours.cpuUsPerCall / anchor.cpuUsPerCall)}× one worker's CPU per call (goal ≤ 1.0×)`,
+  `ratio gateway / Kamailio: ${f(ours.perSecond / anchor.perSecond)}× one worker in calls/s (goal ≥ 1.0×), ${f(ours.perSecond / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers; ${f(ours.cpuUsPerCall / anchor.cpuUsPerCall)}× one worker's CPU per call (goal ≤ 1.0×); the bare Node relay ${f(floor.cpuUsPerCall / anchor.cpuUsPerCall)}×, so the gateway's SIP work is ${Math.round(ours.cpuUsPerCall - floor.cpuUsPerCall)} µs per call over Node's floor`,
 );
 // The last line, for scripts: the gateway against Kamailio with one worker, measured in this run.
 console.log(
@@ -79,5 +91,6 @@ console.log(
     kamailioCallsPerSecond: Math.round(anchor.perSecond),
     gatewayCpuUsPerCall: Math.round(ours.cpuUsPerCall),
     kamailioCpuUsPerCall: Math.round(anchor.cpuUsPerCall),
+    bareNodeCpuUsPerCall: Math.round(floor.cpuUsPerCall),
   }),
 );
