@@ -16,7 +16,7 @@ export function createMetrics() {
     }),
     connectionCloses: new Counter({
       name: 'ringway_ws_closes_total',
-      help: 'SIP WebSocket connections ended, by the close code the client sent: 1000 (closed), 1001 (its page went away), 1005/1006 (no close frame: the connection was lost), other',
+      help: "SIP WebSocket connections ended, by the close code the client sent: 1000 (closed), 1001 (its page went away), 4001 (Ringway's page closed), 1005/1006 (no close frame: the connection was lost), other",
       labelNames: ['code'] as const,
       registers: [registry],
     }),

@@ -280,18 +280,21 @@ describe('health and metrics', () => {
     const leaving = await client(gateway);
     const lost = await client(gateway);
     const odd = await client(gateway);
-    leaving.socket.close(1001, 'page closed');
+    const ringwayPage = await client(gateway);
+    leaving.socket.close(1001, 'going away');
     lost.socket.terminate();
     odd.socket.close(4321);
+    ringwayPage.socket.close(4001, 'page closed');
     await eventually(
       closes,
-      (lines) => lines.length === 3,
+      (lines) => lines.length === 4,
       (lines) => `closes counted: ${lines.join('; ')}`,
     );
     expect(await closes()).toEqual(
       expect.arrayContaining([
         'ringway_ws_closes_total{code="1001"} 1',
         'ringway_ws_closes_total{code="1006"} 1',
+        'ringway_ws_closes_total{code="4001"} 1',
         'ringway_ws_closes_total{code="other"} 1',
       ]),
     );

@@ -35,6 +35,13 @@ import { DEFAULT_WARM_MICROPHONE_MS, WarmMicrophone } from './warm-microphone.js
 /** The longest wait between reconnection attempts while a live call waits for them, ms. */
 const LIVE_CALL_MAX_BACKOFF_MS = 1000;
 
+/**
+ * The WebSocket close code of a page that went away for good (the gateway's sip-websocket.ts
+ * reads it as the browser's own 1001 Going Away, which a page may not send itself: only 1000 and
+ * 3000–4999, WebSocket API §close()).
+ */
+const PAGE_CLOSED = 4001;
+
 /** Everything a phone needs to know; every field but the first three has a default. */
 export interface PhoneOptions {
   /**
@@ -231,6 +238,23 @@ export class Phone {
     // promise rejects ("Disconnect aborted.") when the connection closes by itself meanwhile:
     // the same end, already reported.
     this.#ua.transport.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * The page is going away for good (its tab closed, another page loaded): the connection is
+   * closed now, saying so, and nothing reconnects. The gateway then unregisters the page's
+   * contact at an upstream registrar at once, rather than leave calls forking to it until it
+   * expires. The browser's own close says as much (1001 Going Away) when the page's teardown
+   * gets to run, but a renderer ended without it leaves only a connection lost (1006), which
+   * the gateway must take for a network change and leave registered: seen in CI, on a browser
+   * context closed under load.
+   */
+  pageClosed(): void {
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#registerRetryTimer);
+    const { ws } = this.#ua.transport as unknown as { ws?: WebSocket };
+    ws?.close(PAGE_CLOSED, 'page closed');
   }
 
   /**

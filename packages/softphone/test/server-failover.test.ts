@@ -59,10 +59,18 @@ class FakeWebSocket extends EventTarget {
     setTimeout(() => this.dispatchEvent(Object.assign(new Event('message'), { data: ok })));
   }
 
+  /** The code the phone closed this connection with, and whether its close event has been dispatched. */
+  closedWith: number | undefined;
+  closeDispatched = false;
+
   close(code = 1000): void {
     if (this.readyState === 3) return;
     this.readyState = 3;
-    setTimeout(() => this.dispatchEvent(Object.assign(new Event('close'), { code })));
+    this.closedWith = code;
+    setTimeout(() => {
+      this.dispatchEvent(Object.assign(new Event('close'), { code }));
+      this.closeDispatched = true;
+    });
   }
 }
 
@@ -147,6 +155,24 @@ describe('a phone with several servers', () => {
     const registers = second.sent.filter((message) => message.startsWith('REGISTER '));
     expect(registers).toHaveLength(1);
     expect(registers[0]).not.toMatch(/^Expires:\s*0\s*$|;expires=0\b/im);
+  });
+
+  it('says so when its page closes (4001), and neither reconnects nor leaves its registration state', async () => {
+    FakeWebSocket.answering.add(SERVERS[0] as string);
+    startPhone();
+    await opened(1);
+    await registered();
+    const connection = FakeWebSocket.opened[0] as FakeWebSocket;
+    phone.pageClosed();
+    expect(connection.closedWith).toBe(4001);
+    const deadline = Date.now() + 5000;
+    while (!connection.closeDispatched) {
+      if (Date.now() > deadline) throw new Error('the close event never came');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // A lost connection moves to reconnecting as its close event is handled; this one did not.
+    expect(phone.registrationState).toBe(RegistrationState.Registered);
+    expect(FakeWebSocket.opened).toHaveLength(1);
   });
 
   it('goes to the server after the one that is gone, and back to the same one after a network change', async () => {

@@ -14,8 +14,15 @@ import type { FlowTap, SipCapture } from '../sip-capture/sip-capture.js';
 /** RFC 6455 §7.4.1 close codes the gateway uses. */
 const GOING_AWAY = 1001;
 const POLICY_VIOLATION = 1008;
+/**
+ * Ringway's page closes with this when it goes away for good (softphone phone.ts, on `pagehide`):
+ * the 1001 a browser sends itself, which a page may not (it may send 1000 and 3000–4999).
+ */
+const PAGE_CLOSED = 4001;
+/** The close codes of a client that went away and is not coming back on its own. */
+const WENT_AWAY = new Set([GOING_AWAY, PAGE_CLOSED]);
 /** The close codes counted by name (ringway_ws_closes_total); any other is counted as `other`. */
-const COUNTED_CLOSE_CODES = new Set([1000, GOING_AWAY, 1005, 1006]);
+const COUNTED_CLOSE_CODES = new Set([1000, GOING_AWAY, PAGE_CLOSED, 1005, 1006]);
 /**
  * At shutdown, how long a client has to answer the gateway's close frame before its connection is
  * dropped (RFC 6455 §7.1.1 lets the server close TCP itself): ws would wait 30 s, and the server's
@@ -256,7 +263,7 @@ async function sipWebSocket(
         sockets.delete(socket);
         metrics.connectionCloses.inc({ code: COUNTED_CLOSE_CODES.has(code) ? String(code) : 'other' });
         app.log.debug({ flowId: flow.id, code }, 'WebSocket closed');
-        if (code === GOING_AWAY) flow.wentAway = true;
+        if (WENT_AWAY.has(code)) flow.wentAway = true;
         sip.detach(flow.id);
       });
     },

@@ -14,7 +14,8 @@ export interface Flow {
   /** The SIP user this flow proved to be (by a successful REGISTER), if any. */
   authenticatedUser?: string;
   /**
-   * The client closed it because its page went away (WebSocket 1001 Going Away): it is not coming
+   * The client closed it because its page went away (WebSocket 1001 Going Away, or Ringway's
+   * page's own 4001 "page closed", sip-websocket.ts): it is not coming
    * back on its own, unlike a connection lost, whose client reconnects through any worker or
    * gateway and registers anew.
    */

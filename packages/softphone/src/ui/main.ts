@@ -46,6 +46,10 @@ async function main(): Promise<void> {
     await startPhone(settings, user, params.get('password') ?? undefined);
   // A new network (Wi-Fi to cable, waking up): reconnect now, and live calls restart their media.
   window.addEventListener('online', () => page.phone?.networkChanged());
+  // Leaving for good (a page kept in the back-forward cache comes back, `persisted`): tell the gateway.
+  window.addEventListener('pagehide', (event) => {
+    if (!event.persisted) page.phone?.pageClosed();
+  });
   (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
     page.phone?.networkChanged(),
   );
