@@ -51,7 +51,7 @@ afterAll(async () => {
   await prober?.stop();
   await gateway?.close();
   await kamailio?.stop();
-});
+}, 30_000);
 
 /** The final status of a MESSAGE sent to `user` through Kamailio: 200 once it knows where `user` is. */
 function reach(user: string): Promise<number> {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import WebSocket from 'ws';
 import { writeNodeConfig } from '../../kamailio-config/node-config.mjs';
 import {
   freeTcpPort,
@@ -16,11 +17,34 @@ export interface RunningKamailio {
   crashAndRestart(): Promise<void>;
   /** Kills it with SIGKILL (its whole process group) and waits for it to be gone; `start` brings it back. */
   crash(): Promise<void>;
-  /** Starts it again on the same ports after `crash`; resolves once its WebSocket port accepts. */
+  /** Starts it again on the same ports after `crash`; resolves once a WebSocket to it opens. */
   start(): Promise<void>;
   /** The last lines of its log (stderr), since its latest start. */
   log(): string;
   stop(): Promise<void>;
+}
+
+/**
+ * Resolves once a SIP WebSocket to `url` opens (and closes it): Kamailio accepts TCP connections
+ * before its workers can answer on them, and a client that connected in that moment was closed
+ * without an answer (1006), seen in CI right after a restart.
+ */
+function whenWebSocketOpens(url: string, deadline: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = new WebSocket(url, 'sip');
+      socket.once('open', () => {
+        socket.close(1000);
+        resolve();
+      });
+      socket.once('error', (error) => {
+        socket.terminate();
+        if (Date.now() > deadline) reject(new Error(`no WebSocket opens at ${url}: ${error.message}`));
+        else setTimeout(attempt, 20);
+      });
+    };
+    attempt();
+  });
 }
 
 /**
@@ -80,8 +104,9 @@ export async function startKamailio(options: {
       if (process.env.KAMAILIO_DEBUG) process.stderr.write(d);
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 10_000;
     await Promise.race([
-      whenAccepting(port, Date.now() + 10_000, ip),
+      whenAccepting(port, deadline, ip).then(() => whenWebSocketOpens(`ws://${ip}:${port}/`, deadline)),
       exited.then((code) => {
         throw new Error(`kamailio exited with ${code}: ${log}`);
       }),
