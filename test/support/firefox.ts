@@ -266,8 +266,21 @@ export async function dialAndAnswer(
   await caller.fill('dial-input', target);
   await caller.click('dial-button');
   await callee.click('answer-button');
-  await expectPageText(caller, 'call-state', 'active');
-  await expectPageText(callee, 'call-state', 'active');
+  try {
+    await expectPageText(caller, 'call-state', 'active');
+    await expectPageText(callee, 'call-state', 'active');
+  } catch (error) {
+    // Which set-up steps each side reached (ICE, DTLS…): the page's own waterfall of the call.
+    const steps = async (phone: SoftphonePage) =>
+      `${phone.user}: ${await phone.evaluate(() =>
+        [...document.querySelectorAll('[data-testid="call-waterfall"] li')]
+          .map((li) => li.textContent)
+          .join(', '),
+      )}`;
+    throw new Error(
+      `${(error as Error).message}; set-up steps ${await steps(caller)}; ${await steps(callee)}`,
+    );
+  }
 }
 
 /** Waits until the page's current call has received more than `beyond` + 1000 audio bytes (its call-stats samples). */
