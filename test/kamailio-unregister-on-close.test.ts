@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { issueEphemeralCredential } from '../packages/gateway/src/sip/auth/credentials.js';
-import { type RunningGateway, startUpstreamGateway } from '../packages/gateway/test/support/gateway.js';
+import {
+  metricLines,
+  type RunningGateway,
+  startUpstreamGateway,
+} from '../packages/gateway/test/support/gateway.js';
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './support/eventually.js';
 import { type RunningKamailio, startKamailio } from './support/kamailio.js';
+import { withLogsOnFailure } from './support/logs-on-failure.js';
 import { passwordOf, usersFileWith } from './support/page-stack.js';
 import { registeredWithPassword } from './support/softphone-app.js';
 import { UdpSipPhone } from './support/udp-sip-phone.js';
@@ -55,21 +60,17 @@ async function closeTab(page: Page): Promise<void> {
   await page.context().close();
 }
 
-/** The gateway's lines of metric `name` (its closes by code, its unregistrations by outcome). */
-async function metricLines(name: string): Promise<string[]> {
-  const { body } = await gateway.app.inject({
-    url: '/metrics',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-  });
-  return body.split('\n').filter((line) => line.startsWith(`${name}{`));
-}
+/** The gateway's series of metric `name` (its closes by code, its unregistrations by outcome). */
+const countedBy = (name: string) => metricLines(gateway, name, ADMIN_TOKEN);
 
-/** What the gateway saw of closes and unregistrations: said when a contact is not gone in time. */
-const seenByGateway = async () =>
-  `; the gateway counted ${[
-    ...(await metricLines('ringway_ws_closes_total')),
-    ...(await metricLines('ringway_upstream_unregisters_total')),
-  ].join(', ')}`;
+/** What the gateway counted of closes and unregistrations: said when a contact is not gone in time. */
+const gatewayCounts = {
+  'gateway counters': async () =>
+    [
+      ...(await countedBy('ringway_ws_closes_total')),
+      ...(await countedBy('ringway_upstream_unregisters_total')),
+    ].join('\n'),
+};
 
 describe('unregistering a closed page upstream', () => {
   it('a closed tab leaves Kamailio with no contact for it, and the user’s other tab stays registered', async () => {
@@ -94,14 +95,14 @@ describe('unregistering a closed page upstream', () => {
 
     const closedAt = Date.now();
     await closeTab(first);
-    const left = await eventually(
-      () => bindingsOf('alice'),
-      (contacts) => contacts.length === 1,
-      (contacts) => `alice's contacts after her first tab closed: ${contacts.join(', ')}`,
-      { ms: 5000 },
-    ).catch(async (error: Error) => {
-      throw new Error(error.message + (await seenByGateway()));
-    });
+    const left = await withLogsOnFailure(gatewayCounts, () =>
+      eventually(
+        () => bindingsOf('alice'),
+        (contacts) => contacts.length === 1,
+        (contacts) => `alice's contacts after her first tab closed: ${contacts.join(', ')}`,
+        { ms: 5000 },
+      ),
+    );
     const ms = Date.now() - closedAt;
     expect(left[0]).not.toBe(firstContact);
     expect(both).toContain(left[0]);
@@ -109,27 +110,27 @@ describe('unregistering a closed page upstream', () => {
     expect(await bindingsOf('bob')).toHaveLength(1);
 
     await closeTab(second);
-    await eventually(
-      () => bindingsOf('alice'),
-      (contacts) => contacts.length === 0,
-      (contacts) => `alice's contacts after both tabs closed: ${contacts.join(', ')}`,
-      { ms: 5000 },
-    ).catch(async (error: Error) => {
-      throw new Error(error.message + (await seenByGateway()));
-    });
+    await withLogsOnFailure(gatewayCounts, () =>
+      eventually(
+        () => bindingsOf('alice'),
+        (contacts) => contacts.length === 0,
+        (contacts) => `alice's contacts after both tabs closed: ${contacts.join(', ')}`,
+        { ms: 5000 },
+      ),
+    );
     expect(await bindingsOf('bob')).toHaveLength(1);
-    expect(await metricLines('ringway_upstream_unregisters_total')).toEqual([
+    expect(await countedBy('ringway_upstream_unregisters_total')).toEqual([
       'ringway_upstream_unregisters_total{outcome="removed"} 2',
     ]);
     // Ringway's page said it was leaving (4001), before the browser's own close could.
-    expect(await metricLines('ringway_ws_closes_total')).toEqual(['ringway_ws_closes_total{code="4001"} 2']);
+    expect(await countedBy('ringway_ws_closes_total')).toEqual(['ringway_ws_closes_total{code="4001"} 2']);
     console.log(`closed tab → its contact gone from Kamailio in ${ms} ms`);
     await closeTab(bob);
   }, 60_000);
 
   it('a connection lost rather than left (a network change) is not unregistered: the page comes back registered', async () => {
     const removed = async () =>
-      (await metricLines('ringway_upstream_unregisters_total')).find((line) => line.includes('"removed"'));
+      (await countedBy('ringway_upstream_unregisters_total')).find((line) => line.includes('"removed"'));
     const dave = await signedIn('dave');
     const [contact] = await eventually(
       () => bindingsOf('dave'),

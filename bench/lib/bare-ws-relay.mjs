@@ -7,6 +7,7 @@
 // capture: what is left is Node's and ws's own cost per message, and the kernel's (issue 28).
 // Run as a process of its own: `node bench/lib/bare-ws-relay.mjs <port>`.
 import { WebSocketServer } from 'ws';
+import { one, parse, respond } from './sip-calls.mjs';
 
 const port = Number(process.argv[2]);
 /** The connection each user registered from, and the caller's connection of each call in progress. */
@@ -27,12 +28,11 @@ function userAt(text, from) {
   return text.slice(start, text.indexOf('@', start));
 }
 
+/** A REGISTER (before the measured window): its user is reached on this connection from now on. */
 function registered(text, socket) {
-  users.set(userAt(text, text.indexOf('\r\nTo: ')), socket);
-  const copied = ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact'].map(
-    (name) => `${name}: ${headerValue(text, name)}`,
-  );
-  socket.send(['SIP/2.0 200 OK', ...copied, 'Content-Length: 0', '', ''].join('\r\n'));
+  const request = parse(text);
+  users.set(userAt(one(request, 'to'), 0), socket);
+  socket.send(respond(request, 200, 'OK', { extra: [`Contact: ${one(request, 'contact')}`] }));
 }
 
 const server = new WebSocketServer({

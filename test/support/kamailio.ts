@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import WebSocket from 'ws';
 import { writeNodeConfig } from '../../kamailio-config/node-config.mjs';
 import {
   freeTcpPort,
   freeUdpPort,
   whenAccepting,
 } from '../../packages/gateway/test/support/loopback-ports.mjs';
+import { RawSipClient } from '../../packages/gateway/test/support/raw-sip-client.js';
+import { eventually } from './eventually.js';
 
 export interface RunningKamailio {
   wsUrl: string;
@@ -29,22 +30,25 @@ export interface RunningKamailio {
  * before its workers can answer on them, and a client that connected in that moment was closed
  * without an answer (1006), seen in CI right after a restart.
  */
-function whenWebSocketOpens(url: string, deadline: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = new WebSocket(url, 'sip');
-      socket.once('open', () => {
-        socket.close(1000);
-        resolve();
-      });
-      socket.once('error', (error) => {
-        socket.terminate();
-        if (Date.now() > deadline) reject(new Error(`no WebSocket opens at ${url}: ${error.message}`));
-        else setTimeout(attempt, 20);
-      });
-    };
-    attempt();
-  });
+async function whenWebSocketOpens(url: string, deadline: number): Promise<void> {
+  // What stopped the last attempt ('' once one opened).
+  const attempt = () =>
+    RawSipClient.connect(url).then(
+      (client) => {
+        client.close();
+        return '';
+      },
+      (error: Error) => error.message || 'refused',
+    );
+  await eventually(
+    attempt,
+    (why) => why === '',
+    (why) => `no WebSocket opens at ${url}: ${why}`,
+    {
+      ms: Math.max(0, deadline - Date.now()),
+      everyMs: 20,
+    },
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import { parseSipMessage } from '../src/sip/parser.js';
 import { Routing } from '../src/sip/proxy/routing.js';
 import type { LocationService } from '../src/sip/registrar/location-service.js';
 import { cseqMethod } from '../src/sip/responses.js';
-import { type RunningGateway, startGateway } from './support/gateway.js';
+import { metricLines, type RunningGateway, startGateway } from './support/gateway.js';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
 import { answer, isRequest, registerAs } from './support/sip-callee.js';
 import { serverCertificate } from './support/test-certificates.js';
@@ -75,8 +75,8 @@ async function dialogsOf(watcher: RawSipClient, user: string): Promise<string> {
 
 /** The proxy transactions the gateway holds, in progress or lingering (its gauge). */
 async function transactionsIn(gateway: RunningGateway): Promise<number> {
-  const metrics = (await gateway.app.inject({ url: '/metrics' })).body;
-  return Number(/^ringway_proxy_transactions (\d+)$/m.exec(metrics)?.[1]);
+  const [gauge] = await metricLines(gateway, 'ringway_proxy_transactions');
+  return Number(gauge?.split(' ')[1]);
 }
 
 /**

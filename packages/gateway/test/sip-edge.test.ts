@@ -3,7 +3,7 @@ import { eventually } from '../../../test/support/eventually.js';
 import { header, type SipRequest } from '../src/sip/message.js';
 import { parseSipMessage } from '../src/sip/parser.js';
 import { loopHash } from '../src/sip/proxy/branch-id.js';
-import { type RunningGateway, startGateway } from './support/gateway.js';
+import { metricLines, type RunningGateway, startGateway } from './support/gateway.js';
 import { RawSipClient, sipRequest } from './support/raw-sip-client.js';
 
 const gateways: RunningGateway[] = [];
@@ -275,8 +275,7 @@ describe('health and metrics', () => {
 
   it('counts closed connections by the close code their client sent, without a frame as 1006', async () => {
     const gateway = await gatewayWith();
-    const closes = async () =>
-      (await gateway.app.inject({ url: '/metrics' })).body.match(/^ringway_ws_closes_total\{.*$/gm) ?? [];
+    const closes = () => metricLines(gateway, 'ringway_ws_closes_total');
     const leaving = await client(gateway);
     const lost = await client(gateway);
     const odd = await client(gateway);

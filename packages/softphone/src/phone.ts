@@ -250,9 +250,7 @@ export class Phone {
    * context closed under load.
    */
   pageClosed(): void {
-    this.#stopped = true;
-    clearTimeout(this.#reconnectTimer);
-    clearTimeout(this.#registerRetryTimer);
+    this.#halt();
     const { ws } = this.#ua.transport as unknown as { ws?: WebSocket };
     ws?.close(PAGE_CLOSED, 'page closed');
   }
@@ -283,10 +281,7 @@ export class Phone {
 
   /** Unregisters and disconnects; live calls are hung up. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#reconnectTimer);
-    this.#sameServerNext = false;
-    clearTimeout(this.#registerRetryTimer);
+    this.#halt();
     await Promise.all(this.calls.map((call) => call.hangup().catch(() => undefined)));
     await this.#registerer?.unregister().catch(() => undefined);
     if (this.#registration.canMoveTo(RegistrationState.Unregistered)) {
@@ -511,6 +506,14 @@ export class Phone {
       () => this.#registerAgain(),
       backoffDelay(this.#registerAttempt++, this.options.backoff),
     );
+  }
+
+  /** Nothing reconnects or registers again from now on: the phone is being stopped. */
+  #halt(): void {
+    this.#stopped = true;
+    this.#sameServerNext = false;
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#registerRetryTimer);
   }
 
   /** A new REGISTER on the connection we have (none: the reconnection registers). */

@@ -22,7 +22,7 @@ const PAGE_CLOSED = 4001;
 /** The close codes of a client that went away and is not coming back on its own. */
 const WENT_AWAY = new Set([GOING_AWAY, PAGE_CLOSED]);
 /** The close codes counted by name (ringway_ws_closes_total); any other is counted as `other`. */
-const COUNTED_CLOSE_CODES = new Set([1000, GOING_AWAY, PAGE_CLOSED, 1005, 1006]);
+const COUNTED_CLOSE_CODES = new Set([1000, ...WENT_AWAY, 1005, 1006]);
 /**
  * At shutdown, how long a client has to answer the gateway's close frame before its connection is
  * dropped (RFC 6455 §7.1.1 lets the server close TCP itself): ws would wait 30 s, and the server's

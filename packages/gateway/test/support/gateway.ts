@@ -41,3 +41,15 @@ export async function startUpstreamGateway(
   }
   return gateway;
 }
+
+/**
+ * The series of metric `name` on the gateway's /metrics, a line each (`name{labels} value`, or
+ * `name value` without labels); `token` is ADMIN_TOKEN where the gateway requires it.
+ */
+export async function metricLines(gateway: RunningGateway, name: string, token?: string): Promise<string[]> {
+  const { body } = await gateway.app.inject({
+    url: '/metrics',
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return body.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
+}

@@ -460,11 +460,8 @@ export class ProxyTransactions {
    * 481 rather than 200: it has nothing to cancel either way.
    */
   #settled(server: ServerTransaction): boolean {
-    return (
-      server.finalStatus !== undefined &&
-      server.acknowledged &&
-      server.branches.every((branch) => branch.heard)
-    );
+    // Only a final answer is acknowledged: no check of finalStatus needed.
+    return server.acknowledged && server.branches.every((branch) => branch.heard);
   }
 
   #forgetIfSettled(server: ServerTransaction): void {
