@@ -1,20 +1,22 @@
 // The gateway as the benchmarks and the e2e tests start it: what `npm start` runs (dist/start.sh),
 // with the same flags.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages', 'gateway', 'dist');
 
-// npm start's V8 flags (start.sh; the snapshot is built under them, bundle.mjs). The young
-// generation is capped at 8 MB per semi-space: against 2 MB, 8 % less CPU per call in bench:calls
-// (443–452 against 470–525 µs), +1.8 MB settled after the fuzz (14.3 against 12.5), and the same
-// RSS with 10,000 registered WebSockets (224–231 against 223–238 MB): V8 gives the young
-// generation back when idle. 2 MB had been chosen for RSS per idle WebSocket, when it made a
-// difference (docs/benchmarks.md).
-const flags = ['--max-semi-space-size=8'];
+// npm start's V8 flags (start.sh reads them from dist/node-flags; the snapshot is built under
+// them, bundle.mjs). Why each (docs/benchmarks.md):
+// - the young generation capped at 8 MB per semi-space: against 2 MB, 8 % less CPU per call in
+//   bench:calls (443–452 against 470–525 µs), +1.8 MB settled after the fuzz (14.3 against 12.5),
+//   and the same RSS with 10,000 registered WebSockets: V8 gives the young generation back when idle;
+// - the collector on the main thread alone (--single-threaded-gc): its helper threads took 57–93 µs
+//   of CPU per call in a storm, 12–28 without them, and the main thread did not take it over.
+export const nodeFlags = readFileSync(join(dist, 'node-flags'), 'utf8').trim().split(/\s+/);
 
 /** The bundle alone: what start.sh falls back to when this node cannot load the snapshot. */
-export const bundleCommand = [...flags, join(dist, 'gateway.mjs')];
+export const bundleCommand = [...nodeFlags, join(dist, 'gateway.mjs')];
 
 /**
  * The gateway from the V8 start-up snapshot `npm run build` made (docs/start-up.md), as start.sh
@@ -22,7 +24,7 @@ export const bundleCommand = [...flags, join(dist, 'gateway.mjs')];
  * timer past the first second once never fired from it, while the suites ran the bundle).
  */
 export const gatewayCommand = [
-  ...flags,
+  ...nodeFlags,
   '--snapshot-blob',
   join(dist, 'gateway.blob'),
   join(dist, 'gateway.mjs'),
@@ -49,5 +51,5 @@ export function describeGateway(env) {
   const settings = Object.entries(env)
     .filter(([name]) => name !== 'PORT')
     .map(([name, value]) => `${name}=${value}`);
-  return `gateway: node ${flags.join(' ')} --snapshot-blob dist/gateway.blob dist/gateway.mjs; ${settings.join(' ')} (everything else default, LOG_LEVEL ${env.LOG_LEVEL ?? 'info'})`;
+  return `gateway: node ${nodeFlags.join(' ')} --snapshot-blob dist/gateway.blob dist/gateway.mjs; ${settings.join(' ')} (everything else default, LOG_LEVEL ${env.LOG_LEVEL ?? 'info'})`;
 }

@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildApp, loadConfig } from '../../packages/gateway/dist/index.js';
 import { stopOnExit } from './cleanup.mjs';
+import { nodeFlags } from './gateway-process.mjs';
 import { groupGone } from './processes.mjs';
 
 if (process.send && process.argv[2] === '--child') {
@@ -50,7 +51,7 @@ if (process.send && process.argv[2] === '--child') {
 export async function startMeasuredGateway(env) {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], {
     env: { ...process.env, ...env },
-    execArgv: ['--expose-gc', '--max-semi-space-size=8'],
+    execArgv: ['--expose-gc', ...nodeFlags],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     detached: true,
   });

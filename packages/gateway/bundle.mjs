@@ -7,7 +7,7 @@
 // --enable-source-maps, which costs a sixth of the start-up (reading and decoding the maps); add
 // it (or NODE_OPTIONS=--enable-source-maps) when a trace must point into src/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -94,6 +94,7 @@ await build({
   banner: {},
 });
 copyFileSync('start.sh', 'dist/start.sh');
+copyFileSync('node-flags', 'dist/node-flags');
 buildSnapshot();
 
 /** http.STATUS_CODES, for src/snapshot/http.cts; and a check that its other answers still hold. */
@@ -177,8 +178,9 @@ function snapshotStandIns() {
  * start.sh runs the bundle.
  */
 function buildSnapshot() {
-  // The V8 flags npm start runs with: V8 refuses a snapshot made under other flags.
-  const v8Flags = ['--max-semi-space-size=8'];
+  // The V8 flags npm start runs with (start.sh reads them from node-flags): V8 refuses a snapshot
+  // made under other flags.
+  const v8Flags = readFileSync('node-flags', 'utf8').trim().split(/\s+/);
   rmSync('dist/gateway.blob', { force: true });
   rmSync('dist/gateway.blob.stamp', { force: true });
   try {

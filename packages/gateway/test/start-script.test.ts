@@ -94,6 +94,7 @@ function upForTwoSeconds(gateway: Started): Promise<number> {
 function distCopy({ blob = true, stamp }: { blob?: boolean; stamp?: string }): string {
   const folder = mkdtempSync(join(tmpdir(), 'ringway-start-'));
   copyFileSync(join(dist, 'start.sh'), join(folder, 'start.sh'));
+  copyFileSync(join(dist, 'node-flags'), join(folder, 'node-flags'));
   // Node runs a main module from its real path: the bundle finds its chunks in dist/.
   symlinkSync(join(dist, 'gateway.mjs'), join(folder, 'gateway.mjs'));
   if (blob) {
