@@ -6,6 +6,10 @@
 // A bare Node relay of the same messages on the same WebSocket library (bench/lib/bare-ws-relay.mjs:
 // no SIP processing at all) runs too: the floor under any Node server doing this, which says how
 // much of the gateway's CPU is its SIP work and how much is Node's and ws's per message.
+// Kamailio with one worker, the gateway and the bare relay are measured in rounds, one after the
+// other in each (BENCH_ROUNDS, 3): this machine's speed drifts by half within minutes (a shared
+// VM), and a drift then falls on all three alike; each figure is the median of its rounds, and the
+// CPU ratio the median of the rounds' own ratios. Kamailio with two workers runs once.
 // The last line is JSON: the gateway against Kamailio with one worker (issue 28), and the floor.
 import { cpus, loadavg } from 'node:os';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
@@ -15,6 +19,7 @@ import { callStorm } from './lib/sip-calls.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const pairs = Number(process.env.BENCH_PAIRS ?? 25);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const PORTS = { kamailio1: 18_610, kamailio2: 18_620, gateway: 18_630, bareNode: 18_640 };
 
 /** Runs the storm against a started server (its CPU per call read over the measured window), then stops it. */
@@ -49,17 +54,44 @@ async function bareNode(port) {
   return measure(server, `ws://127.0.0.1:${port}/`);
 }
 
+const KAMAILIO = 'Kamailio 5.6, 1 worker';
+const GATEWAY = 'Ringway gateway (1 Node thread)';
 const BARE_NODE = 'bare Node ws relay (no SIP work)';
-const results = {
-  'Kamailio 5.6, 1 worker': await kamailio(1, PORTS.kamailio1),
-  'Kamailio 5.6, 2 workers': await kamailio(2, PORTS.kamailio2),
-  'Ringway gateway (1 Node thread)': await gateway(PORTS.gateway),
-  [BARE_NODE]: await bareNode(PORTS.bareNode),
+/** Each server's storms, one per round. */
+const runs = { [KAMAILIO]: [], [GATEWAY]: [], [BARE_NODE]: [] };
+for (let round = 0; round < rounds; round++) {
+  runs[KAMAILIO].push(await kamailio(1, PORTS.kamailio1));
+  runs[GATEWAY].push(await gateway(PORTS.gateway));
+  runs[BARE_NODE].push(await bareNode(PORTS.bareNode));
+}
+const twoWorkers = await kamailio(2, PORTS.kamailio2);
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
+/** One server's storms as one: each figure the median of its rounds, failures summed. */
+const summary = (storms) => ({
+  perSecond: median(storms.map((r) => r.perSecond)),
+  invite: { p50: median(storms.map((r) => r.invite.p50)), p99: median(storms.map((r) => r.invite.p99)) },
+  bye: { p50: median(storms.map((r) => r.bye.p50)), p99: median(storms.map((r) => r.bye.p99)) },
+  failures: storms.reduce((sum, r) => sum + r.failures, 0),
+  cpuUsPerCall: median(storms.map((r) => r.cpuUsPerCall)),
+  cpuRounds: storms.map((r) => Math.round(r.cpuUsPerCall)),
+});
+const results = {
+  [KAMAILIO]: summary(runs[KAMAILIO]),
+  'Kamailio 5.6, 2 workers': summary([twoWorkers]),
+  [GATEWAY]: summary(runs[GATEWAY]),
+  [BARE_NODE]: summary(runs[BARE_NODE]),
+};
+/** The gateway's CPU per call over Kamailio's, in each round: both measured minutes apart at most. */
+const cpuRatios = runs[GATEWAY].map((r, i) => r.cpuUsPerCall / runs[KAMAILIO][i].cpuUsPerCall);
 
 const f = (n) => n.toFixed(2);
 console.log(
-  `calls: ${pairs} caller and ${pairs} callee WebSockets, closed loop, ${seconds} s each, ${cpus().length} cores shared with the load client; load average ${loadavg()[0].toFixed(2)} at the end`,
+  `calls: ${pairs} caller and ${pairs} callee WebSockets, closed loop, ${seconds} s each, ${rounds} rounds (medians), ${cpus().length} cores shared with the load client; load average ${loadavg()[0].toFixed(2)} at the end`,
 );
 console.log(describeGateway(gatewayEnv(PORTS.gateway)));
 console.table(
@@ -74,15 +106,17 @@ console.table(
         'p99 ms ': f(r.bye.p99),
         failures: r.failures,
         'server CPU µs/call': Math.round(r.cpuUsPerCall),
+        'each round': r.cpuRounds.join(' '),
       },
     ]),
   ),
 );
-const ours = results['Ringway gateway (1 Node thread)'];
-const anchor = results['Kamailio 5.6, 1 worker'];
+const ours = results[GATEWAY];
+const anchor = results[KAMAILIO];
+const cpuRatio = median(cpuRatios);
 const floor = results[BARE_NODE];
 console.log(
-  `ratio gateway / Kamailio: ${f(ours.perSecond / anchor.perSecond)}× one worker in calls/s (goal ≥ 1.0×), ${f(ours.perSecond / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers; ${f(ours.cpuUsPerCall / anchor.cpuUsPerCall)}× one worker's CPU per call (goal ≤ 1.0×); the bare Node relay ${f(floor.cpuUsPerCall / anchor.cpuUsPerCall)}×, so the gateway's SIP work is ${Math.round(ours.cpuUsPerCall - floor.cpuUsPerCall)} µs per call over Node's floor`,
+  `ratio gateway / Kamailio: ${f(ours.perSecond / anchor.perSecond)}× one worker in calls/s (goal ≥ 1.0×), ${f(ours.perSecond / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers; ${f(cpuRatio)}× one worker's CPU per call (goal ≤ 1.0×; rounds ${cpuRatios.map(f).join(', ')}); the bare Node relay ${f(floor.cpuUsPerCall / anchor.cpuUsPerCall)}×, so the gateway's SIP work is ${Math.round(ours.cpuUsPerCall - floor.cpuUsPerCall)} µs per call over Node's floor`,
 );
 // The last line, for scripts: the gateway against Kamailio with one worker, measured in this run.
 console.log(
@@ -92,5 +126,7 @@ console.log(
     gatewayCpuUsPerCall: Math.round(ours.cpuUsPerCall),
     kamailioCpuUsPerCall: Math.round(anchor.cpuUsPerCall),
     bareNodeCpuUsPerCall: Math.round(floor.cpuUsPerCall),
+    cpuRatio: Number(f(cpuRatio)),
+    rounds,
   }),
 );
