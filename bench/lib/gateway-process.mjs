@@ -11,8 +11,11 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages
 // - the young generation capped at 8 MB per semi-space: against 2 MB, 8 % less CPU per call in
 //   bench:calls (443–452 against 470–525 µs), +1.8 MB settled after the fuzz (14.3 against 12.5),
 //   and the same RSS with 10,000 registered WebSockets: V8 gives the young generation back when idle;
-// - the collector on the main thread alone (--single-threaded-gc): its helper threads took 57–93 µs
-//   of CPU per call in a storm, 12–28 without them, and the main thread did not take it over.
+// - scavenges on the main thread alone (--no-parallel-scavenge): in a call storm V8's helper threads
+//   took 57–93 µs of CPU per call, 27–40 without parallel scavenges, and the main thread did not
+//   take that work over; RSS settled after the fuzz +15.4 MB, +16.5–17.1 without the flag.
+//   (--single-threaded-gc, every collector thread off, saved no more CPU and left +23.0 MB, twice:
+//   why, not traced.)
 export const nodeFlags = readFileSync(join(dist, 'node-flags'), 'utf8').trim().split(/\s+/);
 
 /** The bundle alone: what start.sh falls back to when this node cannot load the snapshot. */
