@@ -123,12 +123,25 @@ function answerCalls(socket, user) {
  * `calleeUrl` connects the callees elsewhere (another gateway), and `credential` (user →
  * { username, password }) answers the registrar's and the proxy's challenges: each caller keeps
  * its INVITE's first 407 challenge and answers its next INVITEs at once (sip-auth.mjs).
+ * `callsPerSecond` paces the storm instead: each pair starts a call at even intervals (or when
+ * its last one ends, if later), so that two servers can be compared at the same call rate.
  */
 export async function callStorm(
   url,
   host,
-  { pairs = 25, seconds = 10, warmupSeconds = 1, cpuOfServer, users = '', calleeUrl = url, credential } = {},
+  {
+    pairs = 25,
+    seconds = 10,
+    warmupSeconds = 1,
+    cpuOfServer,
+    users = '',
+    calleeUrl = url,
+    credential,
+    callsPerSecond,
+  } = {},
 ) {
+  // Paced: each pair starts its calls at even intervals (none sooner than its last call ended).
+  const pairIntervalMs = callsPerSecond ? (1000 * pairs) / callsPerSecond : 0;
   const callers = await Promise.all(Array.from({ length: pairs }, () => open(url)));
   const callees = await Promise.all(Array.from({ length: pairs }, () => open(calleeUrl)));
   const callee = (i) => `${users}ce${i}`;
@@ -161,6 +174,8 @@ export async function callStorm(
         const target = `sip:${callee(i)}@${host}`;
         const ownCredential = credential?.(caller(i));
         let kept;
+        // Pairs start spread over one interval, so that paced calls do not come in waves.
+        let due = performance.now() + (pairIntervalMs * i) / pairs;
         const invite = () => {
           inviteBranch = branch();
           socket.send(
@@ -183,6 +198,18 @@ export async function callStorm(
         };
         const next = () => {
           clearTimeout(timer);
+          if (!running) return resolve();
+          if (pairIntervalMs > 0) {
+            const wait = due - performance.now();
+            due = Math.max(due, performance.now()) + pairIntervalMs;
+            if (wait > 0) {
+              timer = setTimeout(start, wait);
+              return;
+            }
+          }
+          start();
+        };
+        const start = () => {
           if (!running) return resolve();
           call += 1;
           cseq = 1;
