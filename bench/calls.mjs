@@ -93,7 +93,7 @@ const results = {
 };
 /** The gateway's CPU per call over Kamailio's, in each round: both measured minutes apart at most. */
 const cpuRatios = runs[GATEWAY].map((r, i) => r.cpuUsPerCall / runs[KAMAILIO][i].cpuUsPerCall);
-/** The same at Kamailio's own call rate: a server that runs flat out is charged what it does not batch away less, and, on a shared VM, more of the time the host takes. */
+/** The same with the gateway paced at that round's Kamailio calls/s: CPU per call at the same load (flat out, a server reads and writes more messages per wake-up). */
 const pacedCpuRatios = runs[GATEWAY_PACED].map((r, i) => r.cpuUsPerCall / runs[KAMAILIO][i].cpuUsPerCall);
 
 const f = (n) => n.toFixed(2);

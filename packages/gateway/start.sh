@@ -13,7 +13,7 @@ case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
 if [ -z "$LD_PRELOAD" ]; then
   for lib in /usr/lib/*-linux-gnu/libjemalloc.so.2; do [ -e "$lib" ] && export LD_PRELOAD="$lib"; done
 fi
-# V8's flags, one line, the same the snapshot was built under (node-flags: docs/benchmarks.md says why).
+# V8's flags, one line, those the snapshot was built under (bench/lib/gateway-process.mjs says why).
 read -r flags <"$here/node-flags"
 blob="$here/gateway.blob"
 # Each program run here costs a start a millisecond or more (node --version about 4): read, not cat.
