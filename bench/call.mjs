@@ -16,6 +16,7 @@ import { freeUdpPort } from '../packages/gateway/test/support/loopback-ports.mjs
 import { measureCallRecovery } from './call-recovery.mjs';
 import { launchChromium } from './lib/chromium.mjs';
 import { openRingwayPage } from './lib/ringway-page.mjs';
+import { median } from './lib/statistics.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -117,7 +118,6 @@ async function plainPair(browser, pageUrl, port, iceServers, n) {
   };
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const p90 = (values) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.9))];
 

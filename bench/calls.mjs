@@ -9,17 +9,21 @@
 // Kamailio with one worker, the gateway and the bare relay are measured in rounds, one after the
 // other in each (BENCH_ROUNDS, 3): this machine's speed drifts by half within minutes (a shared
 // VM), and a drift then falls on all three alike; each figure is the median of its rounds, and the
-// CPU ratio the median of the rounds' own ratios. Kamailio with two workers runs once.
+// CPU ratio the median of the rounds' own ratios. Each round also paces the gateway at that round's
+// Kamailio calls/s: CPU per call at the same load. Kamailio with two workers runs once.
 // The last line is JSON: the gateway against Kamailio with one worker (issue 28), and the floor.
 import { cpus, loadavg } from 'node:os';
 import { describeGateway, gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { groupCpuMicroseconds, startServer } from './lib/processes.mjs';
 import { callStorm } from './lib/sip-calls.mjs';
+import { median } from './lib/statistics.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const pairs = Number(process.env.BENCH_PAIRS ?? 25);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`BENCH_ROUNDS must be a whole number ≥ 1, not ${rounds}`);
 const PORTS = { kamailio1: 18_610, kamailio2: 18_620, gateway: 18_630, bareNode: 18_640 };
 
 /** Runs the storm against a started server (its CPU per call read over the measured window), then stops it. */
@@ -63,6 +67,8 @@ const BARE_NODE = 'bare Node ws relay (no SIP work)';
 const runs = { [KAMAILIO]: [], [GATEWAY]: [], [GATEWAY_PACED]: [], [BARE_NODE]: [] };
 for (let round = 0; round < rounds; round++) {
   const anchor = await kamailio(1, PORTS.kamailio1);
+  if (!(anchor.perSecond > 0))
+    throw new Error(`Kamailio completed no call in round ${round + 1}: nothing to pace the gateway at`);
   runs[KAMAILIO].push(anchor);
   runs[GATEWAY].push(await gateway(PORTS.gateway));
   runs[GATEWAY_PACED].push(await gateway(PORTS.gateway, anchor.perSecond));
@@ -70,11 +76,6 @@ for (let round = 0; round < rounds; round++) {
 }
 const twoWorkers = await kamailio(2, PORTS.kamailio2);
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 /** One server's storms as one: each figure the median of its rounds, failures summed. */
 const summary = (storms) => ({
   perSecond: median(storms.map((r) => r.perSecond)),
@@ -98,7 +99,7 @@ const pacedCpuRatios = runs[GATEWAY_PACED].map((r, i) => r.cpuUsPerCall / runs[K
 
 const f = (n) => n.toFixed(2);
 console.log(
-  `calls: ${pairs} caller and ${pairs} callee WebSockets, closed loop, ${seconds} s each, ${rounds} rounds (medians), ${cpus().length} cores shared with the load client; load average ${loadavg()[0].toFixed(2)} at the end`,
+  `calls: ${pairs} caller and ${pairs} callee WebSockets, closed loop (and paced), ${seconds} s each, ${rounds} rounds (medians), ${cpus().length} cores shared with the load client; load average ${loadavg()[0].toFixed(2)} at the end`,
 );
 console.log(describeGateway(gatewayEnv(PORTS.gateway)));
 console.table(
@@ -122,9 +123,10 @@ const ours = results[GATEWAY];
 const anchor = results[KAMAILIO];
 const cpuRatio = median(cpuRatios);
 const pacedCpuRatio = median(pacedCpuRatios);
+const floorRatio = median(runs[BARE_NODE].map((r, i) => r.cpuUsPerCall / runs[KAMAILIO][i].cpuUsPerCall));
 const floor = results[BARE_NODE];
 console.log(
-  `ratio gateway / Kamailio: ${f(ours.perSecond / anchor.perSecond)}× one worker in calls/s (goal ≥ 1.0×), ${f(ours.perSecond / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers; ${f(cpuRatio)}× one worker's CPU per call (goal ≤ 1.0×; rounds ${cpuRatios.map(f).join(', ')}), ${f(pacedCpuRatio)}× at Kamailio's own calls/s (rounds ${pacedCpuRatios.map(f).join(', ')}); the bare Node relay ${f(floor.cpuUsPerCall / anchor.cpuUsPerCall)}×, so the gateway's SIP work is ${Math.round(ours.cpuUsPerCall - floor.cpuUsPerCall)} µs per call over Node's floor`,
+  `ratio gateway / Kamailio: ${f(ours.perSecond / anchor.perSecond)}× one worker in calls/s (goal ≥ 1.0×), ${f(ours.perSecond / results['Kamailio 5.6, 2 workers'].perSecond)}× two workers; ${f(cpuRatio)}× one worker's CPU per call (goal ≤ 1.0×; rounds ${cpuRatios.map(f).join(', ')}), ${f(pacedCpuRatio)}× at Kamailio's own calls/s (rounds ${pacedCpuRatios.map(f).join(', ')}); the bare Node relay ${f(floorRatio)}×, so the gateway's SIP work is ${Math.round(ours.cpuUsPerCall - floor.cpuUsPerCall)} µs per call over Node's floor`,
 );
 // The last line, for scripts: the gateway against Kamailio with one worker, measured in this run.
 console.log(

@@ -32,6 +32,7 @@ import { groupCpuMicroseconds, startServer } from './lib/processes.mjs';
 import { ephemeralCredential } from './lib/sip-auth.mjs';
 import { callStorm } from './lib/sip-calls.mjs';
 import { registerStorm } from './lib/sip-load.mjs';
+import { median } from './lib/statistics.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -45,13 +46,6 @@ const DOMAIN = 'ringway.test';
 const credential = (user) => ephemeralCredential(SECRET, user);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const firstLine = (error) => String(error).split('\n')[0];
-/** The median of the finite values (a failed run is NaN and left out: the report says so). */
-const median = (values) => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /** The gateway bundle on `port`, resolved once /readyz answers 200 (its upstream answered). */
 async function startGateway(port, extra) {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import sdpTransform from 'sdp-transform';
 import { applyToOffer, resolvePolicy } from '../packages/sdp/dist/index.js';
+import { median } from './lib/statistics.mjs';
 
 const offer = readFileSync(
   new URL('../packages/sdp/test/fixtures/chromium-audio-offer.sdp', import.meta.url),
@@ -35,7 +36,6 @@ for (let round = 0; round < 5; round++) {
   rounds.anchor.push(opsPerSecond(anchor, 1000));
   rounds.ours.push(opsPerSecond(ours, 1000));
 }
-const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const a = median(rounds.anchor);
 const o = median(rounds.ours);
 console.log(`Chromium audio offer, ${offer.length} bytes; median of 5 alternating 1 s rounds`);

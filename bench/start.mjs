@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleCommand, describeGateway, gatewayEnv } from './lib/gateway-process.mjs';
 import { kamailioRegistrarConfig } from './lib/kamailio-registrar.mjs';
 import { spawnGroup, startServer } from './lib/processes.mjs';
+import { median } from './lib/statistics.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 // A port each: a server's port may still be closing while the next one starts.
@@ -62,7 +63,6 @@ const servers = {
     ),
 };
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const times = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
 const cpu = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
 const loadBefore = loadavg()[0];

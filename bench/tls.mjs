@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { gatewayCommand, gatewayEnv } from './lib/gateway-process.mjs';
 import { cpuMicroseconds, startServer } from './lib/processes.mjs';
+import { median } from './lib/statistics.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -40,7 +41,6 @@ const variants = {
   'HTTPS, self-signed kept': () => ({ TLS_SELF_SIGNED_DIR: keptDir }),
 };
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * p)];
 
 async function start(extra) {

@@ -16,7 +16,7 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages
 //   take that work over; RSS settled after the fuzz +15.4 MB, +16.5–17.1 without the flag.
 //   (--single-threaded-gc, every collector thread off, saved no more CPU and left +23.0 MB, twice:
 //   why, not traced.)
-export const nodeFlags = readFileSync(join(dist, 'node-flags'), 'utf8').trim().split(/\s+/);
+export const nodeFlags = readFileSync(join(dist, 'node-flags'), 'utf8').split(/\s+/).filter(Boolean);
 
 /** The bundle alone: what start.sh falls back to when this node cannot load the snapshot. */
 export const bundleCommand = [...nodeFlags, join(dist, 'gateway.mjs')];

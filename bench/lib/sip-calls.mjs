@@ -198,6 +198,8 @@ export async function callStorm(
         };
         const next = () => {
           clearTimeout(timer);
+          // Until the next call starts (paced, it may wait), no late answer belongs to a call.
+          phase = 'idle';
           if (!running) return resolve();
           if (pairIntervalMs > 0) {
             const wait = due - performance.now();

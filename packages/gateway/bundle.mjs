@@ -94,8 +94,14 @@ await build({
   banner: {},
 });
 copyFileSync('start.sh', 'dist/start.sh');
-copyFileSync('node-flags', 'dist/node-flags');
+// The flags as one clean line (no CR, one space apart): start.sh compares them, as read, with the stamp.
+writeFileSync('dist/node-flags', `${nodeFlags().join(' ')}\n`);
 buildSnapshot();
+
+/** The V8 flags of node-flags (npm start's, the snapshot's), however the file is spaced. */
+function nodeFlags() {
+  return readFileSync('node-flags', 'utf8').split(/\s+/).filter(Boolean);
+}
 
 /** http.STATUS_CODES, for src/snapshot/http.cts; and a check that its other answers still hold. */
 function httpStatusCodes() {
@@ -180,7 +186,7 @@ function snapshotStandIns() {
 function buildSnapshot() {
   // The V8 flags npm start runs with (start.sh reads them from node-flags): V8 refuses a snapshot
   // made under other flags.
-  const v8Flags = readFileSync('node-flags', 'utf8').trim().split(/\s+/);
+  const v8Flags = nodeFlags();
   rmSync('dist/gateway.blob', { force: true });
   rmSync('dist/gateway.blob.stamp', { force: true });
   try {

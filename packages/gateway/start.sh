@@ -14,6 +14,11 @@ if [ -z "$LD_PRELOAD" ]; then
   for lib in /usr/lib/*-linux-gnu/libjemalloc.so.2; do [ -e "$lib" ] && export LD_PRELOAD="$lib"; done
 fi
 # V8's flags, one line, those the snapshot was built under (bench/lib/gateway-process.mjs says why).
+flags=
+if [ ! -r "$here/node-flags" ]; then
+  echo "start.sh: $here/node-flags is missing: npm run build writes it" >&2
+  exit 1
+fi
 read -r flags <"$here/node-flags"
 blob="$here/gateway.blob"
 # Each program run here costs a start a millisecond or more (node --version about 4): read, not cat.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,10 +91,18 @@ function upForTwoSeconds(gateway: Started): Promise<number> {
 }
 
 /** A folder like dist/ with start.sh, the bundle and, unless `blob` is false, the blob: `stamp` beside it. */
-function distCopy({ blob = true, stamp }: { blob?: boolean; stamp?: string }): string {
+function distCopy({
+  blob = true,
+  stamp,
+  flags = true,
+}: {
+  blob?: boolean;
+  stamp?: string;
+  flags?: boolean;
+}): string {
   const folder = mkdtempSync(join(tmpdir(), 'ringway-start-'));
   copyFileSync(join(dist, 'start.sh'), join(folder, 'start.sh'));
-  copyFileSync(join(dist, 'node-flags'), join(folder, 'node-flags'));
+  if (flags) copyFileSync(join(dist, 'node-flags'), join(folder, 'node-flags'));
   // Node runs a main module from its real path: the bundle finds its chunks in dist/.
   symlinkSync(join(dist, 'gateway.mjs'), join(folder, 'gateway.mjs'));
   if (blob) {
@@ -110,6 +118,8 @@ describe('start.sh', () => {
   it('starts the gateway from the snapshot, which serves health, the page, the sessions API and the API docs', async () => {
     const gateway = await start(dist);
     const statuses: number[] = [];
+    // start.sh execs node: the gateway's own command line, with npm start's V8 flags.
+    const commandLine = readFileSync(`/proc/${gateway.lines[0].pid}/cmdline`, 'utf8').split('\0');
     try {
       for (const [method, path] of [
         ['GET', '/healthz'],
@@ -125,6 +135,9 @@ describe('start.sh', () => {
     expect(gateway.lines[0].startedFrom).toEqual({ code: 'snapshot' });
     expect(gateway.lines[0].pid).not.toBe(process.pid);
     expect(statuses).toEqual([200, 200, 201, 200]);
+    const flags = readFileSync(join(dist, 'node-flags'), 'utf8').split(/\s+/).filter(Boolean);
+    expect(flags.length).toBeGreaterThan(0);
+    expect(commandLine).toEqual(expect.arrayContaining(flags));
   });
 
   it('from the snapshot, serves HTTPS with certificate files and redirects plain HTTP (node:http and node:tls loaded on first use)', async () => {
@@ -225,6 +238,12 @@ describe('start.sh', () => {
     expect(await gateway.stop()).toBe(0);
     expect(gateway.lines[0].startedFrom.code).toBe('bundle');
     expect(gateway.lines[0].startedFrom.fallback).toMatch(/no start-up snapshot/);
+  });
+
+  it('refuses to start, naming the file, when node-flags (the V8 flags it starts node with) is missing', async () => {
+    const run = runStartScript(distCopy({ flags: false }), {});
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/node-flags is missing: npm run build writes it/);
   });
 
   it('starts from the bundle when V8 flags in NODE_OPTIONS make node refuse the snapshot, and from the snapshot when they do not', async () => {
