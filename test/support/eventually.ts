@@ -17,3 +17,28 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * Runs `body` within `ms`, and past it throws naming the step it was in (each named by `step`
+ * as it starts): a jest timeout says only that the test took too long.
+ */
+export async function inNamedSteps(
+  ms: number,
+  body: (step: (name: string) => void) => Promise<void>,
+): Promise<void> {
+  let current = 'starting';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done after ${ms} ms: still ${current}`)), ms);
+  });
+  try {
+    await Promise.race([
+      body((name) => {
+        current = name;
+      }),
+      overrun,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
