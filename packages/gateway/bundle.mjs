@@ -94,14 +94,11 @@ await build({
   banner: {},
 });
 copyFileSync('start.sh', 'dist/start.sh');
-// The flags as one clean line (no CR, one space apart): start.sh compares them, as read, with the stamp.
-writeFileSync('dist/node-flags', `${nodeFlags().join(' ')}\n`);
-buildSnapshot();
-
 /** The V8 flags of node-flags (npm start's, the snapshot's), however the file is spaced. */
-function nodeFlags() {
-  return readFileSync('node-flags', 'utf8').split(/\s+/).filter(Boolean);
-}
+const v8Flags = readFileSync('node-flags', 'utf8').split(/\s+/).filter(Boolean);
+// The flags as one clean line (no CR, one space apart): start.sh compares them, as read, with the stamp.
+writeFileSync('dist/node-flags', `${v8Flags.join(' ')}\n`);
+buildSnapshot();
 
 /** http.STATUS_CODES, for src/snapshot/http.cts; and a check that its other answers still hold. */
 function httpStatusCodes() {
@@ -184,15 +181,13 @@ function snapshotStandIns() {
  * start.sh runs the bundle.
  */
 function buildSnapshot() {
-  // The V8 flags npm start runs with (start.sh reads them from node-flags): V8 refuses a snapshot
-  // made under other flags.
-  const v8Flags = nodeFlags();
   rmSync('dist/gateway.blob', { force: true });
   rmSync('dist/gateway.blob.stamp', { force: true });
   try {
     execFileSync(
       process.execPath,
       [
+        // npm start's (start.sh reads them from node-flags): V8 refuses a snapshot made under others.
         ...v8Flags,
         // For src/snapshot/timers.ts's check of Node's timer queue; a node option, not V8's.
         '--expose-internals',

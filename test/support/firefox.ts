@@ -11,6 +11,7 @@ import puppeteer, {
   type Page as PuppeteerPage,
 } from 'puppeteer-core';
 import { eventually } from './eventually.js';
+import { withLogsOnFailure } from './logs-on-failure.js';
 
 export type { FirefoxBrowser };
 
@@ -266,21 +267,21 @@ export async function dialAndAnswer(
   await caller.fill('dial-input', target);
   await caller.click('dial-button');
   await callee.click('answer-button');
-  try {
-    await expectPageText(caller, 'call-state', 'active');
-    await expectPageText(callee, 'call-state', 'active');
-  } catch (error) {
-    // Which set-up steps each side reached (ICE, DTLS…): the page's own waterfall of the call.
-    const steps = async (phone: SoftphonePage) =>
-      `${phone.user}: ${await phone.evaluate(() =>
-        [...document.querySelectorAll('[data-testid="call-waterfall"] li')]
-          .map((li) => li.textContent)
-          .join(', '),
-      )}`;
-    throw new Error(
-      `${(error as Error).message}; set-up steps ${await steps(caller)}; ${await steps(callee)}`,
+  // When a side is not active in time: which set-up steps each reached (ICE, DTLS…), from the
+  // page's own waterfall of the call.
+  const steps = (phone: SoftphonePage) => () =>
+    phone.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="call-waterfall"] li')]
+        .map((li) => li.textContent)
+        .join(', '),
     );
-  }
+  await withLogsOnFailure(
+    { [`${caller.user}'s set-up steps`]: steps(caller), [`${callee.user}'s set-up steps`]: steps(callee) },
+    async () => {
+      await expectPageText(caller, 'call-state', 'active');
+      await expectPageText(callee, 'call-state', 'active');
+    },
+  );
 }
 
 /** Waits until the page's current call has received more than `beyond` + 1000 audio bytes (its call-stats samples). */
