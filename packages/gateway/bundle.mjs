@@ -7,7 +7,7 @@
 // --enable-source-maps, which costs a sixth of the start-up (reading and decoding the maps); add
 // it (or NODE_OPTIONS=--enable-source-maps) when a trace must point into src/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -207,5 +207,9 @@ function buildSnapshot() {
     return;
   }
   const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
-  writeFileSync('dist/gateway.blob.stamp', `${process.version} ${machine} ${v8Flags.join(' ')}\n`);
+  // The second line names the node that made it: start.sh asks no other question of that very file.
+  writeFileSync(
+    'dist/gateway.blob.stamp',
+    `${process.version} ${machine} ${v8Flags.join(' ')}\n${realpathSync(process.execPath)}\n`,
+  );
 }

@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,15 +98,20 @@ function upForTwoSeconds(gateway: Started): Promise<number> {
   );
 }
 
-/** A folder like dist/ with start.sh, the bundle and, unless `blob` is false, the blob: `stamp` beside it. */
+/**
+ * A folder like dist/ with start.sh, the bundle and, unless `blob` is false, the blob: `stamp`
+ * beside it; `blobMadeAt`, a copy of the blob with that time as its last change.
+ */
 function distCopy({
   blob = true,
   stamp,
   flags = true,
+  blobMadeAt,
 }: {
   blob?: boolean;
   stamp?: string;
   flags?: boolean;
+  blobMadeAt?: Date;
 }): string {
   const folder = mkdtempSync(join(tmpdir(), 'ringway-start-'));
   copyFileSync(join(dist, 'start.sh'), join(folder, 'start.sh'));
@@ -106,7 +119,11 @@ function distCopy({
   // Node runs a main module from its real path: the bundle finds its chunks in dist/.
   symlinkSync(join(dist, 'gateway.mjs'), join(folder, 'gateway.mjs'));
   if (blob) {
-    symlinkSync(join(dist, 'gateway.blob'), join(folder, 'gateway.blob'));
+    if (blobMadeAt === undefined) symlinkSync(join(dist, 'gateway.blob'), join(folder, 'gateway.blob'));
+    else {
+      copyFileSync(join(dist, 'gateway.blob'), join(folder, 'gateway.blob'));
+      utimesSync(join(folder, 'gateway.blob'), blobMadeAt, blobMadeAt);
+    }
     if (stamp === undefined)
       copyFileSync(join(dist, 'gateway.blob.stamp'), join(folder, 'gateway.blob.stamp'));
     else writeFileSync(join(folder, 'gateway.blob.stamp'), stamp);
@@ -181,6 +198,34 @@ describe('start.sh', () => {
 
   it('starts from the bundle, saying so, when the snapshot was made by another node', async () => {
     const gateway = await start(distCopy({ stamp: 'v0.0.1 x86_64 --max-semi-space-size=2\n' }));
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.lines[0].startedFrom.code).toBe('bundle');
+    expect(gateway.lines[0].startedFrom.fallback).toMatch(
+      /made by another node \(v0\.0\.1 .*\), this is v\d+/,
+    );
+  });
+
+  // The stamp's second line names the node that made the blob: start.sh then takes the stamp's
+  // version as that node's without running it. A stamp that says v0.0.1 shows which way it went.
+  const stampOfThisNode = (version: string) =>
+    readFileSync(join(dist, 'gateway.blob.stamp'), 'utf8').replace(/^v\S+/, version);
+
+  it('stamps the blob with the node that made it', () => {
+    const [made, builder] = readFileSync(join(dist, 'gateway.blob.stamp'), 'utf8').split('\n');
+    expect(made?.split(' ').slice(0, 1)).toEqual([process.version]);
+    expect(builder).toBe(realpathSync(process.execPath));
+  });
+
+  it('takes the stamp as it is when the node on PATH is the very file that made the blob (no node --version)', async () => {
+    const gateway = await start(distCopy({ stamp: stampOfThisNode('v0.0.1') }));
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.lines[0].startedFrom).toEqual({ code: 'snapshot' });
+  });
+
+  it('asks node its version when its file changed after the blob was made', async () => {
+    const gateway = await start(
+      distCopy({ stamp: stampOfThisNode('v0.0.1'), blobMadeAt: new Date('2000-01-01T00:00:00Z') }),
+    );
     expect(await gateway.stop()).toBe(0);
     expect(gateway.lines[0].startedFrom.code).toBe('bundle');
     expect(gateway.lines[0].startedFrom.fallback).toMatch(
