@@ -13,7 +13,9 @@ export type CaptureTransport = 'WS' | 'WSS' | 'UDP' | 'TCP' | 'TLS';
 
 /**
  * A SIP message as the gateway sent or received it. In the ring it is kept as it crossed the
- * wire; what reads it out (CallRing.get) masks its secrets (secret-masking.ts).
+ * wire; what reads it out (CallRing.get) masks its secrets (secret-masking.ts). Nothing else is
+ * read of it when it is captured but its Call-ID: the capture sees every message of every call,
+ * operators read a few (readHead reads the rest then).
  */
 export interface CapturedMessage {
   /** Order of capture across the gateway. */
@@ -25,10 +27,6 @@ export interface CapturedMessage {
   dst: CaptureEndpoint;
   /** The message: as it crossed the wire in the ring, masked once read out of it. */
   text: string;
-  /** `INVITE`, `180 Ringing`: the start line, shortened. */
-  label: string;
-  /** The CSeq header's value (`1 INVITE`). */
-  cseq: string;
 }
 
 /** What the capture reads of a message without parsing it whole (it sees every message). */
@@ -51,6 +49,11 @@ export interface MessageHead {
 
 const START_LINE = /^(?:SIP\/2\.0 (\d{3}) ?([^\r\n]*)|([A-Za-z]+) \S+ SIP\/2\.0)\r?\n/;
 
+/** Whether a text starts as a SIP message does (a request line or a status line). */
+export function isSipMessage(text: string): boolean {
+  return START_LINE.test(text);
+}
+
 /** The headers read, by their canonical names (header-names.ts spells any other form so). */
 type HeadField = 'callId' | 'cseq' | 'from' | 'to';
 const HEAD_FIELDS: ReadonlyMap<string, HeadField> = new Map([
@@ -69,9 +72,14 @@ const CR = 13;
 /**
  * The first value of each header of HEAD_FIELDS in `text` from `from` to `end`, in one pass over
  * the header lines: no regular expression per header, whose match objects were a tenth of what
- * the gateway allocated per call (the capture reads every message of every call).
+ * the gateway allocated per call. With `only`, that header's value alone, the pass ending there.
  */
-function headFields(text: string, from: number, end: number): Partial<Record<HeadField, string>> {
+function headFields(
+  text: string,
+  from: number,
+  end: number,
+  only?: HeadField,
+): Partial<Record<HeadField, string>> {
   const fields: Partial<Record<HeadField, string>> = {};
   for (let at = from; at < end; ) {
     const lf = text.indexOf('\n', at);
@@ -81,18 +89,30 @@ function headFields(text: string, from: number, end: number): Partial<Record<Hea
       const nameEnd = headerNameEnd(text, at, colon);
       if (HEAD_FIELD_LENGTHS.has(nameEnd - at)) {
         const field = HEAD_FIELDS.get(canonicalHeaderName(text.slice(at, nameEnd)));
-        if (field !== undefined && fields[field] === undefined) {
+        if (field !== undefined && fields[field] === undefined && (only === undefined || field === only)) {
           // Sliced without the blanks after the colon and the line's CR, so that trim() rarely
           // makes a second string.
           const valueStart = headerValueStart(text, colon);
           const valueEnd = text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
           fields[field] = text.slice(valueStart, Math.max(valueStart, valueEnd)).trim();
+          if (only !== undefined) return fields;
         }
       }
     }
     at = lineEnd + 1;
   }
   return fields;
+}
+
+/** Where a message's head ends: its blank line, or the end of the text. */
+function headEndOf(text: string): number {
+  const blank = text.indexOf('\r\n\r\n');
+  return blank === -1 ? text.length : blank + 2;
+}
+
+/** The Call-ID of a SIP message (isSipMessage), all the capture reads of a message as it passes. */
+export function readCallId(text: string): string | undefined {
+  return headFields(text, text.indexOf('\n') + 1, headEndOf(text), 'callId').callId;
 }
 
 /**
@@ -108,13 +128,7 @@ export function partyOf(value: string | undefined): string | undefined {
 export function readHead(text: string): MessageHead | undefined {
   const start = START_LINE.exec(text);
   if (!start) return undefined;
-  const headEnd = text.indexOf('\r\n\r\n');
-  const {
-    callId,
-    cseq = '',
-    from,
-    to,
-  } = headFields(text, start[0].length, headEnd === -1 ? text.length : headEnd + 2);
+  const { callId, cseq = '', from, to } = headFields(text, start[0].length, headEndOf(text));
   const status = start[1] === undefined ? undefined : Number(start[1]);
   const method = start[3]?.toUpperCase();
   const space = cseq.indexOf(' ');

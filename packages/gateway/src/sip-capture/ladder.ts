@@ -1,5 +1,5 @@
 import type { CapturedCall } from './call-ring.js';
-import type { CapturedMessage, CaptureEndpoint } from './captured-message.js';
+import { type CapturedMessage, type CaptureEndpoint, readHead } from './captured-message.js';
 import { plainAddress } from './ip-address.js';
 
 /** A participant of a call's ladder: a client's flow, the gateway (all its addresses), the upstream. */
@@ -60,16 +60,20 @@ export function ladderOf(call: CapturedCall): Ladder {
   const first = call.messages[0]?.at ?? call.startedAt;
   return {
     columns: order.map((key) => columns.get(key) as LadderColumn),
-    arrows: call.messages.map((m) => ({
-      seq: m.seq,
-      from: index.get(columnKey(m.src)) ?? 0,
-      to: index.get(columnKey(m.dst)) ?? 0,
-      offsetMs: Math.round((m.at - first) * 1000) / 1000,
-      label: m.label,
-      cseq: m.cseq,
-      transport: m.transport,
-      text: m.text,
-    })),
+    arrows: call.messages.map((m) => {
+      // Masking keeps the start line and CSeq as they were (secret-masking.ts).
+      const head = readHead(m.text);
+      return {
+        seq: m.seq,
+        from: index.get(columnKey(m.src)) ?? 0,
+        to: index.get(columnKey(m.dst)) ?? 0,
+        offsetMs: Math.round((m.at - first) * 1000) / 1000,
+        label: head?.label ?? '',
+        cseq: head?.cseq ?? '',
+        transport: m.transport,
+        text: m.text,
+      };
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../sip/logger.js';
 import { CallRing } from './call-ring.js';
-import type { CapturedMessage, CaptureEndpoint, CaptureTransport, MessageHead } from './captured-message.js';
-import { readHead } from './captured-message.js';
+import type { CapturedMessage, CaptureEndpoint, CaptureTransport } from './captured-message.js';
+import { isSipMessage, readCallId } from './captured-message.js';
 import { HepSender, type HepTarget } from './hep-sender.js';
 import { maskSecrets } from './secret-masking.js';
 
@@ -98,33 +98,17 @@ export class SipCapture {
   ): void {
     const raw = typeof data === 'string' ? data : data.toString('utf8');
     if (raw.length <= 8 && KEEPALIVE.test(raw)) return;
-    const head = readHead(raw);
-    if (!head) return;
+    if (!isSipMessage(raw)) return;
     const hep = toHep ? this.#hep : undefined;
-    const keep = this.#wanted(head);
-    if (!keep && !hep) return;
+    const callId = this.ring.keepsCalls ? readCallId(raw) : undefined;
+    if (callId === undefined && !hep) return;
     const at = now();
     // Masked on its way out of the gateway: to the capture server here, from the ring when an
     // operator reads it (CallRing.get).
     if (hep) hep.send({ at, transport, src, dst, payload: Buffer.from(maskSecrets(raw)) });
-    if (keep) {
-      const message: CapturedMessage = {
-        seq: ++this.#seq,
-        at,
-        transport,
-        src,
-        dst,
-        text: raw,
-        label: head.label,
-        cseq: head.cseq,
-      };
-      this.ring.record(message, head);
+    if (callId !== undefined) {
+      const message: CapturedMessage = { seq: this.#seq + 1, at, transport, src, dst, text: raw };
+      if (this.ring.record(message, callId)) this.#seq += 1;
     }
-  }
-
-  /** Whether the ring keeps a message: one of a call it holds, or an initial INVITE. */
-  #wanted(head: MessageHead): boolean {
-    if (head.callId === undefined) return false;
-    return this.ring.has(head.callId) || (head.method === 'INVITE' && !head.toTagged);
   }
 }
