@@ -144,7 +144,9 @@ describe('readHead', () => {
     const body = 'Call-ID: in-the-body\r\n';
     const text = invite('first', 'Call-ID: second', body);
     expect(readCallId(text)).toBe('first');
-    expect(readCallId(text.replace('Call-ID: first\r\n', 'i :  compact  \r\n'))).toBe('compact');
+    const compact = invite('first', '', body).replace('Call-ID: first\r\n', 'i :  compact  \r\n');
+    expect(readCallId(compact)).toBe('compact');
+    expect(readCallId(compact.replace('i :  compact', 'call-id:x'))).toBe('x');
     expect(readCallId(invite('x', '', body).replace(/Call-ID: x\r\n/, ''))).toBeUndefined();
     expect(isSipMessage(text)).toBe(true);
     expect(isSipMessage('hello')).toBe(false);
