@@ -176,6 +176,16 @@ describe('parseSipMessage', () => {
       /malformed header/,
     ],
     [
+      'a lone CR inside a header value, the lines ending in bare LF',
+      request({}).replace('Max-Forwards: 70', 'Subject: a\rb').replaceAll('\r\n', '\n'),
+      /malformed header line "Subject/,
+    ],
+    [
+      'a line separator (U+2028) inside a header value',
+      request({}).replace('Max-Forwards: 70', 'Subject: a\u2028b'),
+      /malformed header line "Subject/,
+    ],
+    [
       'two From headers (RFC 4475 multi01)',
       request({ From: '<sip:a@b>;tag=1\r\nFrom: <sip:c@d>;tag=2' }),
       /more than one From/,
