@@ -183,6 +183,7 @@ function snapshotStandIns() {
 function buildSnapshot() {
   rmSync('dist/gateway.blob', { force: true });
   rmSync('dist/gateway.blob.stamp', { force: true });
+  rmSync('dist/gateway.blob.node', { force: true });
   try {
     execFileSync(
       process.execPath,
@@ -207,9 +208,14 @@ function buildSnapshot() {
     return;
   }
   const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
-  // The second line names the node that made it: start.sh asks no other question of that very file.
+  const builder = realpathSync(process.execPath);
+  // The second line names the node that made it, and gateway.blob.node carries its modification
+  // time (touch -r copies it exactly): start.sh asks nothing of the node at that path while it
+  // still has that time — the same file as at the build, not an upgrade put in its place.
   writeFileSync(
     'dist/gateway.blob.stamp',
-    `${process.version} ${machine} ${v8Flags.join(' ')}\n${realpathSync(process.execPath)}\n`,
+    `${process.version} ${machine} ${v8Flags.join(' ')}\n${builder}\n`,
   );
+  writeFileSync('dist/gateway.blob.node', '');
+  execFileSync('touch', ['-r', builder, 'dist/gateway.blob.node']);
 }

@@ -28,10 +28,14 @@ if [ -f "$blob.stamp" ]; then
   { read -r version machine built_flags; read -r builder; } <"$blob.stamp"
   stamp="$version $machine $built_flags"
 fi
-# The node on PATH is the very file that made the blob, unchanged since (-ef: the same file; -ot:
-# older than the blob; shell built-ins): its version and machine are the stamp's, without asking
-# it. Any other node is asked (node --version and uname -m: about 5 ms of a 90 ms start).
-if [ -n "$builder" ] && [ "$builder" -ot "$blob" ] && [ "$(command -v node)" -ef "$builder" ]; then
+# The node on PATH is the one that made the blob, as it was then: the file at the stamp's path (-ef),
+# with the modification time the build copied onto gateway.blob.node (neither newer nor older;
+# shell built-ins). Its version and machine are then the stamp's, without asking it. An upgraded
+# node, even at the same path, has another time (its package's); any other node is asked (node
+# --version and uname -m: about 4.5 ms of a start).
+built_by="$blob.node"
+if [ -n "$builder" ] && [ -f "$built_by" ] && ! [ "$builder" -nt "$built_by" ] &&
+  ! [ "$builder" -ot "$built_by" ] && [ "$(command -v node)" -ef "$builder" ]; then
   this="$version $machine $flags"
 else
   this="$(node --version) $(uname -m) $flags"

@@ -100,18 +100,18 @@ function upForTwoSeconds(gateway: Started): Promise<number> {
 
 /**
  * A folder like dist/ with start.sh, the bundle and, unless `blob` is false, the blob: `stamp`
- * beside it; `blobMadeAt`, a copy of the blob with that time as its last change.
+ * beside it, and the builder's time (gateway.blob.node), or `builderTime` instead.
  */
 function distCopy({
   blob = true,
   stamp,
   flags = true,
-  blobMadeAt,
+  builderTime,
 }: {
   blob?: boolean;
   stamp?: string;
   flags?: boolean;
-  blobMadeAt?: Date;
+  builderTime?: Date;
 }): string {
   const folder = mkdtempSync(join(tmpdir(), 'ringway-start-'));
   copyFileSync(join(dist, 'start.sh'), join(folder, 'start.sh'));
@@ -119,10 +119,12 @@ function distCopy({
   // Node runs a main module from its real path: the bundle finds its chunks in dist/.
   symlinkSync(join(dist, 'gateway.mjs'), join(folder, 'gateway.mjs'));
   if (blob) {
-    if (blobMadeAt === undefined) symlinkSync(join(dist, 'gateway.blob'), join(folder, 'gateway.blob'));
+    symlinkSync(join(dist, 'gateway.blob'), join(folder, 'gateway.blob'));
+    if (builderTime === undefined)
+      symlinkSync(join(dist, 'gateway.blob.node'), join(folder, 'gateway.blob.node'));
     else {
-      copyFileSync(join(dist, 'gateway.blob'), join(folder, 'gateway.blob'));
-      utimesSync(join(folder, 'gateway.blob'), blobMadeAt, blobMadeAt);
+      writeFileSync(join(folder, 'gateway.blob.node'), '');
+      utimesSync(join(folder, 'gateway.blob.node'), builderTime, builderTime);
     }
     if (stamp === undefined)
       copyFileSync(join(dist, 'gateway.blob.stamp'), join(folder, 'gateway.blob.stamp'));
@@ -222,15 +224,22 @@ describe('start.sh', () => {
     expect(gateway.lines[0].startedFrom).toEqual({ code: 'snapshot' });
   });
 
-  it('asks node its version when its file changed after the blob was made', async () => {
+  it('asks node its version when the node at that path is not the file it was (an upgrade in its place)', async () => {
     const gateway = await start(
-      distCopy({ stamp: stampOfThisNode('v0.0.1'), blobMadeAt: new Date('2000-01-01T00:00:00Z') }),
+      distCopy({ stamp: stampOfThisNode('v0.0.1'), builderTime: new Date('2000-01-01T00:00:00Z') }),
     );
     expect(await gateway.stop()).toBe(0);
     expect(gateway.lines[0].startedFrom.code).toBe('bundle');
     expect(gateway.lines[0].startedFrom.fallback).toMatch(
       /made by another node \(v0\.0\.1 .*\), this is v\d+/,
     );
+  });
+
+  it('asks node its version when the stamp names no node (an older build), and starts from the snapshot when it matches', async () => {
+    const [made] = readFileSync(join(dist, 'gateway.blob.stamp'), 'utf8').split('\n');
+    const gateway = await start(distCopy({ stamp: `${made}\n` }));
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.lines[0].startedFrom).toEqual({ code: 'snapshot' });
   });
 
   // Node's timers keep their queue in the heap: one left from building the snapshot made every
