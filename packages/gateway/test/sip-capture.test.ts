@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { CallRing } from '../src/sip-capture/call-ring.js';
 import {
   type CapturedMessage,
-  isSipMessage,
+  startsAsSipMessage,
   readCallId,
   readHead,
 } from '../src/sip-capture/captured-message.js';
@@ -41,7 +41,7 @@ const response = (callId: string, status: string, method = 'INVITE') =>
 
 let seq = 0;
 function captured(text: string, at: number, from = 'client', to = 'gateway'): CapturedMessage {
-  if (!isSipMessage(text)) throw new Error('not SIP');
+  if (!startsAsSipMessage(text)) throw new Error('not SIP');
   const endpoint = (role: string, port: number) =>
     ({ ip: role === 'gateway' ? '127.0.0.1' : '::ffff:127.0.0.1', port, role }) as CapturedMessage['src'];
   return {
@@ -148,8 +148,18 @@ describe('readHead', () => {
     expect(readCallId(compact)).toBe('compact');
     expect(readCallId(compact.replace('i :  compact', 'call-id:x'))).toBe('x');
     expect(readCallId(invite('x', '', body).replace(/Call-ID: x\r\n/, ''))).toBeUndefined();
-    expect(isSipMessage(text)).toBe(true);
-    expect(isSipMessage('hello')).toBe(false);
+    // To the end of its line however it ends: at the end of the text, or at a bare LF.
+    expect(readCallId(`${response('r', '200 OK').trimEnd()}\r\nCall-ID: last`)).toBe('r');
+    expect(readCallId(invite('x').replace('Call-ID: x\r\n', 'Call-ID: mixed\nSubject: s\r\n'))).toBe('mixed');
+    expect(
+      readCallId(
+        invite('x')
+          .replace(/Call-ID: x\r\n/, '')
+          .replace('CSeq', 'Call-ID: at-end\r\nCSeq'),
+      ),
+    ).toBe('at-end');
+    expect(startsAsSipMessage(text)).toBe(true);
+    expect(startsAsSipMessage('hello')).toBe(false);
   });
 });
 
@@ -212,6 +222,20 @@ describe('CallRing', () => {
     expect(call).toMatchObject({ outcome: 'answered', status: 200, setupMs: 500 });
     expect(call?.bytes).toBeLessThanOrEqual(size * 2);
     expect(ring.bytes).toBeLessThanOrEqual(size * 4);
+  });
+
+  it('follows a message left out after those kept, in the order they came', () => {
+    const kept = Buffer.byteLength(invite('o')) + Buffer.byteLength(response('o', '180 Ringing'));
+    const ring = new CallRing({ maxCalls: 5, maxBytes: 2 * kept });
+    expect(record(ring, invite('o'), 1000)).toBe(true);
+    expect(record(ring, response('o', '180 Ringing'), 1100)).toBe(true);
+    expect(record(ring, response('o', '200 OK'), 1400)).toBe(false);
+    expect(ring.get('o')).toMatchObject({
+      truncated: true,
+      outcome: 'answered',
+      ringingMs: 100,
+      setupMs: 400,
+    });
   });
 
   it('takes no call at all with maxCalls 0, and no Call-ID longer than 256 characters', () => {

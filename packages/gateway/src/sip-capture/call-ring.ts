@@ -37,6 +37,8 @@ export interface CallRingOptions {
 
 /** Messages of one call kept at most (a call re-INVITEd for hours must not fill the ring alone). */
 const MAX_MESSAGES_PER_CALL = 1000;
+/** How a request that may begin a call starts (the method read as readHead reads it). */
+const INVITE_LINE = /^INVITE /i;
 /** A Call-ID longer than this is no call anybody's phone made: not kept (RFC 3261 sets no bound). */
 const MAX_CALL_ID_LENGTH = 256;
 
@@ -50,8 +52,8 @@ interface KeptCall extends CapturedCall {
  * oldest call is forgotten first). A call begins with an initial INVITE (no To tag) on any leg;
  * messages of Call-IDs that are no call (REGISTER, SUBSCRIBE, OPTIONS) are not kept.
  *
- * A message is kept as it comes, unread but for its Call-ID; what the ring tells of a call (who,
- * how it went) is read from its messages when the call is read. The capture sees every message of
+ * A message is kept as it comes, unread but for its Call-ID (and a call's first, for its parties);
+ * how a call went is read from its messages when the call is read. The capture sees every message of
  * every call and operators read a few: reading each one's head as it passed, and following its
  * call, cost the gateway a tenth of its CPU per call (issue 28).
  */
@@ -75,9 +77,11 @@ export class CallRing {
    * INVITE); whether it was kept.
    */
   record(message: CapturedMessage, callId: string): boolean {
-    if (callId.length > MAX_CALL_ID_LENGTH || this.options.maxCalls === 0) return false;
+    if (callId.length > MAX_CALL_ID_LENGTH || !this.keepsCalls) return false;
     let call = this.#calls.get(callId);
     if (!call) {
+      // Messages of no call (REGISTER, OPTIONS, NOTIFY) come often: only an INVITE is read whole.
+      if (!INVITE_LINE.test(message.text)) return false;
       const head = readHead(message.text);
       if (head?.method !== 'INVITE' || head.toTagged) return false;
       call = newCall(callId, message.at, head);
@@ -143,8 +147,8 @@ export class CallRing {
 /** A kept call as the ring tells it: its messages followed up to the last. */
 function told(call: KeptCall): CapturedCall {
   followKept(call);
-  const { followed: _, ...told } = call;
-  return told;
+  const { followed: _, ...shown } = call;
+  return shown;
 }
 
 /** Follows the call's kept messages not followed yet, in order. */

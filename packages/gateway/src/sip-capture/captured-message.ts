@@ -18,7 +18,7 @@ export type CaptureTransport = 'WS' | 'WSS' | 'UDP' | 'TCP' | 'TLS';
  * operators read a few (readHead reads the rest then).
  */
 export interface CapturedMessage {
-  /** Order of capture across the gateway. */
+  /** Order of capture across the gateway, of the messages kept. */
   seq: number;
   /** When, in ms since the epoch (fractional: microseconds). */
   at: number;
@@ -49,8 +49,8 @@ export interface MessageHead {
 
 const START_LINE = /^(?:SIP\/2\.0 (\d{3}) ?([^\r\n]*)|([A-Za-z]+) \S+ SIP\/2\.0)\r?\n/;
 
-/** Whether a text starts as a SIP message does (a request line or a status line). */
-export function isSipMessage(text: string): boolean {
+/** Whether a text starts as a SIP message does (a request line or a status line); nothing else is read. */
+export function startsAsSipMessage(text: string): boolean {
   return START_LINE.test(text);
 }
 
@@ -114,18 +114,19 @@ function headEndOf(text: string): number {
 const CALL_ID_LINE = '\r\nCall-ID: ';
 
 /**
- * The Call-ID of a SIP message (isSipMessage), all the capture reads of a message as it passes.
+ * The Call-ID of a SIP message (startsAsSipMessage), all the capture reads of a message as it passes.
  * Found by one search when written as nearly everyone writes it, and read line by line (compact
- * form, any case, blanks) otherwise. A message with two Call-IDs, which the SIP server refuses,
- * may be filed under either.
+ * form, any case, blanks) otherwise. A message with two Call-IDs (a request with them is refused
+ * by the SIP server) may be filed under either.
  */
 export function readCallId(text: string): string | undefined {
   const headEnd = headEndOf(text);
   const line = text.indexOf(CALL_ID_LINE);
   if (line !== -1 && line < headEnd) {
     const start = line + CALL_ID_LINE.length;
-    const end = text.indexOf('\r\n', start);
-    const value = text.slice(start, end).trim();
+    // To the line's end, a bare LF's too (the parser takes mixed line ends), CR trimmed off.
+    const lf = text.indexOf('\n', start);
+    const value = text.slice(start, lf === -1 || lf > headEnd ? headEnd : lf).trim();
     if (value.length > 0) return value;
   }
   return headFields(text, text.indexOf('\n') + 1, headEnd, 'callId').callId;

@@ -1,7 +1,7 @@
 import type { Logger } from '../sip/logger.js';
 import { CallRing } from './call-ring.js';
 import type { CapturedMessage, CaptureEndpoint, CaptureTransport } from './captured-message.js';
-import { isSipMessage, readCallId } from './captured-message.js';
+import { readCallId, startsAsSipMessage } from './captured-message.js';
 import { HepSender, type HepTarget } from './hep-sender.js';
 import { maskSecrets } from './secret-masking.js';
 
@@ -98,7 +98,7 @@ export class SipCapture {
   ): void {
     const raw = typeof data === 'string' ? data : data.toString('utf8');
     if (raw.length <= 8 && KEEPALIVE.test(raw)) return;
-    if (!isSipMessage(raw)) return;
+    if (!startsAsSipMessage(raw)) return;
     const hep = toHep ? this.#hep : undefined;
     const callId = this.ring.keepsCalls ? readCallId(raw) : undefined;
     if (callId === undefined && !hep) return;
