@@ -7,8 +7,10 @@
 //
 // With --against, two builds in one process: packages/gateway/dist and another copy of it (a
 // folder inside packages/gateway, e.g. `cp -r dist dist-before` before a change, so that its
-// imports resolve), in alternating bursts with a minor GC between them; the ratio of each pair of
-// neighbouring bursts, median and quartiles. A drift of this machine's speed (half within minutes)
+// imports resolve), in alternating bursts with a minor GC between them; dist's CPU per call over
+// the other's in each pair of neighbouring bursts (below 1: dist is the cheaper), median and
+// quartiles. Only the gateway's own build differs: both take the same node_modules and workspace
+// packages (@ringway/sdp), so a change there does not show. A drift of this machine's speed (half within minutes)
 // falls on both builds of a pair alike: two copies of one build measure 1.01× (0.96–1.05) on a quiet
 // machine, where whole runs of bench:calls could not tell 10 % apart (issue 28).
 import { readFileSync } from 'node:fs';
@@ -18,10 +20,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { build, OFFER, one, parse, respond } from './lib/sip-calls.mjs';
+import { percentile } from './lib/sip-load.mjs';
 import { median } from './lib/statistics.mjs';
 
 const args = process.argv.slice(2);
 const perBurst = Number(args.find((a) => !a.startsWith('--')) ?? 300);
+if (!Number.isInteger(perBurst) || perBurst < 1)
+  throw new Error(`calls per burst must be a whole number ≥ 1, not ${perBurst} (--against=<folder>, with =)`);
 const against = args.find((a) => a.startsWith('--against='))?.slice('--against='.length);
 const gateway = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'gateway');
 const ANSWER = readFileSync(
@@ -189,11 +194,10 @@ for (let pair = 0; pair < pairs; pair++) {
   // Each build goes first in every other pair.
   const order = pair % 2 === 0 ? builds.keys() : [...builds.keys()].reverse();
   for (const i of order) perCall[i].push(burst(builds[i].call, gc));
-  if (builds.length === 2) ratios.push(perCall[1][pair] / perCall[0][pair]);
+  if (builds.length === 2) ratios.push(perCall[0][pair] / perCall[1][pair]);
 }
 for (const b of builds) await b.close();
 
-const quartile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))];
 const ours = median(perCall[0]);
 console.log(
   `dist: ${ours.toFixed(0)} µs per call (gateway and load client, no sockets; ${pairs} bursts of ${perBurst}), load average ${loadavg()[0].toFixed(2)}`,
@@ -201,16 +205,17 @@ console.log(
 if (against === undefined) {
   console.log(JSON.stringify({ inProcessCpuUsPerCall: Math.round(ours) }));
 } else {
-  const ratio = median(ratios);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const [ratio, low, high] = [median(ratios), percentile(sorted, 25), percentile(sorted, 75)];
   console.log(
-    `${against}: ${median(perCall[1]).toFixed(0)} µs per call; ${against} / dist ${ratio.toFixed(3)}× (quartiles ${quartile(ratios, 0.25).toFixed(3)}–${quartile(ratios, 0.75).toFixed(3)}, ${pairs} pairs of bursts)`,
+    `${against}: ${median(perCall[1]).toFixed(0)} µs per call; dist / ${against} ${ratio.toFixed(3)}× (quartiles ${low.toFixed(3)}–${high.toFixed(3)}, ${pairs} pairs of bursts)`,
   );
   console.log(
     JSON.stringify({
       inProcessCpuUsPerCall: Math.round(ours),
       againstCpuUsPerCall: Math.round(median(perCall[1])),
       ratio: Number(ratio.toFixed(3)),
-      quartiles: [Number(quartile(ratios, 0.25).toFixed(3)), Number(quartile(ratios, 0.75).toFixed(3))],
+      quartiles: [Number(low.toFixed(3)), Number(high.toFixed(3))],
     }),
   );
 }
