@@ -2,9 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { CallRing } from '../src/sip-capture/call-ring.js';
 import {
   type CapturedMessage,
-  startsAsSipMessage,
   readCallId,
   readHead,
+  startsAsSipMessage,
 } from '../src/sip-capture/captured-message.js';
 import { parseHepUrl } from '../src/sip-capture/hep-sender.js';
 import { encodeHep3 } from '../src/sip-capture/hep3.js';
