@@ -210,12 +210,11 @@ function buildSnapshot() {
   const machine = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
   const builder = realpathSync(process.execPath);
   // The second line names the node that made it, and gateway.blob.node carries its modification
-  // time (touch -r copies it exactly): start.sh asks nothing of the node at that path while it
+  // time (touch -r makes it with that time exactly): start.sh asks nothing of the node at that path while it
   // still has that time — the same file as at the build, not an upgrade put in its place.
   writeFileSync(
     'dist/gateway.blob.stamp',
     `${process.version} ${machine} ${v8Flags.join(' ')}\n${builder}\n`,
   );
-  writeFileSync('dist/gateway.blob.node', '');
   execFileSync('touch', ['-r', builder, 'dist/gateway.blob.node']);
 }

@@ -94,8 +94,7 @@ export class CallRing {
       call.truncated = true;
       // Not kept, but how the call went may be in it (its BYE): followed now, after those kept.
       followKept(call);
-      const head = readHead(message.text);
-      if (head) follow(call, message.at, head);
+      follow(call, message);
       return false;
     }
     call.messages.push(message);
@@ -154,9 +153,7 @@ function told(call: KeptCall): CapturedCall {
 /** Follows the call's kept messages not followed yet, in order. */
 function followKept(call: KeptCall): void {
   for (; call.followed < call.messages.length; call.followed++) {
-    const message = call.messages[call.followed] as CapturedMessage;
-    const head = readHead(message.text);
-    if (head) follow(call, message.at, head);
+    follow(call, call.messages[call.followed] as CapturedMessage);
   }
 }
 
@@ -179,8 +176,11 @@ function newCall(callId: string, at: number, head: MessageHead): KeptCall {
   };
 }
 
-/** The call's outcome and timings after one more of its messages, captured `at`. */
-function follow(call: CapturedCall, at: number, head: MessageHead): void {
+/** The call's outcome and timings after one more of its messages (its head read now). */
+function follow(call: CapturedCall, message: CapturedMessage): void {
+  const head = readHead(message.text);
+  if (!head) return;
+  const { at } = message;
   const since = Math.round(at - call.startedAt);
   if (head.method === 'BYE' || (head.method === 'CANCEL' && call.outcome !== 'answered')) {
     call.endedAt ??= at;
