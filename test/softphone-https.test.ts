@@ -52,7 +52,7 @@ function presented(port: number): Promise<string> {
 }
 
 beforeAll(async () => {
-  machine = secondMachine({
+  machine = await secondMachine({
     tag: 'rwtls',
     folder,
     address: '10.77.0.2/24',

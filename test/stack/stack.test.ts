@@ -123,7 +123,7 @@ beforeAll(async () => {
   const idle = memoryUse();
   console.log(`stack test: idle memory ${idle.totalMiB.toFixed(0)} MiB: ${JSON.stringify(idle.perService)}`);
   // The browsers' machine, on the compose network only (its bridge, ringway0).
-  host = secondMachine({
+  host = await secondMachine({
     tag: 'rwci',
     folder: mkdtempSync(join(tmpdir(), 'ringway-browsers-')),
     address: '172.28.0.200/24',
