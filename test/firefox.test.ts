@@ -109,6 +109,15 @@ const remoteOf = (phone: SoftphonePage) =>
 
 const screenOf = (phone: SoftphonePage) => phone.evaluate(() => document.body.dataset.screen);
 
+/** The DTLS role (a=setup) of the page's current call's local description, its answer's when it answered. */
+const dtlsSetupOf = (phone: SoftphonePage) =>
+  phone.evaluate(() => {
+    const call = (
+      window as unknown as { ringway: { current(): { peerConnection: RTCPeerConnection } } }
+    ).ringway.current();
+    return /^a=setup:(\w+)/m.exec(call.peerConnection.localDescription?.sdp ?? '')?.[1];
+  });
+
 /** Waits until a level meter of the page has peaked above 0.01 (sound went through it). */
 const meterPeak = (phone: SoftphonePage, id: 'mic-level' | 'far-level') =>
   eventually(
@@ -161,6 +170,9 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
   it('Firefox calls Chromium: answered, audio both ways, hold and resume from Firefox, DTMF from Firefox, hang-up', async () => {
     const [fox, chrome] = await Promise.all([inFirefox('fox1'), inChromium('chrome1')]);
     await dialAndAnswer(fox, chrome, 'chrome1');
+    // Chromium answered Firefox's offer as the DTLS server: Firefox sends the first hello once it
+    // has the answer (answerAsDtlsServer says why).
+    expect(await dtlsSetupOf(chrome)).toBe('passive');
     await audioBeyond(fox);
     await audioBeyond(chrome);
     // Level meters in Firefox move for its microphone and for the far end (with a sound device:
@@ -194,6 +206,8 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
     await fox.click('hold-button');
     await expectPageText(fox, 'call-state', 'active');
     await expectPageText(chrome, 'call-state', 'active');
+    // Its answers to the re-INVITEs kept the role: a DTLS role never changes in a session.
+    expect(await dtlsSetupOf(chrome)).toBe('passive');
     const [foxBytes, chromeBytes] = await Promise.all([audioBeyond(fox, -1000), audioBeyond(chrome, -1000)]);
     await audioBeyond(fox, foxBytes);
     await audioBeyond(chrome, chromeBytes);
@@ -230,6 +244,8 @@ describe('the softphone page in Firefox ESR with the page in Chromium', () => {
   it('Chromium calls Firefox: Firefox answers, audio both ways, Firefox warns when no audio arrives, Chromium hangs up', async () => {
     const [fox, chrome] = await Promise.all([inFirefox('fox2'), inChromium('chrome2')]);
     await dialAndAnswer(chrome, fox, 'fox2');
+    // Firefox's page answers as the DTLS server too.
+    expect(await dtlsSetupOf(fox)).toBe('passive');
     await audioBeyond(fox);
     await audioBeyond(chrome);
     // One-way audio in Firefox: the far end stops sending and the Firefox page says so.

@@ -1,3 +1,4 @@
+import { answerAsDtlsServer } from '@ringway/sdp';
 import type { Session, SessionDescriptionHandlerFactory } from 'sip.js';
 import { Web } from 'sip.js';
 import { type StunProbe, type StunVerdict, stunServers } from './stun-probe.js';
@@ -178,6 +179,19 @@ class FastIceSessionDescriptionHandler extends Web.SessionDescriptionHandler {
       throw error;
     }
     this.hooks()?.remoteDescription?.(undefined);
+  }
+
+  /**
+   * Our answers take the DTLS server's role when the offer leaves it to us (answerAsDtlsServer
+   * says why: an offerer that drops a hello sent before it has the answer, Firefox ESR's).
+   */
+  protected override setLocalSessionDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    const pc = this.peerConnection;
+    const offer = pc?.remoteDescription;
+    if (description.type !== 'answer' || description.sdp === undefined || offer?.type !== 'offer')
+      return super.setLocalSessionDescription(description);
+    const sdp = answerAsDtlsServer(description.sdp, offer.sdp, pc?.currentLocalDescription?.sdp);
+    return super.setLocalSessionDescription({ ...description, sdp });
   }
 
   /** Candidates may all be in before SIP.js starts waiting for them: then the wait ends at once. */
