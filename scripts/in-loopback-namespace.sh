@@ -6,10 +6,8 @@
 # (liblinphone decides after 5 s that "the network is down" when its only address is 127.0.0.1),
 # and for Firefox, which gathers no ICE candidate on `lo` and, without the default route, none on
 # rw-a either ("ICE failed": test/support/firefox.ts has the prefs it needs as well); servers still
-# listen on 127.0.0.1. The pair has no IPv6: its link-local addresses would arrive a second or two
-# after it comes up, and Chromium fails a page load under way when addresses change
-# (ERR_NETWORK_CHANGED); `lo` keeps ::1. `unshare -rn` gives one without root where user
-# namespaces are on.
+# listen on 127.0.0.1. The pair has no IPv6 (without-ipv6-links.sh says why). `unshare -rn` gives
+# one without root where user namespaces are on.
 set -euo pipefail
 if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
 if ! "${ns[@]}" true 2>/dev/null; then
@@ -17,11 +15,13 @@ if ! "${ns[@]}" true 2>/dev/null; then
   exit 1
 fi
 exec "${ns[@]}" -- bash -c '
+  without_ipv6=$1
+  shift
   ip link set lo up
-  f=/proc/sys/net/ipv6/conf/default/disable_ipv6; [ ! -e $f ] || echo 1 > $f
+  sh "$without_ipv6"
   ip link add rw-a type veth peer name rw-b
   ip addr add 192.0.2.1/24 dev rw-a
   ip link set rw-a up
   ip link set rw-b up
   ip route add default via 192.0.2.2 dev rw-a
-  exec "$@"' bash "$@"
+  exec "$@"' bash "$(dirname "$0")/without-ipv6-links.sh" "$@"

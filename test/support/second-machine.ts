@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { eventually } from './eventually.js';
 
 export interface SecondMachine {
@@ -8,6 +9,15 @@ export interface SecondMachine {
   chromium: string;
   remove(): void;
 }
+
+/** Turns IPv6 off for the links a namespace gets from then on (the script says why). */
+const WITHOUT_IPV6_LINKS = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'scripts',
+  'without-ipv6-links.sh',
+);
 
 function ip(...args: string[]): string {
   const run = spawnSync('ip', args, { encoding: 'utf8' });
@@ -23,11 +33,9 @@ function ip(...args: string[]): string {
  *
  * `tag` names the namespace and the interfaces (at most 8 characters: interface names are short).
  *
- * Resolves once the machine's network has settled: Chromium fails whatever it is loading with
- * ERR_NETWORK_CHANGED when an interface's addresses change, and an IPv6 link-local address would
- * arrive a second or two after the link comes up (after duplicate address detection), in the
- * middle of a test's first page load. So neither end of the pair has IPv6 (the test networks
- * are IPv4), and the machine's end is up before a browser starts.
+ * Resolves once the machine's network has settled, so that no address changes under a browser's
+ * first page load (Chromium fails it with ERR_NETWORK_CHANGED): neither end of the pair has IPv6
+ * (scripts/without-ipv6-links.sh), and the machine's end is up.
  */
 export async function secondMachine(options: {
   tag: string;
@@ -45,9 +53,7 @@ export async function secondMachine(options: {
   };
   remove(); // what a run that was killed left behind
   ip('netns', 'add', namespace);
-  // Interfaces made or moved into the namespace from now on have no IPv6.
-  const noIpv6 = 'f=/proc/sys/net/ipv6/conf/default/disable_ipv6; [ ! -e $f ] || echo 1 > $f';
-  ip('netns', 'exec', namespace, 'sh', '-c', noIpv6);
+  ip('netns', 'exec', namespace, 'sh', WITHOUT_IPV6_LINKS);
   ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', machineEnd);
   const hostEndIpv6 = `/proc/sys/net/ipv6/conf/${hostEnd}/disable_ipv6`;
   if (existsSync(hostEndIpv6)) writeFileSync(hostEndIpv6, '1');
